@@ -1,0 +1,195 @@
+/**
+ * The invariant checkers (SPEC §2.6), in one place. The simulator calls these
+ * hooks from `perform` as the model changes; they decide whether a step
+ * broke an invariant and record the violation with its trace (the steps that
+ * touched the same page, plus the offending actor's recent steps).
+ */
+import { formatVA } from './arch.ts';
+import { ENTRY_KIND_NAMES, FRAME_FREE } from './model/memory.ts';
+import { LOCK_NAMES } from './model/locks.ts';
+import type { TraceStep, Violation, ViolationKind } from './results.ts';
+import { VIOLATION_KINDS } from './results.ts';
+import type { Actor, Sim } from './sim.ts';
+
+const MAX_TRACE = 40;
+const ACTOR_TAIL = 12;
+
+export class Checker {
+  private readonly sim: Sim;
+  /** First violation of each kind, in the order found. */
+  readonly violations: Violation[] = [];
+  readonly counts = new Map<ViolationKind, number>();
+  /** Step of the first violation (or -1). */
+  firstStep = -1;
+  total = 0;
+
+  constructor(sim: Sim) {
+    this.sim = sim;
+  }
+
+  countOf(kind: ViolationKind): number {
+    return this.counts.get(kind) ?? 0;
+  }
+
+  countsObject(): Partial<Record<ViolationKind, number>> {
+    const out: Partial<Record<ViolationKind, number>> = {};
+    for (const k of VIOLATION_KINDS) {
+      const n = this.counts.get(k);
+      if (n) out[k] = n;
+    }
+    return out;
+  }
+
+  private report(kind: ViolationKind, a: Actor | null, message: string, frame: number): void {
+    const n = (this.counts.get(kind) ?? 0) + 1;
+    this.counts.set(kind, n);
+    this.total++;
+    if (n > 1) return;
+    const step = this.sim.steps;
+    if (this.firstStep < 0) this.firstStep = step;
+    this.violations.push({
+      kind,
+      step,
+      cpu: a ? a.cpu : -1,
+      actor: a ? a.name : '',
+      function: a ? a.fn : '',
+      address: a && a.addr >= 0 ? formatVA(this.sim.g, a.addr) : '',
+      message,
+      trace: this.buildTrace(a, frame),
+    });
+  }
+
+  /** The steps that matter: those on the same page, and the offender's own last steps. */
+  private buildTrace(a: Actor | null, frame: number): TraceStep[] {
+    const sim = this.sim;
+    const now = sim.steps; // the violating step is being performed; it is logged as `now`
+    const first = sim.firstLoggedStep();
+    const pfn = frame >= 0 ? sim.mem.pfnOf(frame) : -1;
+    const picked: number[] = [];
+    let own = 0;
+    for (let s = now - 1; s >= first && picked.length < MAX_TRACE - 1; s--) {
+      const byActor = a !== null && sim.loggedActor(s) === a.index;
+      const onFrame = frame >= 0 && (sim.loggedFrame(s) === frame || sim.loggedValPfn(s) === pfn);
+      if (onFrame || (byActor && own < ACTOR_TAIL)) {
+        picked.push(s);
+        if (byActor) own++;
+      }
+    }
+    picked.reverse();
+    const steps = picked.map((s) => sim.traceStep(s));
+    if (a) steps.push(this.pendingStep(a, now));
+    return steps;
+  }
+
+  /** The violating step itself, rendered from the actor's pending description. */
+  private pendingStep(a: Actor, step: number): TraceStep {
+    const sim = this.sim;
+    const locks: string[] = [];
+    for (let l = 0; l < LOCK_NAMES.length; l++) {
+      if (a.locksHeld & (1 << l)) locks.push(LOCK_NAMES[l]);
+      if (a.readHeld & (1 << l)) locks.push(`${LOCK_NAMES[l]} (read)`);
+    }
+    const f = a.f;
+    const usesFrame = f >= 0 && a.op >= 1 && a.op <= 6;
+    return {
+      step,
+      timeNs: sim.opts.timed ? Math.round(a.time) : null,
+      cpu: a.cpu,
+      actor: a.name,
+      function: a.fn,
+      action: a.act,
+      address: a.addr >= 0 ? formatVA(sim.g, a.addr) : '',
+      frame: usesFrame ? { pfn: sim.mem.pfnOf(f), generation: a.g, role: sim.frameRole(f) } : null,
+      locks,
+    };
+  }
+
+  private describeFrame(f: number, heldGen: number): string {
+    const mem = this.sim.mem;
+    const pfn = `pfn 0x${mem.pfnOf(f).toString(16)}`;
+    if (mem.state[f] === FRAME_FREE) return `freed table page ${pfn} (generation ${heldGen})`;
+    if (mem.gen[f] !== heldGen) return `table page ${pfn} freed and reused as ${this.sim.frameRole(f)} (generation ${heldGen} -> ${mem.gen[f]})`;
+    return `page ${pfn} that is not a table`;
+  }
+
+  uafTableRead(a: Actor): void {
+    this.report('uaf-table-read', a, `${a.name} in ${a.fn} read an entry of a ${this.describeFrame(a.f, a.g)}`, a.f);
+  }
+
+  uafTableWrite(a: Actor): void {
+    this.report('uaf-table-write', a, `${a.name} in ${a.fn} wrote ${ENTRY_KIND_NAMES[a.k] ?? 'an'} entry into a ${this.describeFrame(a.f, a.g)}`, a.f);
+  }
+
+  hardwareWalkUaf(a: Actor, f: number, gen: number): void {
+    this.report('uaf-table-read', a, `CPU ${a.cpu}'s table walk for ${formatVA(this.sim.g, a.addr)} followed a pointer into a ${this.describeFrame(f, gen)}`, f);
+  }
+
+  bbm(a: Actor, oldKind: number): void {
+    this.report(
+      'bbm-violation',
+      a,
+      `${a.name} in ${a.fn} replaced a live ${ENTRY_KIND_NAMES[oldKind]} entry with another live output without break-before-make`,
+      a.f,
+    );
+  }
+
+  /** Checks before frame a.f is returned to the allocator. */
+  beforeFree(a: Actor): void {
+    const sim = this.sim;
+    const mem = sim.mem;
+    const f = a.f;
+    const pfn = mem.pfnOf(f);
+    const what = mem.isTable(f) ? `${sim.frameRole(f)} pfn 0x${pfn.toString(16)}` : `${sim.frameRole(f)} pfn 0x${pfn.toString(16)}`;
+    if (mem.refs[f] > 0) {
+      this.report('free-before-clear', a, `${a.fn} freed ${what} while ${mem.refs[f]} live entr${mem.refs[f] === 1 ? 'y' : 'ies'} still pointed to it`, f);
+    }
+    if (!a.checkTlb) return;
+    if (mem.isTable(f)) {
+      const cpu = sim.tlbs.cpuWalkingTable(pfn);
+      if (cpu >= 0) this.report('stale-walk-cache', a, `${a.fn} freed ${what} while CPU ${cpu}'s walk cache still pointed to it`, f);
+    } else {
+      const pages = 2 ** mem.order[f];
+      const cpu = sim.tlbs.cpuMappingPfn(pfn, pages);
+      if (cpu >= 0) this.report('stale-tlb', a, `${a.fn} freed ${what} while CPU ${cpu}'s TLB still translated to it`, f);
+    }
+  }
+
+  /** Hot-pluggable memory [pa, pa+size) is physically gone. */
+  memoryRemoved(a: Actor, pa: number, size: number): void {
+    const sim = this.sim;
+    const pfn = pa / sim.g.pageSize;
+    const cpu = sim.tlbs.cpuMappingPfn(pfn, size / sim.g.pageSize);
+    if (cpu >= 0) {
+      this.report('stale-tlb', a, `memory at 0x${pa.toString(16)} was removed while CPU ${cpu}'s TLB still translated to it (linear map)`, -1);
+    }
+  }
+
+  /** A CPU used a TLB entry; is what it maps still there? */
+  accessThroughTlb(a: Actor, pfn: number, gen: number): void {
+    if (this.sim.pfnDead(pfn, gen)) {
+      this.report('stale-tlb', a, `CPU ${a.cpu} accessed ${formatVA(this.sim.g, a.addr)} through a TLB entry for pfn 0x${pfn.toString(16)}, which was freed or removed`, this.sim.mem.frameOf(pfn));
+    }
+  }
+
+  maySleep(a: Actor, what: string): void {
+    if (a.spinDepth > 0) {
+      const held = LOCK_NAMES.filter((_, l) => a.locksHeld & (1 << l)).join(', ');
+      this.report('sleep-in-atomic', a, `${a.name} in ${a.fn}: ${what} while holding spinlock ${held}`, -1);
+    }
+  }
+
+  selfDeadlock(a: Actor): void {
+    this.report('deadlock', a, `${a.name} in ${a.fn} tried to take ${LOCK_NAMES[a.lock]}, which it already holds`, -1);
+  }
+
+  deadlockAllBlocked(): void {
+    const blocked = this.sim.actors.filter((x) => !x.done);
+    const desc = blocked.map((x) => `${x.name} waits in ${x.fn} for ${x.lock >= 0 ? LOCK_NAMES[x.lock] : '?'}`).join('; ');
+    this.report('deadlock', blocked[0] ?? null, `no actor can run: ${desc}`, -1);
+  }
+
+  /** A completed vmalloc mapping is not reachable from swapper_pg_dir. */
+  lostMapping(a: Actor | null, va: number, why: string): void {
+    this.report('lost-mapping', a, `vmalloc mapping at ${formatVA(this.sim.g, va)} is not reachable from swapper_pg_dir: ${why}`, -1);
+  }
+}

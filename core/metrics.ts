@@ -1,0 +1,56 @@
+/**
+ * The stable metric keys of SPEC §2.10, computed from a finished simulation.
+ * (`wall.ms` is added by the caller: `core` reads no clock.)
+ */
+import { VIOLATION_KINDS } from './results.ts';
+import { LOCK_NAMES, N_LOCKS } from './model/locks.ts';
+import { LAT_NAMES, type Sim } from './sim.ts';
+
+/** Percentile by nearest rank on a sorted array. */
+export function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+}
+
+export function buildMetrics(sim: Sim): Record<string, number> {
+  const m: Record<string, number> = {};
+  const timed = sim.opts.timed;
+  LAT_NAMES.forEach((name, cls) => {
+    const lat = Float64Array.from(sim.latencies(cls)).sort();
+    m[`${name}.ops`] = lat.length;
+    if (!timed) return;
+    let sum = 0;
+    for (let i = 0; i < lat.length; i++) sum += lat[i];
+    m[`${name}.latency_ns.p50`] = Math.round(percentile(lat, 50));
+    m[`${name}.latency_ns.p90`] = Math.round(percentile(lat, 90));
+    m[`${name}.latency_ns.p99`] = Math.round(percentile(lat, 99));
+    m[`${name}.latency_ns.max`] = Math.round(lat.length ? lat[lat.length - 1] : 0);
+    m[`${name}.latency_ns.mean`] = Math.round(lat.length ? sum / lat.length : 0);
+  });
+  if (timed) {
+    m['vmalloc.throughput_ops_per_s'] = sim.now > 0 ? Math.round((m['vmalloc.ops'] / sim.now) * 1e9) : 0;
+    for (let l = 0; l < N_LOCKS; l++) {
+      const k = `lock.${LOCK_NAMES[l]}`;
+      m[`${k}.wait_ns.total`] = Math.round(sim.locks.waitTotal[l]);
+      m[`${k}.wait_ns.max`] = Math.round(sim.locks.waitMax[l]);
+      m[`${k}.hold_ns.total`] = Math.round(sim.locks.holdTotal[l]);
+      m[`${k}.hold_ns.max`] = Math.round(sim.locks.holdMax[l]);
+      m[`${k}.acquisitions`] = sim.locks.acquisitions[l];
+      m[`${k}.contended`] = sim.locks.contended[l];
+    }
+  }
+  m['vmalloc.failed'] = sim.counters.vmallocFailed;
+  m['tlbi.page'] = sim.counters.tlbiPage;
+  m['tlbi.pgtable'] = sim.counters.tlbiPgtable;
+  m['tlbi.all'] = sim.counters.tlbiAll;
+  m['pgtable.allocated_pages'] = sim.mem.tablesAllocated;
+  m['pgtable.freed_pages'] = sim.mem.tablesFreed;
+  const leaked = sim.leakedTables();
+  m['pgtable.leaked_pages'] = leaked;
+  m['pgtable.leaked_bytes'] = leaked * sim.g.pageSize;
+  m['sim.steps'] = sim.steps;
+  m['sim.time_ns'] = Math.round(sim.now);
+  for (const k of VIOLATION_KINDS) m[`violations.${k}`] = sim.checker.countOf(k);
+  return m;
+}

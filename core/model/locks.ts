@@ -1,0 +1,75 @@
+/**
+ * The kernel locks the model knows (SPEC §2.3) and their state. Spinlocks
+ * put the holder in atomic context; mem_hotplug_lock is a per-CPU rw
+ * semaphore: readers take a cheap fast path unless a writer has announced
+ * itself (rcu_sync_enter), and the writer waits for readers to drain.
+ */
+export const LOCK_PTL = 0;
+export const LOCK_MEM_HOTPLUG = 1;
+export const LOCK_VMAP_AREA = 2;
+export const LOCK_VMAP_PURGE = 3;
+export const LOCK_DEVICE_HOTPLUG = 4;
+export const N_LOCKS = 5;
+
+export const LOCK_NAMES = ['init_mm.page_table_lock', 'mem_hotplug_lock', 'vmap_area_lock', 'vmap_purge_lock', 'device_hotplug_lock'] as const;
+export const LOCK_SPIN = 0;
+export const LOCK_MUTEX = 1;
+export const LOCK_PERCPU_RWSEM = 2;
+export const LOCK_TYPES = [LOCK_SPIN, LOCK_PERCPU_RWSEM, LOCK_SPIN, LOCK_MUTEX, LOCK_MUTEX] as const;
+
+export class Locks {
+  /** Exclusive holder (actor index) or -1. */
+  readonly holder = new Int32Array(N_LOCKS).fill(-1);
+  /** Readers inside (percpu rwsem). */
+  readonly readers = new Int32Array(N_LOCKS);
+  /** Writer that has announced itself (rcu_sync_enter done or in progress), or -1. */
+  readonly writer = new Int32Array(N_LOCKS).fill(-1);
+  /** Simulated time the lock last became free (timed mode), for wait accounting. */
+  readonly freeAt = new Float64Array(N_LOCKS);
+  readonly waitTotal = new Float64Array(N_LOCKS);
+  readonly waitMax = new Float64Array(N_LOCKS);
+  readonly holdTotal = new Float64Array(N_LOCKS);
+  readonly holdMax = new Float64Array(N_LOCKS);
+  readonly acquisitions = new Float64Array(N_LOCKS);
+  readonly contended = new Float64Array(N_LOCKS);
+
+  /** May actor `a` take `lock` exclusively now? */
+  canLock(lock: number): boolean {
+    return this.holder[lock] === -1 && this.writer[lock] === -1 && this.readers[lock] === 0;
+  }
+
+  canReadLock(lock: number): boolean {
+    return this.writer[lock] === -1 && this.holder[lock] === -1;
+  }
+
+  canWriteEnter(lock: number): boolean {
+    return this.writer[lock] === -1 && this.holder[lock] === -1;
+  }
+
+  canWriteLock(lock: number, a: number): boolean {
+    return this.writer[lock] === a && this.readers[lock] === 0 && this.holder[lock] === -1;
+  }
+
+  /** Actors that `lock` currently waits on for a would-be acquirer (for the waits-for graph). */
+  blockers(lock: number, op: 'lock' | 'read' | 'write-enter' | 'write-lock', readerOwners: readonly number[]): number[] {
+    const out: number[] = [];
+    if (this.holder[lock] >= 0) out.push(this.holder[lock]);
+    if ((op === 'read' || op === 'lock' || op === 'write-enter') && this.writer[lock] >= 0 && this.writer[lock] !== this.holder[lock]) out.push(this.writer[lock]);
+    if (op === 'write-lock' || op === 'lock') out.push(...readerOwners);
+    return out;
+  }
+
+  recordWait(lock: number, ns: number): void {
+    this.acquisitions[lock]++;
+    if (ns > 0) {
+      this.contended[lock]++;
+      this.waitTotal[lock] += ns;
+      if (ns > this.waitMax[lock]) this.waitMax[lock] = ns;
+    }
+  }
+
+  recordHold(lock: number, ns: number): void {
+    this.holdTotal[lock] += ns;
+    if (ns > this.holdMax[lock]) this.holdMax[lock] = ns;
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * Physical frames and page-table pages. Frames come from a simple page
+ * allocator (LIFO free lists for order-0 pages and PMD-sized blocks, so a
+ * freed page is the next one handed out, as a hot per-CPU list would do).
+ * Every allocation bumps the frame's generation, so a pointer (pfn,
+ * generation) taken earlier can be recognised as pointing to a freed or
+ * reused frame. Table entries live in typed arrays indexed by a per-frame
+ * table slot; no object is allocated per entry or per step.
+ */
+
+export const FRAME_FREE = 0;
+export const FRAME_DATA = 1;
+export const FRAME_TABLE = 2;
+export const FRAME_STATIC = 3;
+
+export const ENTRY_NONE = 0;
+export const ENTRY_TABLE = 1;
+export const ENTRY_BLOCK = 2;
+export const ENTRY_PAGE = 3;
+export const ENTRY_KIND_NAMES = ['none', 'table', 'block', 'page'] as const;
+
+/** What a frame is used for (for traces and metrics). */
+export const ROLE_NONE = 0;
+export const ROLE_PGTABLE = 1;
+export const ROLE_VMEMMAP = 2;
+export const ROLE_VMALLOC = 3;
+export const ROLE_STATIC_TABLE = 4;
+export const ROLE_NAMES = ['free', 'page table', 'vmemmap backing', 'vmalloc page', 'static table'] as const;
+
+export interface MemoryConfig {
+  /** First pfn of the allocator's pool (inside boot memory). */
+  poolBasePfn: number;
+  /** Static table pages (swapper_pg_dir, fixmap tables): never freed. */
+  staticFrames: number;
+  /** Order-0 pages in the pool. */
+  pages: number;
+  /** PMD-sized blocks in the pool (for block-mapped vmemmap). */
+  blocks: number;
+  /** Pages per block (PMD_SIZE / PAGE_SIZE). */
+  blockPages: number;
+  /** Entries per table page (PTRS_PER_PTE). */
+  ptrsPerTable: number;
+}
+
+export class PhysMem {
+  readonly poolBasePfn: number;
+  readonly nFrames: number;
+  readonly blockPages: number;
+  readonly ptrs: number;
+  readonly state: Uint8Array;
+  readonly gen: Uint32Array;
+  readonly role: Uint8Array;
+  /** Table depth for table frames, else -1. */
+  readonly depth: Int8Array;
+  /** Order of the allocation headed by this frame (0 or block order). */
+  readonly order: Uint8Array;
+  /** Live entries (in live or freed tables) that point at this frame. */
+  readonly refs: Int32Array;
+  private readonly slot: Int32Array;
+  private kinds: Uint8Array;
+  private vals: Float64Array;
+  private slotsUsed = 0;
+  private readonly freeStack: Int32Array;
+  private freeTop = 0;
+  private readonly blockStack: Int32Array;
+  private blockTop = 0;
+  /** Table pages allocated/freed so far (metrics). */
+  tablesAllocated = 0;
+  tablesFreed = 0;
+
+  constructor(cfg: MemoryConfig) {
+    this.poolBasePfn = cfg.poolBasePfn;
+    this.blockPages = cfg.blockPages;
+    this.ptrs = cfg.ptrsPerTable;
+    const n = cfg.staticFrames + cfg.pages + cfg.blocks * cfg.blockPages;
+    this.nFrames = n;
+    this.state = new Uint8Array(n);
+    this.gen = new Uint32Array(n);
+    this.role = new Uint8Array(n);
+    this.depth = new Int8Array(n).fill(-1);
+    this.order = new Uint8Array(n);
+    this.refs = new Int32Array(n);
+    this.slot = new Int32Array(n).fill(-1);
+    const initialSlots = 64;
+    this.kinds = new Uint8Array(initialSlots * this.ptrs);
+    this.vals = new Float64Array(initialSlots * this.ptrs);
+    for (let i = 0; i < cfg.staticFrames; i++) {
+      this.state[i] = FRAME_STATIC;
+      this.role[i] = ROLE_STATIC_TABLE;
+    }
+    this.freeStack = new Int32Array(cfg.pages);
+    // Push in reverse so the lowest frame is handed out first.
+    for (let i = cfg.pages - 1; i >= 0; i--) this.freeStack[this.freeTop++] = cfg.staticFrames + i;
+    this.blockStack = new Int32Array(cfg.blocks);
+    const blockBase = cfg.staticFrames + cfg.pages;
+    for (let b = cfg.blocks - 1; b >= 0; b--) this.blockStack[this.blockTop++] = blockBase + b * cfg.blockPages;
+  }
+
+  pfnOf(frame: number): number {
+    return this.poolBasePfn + frame;
+  }
+
+  /** Frame index of a pfn, or -1 if the pfn is not an allocator or static frame. */
+  frameOf(pfn: number): number {
+    const f = pfn - this.poolBasePfn;
+    return f >= 0 && f < this.nFrames ? f : -1;
+  }
+
+  freePages(): number {
+    return this.freeTop;
+  }
+
+  /** Allocate one page; returns the frame or -1 when out of memory. */
+  allocPage(role: number): number {
+    if (this.freeTop === 0) return -1;
+    const f = this.freeStack[--this.freeTop];
+    this.state[f] = FRAME_DATA;
+    this.gen[f]++;
+    this.role[f] = role;
+    this.order[f] = 0;
+    this.depth[f] = -1;
+    return f;
+  }
+
+  /** Allocate a PMD-sized block; returns its head frame or -1. */
+  allocBlock(role: number): number {
+    if (this.blockTop === 0) return -1;
+    const f = this.blockStack[--this.blockTop];
+    this.state[f] = FRAME_DATA;
+    this.gen[f]++;
+    this.role[f] = role;
+    this.order[f] = Math.log2(this.blockPages);
+    this.depth[f] = -1;
+    return f;
+  }
+
+  /** Turn a freshly allocated page into a zeroed table page of the given depth. */
+  makeTable(f: number, depth: number): void {
+    this.state[f] = FRAME_TABLE;
+    this.depth[f] = depth;
+    this.role[f] = this.role[f] === ROLE_STATIC_TABLE ? ROLE_STATIC_TABLE : ROLE_PGTABLE;
+    const s = this.slotFor(f);
+    this.kinds.fill(ENTRY_NONE, s * this.ptrs, (s + 1) * this.ptrs);
+    this.vals.fill(0, s * this.ptrs, (s + 1) * this.ptrs);
+    if (this.role[f] === ROLE_PGTABLE) this.tablesAllocated++;
+  }
+
+  /** Make a static frame a table page (swapper_pg_dir, fixmap tables). */
+  makeStaticTable(f: number, depth: number): void {
+    this.makeTable(f, depth);
+    this.state[f] = FRAME_STATIC;
+  }
+
+  /** Return a frame (page or block head) to the allocator. */
+  free(f: number): void {
+    if (this.state[f] === FRAME_TABLE) this.tablesFreed++;
+    this.state[f] = FRAME_FREE;
+    if (this.order[f] > 0) this.blockStack[this.blockTop++] = f;
+    else this.freeStack[this.freeTop++] = f;
+  }
+
+  isTable(f: number): boolean {
+    const s = this.state[f];
+    return s === FRAME_TABLE || (s === FRAME_STATIC && this.depth[f] >= 0);
+  }
+
+  private slotFor(f: number): number {
+    let s = this.slot[f];
+    if (s >= 0) return s;
+    s = this.slotsUsed++;
+    if ((s + 1) * this.ptrs > this.kinds.length) {
+      const kinds = new Uint8Array(this.kinds.length * 2);
+      kinds.set(this.kinds);
+      this.kinds = kinds;
+      const vals = new Float64Array(this.vals.length * 2);
+      vals.set(this.vals);
+      this.vals = vals;
+    }
+    this.slot[f] = s;
+    return s;
+  }
+
+  /** Entry kind at index i of table frame f (frames that never were tables read as none). */
+  kind(f: number, i: number): number {
+    const s = this.slot[f];
+    return s < 0 ? ENTRY_NONE : this.kinds[s * this.ptrs + i];
+  }
+
+  /** Entry value (target pfn) at index i of table frame f. */
+  val(f: number, i: number): number {
+    const s = this.slot[f];
+    return s < 0 ? 0 : this.vals[s * this.ptrs + i];
+  }
+
+  /** Raw write of an entry; keeps the reference counts of pool targets. */
+  setEntry(f: number, i: number, kind: number, val: number): void {
+    const s = this.slotFor(f);
+    const k = s * this.ptrs + i;
+    const oldKind = this.kinds[k];
+    if (oldKind !== ENTRY_NONE) {
+      const t = this.frameOf(this.vals[k]);
+      if (t >= 0) this.refs[t]--;
+    }
+    this.kinds[k] = kind;
+    this.vals[k] = kind === ENTRY_NONE ? 0 : val;
+    if (kind !== ENTRY_NONE) {
+      const t = this.frameOf(val);
+      if (t >= 0) this.refs[t]++;
+    }
+  }
+
+  /** Number of non-none entries in table frame f. */
+  countLive(f: number): number {
+    const s = this.slot[f];
+    if (s < 0) return 0;
+    let n = 0;
+    const base = s * this.ptrs;
+    for (let i = 0; i < this.ptrs; i++) if (this.kinds[base + i] !== ENTRY_NONE) n++;
+    return n;
+  }
+}

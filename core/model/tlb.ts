@@ -1,0 +1,135 @@
+/**
+ * Per-CPU TLBs: a leaf part (VA range -> pfn, with the generation the frame
+ * had when the walk filled it) and a walk cache of intermediate entries
+ * (table depth and VA span -> table frame). Fully associative, FIFO
+ * replacement, fixed capacity, typed arrays only. arm64 semantics:
+ * TLBI VAALE1IS drops leaf entries covering a VA (last level only),
+ * TLBI VAAE1IS also drops walk-cache entries for it, VMALLE1IS drops all;
+ * all are broadcast (inner shareable) to every CPU.
+ */
+export class Tlbs {
+  readonly cpus: number;
+  readonly leafCap: number;
+  readonly walkCap: number;
+  // Leaf part.
+  readonly leafVa: Float64Array;
+  readonly leafSize: Float64Array;
+  readonly leafPfn: Float64Array;
+  readonly leafGen: Uint32Array;
+  readonly leafValid: Uint8Array;
+  private readonly leafNext: Int32Array;
+  // Walk cache.
+  readonly walkDepth: Int8Array;
+  readonly walkSpan: Float64Array;
+  readonly walkPfn: Float64Array;
+  readonly walkGen: Uint32Array;
+  readonly walkValid: Uint8Array;
+  private readonly walkNext: Int32Array;
+
+  readonly pageSize: number;
+
+  constructor(cpus: number, pageSize: number, leafCap = 64, walkCap = 16) {
+    this.cpus = cpus;
+    this.pageSize = pageSize;
+    this.leafCap = leafCap;
+    this.walkCap = walkCap;
+    const nl = cpus * leafCap;
+    this.leafVa = new Float64Array(nl);
+    this.leafSize = new Float64Array(nl);
+    this.leafPfn = new Float64Array(nl);
+    this.leafGen = new Uint32Array(nl);
+    this.leafValid = new Uint8Array(nl);
+    this.leafNext = new Int32Array(cpus);
+    const nw = cpus * walkCap;
+    this.walkDepth = new Int8Array(nw);
+    this.walkSpan = new Float64Array(nw);
+    this.walkPfn = new Float64Array(nw);
+    this.walkGen = new Uint32Array(nw);
+    this.walkValid = new Uint8Array(nw);
+    this.walkNext = new Int32Array(cpus);
+  }
+
+  /** Index of the leaf entry of `cpu` translating `va`, or -1. */
+  lookupLeaf(cpu: number, va: number): number {
+    const base = cpu * this.leafCap;
+    for (let i = base; i < base + this.leafCap; i++) {
+      if (this.leafValid[i] && va >= this.leafVa[i] && va < this.leafVa[i] + this.leafSize[i]) return i;
+    }
+    return -1;
+  }
+
+  fillLeaf(cpu: number, vaStart: number, size: number, pfn: number, gen: number): void {
+    const i = cpu * this.leafCap + this.leafNext[cpu];
+    this.leafNext[cpu] = (this.leafNext[cpu] + 1) % this.leafCap;
+    this.leafVa[i] = vaStart;
+    this.leafSize[i] = size;
+    this.leafPfn[i] = pfn;
+    this.leafGen[i] = gen;
+    this.leafValid[i] = 1;
+  }
+
+  /** Walk-cache entry of `cpu` for the table of `depth` covering span start `span`, or -1. */
+  lookupWalk(cpu: number, depth: number, span: number): number {
+    const base = cpu * this.walkCap;
+    for (let i = base; i < base + this.walkCap; i++) {
+      if (this.walkValid[i] && this.walkDepth[i] === depth && this.walkSpan[i] === span) return i;
+    }
+    return -1;
+  }
+
+  fillWalk(cpu: number, depth: number, span: number, pfn: number, gen: number): void {
+    const i = cpu * this.walkCap + this.walkNext[cpu];
+    this.walkNext[cpu] = (this.walkNext[cpu] + 1) % this.walkCap;
+    this.walkDepth[i] = depth;
+    this.walkSpan[i] = span;
+    this.walkPfn[i] = pfn;
+    this.walkGen[i] = gen;
+    this.walkValid[i] = 1;
+  }
+
+  /** TLBI VAALE1IS: drop leaf entries covering `va` on every CPU. */
+  invalidateLeafVa(va: number): void {
+    const n = this.leafValid.length;
+    for (let i = 0; i < n; i++) {
+      if (this.leafValid[i] && va >= this.leafVa[i] && va < this.leafVa[i] + this.leafSize[i]) this.leafValid[i] = 0;
+    }
+  }
+
+  /** TLBI VAAE1IS: drop leaf and walk-cache entries covering `va` on every CPU. */
+  invalidateVa(va: number, spanSizeOfDepth: (depth: number) => number): void {
+    this.invalidateLeafVa(va);
+    const n = this.walkValid.length;
+    for (let i = 0; i < n; i++) {
+      if (!this.walkValid[i]) continue;
+      const s = this.walkSpan[i];
+      if (va >= s && va < s + spanSizeOfDepth(this.walkDepth[i])) this.walkValid[i] = 0;
+    }
+  }
+
+  /** TLBI VMALLE1IS. */
+  invalidateAll(): void {
+    this.leafValid.fill(0);
+    this.walkValid.fill(0);
+  }
+
+  /** First CPU whose leaf TLB maps a pfn in [pfn, pfn + pages), or -1. */
+  cpuMappingPfn(pfn: number, pages: number): number {
+    const n = this.leafValid.length;
+    for (let i = 0; i < n; i++) {
+      if (!this.leafValid[i]) continue;
+      const p = this.leafPfn[i];
+      const np = this.leafSize[i];
+      if (p < pfn + pages && p + np / this.pageSize > pfn) return Math.floor(i / this.leafCap);
+    }
+    return -1;
+  }
+
+  /** First CPU whose walk cache points at table pfn, or -1. */
+  cpuWalkingTable(pfn: number): number {
+    const n = this.walkValid.length;
+    for (let i = 0; i < n; i++) {
+      if (this.walkValid[i] && this.walkPfn[i] === pfn) return Math.floor(i / this.walkCap);
+    }
+    return -1;
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * The built-in scenarios (SPEC §2.9), as raw documents so that `--set`
+ * overrides apply before validation. Each description says which
+ * configuration makes its race reachable.
+ */
+
+export interface Preset {
+  name: string;
+  summary: string;
+  doc: Record<string, unknown>;
+}
+
+const THREAD_RACE = {
+  name: 'thread-race',
+  description:
+    "The seed thread's race in its smallest form, on the current (v6) 4K/48-bit layout: vmalloc's top and vmemmap's first GiB share the PUD table under PGD entry 0x1fb. " +
+    "For that table to become empty, no boot memory may have its struct pages in vmemmap's first GiB: linear-map KASLR moved memstart_addr down by 512 GiB, so boot DRAM at 0x8000000000 " +
+    "has its struct pages 8 GiB into vmemmap (PGD 0x1fc), while a hot-pluggable 128 MiB section at 0x40000000 has them at VMEMMAP_START + 16 MiB (PUD entry 0x1ff). " +
+    'Hot-remove tears down that section\'s vmemmap (the linear map shares nothing with vmalloc and is left out) while vmalloc threads, each in its own GiB at the top of vmalloc space ' +
+    '(as callers of __vmalloc_node_range() with a fixed range would be), populate entries of the shared PUD table.',
+  arch: { pageSize: 4096, vaBits: 48, layout: 'v6' },
+  memory: {
+    boot: [{ start: '0x8000000000', size: '2G' }],
+    hotplug: [{ start: '0x40000000', size: '128M', initial: 'offline' }],
+    sectionSizeBits: 27,
+    kaslrLinearOffset: '512G',
+    vmemmapMapping: 'pmd',
+    linearMapping: 'block',
+  },
+  vmallocThreads: 2,
+  actors: [
+    { kind: 'hotremove', range: { start: '0x40000000', size: '128M' }, linear: false, offline: false, deviceLock: false },
+    { kind: 'vmalloc', count: 2, profile: 'fix_size', ops: 1, pages: 1, window: 'top-gib-per-thread', touch: true, vfree: false },
+  ],
+  run: { durationNs: 1e9, maxSteps: 200000 },
+};
+
+const SECTION_TLB = {
+  name: 'section-tlb',
+  description:
+    'v5.4 layout, 4K/48, 1 GiB sections (SECTION_SIZE_BITS 30 as before 5.12): a 1 GiB hot-pluggable section mapped in the linear map by one PUD block and in vmemmap by 8 PMD blocks. ' +
+    'A CPU reads the section through the linear map and its struct pages through vmemmap, so its TLB holds both block translations; then the section is offlined and removed.',
+  arch: { pageSize: 4096, vaBits: 48, layout: 'v5.4' },
+  memory: {
+    boot: [{ start: '0x80000000', size: '2G' }],
+    hotplug: [{ start: '0x100000000', size: '1G', initial: 'online' }],
+    sectionSizeBits: 30,
+    vmemmapMapping: 'pmd',
+    linearMapping: 'block',
+  },
+  actors: [
+    { kind: 'access', targets: 'hotplug', repeats: 1 },
+    { kind: 'hotremove', range: { start: '0x100000000', size: '1G' }, linear: true, offline: true, deviceLock: true },
+  ],
+  run: { durationNs: 1e9, maxSteps: 200000 },
+};
+
+const PTDUMP_RACE = {
+  name: 'ptdump-race',
+  description:
+    'v6 layout, 4K/48: ptdump (cat /sys/kernel/debug/kernel_page_tables) walks the linear map and vmemmap of a hot-pluggable 128 MiB section, repeatedly, while the section is removed. ' +
+    "The section is alone in its GiB of the linear map, so its PMD table empties and is freed under the walker's feet unless ptdump holds get_online_mems().",
+  arch: { pageSize: 4096, vaBits: 48, layout: 'v6' },
+  memory: {
+    boot: [{ start: '0x80000000', size: '2G' }],
+    hotplug: [{ start: '0x140000000', size: '128M', initial: 'offline' }],
+    sectionSizeBits: 27,
+    vmemmapMapping: 'pmd',
+    linearMapping: 'block',
+  },
+  actors: [
+    { kind: 'ptdump', region: 'hotplug', repeats: 40, cadenceNs: 0 },
+    { kind: 'hotremove', range: { start: '0x140000000', size: '128M' }, linear: true, offline: false, deviceLock: true },
+  ],
+  run: { durationNs: 1e9, maxSteps: 500000 },
+};
+
+const HEAD_TO_HEAD = {
+  name: 'head-to-head',
+  description:
+    'Cost comparison: 8 CPUs run test_vmalloc-like vmalloc/vfree loops (fix_size, random_size, fix_align, random_size_align), one CPU hot-adds and hot-removes a 128 MiB section in cycles, ' +
+    'one CPU runs ptdump every 20 ms. Same memory map as thread-race (the shared PUD table can empty). One simulated second.',
+  arch: { pageSize: 4096, vaBits: 48, layout: 'v6' },
+  memory: {
+    boot: [{ start: '0x8000000000', size: '2G' }],
+    hotplug: [{ start: '0x40000000', size: '128M', initial: 'online' }],
+    sectionSizeBits: 27,
+    kaslrLinearOffset: '512G',
+    vmemmapMapping: 'pmd',
+    linearMapping: 'block',
+  },
+  vmallocThreads: 8,
+  actors: [
+    { kind: 'vmalloc', count: 8, profile: 'mixed', ops: 0, window: 'shared', touch: true, vfree: true, thinkNs: 2000 },
+    { kind: 'hotplug', range: { start: '0x40000000', size: '128M' }, cycles: 0, thinkNs: 5_000_000, linear: true, offline: true, deviceLock: true },
+    { kind: 'ptdump', region: 'hotplug', repeats: 0, cadenceNs: 20_000_000 },
+  ],
+  run: { durationNs: 1e9, maxSteps: 100_000_000 },
+};
+
+const SCALING = {
+  ...HEAD_TO_HEAD,
+  name: 'scaling',
+  description: 'head-to-head without ptdump, swept over 1, 2, 4, 8, 16, 32 and 64 vmalloc CPUs, 100 simulated ms per point: how each design scales with CPUs.',
+  actors: HEAD_TO_HEAD.actors.filter((a) => a.kind !== 'ptdump'),
+  sweep: { vmallocThreads: [1, 2, 4, 8, 16, 32, 64] },
+  run: { durationNs: 1e8, maxSteps: 100_000_000 },
+};
+
+const LARGE = {
+  name: 'large',
+  description: 'Hot-remove of 64 GiB (512 sections of 128 MiB) with base-page vmemmap (262144 vmemmap pages, 512 PTE tables) while 15 other CPUs run vmalloc/vfree: 16 CPUs in all.',
+  arch: { pageSize: 4096, vaBits: 48, layout: 'v6' },
+  memory: {
+    boot: [{ start: '0x80000000', size: '4G' }],
+    hotplug: [{ start: '0x1000000000', size: '64G', initial: 'online' }],
+    sectionSizeBits: 27,
+    vmemmapMapping: 'base',
+    linearMapping: 'block',
+  },
+  vmallocThreads: 15,
+  actors: [
+    { kind: 'hotremove', range: { start: '0x1000000000', size: '64G' }, linear: true, offline: true, deviceLock: true },
+    { kind: 'vmalloc', count: 15, profile: 'mixed', ops: 0, window: 'shared', touch: true, vfree: true, thinkNs: 2000 },
+  ],
+  run: { durationNs: 5e9, maxSteps: 200_000_000 },
+};
+
+export const PRESETS: readonly Preset[] = [
+  { name: 'thread-race', summary: 'the seed race: vmalloc populates a PUD table that vmemmap teardown frees', doc: THREAD_RACE },
+  { name: 'section-tlb', summary: 'block-mapped section removed while a CPU still has it in its TLB', doc: SECTION_TLB },
+  { name: 'ptdump-race', summary: 'ptdump walks tables that hot-remove frees', doc: PTDUMP_RACE },
+  { name: 'head-to-head', summary: '8 vmalloc CPUs + hot-remove cycles + ptdump: the options side by side', doc: HEAD_TO_HEAD },
+  { name: 'scaling', summary: 'head-to-head over 1..64 vmalloc CPUs', doc: SCALING },
+  { name: 'large', summary: '64 GiB hot-remove, base-page vmemmap, 16 CPUs', doc: LARGE },
+];
+
+export function findPreset(name: string): Preset | undefined {
+  return PRESETS.find((p) => p.name === name);
+}

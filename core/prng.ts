@@ -1,0 +1,73 @@
+/**
+ * Seeded pseudo-random numbers for the simulator (sfc32 seeded through
+ * splitmix32). Every random choice in `core` comes from one of these, owned by
+ * the scheduler or the workload generator, so a run is reproducible from its seed.
+ */
+export class Prng {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+
+  constructor(seed: number) {
+    let s = seed >>> 0;
+    const next = (): number => {
+      s = (s + 0x9e3779b9) | 0;
+      let z = s;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.a = next();
+    this.b = next();
+    this.c = next();
+    this.d = next();
+    for (let i = 0; i < 12; i++) this.nextU32();
+  }
+
+  /** A uniformly distributed unsigned 32-bit integer. */
+  nextU32(): number {
+    const t = (((this.a + this.b) | 0) + this.d) | 0;
+    this.d = (this.d + 1) | 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) | 0;
+    this.c = (this.c << 21) | (this.c >>> 11);
+    this.c = (this.c + t) | 0;
+    return t >>> 0;
+  }
+
+  /** A float in [0, 1). */
+  next(): number {
+    return this.nextU32() / 4294967296;
+  }
+
+  /** An integer in [0, n). */
+  below(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+
+  /** An integer in [lo, hi] inclusive. */
+  between(lo: number, hi: number): number {
+    return lo + this.below(hi - lo + 1);
+  }
+
+  /** A geometric number of failures before success with probability p (mean (1-p)/p). */
+  geometric(p: number): number {
+    if (p >= 1) return 0;
+    const u = this.next();
+    return Math.floor(Math.log(1 - u) / Math.log(1 - p));
+  }
+
+  /** Exponentially distributed value with the given mean. */
+  exponential(mean: number): number {
+    return -Math.log(1 - this.next()) * mean;
+  }
+
+  /** Derive an independent stream (e.g. one per CPU) from this seed. */
+  static derive(seed: number, stream: number): number {
+    let z = (seed ^ Math.imul(stream + 1, 0x9e3779b9)) >>> 0;
+    z = Math.imul(z ^ (z >>> 16), 0x7feb352d);
+    z = Math.imul(z ^ (z >>> 15), 0x846ca68b);
+    return (z ^ (z >>> 16)) >>> 0;
+  }
+}

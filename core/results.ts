@@ -1,0 +1,113 @@
+/**
+ * The public result shapes of PT Lab (`ptlab.results/1`, `ptlab.explore/1`).
+ * Users script against these names: add fields freely, rename none.
+ */
+
+/** Stable violation kinds (SPEC §2.6). */
+export const VIOLATION_KINDS = [
+  'uaf-table-write',
+  'uaf-table-read',
+  'stale-tlb',
+  'stale-walk-cache',
+  'free-before-clear',
+  'lost-mapping',
+  'sleep-in-atomic',
+  'deadlock',
+  'bbm-violation',
+] as const;
+export type ViolationKind = (typeof VIOLATION_KINDS)[number];
+
+export type RunMode = 'timed' | 'random' | 'pct' | 'explore' | 'replay';
+export type RunStatus = 'running' | 'completed' | 'failed' | 'interrupted' | 'cancelled';
+
+/** One step of a trace, in kernel terms. */
+export interface TraceStep {
+  /** Global step number (0-based) in the run's schedule. */
+  step: number;
+  /** Simulated time in ns (timed mode), else null. */
+  timeNs: number | null;
+  cpu: number;
+  /** Actor name, e.g. "vmalloc#1", "hotremove", "ptdump". */
+  actor: string;
+  /** The kernel function the step belongs to, e.g. "unmap_hotplug_pmd_range". */
+  function: string;
+  /** What the step did, e.g. "READ_ONCE(*pmdp) = table", "pmd_clear(pmdp)". */
+  action: string;
+  /** Full 64-bit kernel virtual address in hex (no 0x), or "" if none. */
+  address: string;
+  /** The table page (or frame) touched, with its generation, or null. */
+  frame: { pfn: number; generation: number; role: string } | null;
+  /** Locks the actor held at the step, e.g. ["init_mm.page_table_lock"]. */
+  locks: string[];
+}
+
+export interface Violation {
+  kind: ViolationKind;
+  /** Step at which the violation was detected. */
+  step: number;
+  cpu: number;
+  actor: string;
+  function: string;
+  address: string;
+  /** One sentence saying what went wrong. */
+  message: string;
+  /** The steps leading to the violation, shortened to those that matter. */
+  trace: TraceStep[];
+}
+
+/** A named time series (x = simulated ns, y = value). */
+export interface Series {
+  name: string;
+  unit: string;
+  x: number[];
+  y: number[];
+}
+
+export interface RunResult {
+  id: string | null;
+  scenario: string;
+  strategy: string;
+  mode: RunMode;
+  seed: number;
+  status: RunStatus;
+  violations: Violation[];
+  violationCounts: Partial<Record<ViolationKind, number>>;
+  /** Stable metric keys of SPEC §2.10 (e.g. "vmalloc.latency_ns.p99"). */
+  metrics: Record<string, number>;
+  /** Optional time series (timed mode). */
+  series?: Series[];
+  /** The scheduler's choices; with scenario+strategy+seed it replays the run exactly. */
+  schedule?: number[];
+  /** The full scenario document the run used (after overrides). */
+  config?: unknown;
+  /** Plain-language notes, e.g. "no shared table can become empty". */
+  notes?: string[];
+}
+
+export interface ResultsSummary {
+  runs: number;
+  /** Per strategy: number of runs with at least one violation, and kinds seen. */
+  byStrategy: Record<string, { runs: number; violating: number; kinds: Partial<Record<ViolationKind, number>> }>;
+}
+
+export interface ResultsDocument {
+  schema: 'ptlab.results/1';
+  version: string;
+  runs: RunResult[];
+  summary: ResultsSummary;
+}
+
+export type ExploreVerdict = 'violation' | 'safe' | 'bounded-safe';
+
+export interface ExploreDocument {
+  schema: 'ptlab.explore/1';
+  scenario: string;
+  strategy: string;
+  verdict: ExploreVerdict;
+  complete: boolean;
+  schedules: number;
+  states: number;
+  elapsedMs: number;
+  bounds: { maxSchedules: number | null; timeLimitS: number | null; preemptionBound: number | null };
+  counterexample: { kind: ViolationKind; message: string; schedule: number[]; trace: TraceStep[] } | null;
+}

@@ -1,0 +1,351 @@
+/**
+ * Builds a simulator from a scenario and a strategy (boot page tables,
+ * actors and their programs) and runs it in one mode, producing a RunResult.
+ * Pure: no clock, no I/O; the same inputs give the same result.
+ */
+import { type Geometry, alignDown, alignUp, indexAt } from './arch.ts';
+import { type CostModel, defaultCostModel } from './costs.ts';
+import { __create_pgd_mapping, vmemmap_populate } from './kernel/mmu.ts';
+import { add_memory, remove_memory } from './kernel/hotplug.ts';
+import { ptdump_show } from './kernel/ptdump.ts';
+import { type VmArea, vfree, vmalloc } from './kernel/vmalloc.ts';
+import { computeLayout, type Layout, type MemoryMap, memstartAddr, type ReachabilityReport, vmemmapRangeOf, vmemmapRaceReachability, insideLinearRegion } from './layout.ts';
+import { ENTRY_TABLE } from './model/memory.ts';
+import { buildMetrics } from './metrics.ts';
+import { Prng } from './prng.ts';
+import type { RunMode, RunResult } from './results.ts';
+import { resolvedActors, type Scenario, ScenarioError } from './scenario.ts';
+import { PctScheduler, RandomScheduler, ReplayScheduler, TimedScheduler } from './schedulers.ts';
+import { type Actor, OP_WORK, type Program, SECTION_OFFLINE, SECTION_ONLINE, SECTION_REMOVED, Sim } from './sim.ts';
+import type { Strategy } from './strategies.ts';
+import { LocalOpSource, type OpSource, OP_RECORD, VmallocStream } from './workload.ts';
+
+export interface BuildOptions {
+  mode: RunMode;
+  seed: number;
+  /** Stop at the first violation (explore, replay of a counterexample). */
+  stopOnFirstViolation?: boolean;
+  /** Where vmalloc threads get their operations (default: in process). */
+  opSource?: OpSource;
+}
+
+export interface BuiltSim {
+  sim: Sim;
+  layout: Layout;
+  memory: MemoryMap;
+  reachability: ReachabilityReport;
+  cost: CostModel;
+}
+
+export const VERSION = '0.1.0';
+
+/** Memory map of the scenario (the layout module's shape). */
+export function memoryMapOf(s: Scenario): MemoryMap {
+  return {
+    boot: s.memory.boot,
+    hotplug: s.memory.hotplug.map((h) => ({ start: h.start, size: h.size })),
+    sectionSizeBits: s.memory.sectionSizeBits,
+    kaslrLinearOffset: s.memory.kaslrLinearOffset,
+  };
+}
+
+function poolSize(s: Scenario, g: Geometry, vmallocThreads: number): { pages: number; blocks: number } {
+  const total = [...s.memory.boot, ...s.memory.hotplug].reduce((n, r) => n + r.size, 0);
+  const memmapBytes = (total / g.pageSize) * 64;
+  const pmdSize = g.pmdDepth >= 0 ? g.entrySize[g.pmdDepth] : g.pageSize;
+  const basePages = s.memory.vmemmapMapping === 'base' ? Math.ceil(memmapBytes / g.pageSize) : 0;
+  const linearTables = s.memory.linearMapping === 'page' ? Math.ceil(total / g.pageSize / g.PTRS_PER_PTE) + 64 : 64;
+  const busy = s.actors.some((a) => a.kind === 'vmalloc' && a.profile === 'long_busy_list') ? 15_100 : 0;
+  const pages = s.memory.allocatorPages || 2048 + basePages + linearTables + vmallocThreads * (256 + busy) + Math.ceil(basePages / g.PTRS_PER_PTE);
+  const blocks = s.memory.allocatorBlocks || (s.memory.vmemmapMapping === 'pmd' ? Math.ceil(memmapBytes / pmdSize) + 8 + s.memory.hotplug.length * 2 : 0);
+  return { pages, blocks };
+}
+
+/** Build the machine at boot, with the scenario's actors ready to run. */
+export function buildSim(scenario: Scenario, strategy: Strategy, opts: BuildOptions): BuiltSim {
+  const layout = computeLayout(scenario.arch.layout, { pageSize: scenario.arch.pageSize, vaBits: scenario.arch.vaBits });
+  const g = layout.geometry;
+  const memory = memoryMapOf(scenario);
+  const memstart = memstartAddr(layout, memory);
+  for (const [i, r] of [...scenario.memory.boot, ...scenario.memory.hotplug].entries()) {
+    if (!insideLinearRegion(layout, memstart, r)) {
+      throw new ScenarioError(`scenario.memory: range ${i} at 0x${r.start.toString(16)} is outside the linear map (memstart_addr 0x${memstart.toString(16)}, ${layout.era} ${g.vaBits}-bit)`);
+    }
+  }
+  const actors = resolvedActors(scenario);
+  const vmallocThreads = actors.reduce((n, a) => n + (a.kind === 'vmalloc' ? a.count : 0), 0);
+  const cpus = actors.reduce((n, a) => n + (a.kind === 'vmalloc' ? a.count : 1), 0);
+  const pool = poolSize(scenario, g, vmallocThreads);
+  const cost = { ...defaultCostModel(), ...scenario.cost };
+  const timed = opts.mode === 'timed';
+  const boot0 = scenario.memory.boot[0];
+  if (pool.pages + pool.blocks * (g.pmdDepth >= 0 ? g.entrySize[g.pmdDepth] / g.pageSize : 1) + 8 > boot0.size / g.pageSize) {
+    throw new ScenarioError('scenario.memory.boot[0]: too small to hold the page allocator pool; make it larger or set memory.allocatorPages');
+  }
+  const sim = new Sim({
+    layout,
+    memory,
+    knobs: strategy.knobs,
+    cost,
+    cpus,
+    poolPages: pool.pages,
+    poolBlocks: pool.blocks,
+    poolBasePfn: boot0.start / g.pageSize,
+    seed: opts.seed,
+    traceAll: !timed,
+    traceRing: 4096,
+    stopOnFirstViolation: opts.stopOnFirstViolation ?? false,
+    timed,
+    tlbEntries: scenario.tlb.entries,
+    walkCacheEntries: scenario.tlb.walkCacheEntries,
+    linearBlocks: scenario.memory.linearMapping === 'block',
+    vmemmapPmd: scenario.memory.vmemmapMapping === 'pmd' && g.pageSize === 4096,
+  });
+  bootTables(sim, scenario);
+  const source =
+    opts.opSource ??
+    new LocalOpSource(
+      actors
+        .filter((a) => a.kind === 'vmalloc')
+        .flatMap((a) => (a.kind === 'vmalloc' ? Array.from({ length: a.count }, () => a) : []))
+        .map((a, t) => new VmallocStream(a.kind === 'vmalloc' ? a.profile : 'fix_size', opts.seed, t, g.pageSize, a.kind === 'vmalloc' ? a.pages : 1)),
+    );
+  let vmallocIndex = 0;
+  const sharedWindow = sim.addVaWindow(layout.VMALLOC_START, layout.VMALLOC_END);
+  for (const spec of actors) {
+    switch (spec.kind) {
+      case 'hotremove':
+      case 'hotplug': {
+        const name = spec.kind;
+        sim.addActor(name, sim.actors.length, spec.kind, name, (s, a) => hotplugProgram(s, a, spec.kind === 'hotplug', spec.range.start, spec.range.size, spec.cycles, spec.thinkNs, spec));
+        break;
+      }
+      case 'vmalloc': {
+        for (let t = 0; t < spec.count; t++) {
+          const thread = vmallocIndex++;
+          let window = sharedWindow;
+          if (spec.window === 'top-gib-per-thread') {
+            const gib = 2 ** 30;
+            const top = alignDown(layout.VMALLOC_END, gib);
+            const start = top - thread * gib;
+            window = sim.addVaWindow(thread === 0 ? top : start, thread === 0 ? layout.VMALLOC_END : start + gib);
+            if (start < layout.VMALLOC_START) throw new ScenarioError('scenario.vmallocThreads: too many threads for one GiB each of vmalloc space');
+          }
+          sim.addActor(`vmalloc#${thread + 1}`, sim.actors.length, 'vmalloc', 'vmalloc', (s, a) => vmallocProgram(s, a, thread, window, spec, source));
+        }
+        break;
+      }
+      case 'ptdump':
+        sim.addActor('ptdump', sim.actors.length, 'ptdump', 'ptdump', (s, a) => ptdumpProgram(s, a, scenario, spec.region, spec.repeats, spec.cadenceNs));
+        break;
+      case 'access':
+        sim.addActor('access', sim.actors.length, 'access', 'access', (s, a) => accessProgram(s, a, scenario, spec.repeats, spec.thinkNs));
+        break;
+    }
+  }
+  const reachability = vmemmapRaceReachability(layout, memory, scenario.memory.vmemmapMapping);
+  return { sim, layout, memory, reachability, cost };
+}
+
+/** Populate the boot page tables directly (no steps): fixmap, boot memory, present hot-pluggable memory. */
+function bootTables(sim: Sim, scenario: Scenario): void {
+  const layout = sim.layout;
+  const g = sim.g;
+  const mem = sim.mem;
+  // The fixmap's tables are static (bm_pud/bm_pmd/bm_pte in the kernel image), one per level below the root.
+  let f = sim.root;
+  let nextStatic = 1;
+  for (let d = 0; d < g.levels - 1; d++) {
+    const i = indexAt(g, d, layout.FIXADDR_START);
+    if (mem.kind(f, i) !== ENTRY_TABLE) {
+      const t = nextStatic++;
+      mem.makeStaticTable(t, d + 1);
+      mem.setEntry(f, i, ENTRY_TABLE, mem.pfnOf(t));
+    }
+    f = mem.frameOf(mem.val(f, i));
+  }
+  const boot = sim.addActor('boot', 0, 'hotplug', 'boot', (s, a) => bootProgram(s, a, scenario));
+  while (!boot.done) sim.step(boot.index);
+  sim.actors.pop();
+  sim.resetAfterBoot();
+}
+
+function* bootProgram(s: Sim, a: Actor, scenario: Scenario): Program {
+  const ranges = [...scenario.memory.boot.map((r) => ({ ...r, initial: 'online' as const })), ...scenario.memory.hotplug];
+  for (const r of ranges) {
+    if (r.initial === 'absent') continue;
+    yield* __create_pgd_mapping(s, a, s.linear(r.start), r.start, r.size, s.opts.linearBlocks);
+    const sec = 2 ** scenario.memory.sectionSizeBits;
+    const start = alignDown(r.start, sec);
+    const end = alignUp(r.start + r.size, sec);
+    const v = vmemmapRangeOf(s.layout, s.memstart, { start, size: end - start });
+    yield* vmemmap_populate(s, a, v.start, v.end, s.opts.vmemmapPmd);
+  }
+  for (const sec of s.sections) {
+    const h = scenario.memory.hotplug.find((r) => sec.start >= r.start && sec.start < r.start + r.size);
+    sec.state = !h || h.initial === 'absent' ? 0 : h.initial === 'online' ? SECTION_ONLINE : SECTION_OFFLINE;
+  }
+}
+
+function* hotplugProgram(
+  s: Sim,
+  a: Actor,
+  cycling: boolean,
+  pa: number,
+  size: number,
+  cycles: number,
+  thinkNs: number,
+  parts: { linear: boolean; offline: boolean; deviceLock: boolean },
+): Program {
+  const present = (): boolean => s.sections.some((x) => x.start >= pa && x.start < pa + size && x.state !== 0 && x.state !== SECTION_REMOVED);
+  if (!cycling) {
+    for (let c = 0; c < Math.max(1, cycles); c++) {
+      if (c > 0 || !present()) {
+        yield* add_memory(s, a, pa, size, parts);
+        if (thinkNs > 0) yield a.work('hotplug_thread', 'msleep()', thinkNs);
+      }
+      yield* remove_memory(s, a, pa, size, { ...parts, offline: parts.offline && (c > 0 || sectionOnline(s, pa)) });
+      if (c + 1 < cycles && thinkNs > 0) yield a.work('hotplug_thread', 'msleep()', thinkNs);
+    }
+    return;
+  }
+  for (let c = 0; cycles === 0 || c < cycles; c++) {
+    if (present()) yield* remove_memory(s, a, pa, size, { ...parts, offline: parts.offline && sectionOnline(s, pa) });
+    else yield* add_memory(s, a, pa, size, parts);
+    yield a.work('hotplug_thread', 'msleep()', Math.max(1, thinkNs));
+  }
+}
+
+function sectionOnline(s: Sim, pa: number): boolean {
+  return s.sections.some((x) => x.start === pa && x.state === SECTION_ONLINE);
+}
+
+function* vmallocProgram(s: Sim, a: Actor, thread: number, window: number, spec: { ops: number; vfree: boolean; touch: boolean; thinkNs: number }, source: OpSource): Program {
+  const rec = new Float64Array(OP_RECORD);
+  const held: VmArea[] = [];
+  for (let n = 0; spec.ops === 0 || n < spec.ops; n++) {
+    source.next(thread, rec);
+    const area = yield* vmalloc(s, a, rec[0], rec[1], window, spec.touch);
+    a.opsDone++;
+    if (area) {
+      if (rec[2] === 1 || !spec.vfree) held.push(area);
+      else yield* vfree(s, a, area);
+    }
+    if (spec.thinkNs > 0) yield a.work('test_func', 'cond_resched() / think time', spec.thinkNs);
+    else if (spec.ops === 0 && !area) yield a.work('test_func', 'cond_resched()', 1000);
+  }
+}
+
+function ptdumpRanges(s: Sim, scenario: Scenario, region: string): [number, number][] {
+  const l = s.layout;
+  if (region === 'all') return [[0, s.g.vaSpan]];
+  const out: [number, number][] = [];
+  for (const r of scenario.memory.hotplug) {
+    if (region === 'hotplug' || region === 'linear') out.push([s.linear(r.start), s.linear(r.start + r.size)]);
+    if (region === 'hotplug' || region === 'vmemmap') {
+      const v = vmemmapRangeOf(l, s.memstart, r);
+      out.push([alignDown(v.start, s.g.pageSize), alignUp(v.end, s.g.pageSize)]);
+    }
+  }
+  if (region === 'vmemmap' && out.length === 0) out.push([l.VMEMMAP_START, l.VMEMMAP_END]);
+  return out;
+}
+
+function* ptdumpProgram(s: Sim, a: Actor, scenario: Scenario, region: string, repeats: number, cadenceNs: number): Program {
+  const ranges = ptdumpRanges(s, scenario, region);
+  for (let n = 0; repeats === 0 || n < repeats; n++) {
+    if (cadenceNs > 0) yield a.work('ptdump', 'wait for the next read of kernel_page_tables', cadenceNs);
+    yield* ptdump_show(s, a, ranges);
+  }
+}
+
+function* accessProgram(s: Sim, a: Actor, scenario: Scenario, repeats: number, thinkNs: number): Program {
+  for (let n = 0; repeats === 0 || n < repeats; n++) {
+    for (const r of scenario.memory.hotplug) {
+      yield a.access('memory access', 'READ_ONCE(*(u64 *)__va(phys))', s.linear(r.start));
+      const v = vmemmapRangeOf(s.layout, s.memstart, r);
+      yield a.access('memory access', 'page_count(pfn_to_page(pfn))', v.start);
+    }
+    if (thinkNs > 0) yield a.work('memory access', 'other work', thinkNs);
+  }
+}
+
+export interface RunOptions {
+  mode: Exclude<RunMode, 'explore'>;
+  seed: number;
+  schedule?: readonly number[];
+  /** PCT bug depth. */
+  pctDepth?: number;
+  stopOnFirstViolation?: boolean;
+  opSource?: OpSource;
+  /** Record the schedule in the result (random/pct/replay; default true for those). */
+  keepSchedule?: boolean;
+}
+
+export interface RunOutcome {
+  result: RunResult;
+  sim: Sim;
+  reachability: ReachabilityReport;
+  /** For replay: did the recorded schedule stop fitting? */
+  diverged: boolean;
+}
+
+/** Run a scenario under a strategy once. */
+export function runScenario(scenario: Scenario, strategy: Strategy, opts: RunOptions): RunOutcome {
+  const built = buildSim(scenario, strategy, { mode: opts.mode, seed: opts.seed, stopOnFirstViolation: opts.stopOnFirstViolation, opSource: opts.opSource });
+  const { sim } = built;
+  const r = scenario.run;
+  let replay: ReplayScheduler | null = null;
+  switch (opts.mode) {
+    case 'timed':
+      sim.recordSchedule = false;
+      sim.run(new TimedScheduler(r.durationNs), r.maxSteps);
+      break;
+    case 'random':
+      sim.run(new RandomScheduler(Prng.derive(opts.seed, 0x5c4e), r.burst, r.sleepProbability, r.sleepSteps), r.maxSteps);
+      break;
+    case 'pct': {
+      const depth = opts.pctDepth ?? 2;
+      sim.run(new PctScheduler(Prng.derive(opts.seed, 0x9c7), depth, estimateSteps(scenario, strategy)), r.maxSteps);
+      break;
+    }
+    case 'replay':
+      if (!opts.schedule) throw new Error('replay needs a schedule');
+      replay = new ReplayScheduler(opts.schedule);
+      sim.run(replay, r.maxSteps);
+      break;
+  }
+  sim.finish();
+  const keep = opts.keepSchedule ?? opts.mode !== 'timed';
+  const result: RunResult = {
+    id: null,
+    scenario: scenario.name,
+    strategy: strategy.id,
+    mode: opts.mode,
+    seed: opts.seed,
+    status: 'completed',
+    violations: sim.checker.violations,
+    violationCounts: sim.checker.countsObject(),
+    metrics: buildMetrics(sim),
+    ...(keep ? { schedule: sim.schedule } : {}),
+    notes: built.reachability.raceReachable ? [] : [built.reachability.summary],
+  };
+  return { result, sim, reachability: built.reachability, diverged: replay?.diverged ?? false };
+}
+
+const stepEstimates = new Map<string, number>();
+
+/** PCT's k: the number of steps of a run, estimated by one random run (cached per scenario+strategy). */
+export function estimateSteps(scenario: Scenario, strategy: Strategy): number {
+  const key = `${JSON.stringify(scenario)}|${strategy.id}|${JSON.stringify(strategy.knobs)}`;
+  const hit = stepEstimates.get(key);
+  if (hit) return hit;
+  const built = buildSim(scenario, strategy, { mode: 'random', seed: 1 });
+  built.sim.recordSchedule = false;
+  built.sim.run(new RandomScheduler(1, 0, 0, 0), scenario.run.maxSteps);
+  const k = Math.max(1, built.sim.steps);
+  stepEstimates.set(key, k);
+  return k;
+}
+
+export { OP_WORK };

@@ -1,0 +1,1023 @@
+/**
+ * The simulator: the machine state (frames, page tables, TLBs, locks), the
+ * actors (one kernel program per CPU, written as generators that describe
+ * each shared access before yielding), and `perform`, which carries out one
+ * described access atomically, feeds the checkers and charges its cost.
+ * The simulator never decides who runs: a Scheduler does (schedulers.ts).
+ */
+import { type Geometry, alignDown, formatVA, indexAt } from './arch.ts';
+import { type CostModel, lazyMaxPages } from './costs.ts';
+import { Checker } from './checkers.ts';
+import { type Layout, type MemoryMap, linearOffset, memstartAddr } from './layout.ts';
+import {
+  ENTRY_BLOCK,
+  ENTRY_KIND_NAMES,
+  ENTRY_NONE,
+  ENTRY_PAGE,
+  ENTRY_TABLE,
+  FRAME_FREE,
+  PhysMem,
+  ROLE_NAMES,
+} from './model/memory.ts';
+import { LOCK_NAMES, LOCK_SPIN, LOCK_TYPES, Locks, N_LOCKS } from './model/locks.ts';
+import { Tlbs } from './model/tlb.ts';
+import { Prng } from './prng.ts';
+import type { TraceStep } from './results.ts';
+import type { StrategyKnobs } from './strategies.ts';
+
+// Operations an actor can describe. Each is one atomic step.
+export const OP_NONE = 0;
+export const OP_READ = 1;
+export const OP_WRITE = 2;
+export const OP_XCHG = 3;
+export const OP_ALLOC_PAGE = 4;
+export const OP_ALLOC_BLOCK = 5;
+export const OP_FREE = 6;
+export const OP_TLBI_RANGE = 7;
+export const OP_TLBI_PGTABLE = 8;
+export const OP_TLBI_ALL = 9;
+export const OP_LOCK = 10;
+export const OP_UNLOCK = 11;
+export const OP_READ_LOCK = 12;
+export const OP_READ_UNLOCK = 13;
+export const OP_WRITE_ENTER = 14;
+export const OP_WRITE_LOCK = 15;
+export const OP_WRITE_UNLOCK = 16;
+export const OP_ACCESS = 17;
+export const OP_WORK = 18;
+export const OP_VA_ALLOC = 19;
+export const OP_VA_LAZY_FREE = 20;
+export const OP_PURGE_TAKE = 21;
+export const OP_VA_RELEASE = 22;
+export const OP_MEM_STATE = 23;
+export const OP_DONE = 24;
+
+/** Memory section states (hot-pluggable memory). */
+export const SECTION_ABSENT = 0;
+export const SECTION_ONLINE = 1;
+export const SECTION_OFFLINE = 2;
+export const SECTION_REMOVED = 3;
+
+/** Latency classes. */
+export const LAT_VMALLOC = 0;
+export const LAT_VFREE = 1;
+export const LAT_HOTREMOVE = 2;
+export const LAT_HOTADD = 3;
+export const LAT_NAMES = ['vmalloc', 'vfree', 'hotremove', 'hotadd'] as const;
+
+export type ActorKind = 'hotremove' | 'hotadd' | 'hotplug' | 'vmalloc' | 'ptdump' | 'access';
+export type Program = Generator<number, void, void>;
+
+/** One CPU's kernel program and its pending step. */
+export class Actor {
+  readonly index: number;
+  readonly name: string;
+  readonly cpu: number;
+  readonly kind: ActorKind;
+  /** Actors with the same symmetry class run the same program on interchangeable data. */
+  readonly symmetryClass: string;
+  program: Program | null = null;
+  done = false;
+  stuck = false;
+  // The pending step.
+  op = OP_NONE;
+  fn = '';
+  act = '';
+  addr = -1;
+  f = -1;
+  g = 0;
+  idx = 0;
+  k = 0;
+  v = 0;
+  size = 0;
+  lock = -1;
+  role = 0;
+  depth = -1;
+  /** For OP_FREE: check that no TLB still maps the page (teardown frees; lazy vfree frees do not). */
+  checkTlb = true;
+  /** For allocation ops: GFP_KERNEL, may sleep. */
+  maySleep = false;
+  // Results of the last performed step.
+  rk = 0;
+  rv = 0;
+  rf = -1;
+  rg = 0;
+  // Context.
+  locksHeld = 0;
+  spinDepth = 0;
+  readHeld = 0;
+  time = 0;
+  readonly lockAcquiredAt = new Float64Array(N_LOCKS);
+  /** Random mode: steps this actor stays asleep. */
+  sleepSteps = 0;
+  /** Workload cursor (owned by the actor's program). */
+  opsDone = 0;
+
+  constructor(index: number, name: string, cpu: number, kind: ActorKind, symmetryClass: string) {
+    this.index = index;
+    this.name = name;
+    this.cpu = cpu;
+    this.kind = kind;
+    this.symmetryClass = symmetryClass;
+  }
+
+  private at(op: number, fn: string, act: string, addr: number): number {
+    this.op = op;
+    this.fn = fn;
+    this.act = act;
+    this.addr = addr;
+    this.maySleep = false;
+    return op;
+  }
+
+  /** READ_ONCE of entry `idx` of table (f, g). */
+  read(fn: string, act: string, f: number, g: number, idx: number, addr: number): number {
+    this.f = f;
+    this.g = g;
+    this.idx = idx;
+    return this.at(OP_READ, fn, act, addr);
+  }
+
+  /** WRITE_ONCE / set_p?d / p?d_clear of entry `idx` of table (f, g). */
+  write(fn: string, act: string, f: number, g: number, idx: number, addr: number, kind: number, val: number): number {
+    this.f = f;
+    this.g = g;
+    this.idx = idx;
+    this.k = kind;
+    this.v = val;
+    return this.at(OP_WRITE, fn, act, addr);
+  }
+
+  /** ptep_get_and_clear(). */
+  getAndClear(fn: string, act: string, f: number, g: number, idx: number, addr: number): number {
+    this.f = f;
+    this.g = g;
+    this.idx = idx;
+    return this.at(OP_XCHG, fn, act, addr);
+  }
+
+  allocPage(fn: string, act: string, role: number, depth: number, maySleep: boolean): number {
+    this.role = role;
+    this.depth = depth;
+    this.at(OP_ALLOC_PAGE, fn, act, -1);
+    this.maySleep = maySleep;
+    return OP_ALLOC_PAGE;
+  }
+
+  allocBlock(fn: string, act: string, role: number): number {
+    this.role = role;
+    this.depth = -1;
+    this.at(OP_ALLOC_BLOCK, fn, act, -1);
+    this.maySleep = true;
+    return OP_ALLOC_BLOCK;
+  }
+
+  free(fn: string, act: string, f: number, g: number, addr: number, checkTlb: boolean): number {
+    this.f = f;
+    this.g = g;
+    this.checkTlb = checkTlb;
+    return this.at(OP_FREE, fn, act, addr);
+  }
+
+  tlbiRange(fn: string, act: string, start: number, end: number): number {
+    this.size = end - start;
+    return this.at(OP_TLBI_RANGE, fn, act, start);
+  }
+
+  tlbiPgtable(fn: string, act: string, addr: number): number {
+    return this.at(OP_TLBI_PGTABLE, fn, act, addr);
+  }
+
+  tlbiAll(fn: string, act: string): number {
+    return this.at(OP_TLBI_ALL, fn, act, -1);
+  }
+
+  lockOp(op: number, fn: string, act: string, lock: number): number {
+    this.lock = lock;
+    return this.at(op, fn, act, -1);
+  }
+
+  access(fn: string, act: string, va: number): number {
+    return this.at(OP_ACCESS, fn, act, va);
+  }
+
+  work(fn: string, act: string, ns: number): number {
+    this.size = ns;
+    return this.at(OP_WORK, fn, act, -1);
+  }
+
+  vaAlloc(fn: string, act: string, size: number, align: number, window: number): number {
+    this.size = size;
+    this.v = align;
+    this.idx = window;
+    return this.at(OP_VA_ALLOC, fn, act, -1);
+  }
+
+  vaLazyFree(fn: string, act: string, va: number, size: number, window: number): number {
+    this.size = size;
+    this.idx = window;
+    return this.at(OP_VA_LAZY_FREE, fn, act, va);
+  }
+
+  purgeTake(fn: string, act: string): number {
+    return this.at(OP_PURGE_TAKE, fn, act, -1);
+  }
+
+  vaRelease(fn: string, act: string): number {
+    return this.at(OP_VA_RELEASE, fn, act, -1);
+  }
+
+  memState(fn: string, act: string, pa: number, size: number, state: number): number {
+    this.v = pa;
+    this.size = size;
+    this.k = state;
+    return this.at(OP_MEM_STATE, fn, act, -1);
+  }
+}
+
+/** A first-fit allocator of kernel VA within one window (alloc_vmap_area's job). */
+export class VaAllocator {
+  readonly start: number;
+  readonly end: number;
+  /** Sorted free intervals [s0, e0, s1, e1, ...]. */
+  private free: number[];
+
+  constructor(start: number, end: number) {
+    this.start = start;
+    this.end = end;
+    this.free = [start, end];
+  }
+
+  alloc(size: number, align: number): number {
+    const f = this.free;
+    for (let i = 0; i < f.length; i += 2) {
+      const s = Math.ceil(f[i] / align) * align;
+      if (s + size <= f[i + 1]) {
+        const e = f[i + 1];
+        const parts: number[] = [];
+        if (s > f[i]) parts.push(f[i], s);
+        if (s + size < e) parts.push(s + size, e);
+        f.splice(i, 2, ...parts);
+        return s;
+      }
+    }
+    return -1;
+  }
+
+  release(va: number, size: number): void {
+    const f = this.free;
+    let i = 0;
+    while (i < f.length && f[i] < va) i += 2;
+    f.splice(i, 0, va, va + size);
+    // Coalesce neighbours.
+    for (let j = Math.max(0, i - 2); j + 2 < f.length && j <= i + 2; ) {
+      if (f[j + 1] === f[j + 2]) f.splice(j + 1, 2);
+      else j += 2;
+    }
+  }
+}
+
+export interface PhysSection {
+  start: number;
+  size: number;
+  state: number;
+  gen: number;
+}
+
+export interface SimOptions {
+  layout: Layout;
+  memory: MemoryMap;
+  knobs: StrategyKnobs;
+  cost: CostModel;
+  cpus: number;
+  poolPages: number;
+  poolBlocks: number;
+  seed: number;
+  /** Keep every step (small runs) or a ring of the last N (long timed runs). */
+  traceAll: boolean;
+  traceRing: number;
+  stopOnFirstViolation: boolean;
+  timed: boolean;
+  tlbEntries: number;
+  walkCacheEntries: number;
+  /** Linear map with block entries (false: pages, as with rodata_full). */
+  linearBlocks: boolean;
+  /** vmemmap with PMD blocks (false: base pages). */
+  vmemmapPmd: boolean;
+  /** First pfn of the page allocator's pool (inside boot memory). */
+  poolBasePfn: number;
+}
+
+/** Interface the schedulers use. */
+export interface Scheduler {
+  /** Index of the actor to step next among `enabled[0..n)`, or -1 to stop. */
+  pick(sim: Sim, enabled: Int32Array, n: number): number;
+}
+
+interface LatencyLog {
+  data: Float64Array;
+  n: number;
+}
+
+export class Sim {
+  readonly opts: SimOptions;
+  readonly layout: Layout;
+  readonly g: Geometry;
+  readonly knobs: StrategyKnobs;
+  readonly cost: CostModel;
+  readonly mem: PhysMem;
+  readonly tlbs: Tlbs;
+  readonly locks = new Locks();
+  readonly checker: Checker;
+  readonly actors: Actor[] = [];
+  readonly memstart: number;
+  /** Root table: swapper_pg_dir (static frame 0). */
+  readonly root = 0;
+  readonly sections: PhysSection[] = [];
+  readonly vaWindows: VaAllocator[] = [];
+  /** Lazily freed vmap areas waiting for a purge: [va, size, window] triples. */
+  readonly purgeList: number[] = [];
+  lazyPages = 0;
+  readonly lazyMax: number;
+  /** Areas taken by the current purger. */
+  purging: number[] = [];
+  steps = 0;
+  /** Simulated time of the latest step (timed mode). */
+  now = 0;
+  readonly jitter: Prng;
+  readonly counters = { tlbiPage: 0, tlbiPgtable: 0, tlbiAll: 0, accessFaults: 0, vmallocFailed: 0 };
+  private readonly lat: LatencyLog[] = LAT_NAMES.map(() => ({ data: new Float64Array(1024), n: 0 }));
+  readonly ops = new Float64Array(LAT_NAMES.length);
+  /** Ranges hot-removed during the run: [start, end) offsets, for the leak metric. */
+  readonly removedRanges: number[] = [];
+  // Step log.
+  private logCap: number;
+  private logActor: Int16Array;
+  private logFn: string[];
+  private logAct: string[];
+  private logAddr: Float64Array;
+  private logFrame: Int32Array;
+  private logGen: Uint32Array;
+  private logLocks: Int32Array;
+  private logTime: Float64Array;
+  private logValKind: Int8Array;
+  private logValPfn: Float64Array;
+  /** Choices made (actor index per step), for replay. */
+  schedule: number[] = [];
+  recordSchedule = true;
+  private readonly enabledBuf: Int32Array;
+  private readonly spanSize: (depth: number) => number;
+
+  constructor(opts: SimOptions) {
+    this.opts = opts;
+    this.layout = opts.layout;
+    this.g = opts.layout.geometry;
+    this.knobs = opts.knobs;
+    this.cost = opts.cost;
+    this.memstart = memstartAddr(opts.layout, opts.memory);
+    const g = this.g;
+    this.mem = new PhysMem({
+      poolBasePfn: opts.poolBasePfn,
+      staticFrames: 8,
+      pages: opts.poolPages,
+      blocks: opts.poolBlocks,
+      blockPages: g.pmdDepth >= 0 ? g.entrySize[g.pmdDepth] / g.pageSize : 1,
+      ptrsPerTable: g.PTRS_PER_PTE,
+    });
+    this.mem.makeStaticTable(this.root, 0);
+    this.tlbs = new Tlbs(opts.cpus, g.pageSize, opts.tlbEntries, opts.walkCacheEntries);
+    this.checker = new Checker(this);
+    this.jitter = new Prng(Prng.derive(opts.seed, 0x7177));
+    this.lazyMax = lazyMaxPages(opts.cpus, g.pageSize);
+    this.logCap = opts.traceAll ? 1024 : opts.traceRing;
+    this.logActor = new Int16Array(this.logCap);
+    this.logFn = new Array<string>(this.logCap).fill('');
+    this.logAct = new Array<string>(this.logCap).fill('');
+    this.logAddr = new Float64Array(this.logCap);
+    this.logFrame = new Int32Array(this.logCap);
+    this.logGen = new Uint32Array(this.logCap);
+    this.logLocks = new Int32Array(this.logCap);
+    this.logTime = new Float64Array(this.logCap);
+    this.logValKind = new Int8Array(this.logCap);
+    this.logValPfn = new Float64Array(this.logCap);
+    this.enabledBuf = new Int32Array(256);
+    // Span of the VA a walk-cache entry for a table of depth d covers.
+    this.spanSize = (d: number) => g.entrySize[d - 1];
+    for (const r of opts.memory.hotplug) {
+      this.sections.push(...splitSections(r.start, r.size, 2 ** opts.memory.sectionSizeBits));
+    }
+  }
+
+  // ---------------------------------------------------------------- actors
+
+  addActor(name: string, cpu: number, kind: ActorKind, symmetryClass: string, make: (sim: Sim, a: Actor) => Program): Actor {
+    const a = new Actor(this.actors.length, name, cpu, kind, symmetryClass);
+    this.actors.push(a);
+    a.program = make(this, a);
+    const r = a.program.next();
+    if (r.done) {
+      a.done = true;
+      a.op = OP_DONE;
+    }
+    return a;
+  }
+
+  addVaWindow(start: number, end: number): number {
+    this.vaWindows.push(new VaAllocator(start, end));
+    return this.vaWindows.length - 1;
+  }
+
+  /** Can actor a take its pending step now? */
+  enabled(a: Actor): boolean {
+    if (a.done) return false;
+    switch (a.op) {
+      case OP_LOCK:
+        return this.locks.holder[a.lock] === a.index || this.locks.canLock(a.lock);
+      case OP_READ_LOCK:
+        return this.locks.canReadLock(a.lock);
+      case OP_WRITE_ENTER:
+        return this.locks.canWriteEnter(a.lock);
+      case OP_WRITE_LOCK:
+        return this.locks.canWriteLock(a.lock, a.index);
+      default:
+        return true;
+    }
+  }
+
+  /** Fill `out` with the enabled actors; returns how many. */
+  collectEnabled(out: Int32Array): number {
+    let n = 0;
+    for (let i = 0; i < this.actors.length; i++) if (this.enabled(this.actors[i])) out[n++] = i;
+    return n;
+  }
+
+  allDone(): boolean {
+    for (const a of this.actors) if (!a.done) return false;
+    return true;
+  }
+
+  /** Run under a scheduler until it stops, every actor is done, or maxSteps. */
+  run(sched: Scheduler, maxSteps: number): void {
+    const buf = this.enabledBuf;
+    while (this.steps < maxSteps) {
+      const n = this.collectEnabled(buf);
+      if (n === 0) {
+        if (!this.allDone()) this.checker.deadlockAllBlocked();
+        break;
+      }
+      const i = sched.pick(this, buf, n);
+      if (i < 0) break;
+      this.step(i);
+      if (this.opts.stopOnFirstViolation && this.checker.total > 0) break;
+    }
+  }
+
+  /** Perform actor i's pending step and advance its program to the next one. */
+  step(i: number): void {
+    const a = this.actors[i];
+    if (this.recordSchedule) this.schedule.push(i);
+    this.perform(a);
+    this.log(a);
+    this.steps++;
+    if (a.done) return;
+    const r = a.program!.next();
+    if (r.done) {
+      a.done = true;
+      a.op = OP_DONE;
+      a.fn = '';
+    }
+  }
+
+  // ------------------------------------------------------------ the steps
+
+  private charge(a: Actor, ns: number): void {
+    if (!this.opts.timed) return;
+    const j = this.cost.jitter;
+    const t = j > 0 ? ns * (1 + j * (2 * this.jitter.next() - 1)) : ns;
+    a.time += t;
+    if (a.time > this.now) this.now = a.time;
+  }
+
+  private perform(a: Actor): void {
+    const mem = this.mem;
+    const c = this.cost;
+    switch (a.op) {
+      case OP_READ: {
+        if (!mem.isTable(a.f) || mem.gen[a.f] !== a.g) this.checker.uafTableRead(a);
+        this.readEntryInto(a);
+        this.charge(a, c.entryRead);
+        break;
+      }
+      case OP_WRITE: {
+        if (!mem.isTable(a.f) || mem.gen[a.f] !== a.g) this.checker.uafTableWrite(a);
+        const ok = mem.kind(a.f, a.idx);
+        if (ok !== ENTRY_NONE && a.k !== ENTRY_NONE && (ok !== a.k || mem.val(a.f, a.idx) !== a.v)) this.checker.bbm(a, ok);
+        mem.setEntry(a.f, a.idx, a.k, a.v);
+        this.charge(a, c.entryWrite);
+        break;
+      }
+      case OP_XCHG: {
+        if (!mem.isTable(a.f) || mem.gen[a.f] !== a.g) this.checker.uafTableWrite(a);
+        this.readEntryInto(a);
+        mem.setEntry(a.f, a.idx, ENTRY_NONE, 0);
+        this.charge(a, c.entryWrite);
+        break;
+      }
+      case OP_ALLOC_PAGE:
+      case OP_ALLOC_BLOCK: {
+        if (a.maySleep) this.checker.maySleep(a, 'alloc_pages(GFP_KERNEL) may sleep');
+        const block = a.op === OP_ALLOC_BLOCK;
+        const f = block ? mem.allocBlock(a.role) : mem.allocPage(a.role);
+        if (f >= 0 && a.depth >= 0) mem.makeTable(f, a.depth);
+        a.rf = f;
+        a.rg = f >= 0 ? mem.gen[f] : 0;
+        let ns = block ? c.blockAlloc : c.pageAlloc;
+        if (a.maySleep && this.opts.timed && this.jitter.next() < c.allocSleepProbability) ns += this.jitter.exponential(c.allocSleepMean);
+        this.charge(a, ns);
+        break;
+      }
+      case OP_FREE: {
+        if (mem.state[a.f] !== FRAME_FREE) {
+          this.checker.beforeFree(a);
+          mem.free(a.f);
+        }
+        this.charge(a, c.pageFree);
+        break;
+      }
+      case OP_TLBI_RANGE: {
+        const ps = this.g.pageSize;
+        if (a.size > this.g.PTRS_PER_PTE * ps) {
+          this.tlbs.invalidateAll();
+          this.counters.tlbiAll++;
+          this.charge(a, c.tlbiAll + c.tlbiBarrier);
+        } else {
+          const n = Math.ceil(a.size / ps);
+          for (let p = 0; p < n; p++) this.tlbs.invalidateLeafVa(a.addr + p * ps);
+          this.counters.tlbiPage += n;
+          this.charge(a, n * c.tlbiPage + c.tlbiBarrier);
+        }
+        break;
+      }
+      case OP_TLBI_PGTABLE:
+        this.tlbs.invalidateVa(a.addr, this.spanSize);
+        this.counters.tlbiPgtable++;
+        this.charge(a, c.tlbiPgtable);
+        break;
+      case OP_TLBI_ALL:
+        this.tlbs.invalidateAll();
+        this.counters.tlbiAll++;
+        this.charge(a, c.tlbiAll + c.tlbiBarrier);
+        break;
+      case OP_LOCK: {
+        const l = a.lock;
+        if (this.locks.holder[l] === a.index) {
+          this.checker.selfDeadlock(a);
+          a.done = true;
+          a.stuck = true;
+          break;
+        }
+        if (LOCK_TYPES[l] !== LOCK_SPIN) this.checker.maySleep(a, `mutex_lock(&${LOCK_NAMES[l]}) may sleep`);
+        this.acquire(a, l, LOCK_TYPES[l] === LOCK_SPIN ? c.spinLock : c.mutexLock);
+        this.locks.holder[l] = a.index;
+        if (LOCK_TYPES[l] === LOCK_SPIN) a.spinDepth++;
+        break;
+      }
+      case OP_UNLOCK: {
+        const l = a.lock;
+        this.release(a, l, c.spinLock);
+        this.locks.holder[l] = -1;
+        if (LOCK_TYPES[l] === LOCK_SPIN) a.spinDepth--;
+        break;
+      }
+      case OP_READ_LOCK:
+        this.checker.maySleep(a, 'percpu_down_read() may sleep');
+        this.acquire(a, a.lock, c.percpuReadFast);
+        this.locks.readers[a.lock]++;
+        a.readHeld |= 1 << a.lock;
+        break;
+      case OP_READ_UNLOCK:
+        this.locks.readers[a.lock]--;
+        a.readHeld &= ~(1 << a.lock);
+        this.release(a, a.lock, c.percpuReadFast);
+        break;
+      case OP_WRITE_ENTER:
+        this.checker.maySleep(a, 'percpu_down_write() may sleep');
+        this.locks.writer[a.lock] = a.index;
+        a.lockAcquiredAt[a.lock] = a.time;
+        // rcu_sync_enter(): readers are forced onto the slow path after a grace period.
+        this.charge(a, c.rcuGracePeriod);
+        break;
+      case OP_WRITE_LOCK: {
+        const waited = Math.max(0, this.locks.freeAt[a.lock] - a.time);
+        if (this.opts.timed && waited > 0) {
+          a.time += waited;
+          if (a.time > this.now) this.now = a.time;
+        }
+        // The writer's wait includes its grace period.
+        this.locks.recordWait(a.lock, a.time - a.lockAcquiredAt[a.lock]);
+        this.locks.holder[a.lock] = a.index;
+        a.locksHeld |= 1 << a.lock;
+        a.lockAcquiredAt[a.lock] = a.time;
+        this.charge(a, c.mutexLock);
+        break;
+      }
+      case OP_WRITE_UNLOCK:
+        this.release(a, a.lock, c.mutexLock);
+        this.locks.holder[a.lock] = -1;
+        this.locks.writer[a.lock] = -1;
+        break;
+      case OP_ACCESS:
+        this.hardwareAccess(a);
+        break;
+      case OP_WORK:
+        this.charge(a, a.size * c.work);
+        break;
+      case OP_VA_ALLOC: {
+        const w = this.vaWindows[a.idx];
+        a.rv = w.alloc(a.size, a.v);
+        this.locks.recordWait(2, 0);
+        this.charge(a, c.vmapAreaAlloc);
+        break;
+      }
+      case OP_VA_LAZY_FREE:
+        this.purgeList.push(a.addr, a.size, a.idx);
+        this.lazyPages += a.size / this.g.pageSize;
+        a.rv = this.lazyPages > this.lazyMax ? 1 : 0;
+        this.charge(a, c.vmapAreaFree);
+        break;
+      case OP_PURGE_TAKE: {
+        // __purge_vmap_area_lazy(): take the list, compute the flush range.
+        this.purging = this.purgeList.splice(0);
+        this.lazyPages = 0;
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (let i = 0; i < this.purging.length; i += 3) {
+          lo = Math.min(lo, this.purging[i]);
+          hi = Math.max(hi, this.purging[i] + this.purging[i + 1]);
+        }
+        a.rv = this.purging.length === 0 ? -1 : lo;
+        a.size = this.purging.length === 0 ? 0 : hi - lo;
+        this.charge(a, c.spinLock);
+        break;
+      }
+      case OP_VA_RELEASE: {
+        for (let i = 0; i < this.purging.length; i += 3) this.vaWindows[this.purging[i + 2]].release(this.purging[i], this.purging[i + 1]);
+        this.charge(a, c.vmapAreaFree * (this.purging.length / 3));
+        this.purging = [];
+        break;
+      }
+      case OP_MEM_STATE: {
+        for (const s of this.sections) {
+          if (s.start >= a.v && s.start + s.size <= a.v + a.size) {
+            s.state = a.k;
+            s.gen++;
+          }
+        }
+        if (a.k === SECTION_REMOVED) this.checker.memoryRemoved(a, a.v, a.size);
+        this.charge(a, 1);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  private readEntryInto(a: Actor): void {
+    const mem = this.mem;
+    a.rk = mem.kind(a.f, a.idx);
+    a.rv = mem.val(a.f, a.idx);
+    const t = a.rk === ENTRY_NONE ? -1 : mem.frameOf(a.rv);
+    a.rf = t;
+    a.rg = t >= 0 ? mem.gen[t] : 0;
+  }
+
+  private acquire(a: Actor, l: number, ns: number): void {
+    let waited = 0;
+    if (this.opts.timed) {
+      waited = Math.max(0, this.locks.freeAt[l] - a.time);
+      if (waited > 0) {
+        a.time += waited + this.cost.lockHandoff;
+        if (a.time > this.now) this.now = a.time;
+      }
+    }
+    this.locks.recordWait(l, waited);
+    a.locksHeld |= 1 << l;
+    a.lockAcquiredAt[l] = a.time;
+    this.charge(a, ns);
+  }
+
+  private release(a: Actor, l: number, ns: number): void {
+    this.charge(a, ns);
+    a.locksHeld &= ~(1 << l);
+    this.locks.recordHold(l, a.time - a.lockAcquiredAt[l]);
+    if (a.time > this.locks.freeAt[l]) this.locks.freeAt[l] = a.time;
+  }
+
+  /**
+   * A CPU load/store at a.addr: TLB hit, or a hardware walk from
+   * swapper_pg_dir using the walk cache, filling both. Result: a.rv = pfn or -1.
+   */
+  private hardwareAccess(a: Actor): void {
+    const g = this.g;
+    const mem = this.mem;
+    const t = this.tlbs;
+    const va = a.addr;
+    const cpu = a.cpu;
+    const hit = t.lookupLeaf(cpu, va);
+    if (hit >= 0) {
+      const pfn = t.leafPfn[hit] + Math.floor((va - t.leafVa[hit]) / g.pageSize);
+      this.checker.accessThroughTlb(a, t.leafPfn[hit], t.leafGen[hit]);
+      a.rv = pfn;
+      a.rk = 1;
+      this.charge(a, this.cost.memAccess);
+      return;
+    }
+    let f = this.root;
+    let fg = mem.gen[f];
+    let cost = this.cost.memAccess;
+    for (let d = 0; d < g.levels; d++) {
+      if (d > 0) {
+        const span = alignDown(va, g.entrySize[d - 1]);
+        const w = t.lookupWalk(cpu, d, span);
+        if (w >= 0) {
+          f = t.walkPfn[w] - mem.poolBasePfn;
+          fg = t.walkGen[w];
+        }
+      }
+      cost += this.cost.walkLevel;
+      if (!mem.isTable(f) || mem.gen[f] !== fg) {
+        // The walker follows a pointer (from an entry or its walk cache) into a freed or reused page.
+        this.checker.hardwareWalkUaf(a, f, fg);
+      }
+      const i = indexAt(g, d, va);
+      const k = mem.kind(f, i);
+      const v = mem.val(f, i);
+      if (k === ENTRY_NONE) {
+        a.rv = -1;
+        a.rk = 0;
+        this.counters.accessFaults++;
+        this.charge(a, cost);
+        return;
+      }
+      if (k === ENTRY_TABLE) {
+        const child = mem.frameOf(v);
+        if (d + 1 < g.levels) t.fillWalk(cpu, d + 1, alignDown(va, g.entrySize[d]), v, mem.gen[child]);
+        f = child;
+        fg = mem.gen[child];
+        continue;
+      }
+      // Leaf (block or page).
+      const size = g.entrySize[d];
+      const start = alignDown(va, size);
+      t.fillLeaf(cpu, start, size, v, this.genOfPfn(v));
+      this.checker.accessThroughTlb(a, v, this.genOfPfn(v));
+      a.rv = v + Math.floor((va - start) / g.pageSize);
+      a.rk = 1;
+      this.charge(a, cost);
+      return;
+    }
+  }
+
+  /** Generation of whatever backs a pfn: an allocator frame, or a hot-pluggable section. */
+  genOfPfn(pfn: number): number {
+    const f = this.mem.frameOf(pfn);
+    if (f >= 0) return this.mem.gen[f];
+    const s = this.sectionOfPfn(pfn);
+    return s ? s.gen : 0;
+  }
+
+  /** Is the memory behind a pfn gone (a freed frame or a removed section)? */
+  pfnDead(pfn: number, gen: number): boolean {
+    const f = this.mem.frameOf(pfn);
+    if (f >= 0) return this.mem.state[f] === FRAME_FREE || this.mem.gen[f] !== gen;
+    const s = this.sectionOfPfn(pfn);
+    return s !== null && (s.state === SECTION_REMOVED || s.gen !== gen);
+  }
+
+  sectionOfPfn(pfn: number): PhysSection | null {
+    const pa = pfn * this.g.pageSize;
+    for (const s of this.sections) if (pa >= s.start && pa < s.start + s.size) return s;
+    return null;
+  }
+
+  // ------------------------------------------------------ run boundaries
+
+  /** Forget the boot phase: steps, schedule, counters and log start from zero. */
+  resetAfterBoot(): void {
+    this.steps = 0;
+    this.schedule = [];
+    this.now = 0;
+    this.counters.tlbiPage = 0;
+    this.counters.tlbiPgtable = 0;
+    this.counters.tlbiAll = 0;
+    this.counters.accessFaults = 0;
+    this.mem.tablesAllocated = 0;
+    this.mem.tablesFreed = 0;
+    for (const l of this.lat) l.n = 0;
+    this.ops.fill(0);
+    this.tlbs.invalidateAll();
+    this.removedRanges.length = 0;
+  }
+
+  /** vmalloc areas mapped and not yet freed: [va, pages, firstPfn...] kept per area. */
+  readonly liveAreas = new Map<number, { pfns: number[]; actor: number }>();
+
+  /** End-of-run checks: every live vmalloc mapping must still be reachable from swapper_pg_dir. */
+  finish(): void {
+    const g = this.g;
+    for (const [va, area] of this.liveAreas) {
+      for (let i = 0; i < area.pfns.length; i++) {
+        const at = va + i * g.pageSize;
+        const got = this.softwareWalk(at);
+        if (got !== area.pfns[i]) {
+          this.checker.lostMapping(this.actors[area.actor] ?? null, at, got < 0 ? 'the walk from the root finds no entry' : 'the walk reaches another page');
+          break;
+        }
+      }
+    }
+  }
+
+  /** Translate a VA by walking the live tables from the root (no TLB, no step); pfn or -1. */
+  softwareWalk(va: number): number {
+    const g = this.g;
+    const mem = this.mem;
+    let f = this.root;
+    for (let d = 0; d < g.levels; d++) {
+      const i = indexAt(g, d, va);
+      const k = mem.kind(f, i);
+      const v = mem.val(f, i);
+      if (k === ENTRY_NONE) return -1;
+      if (k === ENTRY_TABLE) {
+        f = mem.frameOf(v);
+        if (f < 0) return -1;
+        continue;
+      }
+      return v + Math.floor((va - alignDown(va, g.entrySize[d])) / g.pageSize);
+    }
+    return -1;
+  }
+
+  // ------------------------------------------------------------- metrics
+
+  recordLatency(cls: number, ns: number): void {
+    const l = this.lat[cls];
+    if (l.n === l.data.length) {
+      const d = new Float64Array(l.data.length * 2);
+      d.set(l.data);
+      l.data = d;
+    }
+    l.data[l.n++] = ns;
+    this.ops[cls]++;
+  }
+
+  latencies(cls: number): Float64Array {
+    const l = this.lat[cls];
+    return l.data.subarray(0, l.n);
+  }
+
+  /** Empty table pages still linked whose span touches a hot-removed range. */
+  leakedTables(): number {
+    const g = this.g;
+    const mem = this.mem;
+    let leaked = 0;
+    const visit = (f: number, d: number, base: number): void => {
+      const n = g.ptrs[d];
+      for (let i = 0; i < n; i++) {
+        if (mem.kind(f, i) !== ENTRY_TABLE) continue;
+        const start = base + i * g.entrySize[d];
+        const end = start + g.entrySize[d];
+        if (!this.touchesRemoved(start, end)) continue;
+        const child = mem.frameOf(mem.val(f, i));
+        if (child < 0 || !mem.isTable(child)) continue;
+        if (mem.countLive(child) === 0) leaked++;
+        if (d + 1 < g.levels - 1) visit(child, d + 1, start);
+      }
+    };
+    visit(this.root, 0, 0);
+    return leaked;
+  }
+
+  private touchesRemoved(start: number, end: number): boolean {
+    const r = this.removedRanges;
+    for (let i = 0; i < r.length; i += 2) if (r[i] < end && r[i + 1] > start) return true;
+    return false;
+  }
+
+  // --------------------------------------------------------- the step log
+
+  private log(a: Actor): void {
+    let i = this.steps;
+    if (this.opts.traceAll) {
+      if (i >= this.logCap) this.growLog();
+    } else {
+      i = i % this.logCap;
+    }
+    this.logActor[i] = a.index;
+    this.logFn[i] = a.fn;
+    this.logAct[i] = a.act;
+    this.logAddr[i] = a.addr;
+    const usesFrame = a.op === OP_READ || a.op === OP_WRITE || a.op === OP_XCHG || a.op === OP_FREE;
+    const isAlloc = a.op === OP_ALLOC_PAGE || a.op === OP_ALLOC_BLOCK;
+    this.logFrame[i] = usesFrame ? a.f : isAlloc ? a.rf : -1;
+    this.logGen[i] = usesFrame ? a.g : isAlloc ? a.rg : 0;
+    this.logLocks[i] = a.locksHeld | (a.readHeld << 8);
+    this.logTime[i] = a.time;
+    this.logValKind[i] = a.op === OP_READ || a.op === OP_XCHG ? a.rk : a.op === OP_WRITE ? a.k : -1;
+    this.logValPfn[i] = a.op === OP_READ || a.op === OP_XCHG ? a.rv : a.op === OP_WRITE ? a.v : 0;
+  }
+
+  private growLog(): void {
+    const n = this.logCap * 2;
+    const grow = <T extends Int16Array | Int32Array | Uint32Array | Float64Array | Int8Array>(x: T, make: (n: number) => T): T => {
+      const y = make(n);
+      y.set(x as never);
+      return y;
+    };
+    this.logActor = grow(this.logActor, (k) => new Int16Array(k));
+    this.logAddr = grow(this.logAddr, (k) => new Float64Array(k));
+    this.logFrame = grow(this.logFrame, (k) => new Int32Array(k));
+    this.logGen = grow(this.logGen, (k) => new Uint32Array(k));
+    this.logLocks = grow(this.logLocks, (k) => new Int32Array(k));
+    this.logTime = grow(this.logTime, (k) => new Float64Array(k));
+    this.logValKind = grow(this.logValKind, (k) => new Int8Array(k));
+    this.logValPfn = grow(this.logValPfn, (k) => new Float64Array(k));
+    this.logFn.length = n;
+    this.logAct.length = n;
+    this.logFn.fill('', this.logCap);
+    this.logAct.fill('', this.logCap);
+    this.logCap = n;
+  }
+
+  /** Oldest step still in the log. */
+  firstLoggedStep(): number {
+    return this.opts.traceAll ? 0 : Math.max(0, this.steps - this.logCap);
+  }
+
+  /** Frame index touched by logged step s (or -1). */
+  loggedFrame(s: number): number {
+    return this.logFrame[this.opts.traceAll ? s : s % this.logCap];
+  }
+
+  loggedActor(s: number): number {
+    return this.logActor[this.opts.traceAll ? s : s % this.logCap];
+  }
+
+  loggedValPfn(s: number): number {
+    const i = this.opts.traceAll ? s : s % this.logCap;
+    return this.logValKind[i] > 0 ? this.logValPfn[i] : -1;
+  }
+
+  loggedFn(s: number): string {
+    return this.logFn[this.opts.traceAll ? s : s % this.logCap];
+  }
+
+  /** Render logged step s in kernel terms. */
+  traceStep(s: number): TraceStep {
+    const i = this.opts.traceAll ? s : s % this.logCap;
+    const a = this.actors[this.logActor[i]];
+    const f = this.logFrame[i];
+    const vk = this.logValKind[i];
+    let action = this.logAct[i];
+    if (vk >= 0) {
+      const pfn = this.logValPfn[i];
+      action += vk === ENTRY_NONE ? ' = none' : ` = ${ENTRY_KIND_NAMES[vk]} pfn 0x${pfn.toString(16)}`;
+    }
+    const locks: string[] = [];
+    const mask = this.logLocks[i];
+    for (let l = 0; l < N_LOCKS; l++) {
+      if (mask & (1 << l)) locks.push(LOCK_NAMES[l]);
+      if (mask & (1 << (l + 8))) locks.push(`${LOCK_NAMES[l]} (read)`);
+    }
+    const addr = this.logAddr[i];
+    return {
+      step: s,
+      timeNs: this.opts.timed ? Math.round(this.logTime[i]) : null,
+      cpu: a.cpu,
+      actor: a.name,
+      function: this.logFn[i],
+      action,
+      address: addr >= 0 ? formatVA(this.g, addr) : '',
+      frame: f >= 0 ? { pfn: this.mem.pfnOf(f), generation: this.logGen[i], role: this.frameRole(f) } : null,
+      locks,
+    };
+  }
+
+  frameRole(f: number): string {
+    const d = this.mem.depth[f];
+    if (d >= 0 && this.mem.role[f] !== 0) return `${this.g.name[d]} table${this.mem.role[f] === 4 ? ' (static)' : ''}`;
+    return ROLE_NAMES[this.mem.role[f]] ?? 'page';
+  }
+
+  /** Linear-map offset of a physical address. */
+  linear(pa: number): number {
+    return linearOffset(this.layout, this.memstart, pa);
+  }
+}
+
+function splitSections(start: number, size: number, sectionSize: number): PhysSection[] {
+  const out: PhysSection[] = [];
+  for (let s = start; s < start + size; s += sectionSize) out.push({ start: s, size: Math.min(sectionSize, start + size - s), state: SECTION_ABSENT, gen: 0 });
+  return out;
+}
+
+export { ENTRY_BLOCK, ENTRY_NONE, ENTRY_PAGE, ENTRY_TABLE };

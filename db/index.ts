@@ -1,0 +1,662 @@
+/**
+ * LabDb: PT Lab's SQLite database (runs, metrics, series, violations, saved
+ * scenarios and strategies, tags, notes, reports). It owns opening a file
+ * safely (identify before writing, refuse damaged, foreign and newer files
+ * untouched), migrations, crash recovery of runs whose writer died, and the
+ * transactions around every multi-statement write. One LabDb per connection;
+ * pass it explicitly, there is no global instance.
+ */
+
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  VIOLATION_KINDS,
+  type RunResult,
+  type Series,
+  type Violation,
+  type ViolationKind,
+} from '../core/results.ts';
+import { jsonFromDb, nowIso } from './codec.ts';
+import { DbError, DbInputError, toDbError } from './errors.ts';
+import { corruptError, foreignError, identify, PTLAB_APPLICATION_ID, readSqliteHeader, tooNewError } from './identity.ts';
+import { ExperimentQueries, ReportQueries, SavedDocumentQueries } from './library.ts';
+import { LATEST_VERSION, migrate, MigrationRefused } from './migrations/index.ts';
+import { parseSchedule, RunQueries, TAG_SEPARATOR } from './runs.ts';
+import { SeriesQueries } from './series.ts';
+import type {
+  Experiment,
+  FinalRunStatus,
+  FinishRun,
+  NewReport,
+  NewRun,
+  OpenOptions,
+  Report,
+  ReportFormat,
+  ReportInfo,
+  RunFilter,
+  RunListRow,
+  RunMeta,
+  SavedDocument,
+  SeriesInfo,
+  StoredRun,
+} from './types.ts';
+import {
+  expectInteger,
+  expectOneOf,
+  expectString,
+  RUN_MODES,
+  RUN_STATUSES,
+  validateResultsDocument,
+  validateViolation,
+} from './validate.ts';
+
+export { DbError, DbInputError, type DbErrorCode } from './errors.ts';
+export { defaultDbPath, resolveDbPath } from './paths.ts';
+export { LATEST_VERSION } from './migrations/index.ts';
+export { validateResultsDocument } from './validate.ts';
+export type * from './types.ts';
+
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+/** quick_check reads every page; below this size it costs a few milliseconds and is worth it on every open. */
+const QUICK_CHECK_MAX_BYTES = 8 * 1024 * 1024;
+const FINAL_STATUSES: readonly FinalRunStatus[] = ['completed', 'failed', 'interrupted', 'cancelled'];
+const REPORT_FORMATS: readonly ReportFormat[] = ['html', 'pdf', 'csv', 'json', 'markdown', 'text'];
+
+export class LabDb {
+  /** The file this database was opened from. */
+  readonly file: string;
+  readonly readonly: boolean;
+  /** Ids of runs that were 'running' with a dead writer and were marked 'interrupted' by this open. */
+  readonly recoveredRuns: readonly string[];
+
+  private readonly db: Database.Database;
+  private readonly runs: RunQueries;
+  private readonly series: SeriesQueries;
+  private readonly experiments: ExperimentQueries;
+  private readonly scenarios: SavedDocumentQueries;
+  private readonly strategies: SavedDocumentQueries;
+  private readonly reports: ReportQueries;
+  /** One IMMEDIATE transaction around any function: writers take the lock up front, so two processes
+   * never both hold a read snapshot and then fail to upgrade it (SQLITE_BUSY_SNAPSHOT). */
+  private readonly transaction: Database.Transaction<(fn: () => unknown) => unknown>;
+
+  private constructor(db: Database.Database, file: string, readonly: boolean) {
+    this.db = db;
+    this.file = file;
+    this.readonly = readonly;
+    this.runs = new RunQueries(db);
+    this.series = new SeriesQueries(db);
+    this.experiments = new ExperimentQueries(db);
+    this.scenarios = new SavedDocumentQueries(db, 'saved_scenarios');
+    this.strategies = new SavedDocumentQueries(db, 'saved_strategies');
+    this.reports = new ReportQueries(db);
+    this.transaction = db.transaction((fn: () => unknown) => fn());
+    this.recoveredRuns = readonly ? [] : this.recoverInterruptedRuns();
+  }
+
+  /**
+   * Opens (or creates) the PT Lab database at `file`. The file is identified through a read-only
+   * connection before anything writes to it; a damaged file ('corrupt'), another application's
+   * database ('foreign') or one from a newer PT Lab ('too-new') is refused and left byte-for-byte unchanged.
+   */
+  static open(file: string, opts: OpenOptions = {}): LabDb {
+    const readonly = opts.readonly ?? false;
+    const timeout = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    const base = { nativeBinding: opts.nativeBinding, timeout };
+    const inMemory = file === ':memory:';
+    if (inMemory && readonly) throw new DbError('readonly', 'an in-memory database cannot be opened read-only');
+
+    if (!inMemory) {
+      if (fs.existsSync(file)) {
+        LabDb.checkIdentity(file, base);
+      } else if (readonly) {
+        throw new DbError('not-found', `${file} does not exist`);
+      } else {
+        try {
+          fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+        } catch (err) {
+          throw new DbError('io', `cannot create the folder for ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        }
+      }
+    }
+
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(file, readonly ? { ...base, readonly: true, fileMustExist: true } : base);
+      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(timeout))}`);
+      if (readonly) {
+        const version = Number(db.pragma('user_version', { simple: true }));
+        if (version < LATEST_VERSION) {
+          throw new DbError(
+            'needs-upgrade',
+            `${file}: database version ${version} is older than this PT Lab (${LATEST_VERSION}); open it once without read-only to upgrade it`,
+          );
+        }
+        db.pragma('query_only = ON');
+      } else {
+        // WAL lets readers (the UI, a second CLI) work while a run writes. NORMAL (no fsync per commit) keeps
+        // every commit across a crash or kill of the process and never corrupts; only a power cut can drop the
+        // last commits. FULL would hold the write lock ~20x longer per commit and stall the event loop on fsync.
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+        db.pragma('foreign_keys = ON');
+        // Keep a WAL that grew during a big save from staying large on disk.
+        db.pragma('journal_size_limit = 67108864');
+        migrate(db);
+      }
+      return new LabDb(db, file, readonly);
+    } catch (err) {
+      db?.close();
+      if (err instanceof MigrationRefused) {
+        throw err.reason === 'too-new'
+          ? tooNewError(file, err.version, LATEST_VERSION)
+          : foreignError(file, 'it has tables but no PT Lab identity');
+      }
+      throw toDbError(err, file);
+    }
+  }
+
+  /** Identifies an existing file without modifying it; throws unless it is empty or a PT Lab database we can read. */
+  private static checkIdentity(file: string, base: { nativeBinding?: string; timeout: number }): void {
+    const header = readSqliteHeader(file);
+    if (header === null) return;
+    // Decide from the raw header when it suffices, so no SQLite connection (and no -wal/-shm) is made at all.
+    if (header.applicationId !== 0 && header.applicationId !== PTLAB_APPLICATION_ID) {
+      throw foreignError(file, `its application_id is 0x${header.applicationId.toString(16).padStart(8, '0')}, not PT Lab's`);
+    }
+    if (header.applicationId === PTLAB_APPLICATION_ID && header.userVersion > LATEST_VERSION) {
+      throw tooNewError(file, header.userVersion, LATEST_VERSION);
+    }
+    let probe: Database.Database | undefined;
+    try {
+      probe = new Database(file, { ...base, readonly: true, fileMustExist: true });
+      const identity = identify(probe);
+      if (identity.kind === 'foreign') throw foreignError(file, identity.reason);
+      if (identity.kind === 'ptlab' && identity.version > LATEST_VERSION) throw tooNewError(file, identity.version, LATEST_VERSION);
+      if (fs.statSync(file).size <= QUICK_CHECK_MAX_BYTES) {
+        const problems = probe.prepare<[], string>('PRAGMA quick_check(5)').pluck().all();
+        if (problems.length !== 1 || problems[0] !== 'ok') throw corruptError(file, `quick_check found: ${problems.join('; ')}`);
+      }
+    } catch (err) {
+      throw toDbError(err, file);
+    } finally {
+      probe?.close();
+    }
+  }
+
+  /** Closes the connection; further calls throw DbError 'closed'. */
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  /** The schema version of the open database (LATEST_VERSION after a read-write open). */
+  schemaVersion(): number {
+    return this.read(() => Number(this.db.pragma('user_version', { simple: true })));
+  }
+
+  /** Runs `fn` in one transaction: everything it writes through this LabDb commits together or not at all. */
+  batch<T>(fn: () => T): T {
+    return this.write(fn);
+  }
+
+  // ---- experiments -------------------------------------------------------------------------
+
+  /** Creates an experiment (a named group of runs) and returns its id. */
+  createExperiment(name: string, notes?: string): number {
+    expectString(name, 'name', { nonEmpty: true });
+    if (notes !== undefined) expectString(notes, 'notes');
+    return this.write(() => this.experiments.insert(name, nowIso(), notes ?? null));
+  }
+
+  listExperiments(): Experiment[] {
+    return this.read(() => this.experiments.list());
+  }
+
+  // ---- writing a run as it goes ------------------------------------------------------------
+
+  /** Starts a run owned by this process (status 'running') and returns its id. */
+  createRun(run: NewRun): string {
+    checkRunFields(run, '');
+    const id = run.id ?? crypto.randomUUID();
+    return this.write(() => {
+      if (run.experimentId != null && !this.experiments.exists(run.experimentId)) {
+        throw new DbError('not-found', `experiment ${run.experimentId} does not exist in ${this.file}`);
+      }
+      if (this.runs.status(id) !== undefined) throw new DbError('conflict', `run ${id} already exists in ${this.file}`);
+      this.runs.insertRun({
+        id,
+        experimentId: run.experimentId ?? null,
+        scenario: run.scenario,
+        strategy: run.strategy,
+        mode: run.mode,
+        seed: run.seed,
+        status: 'running',
+        version: run.version,
+        config: run.config,
+        schedule: undefined,
+        startedAt: run.startedAt === undefined ? nowIso() : isoTimestamp(run.startedAt, 'startedAt'),
+        finishedAt: null,
+        wallMs: null,
+        ownerPid: process.pid,
+        ownerHost: os.hostname(),
+        error: null,
+        note: null,
+      });
+      return id;
+    });
+  }
+
+  /** Sets metrics of a run (a key written again replaces the old value). */
+  appendMetrics(runId: string, metrics: Readonly<Record<string, number>>): void {
+    checkMetrics(metrics, 'metrics');
+    this.write(() => {
+      this.requireRun(runId);
+      this.runs.upsertMetrics(runId, metrics);
+    });
+  }
+
+  /** Appends points to the run's series named `series.name` (created on first use; the unit must not change). */
+  appendSeries(runId: string, series: Series): void {
+    expectString(series.name, 'series.name', { nonEmpty: true });
+    expectString(series.unit, 'series.unit');
+    this.write(() => {
+      this.requireRun(runId);
+      this.series.append(runId, series);
+    });
+  }
+
+  /** Records violations and adds them to the run's violation counts. */
+  addViolations(runId: string, violations: readonly Violation[]): void {
+    violations.forEach((v, index) => validateViolation(v, `violations[${index}]`));
+    this.write(() => {
+      this.requireRun(runId);
+      this.runs.insertViolations(runId, violations);
+      const counts = new Map<string, number>();
+      for (const v of violations) counts.set(v.kind, (counts.get(v.kind) ?? 0) + 1);
+      this.runs.addCounts(runId, counts);
+    });
+  }
+
+  /** Ends a run with its final status; what it wrote so far stays. */
+  finishRun(runId: string, finish: FinishRun): void {
+    expectOneOf(finish.status, 'status', FINAL_STATUSES);
+    if (finish.wallMs !== null) checkFiniteNumber(finish.wallMs, 'wallMs');
+    if (finish.schedule !== undefined) checkSchedule(finish.schedule, 'schedule');
+    this.write(() => {
+      this.requireRun(runId);
+      this.series.compact(runId);
+      this.runs.finish(runId, finish.status, nowIso(), finish.wallMs, finish.error ?? null, finish.schedule);
+    });
+  }
+
+  // ---- whole results -----------------------------------------------------------------------
+
+  /** Saves a whole RunResult in one transaction and returns its id (`result.id` when given, else a new uuid). */
+  saveRunResult(result: RunResult, meta: RunMeta): string {
+    checkRunResult(result);
+    checkRunMeta(meta);
+    return this.write(() => this.insertResult(result, meta, process.pid, os.hostname()));
+  }
+
+  /**
+   * Imports a `ptlab.results/1` document: validates every field first (DbInputError names the first bad one),
+   * then writes all runs in one transaction, so a failure writes nothing. Returns the ids in document order.
+   */
+  importResults(doc: unknown): string[] {
+    const results = validateResultsDocument(doc);
+    return this.write(() =>
+      // The importing process is not the runs' writer: a 'running' run gets no owner and is recovered as interrupted.
+      results.runs.map((run) => this.insertResult(run, { version: results.version }, null, null)),
+    );
+  }
+
+  // ---- reading runs ------------------------------------------------------------------------
+
+  /** The run with exactly the metrics, violations, counts, series, schedule and config saved; null if absent. */
+  getRun(id: string): StoredRun | null {
+    return this.read(() => {
+      const row = this.runs.getRunRow(id);
+      if (row === undefined) return null;
+      const run: StoredRun = {
+        id: row.id,
+        scenario: row.scenario,
+        strategy: row.strategy,
+        // Written only through checked paths (typed API or validated import).
+        mode: row.mode as StoredRun['mode'],
+        seed: row.seed,
+        status: row.status as StoredRun['status'],
+        violations: this.runs.violations(id),
+        violationCounts: this.runs.counts(id),
+        metrics: this.runs.metrics(id),
+        series: this.series.all(id),
+        experimentId: row.experiment_id,
+        version: row.version,
+        startedAt: row.started_at,
+        finishedAt: row.finished_at,
+        wallMs: row.wall_ms,
+        error: row.error,
+        ownerPid: row.owner_pid,
+        ownerHost: row.owner_host,
+        tags: this.runs.tags(id),
+        note: row.note,
+      };
+      const schedule = parseSchedule(row.schedule);
+      if (schedule !== undefined) run.schedule = schedule;
+      const config = jsonFromDb(row.config);
+      if (config !== undefined) run.config = config;
+      return run;
+    });
+  }
+
+  /** The full id of the run whose id starts with `prefix` (as `ptlab show 3f2a` needs). */
+  resolveRunId(prefix: string): string {
+    expectString(prefix, 'id', { nonEmpty: true });
+    const ids = this.read(() => this.runs.idsWithPrefix(prefix));
+    if (ids.length === 0) throw new DbError('not-found', `no run with id ${prefix} in ${this.file}`);
+    if (ids.length > 1 && ids[0] !== prefix) throw new DbError('conflict', `run id ${prefix} is ambiguous in ${this.file}; give more characters`);
+    return ids[0];
+  }
+
+  /** Compact rows for the run library, newest first. */
+  listRuns(filter: RunFilter = {}): RunListRow[] {
+    const checked = checkFilter(filter);
+    return this.read(() => this.runs.list(checked));
+  }
+
+  /** How many runs match `filter` (ignoring limit and offset), for paging. */
+  countRuns(filter: RunFilter = {}): number {
+    const checked = checkFilter(filter);
+    return this.read(() => this.runs.count(checked));
+  }
+
+  /** Names, units and point counts of a run's series, without the points. */
+  listSeries(runId: string): SeriesInfo[] {
+    return this.read(() => this.series.list(runId));
+  }
+
+  getSeries(runId: string, name: string): Series | null {
+    return this.read(() => this.series.get(runId, name) ?? null);
+  }
+
+  // ---- editing the library -----------------------------------------------------------------
+
+  /** Deletes runs with everything they own; returns how many existed. */
+  deleteRuns(ids: readonly string[]): number {
+    ids.forEach((id, index) => expectString(id, `ids[${index}]`, { nonEmpty: true }));
+    return this.write(() => ids.reduce((deleted, id) => deleted + (this.runs.delete(id) ? 1 : 0), 0));
+  }
+
+  addTag(runId: string, tag: string): void {
+    checkTag(tag, 'tag');
+    this.write(() => {
+      this.requireRun(runId);
+      this.runs.addTag(runId, tag.trim());
+    });
+  }
+
+  /** Returns whether the run had the tag. */
+  removeTag(runId: string, tag: string): boolean {
+    return this.write(() => this.runs.removeTag(runId, tag.trim()));
+  }
+
+  /** Sets (or with null/"" clears) the run's note. */
+  setNote(runId: string, text: string | null): void {
+    if (text !== null) expectString(text, 'note');
+    this.write(() => {
+      if (!this.runs.setNote(runId, text === '' ? null : text)) throw this.runNotFound(runId);
+    });
+  }
+
+  /** Saves (or replaces) a named scenario document. */
+  saveScenario(name: string, json: unknown): void {
+    const text = savedJson(name, json);
+    this.write(() => this.scenarios.save(name, text, nowIso()));
+  }
+
+  listScenarios(): SavedDocument[] {
+    return this.read(() => this.scenarios.list());
+  }
+
+  getScenario(name: string): SavedDocument | null {
+    return this.read(() => this.scenarios.get(name) ?? null);
+  }
+
+  deleteScenario(name: string): boolean {
+    return this.write(() => this.scenarios.delete(name));
+  }
+
+  /** Saves (or replaces) a named strategy document (a preset's knobs, varied). */
+  saveStrategy(name: string, json: unknown): void {
+    const text = savedJson(name, json);
+    this.write(() => this.strategies.save(name, text, nowIso()));
+  }
+
+  listStrategies(): SavedDocument[] {
+    return this.read(() => this.strategies.list());
+  }
+
+  getStrategy(name: string): SavedDocument | null {
+    return this.read(() => this.strategies.get(name) ?? null);
+  }
+
+  deleteStrategy(name: string): boolean {
+    return this.write(() => this.strategies.delete(name));
+  }
+
+  /** Stores an exported report and returns its id. */
+  saveReport(report: NewReport): number {
+    expectOneOf(report.format, 'format', REPORT_FORMATS);
+    expectString(report.title, 'title');
+    if (typeof report.body !== 'string' && !(report.body instanceof Uint8Array)) {
+      throw new DbInputError('body', 'expected a string or bytes');
+    }
+    (report.runIds ?? []).forEach((id, index) => expectString(id, `runIds[${index}]`, { nonEmpty: true }));
+    return this.write(() => this.reports.insert(report, nowIso()));
+  }
+
+  /** Reports without their bodies, newest first. */
+  listReports(): ReportInfo[] {
+    return this.read(() => this.reports.list());
+  }
+
+  getReport(id: number): Report | null {
+    return this.read(() => this.reports.get(id) ?? null);
+  }
+
+  deleteReport(id: number): boolean {
+    return this.write(() => this.reports.delete(id));
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private insertResult(result: RunResult, meta: RunMeta, ownerPid: number | null, ownerHost: string | null): string {
+    const id = result.id ?? crypto.randomUUID();
+    if (this.runs.status(id) !== undefined) throw new DbError('conflict', `run ${id} already exists in ${this.file}`);
+    if (meta.experimentId != null && !this.experiments.exists(meta.experimentId)) {
+      throw new DbError('not-found', `experiment ${meta.experimentId} does not exist in ${this.file}`);
+    }
+    const running = result.status === 'running';
+    const wallMetric = result.metrics['wall.ms'];
+    this.runs.insertRun({
+      id,
+      experimentId: meta.experimentId ?? null,
+      scenario: result.scenario,
+      strategy: result.strategy,
+      mode: result.mode,
+      seed: result.seed,
+      status: result.status,
+      version: meta.version,
+      config: result.config,
+      schedule: result.schedule,
+      startedAt: meta.startedAt === undefined ? nowIso() : isoTimestamp(meta.startedAt, 'startedAt'),
+      finishedAt:
+        meta.finishedAt === undefined ? (running ? null : nowIso()) : meta.finishedAt === null ? null : isoTimestamp(meta.finishedAt, 'finishedAt'),
+      wallMs: meta.wallMs !== undefined ? meta.wallMs : wallMetric !== undefined && Number.isFinite(wallMetric) ? wallMetric : null,
+      ownerPid,
+      ownerHost,
+      error: meta.error ?? null,
+      note: meta.note ?? null,
+    });
+    this.runs.upsertMetrics(id, result.metrics);
+    this.runs.insertViolations(id, result.violations);
+    this.runs.setCounts(id, result.violationCounts);
+    (result.series ?? []).forEach((s, index) => this.series.append(id, s, `series[${index}]`));
+    for (const tag of meta.tags ?? []) this.runs.addTag(id, tag.trim());
+    return id;
+  }
+
+  /**
+   * Marks 'running' runs whose writer is gone as 'interrupted', keeping what they wrote. A run is orphaned
+   * when it has no owner (imported) or its owner ran on this host and that pid no longer exists; runs owned
+   * by another host are left alone, since we cannot tell whether that process lives.
+   */
+  private recoverInterruptedRuns(): string[] {
+    const host = os.hostname();
+    const orphans: { id: string; reason: string }[] = [];
+    for (const run of this.read(() => this.runs.runningRuns())) {
+      if (run.ownerPid === null) {
+        orphans.push({ id: run.id, reason: 'interrupted: no process owns this run' });
+      } else if (run.ownerHost === host && !processAlive(run.ownerPid)) {
+        orphans.push({ id: run.id, reason: `interrupted: the process writing it (pid ${run.ownerPid} on ${host}) ended before it finished` });
+      }
+    }
+    // Most opens find nothing to recover and so never take the write lock.
+    if (orphans.length === 0) return [];
+    try {
+      return this.write(() => {
+        const now = nowIso();
+        return orphans.filter((orphan) => this.runs.markInterrupted(orphan.id, now, orphan.reason)).map((orphan) => orphan.id);
+      });
+    } catch (err) {
+      // Best effort: another process writing for longer than busy_timeout must not make opening fail;
+      // the runs stay 'running' and the next open recovers them.
+      if (err instanceof DbError && err.code === 'busy') return [];
+      throw err;
+    }
+  }
+
+  private requireRun(runId: string): void {
+    if (this.runs.status(runId) === undefined) throw this.runNotFound(runId);
+  }
+
+  private runNotFound(runId: string): DbError {
+    return new DbError('not-found', `no run with id ${runId} in ${this.file}`);
+  }
+
+  private write<T>(fn: () => T): T {
+    return this.guard(() => this.transaction.immediate(fn) as T);
+  }
+
+  private read<T>(fn: () => T): T {
+    return this.guard(fn);
+  }
+
+  /** Maps SQLite's errors to DbError and refuses use after close. */
+  private guard<T>(fn: () => T): T {
+    if (!this.db.open) throw new DbError('closed', `${this.file} has been closed`);
+    try {
+      return fn();
+    } catch (err) {
+      throw toDbError(err, this.file);
+    }
+  }
+}
+
+/** Whether a local process exists: ESRCH means gone; EPERM means it exists under another user. */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    const code = err instanceof Error && 'code' in err ? err.code : undefined;
+    return code !== 'ESRCH';
+  }
+}
+
+// ---- checks on the typed API's arguments (cheap; the import path uses validate.ts on everything) ----
+
+function checkRunFields(run: Pick<NewRun, 'scenario' | 'strategy' | 'mode' | 'seed'>, path: string): void {
+  const at = (key: string): string => (path === '' ? key : `${path}.${key}`);
+  expectString(run.scenario, at('scenario'), { nonEmpty: true });
+  expectString(run.strategy, at('strategy'), { nonEmpty: true });
+  expectOneOf(run.mode, at('mode'), RUN_MODES);
+  expectInteger(run.seed, at('seed'));
+}
+
+function checkRunResult(result: RunResult): void {
+  checkRunFields(result, 'result');
+  expectOneOf(result.status, 'result.status', RUN_STATUSES);
+  if (result.id !== null) expectString(result.id, 'result.id', { nonEmpty: true });
+  checkMetrics(result.metrics, 'result.metrics');
+  result.violations.forEach((v, index) => validateViolation(v, `result.violations[${index}]`));
+  for (const [kind, n] of Object.entries(result.violationCounts)) {
+    expectOneOf(kind, `result.violationCounts.${kind}`, VIOLATION_KINDS);
+    expectInteger(n, `result.violationCounts.${kind}`, { min: 0 });
+  }
+  if (result.schedule !== undefined) checkSchedule(result.schedule, 'result.schedule');
+  const names = new Set<string>();
+  (result.series ?? []).forEach((s, index) => {
+    expectString(s.name, `result.series[${index}].name`, { nonEmpty: true });
+    if (names.has(s.name)) throw new DbInputError(`result.series[${index}].name`, `expected a unique series name, got a second "${s.name}"`);
+    names.add(s.name);
+  });
+}
+
+function checkRunMeta(meta: RunMeta): void {
+  expectString(meta.version, 'meta.version', { nonEmpty: true });
+  if (meta.wallMs != null) checkFiniteNumber(meta.wallMs, 'meta.wallMs');
+  (meta.tags ?? []).forEach((tag, index) => checkTag(tag, `meta.tags[${index}]`));
+}
+
+function checkMetrics(metrics: Readonly<Record<string, number>>, path: string): void {
+  for (const [key, value] of Object.entries(metrics)) {
+    if (key === '') throw new DbInputError(path, 'expected non-empty metric keys');
+    // NaN and ±Infinity are allowed: a mean of no samples is NaN, and REAL/NULL keep both exactly.
+    if (typeof value !== 'number') throw new DbInputError(`${path}.${key}`, `expected a number, got ${typeof value}`);
+  }
+}
+
+function checkFiniteNumber(value: number, path: string): void {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new DbInputError(path, 'expected a finite number');
+}
+
+function checkSchedule(schedule: readonly number[], path: string): void {
+  if (!Array.isArray(schedule)) throw new DbInputError(path, 'expected an array of integers');
+  schedule.forEach((choice, index) => expectInteger(choice, `${path}[${index}]`, { min: 0 }));
+}
+
+function checkTag(tag: string, path: string): void {
+  expectString(tag, path, { nonEmpty: true });
+  if (tag.includes(TAG_SEPARATOR) || /[\u0000-\u001f]/.test(tag)) throw new DbInputError(path, 'expected a tag without control characters');
+  if (tag.length > 200) throw new DbInputError(path, 'expected a tag of at most 200 characters');
+}
+
+function checkFilter(filter: RunFilter): RunFilter {
+  const checked: RunFilter = { ...filter };
+  if (filter.limit !== undefined) expectInteger(filter.limit, 'limit', { min: 0 });
+  if (filter.offset !== undefined) expectInteger(filter.offset, 'offset', { min: 0 });
+  if (filter.verdict !== undefined) expectOneOf(filter.verdict, 'verdict', ['safe', 'violation']);
+  if (filter.status !== undefined) expectOneOf(filter.status, 'status', RUN_STATUSES);
+  if (filter.mode !== undefined) expectOneOf(filter.mode, 'mode', RUN_MODES);
+  if (filter.since !== undefined) checked.since = isoTimestamp(filter.since, 'since');
+  if (filter.until !== undefined) checked.until = isoTimestamp(filter.until, 'until');
+  return checked;
+}
+
+/** Normalises a date to the stored form (ISO 8601 UTC with milliseconds), so text comparison is time comparison. */
+function isoTimestamp(value: string, path: string): string {
+  const time = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(time)) throw new DbInputError(path, `expected an ISO 8601 date, got ${JSON.stringify(value)}`);
+  return new Date(time).toISOString();
+}
+
+function savedJson(name: string, json: unknown): string {
+  expectString(name, 'name', { nonEmpty: true });
+  const text = JSON.stringify(json);
+  // JSON.stringify returns undefined for undefined, functions and symbols: nothing to save.
+  if (typeof text !== 'string') throw new DbInputError('json', 'expected a JSON value');
+  return text;
+}

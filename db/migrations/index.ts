@@ -1,0 +1,67 @@
+/**
+ * The ordered list of schema migrations and the routine that applies them.
+ * Each migration runs in its own IMMEDIATE transaction and sets
+ * `PRAGMA user_version` last, so a crash leaves the database at a whole version.
+ */
+
+import type Database from 'better-sqlite3';
+import { migration001 } from './001-initial.ts';
+import { migration002 } from './002-tags-notes-reports.ts';
+import { migration003 } from './003-run-violation-summary.ts';
+import type { Migration } from './types.ts';
+
+export type { Migration } from './types.ts';
+
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003];
+
+/** The schema version this build writes and understands. */
+export const LATEST_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+MIGRATIONS.forEach((migration, index) => {
+  // A gap or reordering would silently skip a step on some databases: fail at import time instead.
+  if (migration.version !== index + 1) throw new Error(`migration ${migration.name} has version ${migration.version}, expected ${index + 1}`);
+});
+
+/** Thrown from inside a migration transaction when the file turns out not to be ours (another process raced us). */
+export class MigrationRefused extends Error {
+  override name = 'MigrationRefused';
+  readonly reason: 'foreign' | 'too-new';
+  readonly version: number;
+
+  constructor(reason: 'foreign' | 'too-new', version: number) {
+    super(`migration refused: ${reason} (user_version ${version})`);
+    this.reason = reason;
+    this.version = version;
+  }
+}
+
+/**
+ * Brings `db` up to `target` (default: the latest version), one transaction per migration.
+ * Returns the version the database had before. Safe to call from several processes at once:
+ * each transaction re-reads user_version under the write lock and skips what another process applied.
+ */
+export function migrate(db: Database.Database, target: number = LATEST_VERSION): number {
+  if (!Number.isInteger(target) || target < 0 || target > LATEST_VERSION) {
+    throw new RangeError(`migration target ${target} is not between 0 and ${LATEST_VERSION}`);
+  }
+  const readVersion = (): number => Number(db.pragma('user_version', { simple: true }));
+  const before = readVersion();
+  for (const migration of MIGRATIONS) {
+    if (migration.version > target) break;
+    const step = db.transaction(() => {
+      const current = readVersion();
+      if (current > LATEST_VERSION) throw new MigrationRefused('too-new', current);
+      if (current >= migration.version) return;
+      if (current === 0) {
+        // Migration 1 only ever runs on an empty file: never lay our schema over another application's tables.
+        const objects = db.prepare<[], number>("SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'").pluck().get();
+        if (objects !== 0) throw new MigrationRefused('foreign', current);
+      }
+      migration.up(db);
+      // PRAGMA takes no bound parameters; the value is our own integer constant.
+      db.pragma(`user_version = ${migration.version}`);
+    });
+    step.immediate();
+  }
+  return before;
+}

@@ -1,0 +1,76 @@
+/**
+ * CSV exports (RFC 4180: comma-separated, CRLF line ends, fields quoted when they
+ * hold a comma, quote, CR or LF, quotes doubled), written with csv-stringify.
+ */
+import { stringify } from 'csv-stringify/sync';
+import type { RunResult } from '../../core/results.ts';
+import { compareMetricKeys } from './metrics.ts';
+
+/** Columns of {@link renderCsv}. */
+export const METRICS_CSV_COLUMNS = ['run_id', 'scenario', 'strategy', 'mode', 'seed', 'status', 'key', 'value'] as const;
+
+/** Columns of {@link renderViolationsCsv}. */
+export const VIOLATIONS_CSV_COLUMNS = [
+  'run_id',
+  'scenario',
+  'strategy',
+  'mode',
+  'seed',
+  'kind',
+  'step',
+  'cpu',
+  'actor',
+  'function',
+  'address',
+  'message',
+  'trace_steps',
+] as const;
+
+type Cell = string | number;
+
+function toCsv(columns: readonly string[], rows: Cell[][]): string {
+  return stringify(rows, {
+    header: true,
+    columns: [...columns],
+    record_delimiter: '\r\n',
+    eof: true,
+    // Numbers are written as JavaScript prints them: no locale, full precision.
+    cast: { number: (v: number) => String(v) },
+  });
+}
+
+/** One row per (run, metric key), keys in report order. */
+export function renderCsv(runs: readonly RunResult[]): string {
+  const rows: Cell[][] = [];
+  for (const r of runs) {
+    for (const key of Object.keys(r.metrics).sort(compareMetricKeys)) {
+      rows.push([r.id ?? '', r.scenario, r.strategy, r.mode, r.seed, r.status, key, r.metrics[key]]);
+    }
+  }
+  return toCsv(METRICS_CSV_COLUMNS, rows);
+}
+
+/** One row per recorded violation (the trace itself is in the JSON and HTML exports). */
+export function renderViolationsCsv(runs: readonly RunResult[]): string {
+  const rows: Cell[][] = [];
+  for (const r of runs) {
+    for (const v of r.violations) {
+      rows.push([
+        r.id ?? '',
+        r.scenario,
+        r.strategy,
+        r.mode,
+        r.seed,
+        v.kind,
+        v.step,
+        v.cpu,
+        v.actor,
+        v.function,
+        v.address,
+        v.message,
+        v.trace.length,
+      ]);
+    }
+  }
+  return toCsv(VIOLATIONS_CSV_COLUMNS, rows);
+}
