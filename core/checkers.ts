@@ -13,6 +13,20 @@ import type { Actor, Sim } from './sim.ts';
 
 const MAX_TRACE = 40;
 const ACTOR_TAIL = 12;
+const SCAN_BACK = 200_000;
+
+function baseAction(action: string): string {
+  const i = action.indexOf(' = ');
+  return i < 0 ? action : action.slice(0, i);
+}
+
+/** Fold only steps whose results agree in kind (e.g. all "= none"). */
+function sameResult(x: string, y: string): boolean {
+  const i = x.indexOf(' = ');
+  const j = y.indexOf(' = ');
+  if (i < 0 || j < 0) return i === j;
+  return x.slice(i + 3).split(' ')[0] === y.slice(j + 3).split(' ')[0];
+}
 
 export class Checker {
   private readonly sim: Sim;
@@ -59,15 +73,20 @@ export class Checker {
     });
   }
 
-  /** The steps that matter: those on the same page, and the offender's own last steps. */
+  /**
+   * The steps that matter: those on the same page (by frame or by the pfn an
+   * entry pointed to) and the offender's own last steps; runs of like steps
+   * (same actor, function and action, e.g. an emptiness scan) fold into one
+   * line with a repeat count.
+   */
   private buildTrace(a: Actor | null, frame: number): TraceStep[] {
     const sim = this.sim;
     const now = sim.steps; // the violating step is being performed; it is logged as `now`
-    const first = sim.firstLoggedStep();
+    const first = Math.max(sim.firstLoggedStep(), now - SCAN_BACK);
     const pfn = frame >= 0 ? sim.mem.pfnOf(frame) : -1;
     const picked: number[] = [];
     let own = 0;
-    for (let s = now - 1; s >= first && picked.length < MAX_TRACE - 1; s--) {
+    for (let s = now - 1; s >= first; s--) {
       const byActor = a !== null && sim.loggedActor(s) === a.index;
       const onFrame = frame >= 0 && (sim.loggedFrame(s) === frame || sim.loggedValPfn(s) === pfn);
       if (onFrame || (byActor && own < ACTOR_TAIL)) {
@@ -76,7 +95,16 @@ export class Checker {
       }
     }
     picked.reverse();
-    const steps = picked.map((s) => sim.traceStep(s));
+    const folded: TraceStep[] = [];
+    for (const s of picked) {
+      const t = sim.traceStep(s);
+      const prev = folded[folded.length - 1];
+      if (prev && prev.actor === t.actor && prev.function === t.function && baseAction(prev.action) === baseAction(t.action) && sameResult(prev.action, t.action)) {
+        t.repeat = (prev.repeat ?? 1) + 1;
+        folded[folded.length - 1] = t;
+      } else folded.push(t);
+    }
+    const steps = folded.slice(-(MAX_TRACE - 1));
     if (a) steps.push(this.pendingStep(a, now));
     return steps;
   }

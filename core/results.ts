@@ -39,6 +39,8 @@ export interface TraceStep {
   frame: { pfn: number; generation: number; role: string } | null;
   /** Locks the actor held at the step, e.g. ["init_mm.page_table_lock"]. */
   locks: string[];
+  /** Present when this line stands for several like steps in a row (e.g. a 512-entry scan): how many. */
+  repeat?: number;
 }
 
 export interface Violation {

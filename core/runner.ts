@@ -16,7 +16,7 @@ import { Prng } from './prng.ts';
 import type { RunMode, RunResult } from './results.ts';
 import { resolvedActors, type Scenario, ScenarioError } from './scenario.ts';
 import { PctScheduler, RandomScheduler, ReplayScheduler, TimedScheduler } from './schedulers.ts';
-import { type Actor, OP_WORK, type Program, SECTION_OFFLINE, SECTION_ONLINE, SECTION_REMOVED, Sim } from './sim.ts';
+import { type Actor, OP_WORK, type Program, type Scheduler, SECTION_OFFLINE, SECTION_ONLINE, SECTION_REMOVED, Sim } from './sim.ts';
 import type { Strategy } from './strategies.ts';
 import { LocalOpSource, type OpSource, OP_RECORD, VmallocStream } from './workload.ts';
 
@@ -290,47 +290,98 @@ export interface RunOutcome {
   diverged: boolean;
 }
 
-/** Run a scenario under a strategy once. */
-export function runScenario(scenario: Scenario, strategy: Strategy, opts: RunOptions): RunOutcome {
+/** A run in progress: advance it in slices, then take its result. */
+export interface RunHandle {
+  sim: Sim;
+  reachability: ReachabilityReport;
+  /** Step until `maxSteps` total steps, the scheduler stops, or everything is done; true when the run is over. */
+  advance(maxSteps: number): boolean;
+  /** The result (call once the run is over, or to snapshot a partial run). */
+  result(status?: RunResult['status']): RunResult;
+  /** For replay: did the recorded schedule stop fitting? */
+  readonly diverged: boolean;
+}
+
+/** Start a run of a scenario under a strategy; `advance` does the work. */
+export function startRun(scenario: Scenario, strategy: Strategy, opts: RunOptions, wrap?: (s: Scheduler) => Scheduler): RunHandle {
   const built = buildSim(scenario, strategy, { mode: opts.mode, seed: opts.seed, stopOnFirstViolation: opts.stopOnFirstViolation, opSource: opts.opSource });
   const { sim } = built;
   const r = scenario.run;
   let replay: ReplayScheduler | null = null;
+  let sched: Scheduler;
   switch (opts.mode) {
     case 'timed':
       sim.recordSchedule = false;
-      sim.run(new TimedScheduler(r.durationNs), r.maxSteps);
+      sched = new TimedScheduler(r.durationNs);
       break;
     case 'random':
-      sim.run(new RandomScheduler(Prng.derive(opts.seed, 0x5c4e), r.burst, r.sleepProbability, r.sleepSteps), r.maxSteps);
+      sched = new RandomScheduler(Prng.derive(opts.seed, 0x5c4e), r.burst, r.sleepProbability, r.sleepSteps);
       break;
-    case 'pct': {
-      const depth = opts.pctDepth ?? 2;
-      sim.run(new PctScheduler(Prng.derive(opts.seed, 0x9c7), depth, estimateSteps(scenario, strategy)), r.maxSteps);
+    case 'pct':
+      sched = new PctScheduler(Prng.derive(opts.seed, 0x9c7), opts.pctDepth ?? 2, estimateSteps(scenario, strategy));
       break;
-    }
     case 'replay':
       if (!opts.schedule) throw new Error('replay needs a schedule');
       replay = new ReplayScheduler(opts.schedule);
-      sim.run(replay, r.maxSteps);
+      sched = replay;
       break;
   }
-  sim.finish();
-  const keep = opts.keepSchedule ?? opts.mode !== 'timed';
-  const result: RunResult = {
-    id: null,
-    scenario: scenario.name,
-    strategy: strategy.id,
-    mode: opts.mode,
-    seed: opts.seed,
-    status: 'completed',
-    violations: sim.checker.violations,
-    violationCounts: sim.checker.countsObject(),
-    metrics: buildMetrics(sim),
-    ...(keep ? { schedule: sim.schedule } : {}),
-    notes: built.reachability.raceReachable ? [] : [built.reachability.summary],
+  const inner = sched;
+  let stoppedByScheduler = false;
+  const outer: Scheduler = {
+    pick(s, enabled, n) {
+      const i = inner.pick(s, enabled, n);
+      if (i < 0) stoppedByScheduler = true;
+      return i;
+    },
   };
-  return { result, sim, reachability: built.reachability, diverged: replay?.diverged ?? false };
+  const driver = wrap ? wrap(outer) : outer;
+  let over = false;
+  let finished = false;
+  const keep = opts.keepSchedule ?? opts.mode !== 'timed';
+  return {
+    sim,
+    reachability: built.reachability,
+    get diverged() {
+      return replay?.diverged ?? false;
+    },
+    advance(maxSteps: number): boolean {
+      if (over) return true;
+      const limit = Math.min(maxSteps, r.maxSteps);
+      sim.run(driver, limit);
+      const violated = (opts.stopOnFirstViolation ?? false) && sim.checker.total > 0;
+      if (stoppedByScheduler || sim.steps >= r.maxSteps || violated || sim.allDone() || sim.collectEnabled(new Int32Array(sim.actors.length + 1)) === 0) {
+        over = true;
+      }
+      if (over && !finished) {
+        finished = true;
+        sim.finish();
+      }
+      return over;
+    },
+    result(status: RunResult['status'] = 'completed'): RunResult {
+      return {
+        id: null,
+        scenario: scenario.name,
+        strategy: strategy.id,
+        mode: opts.mode,
+        seed: opts.seed,
+        status,
+        violations: sim.checker.violations.slice(),
+        violationCounts: sim.checker.countsObject(),
+        metrics: buildMetrics(sim),
+        ...(keep ? { schedule: sim.schedule.slice() } : {}),
+        notes: built.reachability.raceReachable ? [] : [built.reachability.summary],
+      };
+    },
+  };
+}
+
+/** Run a scenario under a strategy once, to the end. */
+export function runScenario(scenario: Scenario, strategy: Strategy, opts: RunOptions): RunOutcome {
+  const h = startRun(scenario, strategy, opts);
+  h.advance(Infinity);
+  return { result: h.result(), sim: h.sim, reachability: h.reachability, diverged: h.diverged };
 }
 
 const stepEstimates = new Map<string, number>();

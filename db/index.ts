@@ -17,14 +17,13 @@ import {
   type RunResult,
   type Series,
   type Violation,
-  type ViolationKind,
 } from '../core/results.ts';
 import { jsonFromDb, nowIso } from './codec.ts';
 import { DbError, DbInputError, toDbError } from './errors.ts';
 import { corruptError, foreignError, identify, PTLAB_APPLICATION_ID, readSqliteHeader, tooNewError } from './identity.ts';
 import { ExperimentQueries, ReportQueries, SavedDocumentQueries } from './library.ts';
 import { LATEST_VERSION, migrate, MigrationRefused } from './migrations/index.ts';
-import { parseSchedule, RunQueries, TAG_SEPARATOR } from './runs.ts';
+import { parseSchedule, RunQueries } from './runs.ts';
 import { SeriesQueries } from './series.ts';
 import type {
   Experiment,
@@ -161,7 +160,13 @@ export class LabDb {
 
   /** Identifies an existing file without modifying it; throws unless it is empty or a PT Lab database we can read. */
   private static checkIdentity(file: string, base: { nativeBinding?: string; timeout: number }): void {
-    const header = readSqliteHeader(file);
+    let header: ReturnType<typeof readSqliteHeader>;
+    try {
+      header = readSqliteHeader(file);
+    } catch (err) {
+      if (err instanceof DbError) throw err;
+      throw new DbError('io', `cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
     if (header === null) return;
     // Decide from the raw header when it suffices, so no SQLite connection (and no -wal/-shm) is made at all.
     if (header.applicationId !== 0 && header.applicationId !== PTLAB_APPLICATION_ID) {
@@ -630,7 +635,8 @@ function checkSchedule(schedule: readonly number[], path: string): void {
 
 function checkTag(tag: string, path: string): void {
   expectString(tag, path, { nonEmpty: true });
-  if (tag.includes(TAG_SEPARATOR) || /[\u0000-\u001f]/.test(tag)) throw new DbInputError(path, 'expected a tag without control characters');
+  // Control characters include runs.ts's TAG_SEPARATOR, which joins tags in the library listing.
+  if (/\p{Cc}/u.test(tag)) throw new DbInputError(path, 'expected a tag without control characters');
   if (tag.length > 200) throw new DbInputError(path, 'expected a tag of at most 200 characters');
 }
 

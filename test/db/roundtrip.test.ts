@@ -263,6 +263,7 @@ describe('the library', () => {
     });
     expect(db.listRuns({ tag: 'baseline' })[1].tags).toEqual(['baseline', 'option 2']);
 
+    expect(() => db.addTag(b, 'a\u001fb')).toThrow(/tag: expected a tag without control characters/);
     expect(db.removeTag(b, 'baseline')).toBe(true);
     expect(ids({ tag: 'baseline' })).toEqual([c]);
     expect(() => db.listRuns({ since: 'last tuesday' })).toThrow(/since: expected an ISO 8601 date/);

@@ -1,0 +1,97 @@
+/** Plain-text rendering of results and traces for the terminal. */
+import type { ResultsDocument, RunResult, TraceStep, Violation } from '../../core/results.ts';
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+/** A fixed-width table. */
+export function table(header: string[], rows: string[][]): string {
+  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]): string => r.map((c, i) => pad(c ?? '', w[i])).join('  ').trimEnd();
+  return [line(header), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n');
+}
+
+/** A trace as a kernel developer reads it: one line per step, oldest first. */
+export function formatTrace(trace: TraceStep[]): string {
+  const rows = trace.map((t) => [
+    String(t.step) + (t.repeat ? ` (x${t.repeat})` : ''),
+    t.timeNs === null ? '' : `${(t.timeNs / 1000).toFixed(3)}us`,
+    String(t.cpu),
+    t.actor,
+    t.function,
+    t.action,
+    t.address,
+    t.frame ? `pfn 0x${t.frame.pfn.toString(16)} gen ${t.frame.generation} (${t.frame.role})` : '',
+    t.locks.join(', '),
+  ]);
+  const header = ['step', 'time', 'cpu', 'actor', 'function', 'action', 'address', 'page', 'locks held'];
+  const hasTime = trace.some((t) => t.timeNs !== null);
+  const keep = header.map((_, i) => i !== 1 || hasTime);
+  return table(
+    header.filter((_, i) => keep[i]),
+    rows.map((r) => r.filter((_, i) => keep[i])),
+  );
+}
+
+export function formatViolation(r: RunResult, v: Violation): string {
+  return [`${v.kind}: ${r.strategy}, ${r.mode} seed ${r.seed}, at step ${v.step}`, `  ${v.message}`, '', formatTrace(v.trace)].join('\n');
+}
+
+const KEY_METRICS: [string, string][] = [
+  ['vmalloc.ops', 'vmalloc ops'],
+  ['vmalloc.latency_ns.p50', 'vmalloc p50 ns'],
+  ['vmalloc.latency_ns.p99', 'vmalloc p99 ns'],
+  ['vfree.latency_ns.p99', 'vfree p99 ns'],
+  ['hotremove.ops', 'hot-removes'],
+  ['hotremove.latency_ns.p50', 'hot-remove p50 ns'],
+  ['lock.init_mm.page_table_lock.wait_ns.total', 'ptl wait ns'],
+  ['lock.mem_hotplug_lock.wait_ns.total', 'hotplug-lock wait ns'],
+  ['tlbi.page', 'TLBI page'],
+  ['tlbi.pgtable', 'TLBI pgtable'],
+  ['tlbi.all', 'TLBI all'],
+  ['pgtable.leaked_pages', 'leaked tables'],
+];
+
+/** The human summary of a results document. */
+export function formatResults(doc: ResultsDocument, opts: { traces: boolean }): string {
+  const out: string[] = [];
+  const timed = doc.runs.filter((r) => r.mode === 'timed');
+  const byStrat = doc.summary.byStrategy;
+  out.push(
+    table(
+      ['strategy', 'runs', 'violating', 'verdict'],
+      Object.entries(byStrat).map(([s, e]) => [
+        s,
+        String(e.runs),
+        String(e.violating),
+        e.violating === 0 ? 'no violation found' : Object.entries(e.kinds).map(([k, n]) => `${k} (${n} run${n === 1 ? '' : 's'})`).join(', '),
+      ]),
+    ),
+  );
+  if (timed.length > 0) {
+    const keys = KEY_METRICS.filter(([k]) => timed.some((r) => r.metrics[k] !== undefined));
+    out.push('', table(['strategy', 'seed', ...keys.map(([, l]) => l)], timed.map((r) => [r.strategy, String(r.seed), ...keys.map(([k]) => fmtNum(r.metrics[k]))])));
+  }
+  const notes = [...new Set(doc.runs.flatMap((r) => r.notes ?? []))];
+  for (const n of notes) out.push('', `note: ${n}`);
+  if (opts.traces) {
+    // The first violation of each kind per strategy, from the run where it came earliest.
+    const shown = new Set<string>();
+    const ordered = [...doc.runs].sort((a, b) => (a.violations[0]?.step ?? Infinity) - (b.violations[0]?.step ?? Infinity));
+    for (const r of ordered) {
+      for (const v of r.violations) {
+        const key = `${r.strategy}/${v.kind}`;
+        if (shown.has(key)) continue;
+        shown.add(key);
+        out.push('', formatViolation(r, v));
+      }
+    }
+  }
+  return out.join('\n');
+}
+
+function fmtNum(v: number | undefined): string {
+  if (v === undefined) return '';
+  return Number.isInteger(v) ? String(v) : v.toFixed(2);
+}

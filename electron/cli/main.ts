@@ -1,0 +1,373 @@
+/**
+ * `ptlab`, the command line (SPEC §6). It drives the same LabService as the
+ * app. Exit codes: 0 ran; 1 a replay no longer reproduces; 2 bad input (one
+ * clear line on stderr); 3 a violation was found with --fail-on-violation.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { formatVA } from '../../core/arch.ts';
+import { computeLayout, sharedTables } from '../../core/layout.ts';
+import { PRESETS } from '../../core/presets.ts';
+import type { ResultsDocument, RunResult } from '../../core/results.ts';
+import { SCENARIO_SCHEMA } from '../../core/scenario.ts';
+import { runScenario, VERSION } from '../../core/runner.ts';
+import { knobChoices, STRATEGIES } from '../../core/strategies.ts';
+import { DbError, DbInputError, LabDb, resolveDbPath } from '../../db/index.ts';
+import type { SimMode } from '../lab/api.ts';
+import { InputError, intFlag, resolveScenario, resolveStrategies } from '../lab/resolve.ts';
+import { LabService, summarize } from '../lab/service.ts';
+import { renderHtmlReport } from '../report/index.ts';
+import { formatResults, formatTrace, formatViolation, table } from './format.ts';
+import { loadTraceFile, type TraceFile, traceFromRun } from './trace-file.ts';
+
+class ExitCode extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+const out = (s: string): void => {
+  process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+};
+
+function openDb(file: string | undefined): LabDb {
+  const path = resolveDbPath(file);
+  mkdirSync(dirname(path), { recursive: true });
+  return LabDb.open(path);
+}
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+function defaultMode(scenario: string, sets: string[]): SimMode {
+  const { scenario: sc } = resolveScenario(scenario, sets);
+  const endless = sc.sweep !== undefined || sc.actors.some((a) => ('ops' in a && a.ops === 0) || ('cycles' in a && a.kind === 'hotplug' && a.cycles === 0) || ('repeats' in a && a.repeats === 0));
+  return endless ? 'timed' : 'random';
+}
+
+function writeFile(file: string, text: string): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  } catch (e) {
+    throw new InputError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('ptlab')
+    .description('PT Lab: arm64 kernel page-table teardown during memory hot-remove — is it safe, and what does it cost?')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('run')
+    .description('run a scenario under one or more strategies (saved to the database unless --no-save)')
+    .requiredOption('--scenario <preset|file.json>', 'preset name or scenario file')
+    .option('--strategy <ids>', 'comma list of strategy ids or strategy .json files, or "all"', 'all')
+    .addOption(new Option('--mode <mode>', 'timed (costs), random (seeded interleavings) or pct').choices(['timed', 'random', 'pct']))
+    .option('--seed <n>', 'first seed', '1')
+    .option('--seeds <n>', 'number of consecutive seeds per strategy', '1')
+    .option('--cpus <n>', 'number of vmalloc CPUs (sets vmallocThreads)')
+    .option('--set <path=value>', 'override a scenario field, e.g. arch.vaBits=39 (repeatable)', collect, [])
+    .option('--pct-depth <d>', 'PCT bug depth', '2')
+    .option('--json', 'print one ptlab.results/1 JSON document on stdout')
+    .option('--no-traces', 'do not print violation traces')
+    .option('--fail-on-violation', 'exit 3 if any run found a violation')
+    .option('--no-save', 'do not save the runs to the database')
+    .option('--db <file>', 'database file (default: $PTLAB_DB or the user data directory)')
+    .option('--tag <tag>', 'tag the saved runs (repeatable)', collect, [])
+    .option('--report <file.html>', 'also write a self-contained HTML report of these runs')
+    .option('--save-trace <file.json>', 'write the first violation as a replayable trace file')
+    .option('--no-worker', 'generate the vmalloc workload in process instead of the worker thread')
+    .action(async (o) => {
+      const sets: string[] = [...o.set];
+      if (o.cpus !== undefined) sets.push(`vmallocThreads=${intFlag('--cpus', o.cpus, 1, 1, 256)}`);
+      const mode: SimMode = o.mode ?? defaultMode(o.scenario, sets);
+      const seed = intFlag('--seed', o.seed, 1);
+      const seeds = intFlag('--seeds', o.seeds, 1, 1, 1_000_000);
+      const pctDepth = intFlag('--pct-depth', o.pctDepth, 2, 1, 10);
+      resolveStrategies(o.strategy); // fail fast on bad ids
+      const db = o.save ? openDb(o.db) : null;
+      try {
+        const service = new LabService({ db });
+        const bar = process.stderr.isTTY && !process.env.CI ? new cliProgress.SingleBar({ format: 'ptlab run [{bar}] {percentage}% | run {run}/{runs} {strategy} seed {seed}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+        bar?.start(100, 0, { run: 0, runs: 0, strategy: '', seed: 0 });
+        const doc = await service.run(
+          { scenario: o.scenario, sets, strategies: o.strategy, mode, seed, seeds, pctDepth, tags: o.tag, useWorker: o.worker && mode === 'timed' },
+          {
+            onProgress: (p) => bar?.update(Math.floor(((p.runIndex + p.fraction) / p.runCount) * 100), { run: p.runIndex + 1, runs: p.runCount, strategy: p.strategy, seed: p.seed }),
+            onRun: (r) => {
+              if (db && r.id) for (const t of o.tag as string[]) db.addTag(r.id, t);
+            },
+          },
+        );
+        bar?.stop();
+        if (o.json) out(JSON.stringify(doc, null, 2));
+        else out(formatResults(doc, { traces: o.traces }));
+        if (o.report) writeFile(o.report, renderHtmlReport(doc.runs, { title: `${o.scenario}: ${Object.keys(doc.summary.byStrategy).join(', ')}`, version: VERSION }));
+        if (o.saveTrace) {
+          const r = doc.runs.find((x) => x.violations.length > 0);
+          if (!r) throw new InputError('--save-trace: no run found a violation');
+          writeFile(o.saveTrace, JSON.stringify(traceFromRun(r, resolveScenario(o.scenario, sets).doc, resolveStrategies(r.strategy)[0] ?? null), null, 2));
+        }
+        if (o.failOnViolation && doc.runs.some((r) => r.violations.length > 0)) throw new ExitCode(3);
+      } finally {
+        db?.close();
+      }
+    });
+
+  program
+    .command('scenarios')
+    .description('list the preset scenarios')
+    .option('--json', 'as JSON (the full preset documents)')
+    .option('--schema', 'print the scenario JSON Schema')
+    .option('--layout <preset>', 'show the address layout and shared tables of a scenario')
+    .action((o) => {
+      if (o.schema) return out(JSON.stringify(SCENARIO_SCHEMA, null, 2));
+      if (o.layout) return out(describeLayout(o.layout));
+      if (o.json) return out(JSON.stringify(PRESETS.map((p) => ({ name: p.name, summary: p.summary, scenario: p.doc })), null, 2));
+      out(table(['scenario', 'what it shows'], PRESETS.map((p) => [p.name, p.summary])));
+    });
+
+  program
+    .command('strategies')
+    .description('list the strategies (teardown and locking designs) and their knobs')
+    .option('--json', 'as JSON')
+    .action((o) => {
+      if (o.json) return out(JSON.stringify({ strategies: STRATEGIES, knobs: knobChoices() }, null, 2));
+      out(table(['id', 'design'], STRATEGIES.map((s) => [s.id, s.title])));
+      out('');
+      for (const s of STRATEGIES) out(`${s.id}: ${s.description}\n  knobs: ${JSON.stringify(s.knobs)}\n`);
+    });
+
+  program
+    .command('replay')
+    .description('re-run a recorded schedule step for step; exits 1 if it no longer reproduces')
+    .argument('<trace>', 'a trace .json file (from --save-trace or explore) or a saved run id')
+    .option('--db <file>', 'database file for run ids')
+    .option('--json', 'print the replayed run as JSON')
+    .action((arg: string, o) => {
+      let tf: TraceFile;
+      if (arg.endsWith('.json') || arg.includes('/')) tf = loadTraceFile(arg);
+      else {
+        const db = openDb(o.db);
+        try {
+          const r = db.getRun(db.resolveRunId(arg));
+          if (!r) throw new InputError(`no run ${arg}`);
+          if (!r.schedule || r.schedule.length === 0) throw new InputError(`run ${arg} has no recorded schedule (timed runs replay from their seed: ptlab run --seed ${r.seed})`);
+          tf = traceFromRun(r, r.config, resolveStrategies(r.strategy)[0] ?? null);
+        } finally {
+          db.close();
+        }
+      }
+      const ok = replayTrace(tf, o.json === true);
+      if (!ok) throw new ExitCode(1);
+    });
+
+  addHistoryCommands(program);
+  return program;
+}
+
+/** Replay and compare with what the trace expects. */
+function replayTrace(tf: TraceFile, json: boolean): boolean {
+  const o = runScenario(tf.scenario, tf.strategy, { mode: 'replay', seed: tf.seed, schedule: tf.schedule });
+  const r: RunResult = o.result;
+  const v = tf.expect ? r.violations.find((x) => x.kind === tf.expect!.kind) : undefined;
+  const reproduced = tf.expect ? v !== undefined && v.step === tf.expect.step && !o.diverged : r.violations.length === 0 && !o.diverged;
+  if (json) out(JSON.stringify({ schema: 'ptlab.replay/1', reproduced, diverged: o.diverged, expect: tf.expect, run: r }, null, 2));
+  else {
+    if (v) out(formatViolation(r, v));
+    out('');
+    if (o.diverged) out(`replay diverged: the recorded schedule no longer fits the model (${tf.schedule.length} choices)`);
+    if (reproduced) out(tf.expect ? `reproduced: ${tf.expect.kind} at step ${tf.expect.step}` : 'reproduced: no violation, as recorded');
+    else if (tf.expect) out(`NOT reproduced: expected ${tf.expect.kind} at step ${tf.expect.step}, got ${v ? `it at step ${v.step}` : r.violations.map((x) => `${x.kind}@${x.step}`).join(', ') || 'no violation'}`);
+    else out(`NOT reproduced: expected no violation, got ${r.violations.map((x) => x.kind).join(', ')}`);
+  }
+  return reproduced;
+}
+
+function describeLayout(name: string): string {
+  const { scenario } = resolveScenario(name, []);
+  const l = computeLayout(scenario.arch.layout, { pageSize: scenario.arch.pageSize, vaBits: scenario.arch.vaBits });
+  const g = l.geometry;
+  const rows = l.regions.map((r) => [r.kind, formatVA(g, r.start), formatVA(g, r.end - 1)]);
+  const shared = sharedTables(l).map((t) => [`${t.entries.toUpperCase()} table`, formatVA(g, t.start), formatVA(g, t.end - 1), t.regions.join(', ')]);
+  return [
+    `${scenario.name}: layout ${l.era}, ${g.pageSize / 1024}K pages, VA_BITS ${g.vaBits}, ${g.levels} levels`,
+    '',
+    table(['region', 'start', 'end'], rows),
+    '',
+    'tables shared by regions:',
+    table(['table', 'span start', 'span end', 'regions'], shared),
+  ].join('\n');
+}
+
+function addHistoryCommands(program: Command): void {
+  program
+    .command('list')
+    .description('list saved runs')
+    .option('--db <file>', 'database file')
+    .option('--scenario <name>')
+    .option('--strategy <id>')
+    .addOption(new Option('--verdict <v>').choices(['safe', 'violation']))
+    .option('--status <s>')
+    .option('--tag <tag>')
+    .option('--since <date>', 'ISO date')
+    .option('--until <date>', 'ISO date')
+    .option('--limit <n>', 'at most n rows', '100')
+    .option('--json', 'as JSON')
+    .action((o) => {
+      const db = openDb(o.db);
+      try {
+        const rows = db.listRuns({ scenario: o.scenario, strategy: o.strategy, verdict: o.verdict, status: o.status, tag: o.tag, since: o.since, until: o.until, limit: intFlag('--limit', o.limit, 100, 1) });
+        if (o.json) return out(JSON.stringify({ schema: 'ptlab.list/1', runs: rows }, null, 2));
+        out(
+          table(
+            ['id', 'started', 'scenario', 'strategy', 'mode', 'seed', 'status', 'violations'],
+            rows.map((r) => [r.id.slice(0, 8), r.startedAt.replace('T', ' ').slice(0, 19), r.scenario, r.strategy, r.mode, String(r.seed), r.status, r.violationCount ? r.kinds.join(',') : '-']),
+          ),
+        );
+      } finally {
+        db.close();
+      }
+    });
+
+  program
+    .command('show')
+    .description('show a saved run')
+    .argument('<run-id>')
+    .option('--db <file>', 'database file')
+    .option('--json', 'as JSON')
+    .action((id: string, o) => {
+      const db = openDb(o.db);
+      try {
+        const service = new LabService({ db });
+        const r = service.getRun(id);
+        if (o.json) return out(JSON.stringify(r, null, 2));
+        out(`${r.id}  ${r.scenario} / ${r.strategy}  ${r.mode} seed ${r.seed}  ${r.status}  ${r.startedAt}`);
+        out(formatResults({ schema: 'ptlab.results/1', version: VERSION, runs: [r], summary: summarize([r]) }, { traces: true }));
+        out('');
+        out(table(['metric', 'value'], Object.entries(r.metrics).map(([k, v]) => [k, String(v)])));
+      } finally {
+        db.close();
+      }
+    });
+
+  program
+    .command('compare')
+    .description('compare saved runs side by side (and write an HTML report)')
+    .argument('<run-ids...>')
+    .option('--db <file>', 'database file')
+    .option('--baseline <run-id>', 'baseline for deltas (default: the first)')
+    .option('--report <file.html>', 'write a self-contained HTML report')
+    .option('--json', 'as JSON')
+    .action((ids: string[], o) => {
+      const db = openDb(o.db);
+      try {
+        const service = new LabService({ db });
+        const runs = ids.map((id) => service.getRun(id));
+        if (o.report) {
+          writeFile(o.report, service.exportRuns(ids, 'html', { baselineId: o.baseline }));
+          db.saveReport({ format: 'html', title: `compare ${ids.join(' ')}`, body: readFileSync(o.report), runIds: runs.map((r) => r.id) });
+        }
+        if (o.json) return out(service.exportRuns(ids, 'json'));
+        const keys = [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort();
+        const base = o.baseline ? service.getRun(o.baseline) : runs[0];
+        out(table(['metric', ...runs.map((r) => `${r.strategy}#${r.id.slice(0, 6)}`)], keys.map((k) => [k, ...runs.map((r) => cell(r.metrics[k], base.metrics[k], r === base))])));
+      } finally {
+        db.close();
+      }
+    });
+
+  program
+    .command('export')
+    .description('export saved runs as html, csv or json')
+    .argument('<run-ids...>')
+    .option('--db <file>', 'database file')
+    .addOption(new Option('--format <f>').choices(['html', 'csv', 'json']).default('json'))
+    .option('--out <file>', 'write to a file instead of stdout')
+    .action((ids: string[], o) => {
+      const db = openDb(o.db);
+      try {
+        const text = new LabService({ db }).exportRuns(ids, o.format);
+        if (o.out) writeFile(o.out, text);
+        else process.stdout.write(text);
+      } finally {
+        db.close();
+      }
+    });
+
+  program
+    .command('delete')
+    .description('delete saved runs')
+    .argument('<run-ids...>')
+    .option('--db <file>', 'database file')
+    .action((ids: string[], o) => {
+      const db = openDb(o.db);
+      try {
+        out(`deleted ${new LabService({ db }).deleteRuns(ids)} run(s)`);
+      } finally {
+        db.close();
+      }
+    });
+
+  program
+    .command('import')
+    .description('import a ptlab.results/1 JSON file (validated; all or nothing)')
+    .argument('<file.json>')
+    .option('--db <file>', 'database file')
+    .action((file: string, o) => {
+      let doc: unknown;
+      try {
+        doc = JSON.parse(readFileSync(file, 'utf8'));
+      } catch (e) {
+        throw new InputError(`cannot import ${file}: ${(e as Error).message}`);
+      }
+      const db = openDb(o.db);
+      try {
+        const ids = new LabService({ db }).importResults(doc);
+        out(`imported ${ids.length} run(s)`);
+      } finally {
+        db.close();
+      }
+    });
+}
+
+function cell(v: number | undefined, base: number | undefined, isBase: boolean): string {
+  if (v === undefined) return '';
+  if (isBase || base === undefined || base === v) return String(v);
+  const d = v - base;
+  const pct = base !== 0 ? ` (${d > 0 ? '+' : ''}${((d / base) * 100).toFixed(1)}%)` : '';
+  return `${v}${pct}`;
+}
+
+/** Run the CLI; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof ExitCode) return e.code;
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return 2; // commander already printed the message
+    }
+    if (e instanceof InputError || e instanceof DbInputError) {
+      process.stderr.write(`ptlab: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof DbError) {
+      process.stderr.write(`ptlab: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`ptlab: internal error: ${(e as Error).stack ?? String(e)}\n`);
+    return 1;
+  }
+}
+
+export type { ResultsDocument };

@@ -1,0 +1,111 @@
+/**
+ * Replayable trace files (`ptlab.trace/1`): the scenario document, the
+ * strategy, the seed and the scheduler's choices, plus what the replay must
+ * hit (violation kind and step). Also accepts a `ptlab.explore/1` or
+ * `ptlab.results/1` document that carries a schedule.
+ */
+import { readFileSync } from 'node:fs';
+import type { RunResult, ViolationKind } from '../../core/results.ts';
+import { parseScenario, type Scenario } from '../../core/scenario.ts';
+import { defineStrategy, findStrategy, type Strategy } from '../../core/strategies.ts';
+import { findPreset } from '../../core/presets.ts';
+import { asInputError, InputError } from '../lab/resolve.ts';
+
+export interface TraceFile {
+  scenario: Scenario;
+  scenarioDoc: unknown;
+  strategy: Strategy;
+  seed: number;
+  schedule: number[];
+  expect: { kind: ViolationKind; step: number } | null;
+}
+
+export interface TraceDocument {
+  schema: 'ptlab.trace/1';
+  scenario: unknown;
+  strategy: { id: string; knobs: Strategy['knobs'] };
+  seed: number;
+  schedule: number[];
+  expect: { kind: ViolationKind; step: number } | null;
+  trace?: unknown;
+}
+
+export function traceFromRun(r: RunResult, scenarioDoc: unknown, strategy: Strategy | null): TraceFile & { toJSON(): TraceDocument } {
+  const v = r.violations[0];
+  const strat = strategy ?? findStrategy(r.strategy);
+  const expect = v ? { kind: v.kind, step: v.step } : null;
+  return {
+    scenario: parseScenario(scenarioDoc),
+    scenarioDoc,
+    strategy: strat,
+    seed: r.seed,
+    schedule: r.schedule ?? [],
+    expect,
+    toJSON: (): TraceDocument => ({ schema: 'ptlab.trace/1', scenario: scenarioDoc, strategy: { id: strat.id, knobs: strat.knobs }, seed: r.seed, schedule: r.schedule ?? [], expect, trace: v?.trace }),
+  };
+}
+
+function isSchedule(v: unknown): v is number[] {
+  return Array.isArray(v) && v.every((x) => Number.isInteger(x) && x >= 0);
+}
+
+/** Load and validate a trace file; errors name the field. */
+export function loadTraceFile(file: string): TraceFile {
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new InputError(`cannot read trace ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (typeof doc !== 'object' || doc === null) throw new InputError(`${file}: expected a JSON object`);
+  try {
+    if (doc.schema === 'ptlab.trace/1') {
+      if (!isSchedule(doc.schedule)) throw new InputError(`${file}: schedule: expected an array of actor indices`);
+      const s = doc.strategy as Record<string, unknown> | undefined;
+      if (!s || typeof s.id !== 'string') throw new InputError(`${file}: strategy.id: expected a string`);
+      let strategy: Strategy;
+      try {
+        strategy = findStrategy(s.id);
+        if (s.knobs) strategy = defineStrategy({ id: s.id, base: 'v6', knobs: s.knobs });
+      } catch {
+        strategy = defineStrategy({ id: s.id, base: 'v6', knobs: s.knobs ?? {} });
+      }
+      const e = doc.expect as { kind?: unknown; step?: unknown } | null;
+      return {
+        scenario: parseScenario(doc.scenario),
+        scenarioDoc: doc.scenario,
+        strategy,
+        seed: typeof doc.seed === 'number' ? doc.seed : 0,
+        schedule: doc.schedule,
+        expect: e && typeof e.kind === 'string' && typeof e.step === 'number' ? { kind: e.kind as ViolationKind, step: e.step } : null,
+      };
+    }
+    if (doc.schema === 'ptlab.explore/1') {
+      const cx = doc.counterexample as { kind: ViolationKind; schedule: unknown; step?: number; trace?: { step: number }[] } | null;
+      if (!cx || !isSchedule(cx.schedule)) throw new InputError(`${file}: counterexample.schedule: expected a recorded schedule`);
+      const scDoc = (doc.config as unknown) ?? findPreset(String(doc.scenario))?.doc;
+      if (!scDoc) throw new InputError(`${file}: scenario '${String(doc.scenario)}' is not a preset and the file has no config`);
+      const last = cx.trace?.[cx.trace.length - 1];
+      return {
+        scenario: parseScenario(scDoc),
+        scenarioDoc: scDoc,
+        strategy: findStrategy(String(doc.strategy)),
+        seed: 0,
+        schedule: cx.schedule,
+        expect: { kind: cx.kind, step: cx.step ?? last?.step ?? cx.schedule.length - 1 },
+      };
+    }
+    if (doc.schema === 'ptlab.results/1') {
+      const runs = doc.runs as RunResult[] | undefined;
+      const r = runs?.find((x) => x.schedule && x.schedule.length > 0);
+      if (!r) throw new InputError(`${file}: no run with a recorded schedule`);
+      const scDoc = r.config ?? findPreset(r.scenario)?.doc;
+      if (!scDoc) throw new InputError(`${file}: run has no config and '${r.scenario}' is not a preset`);
+      return traceFromRun(r, scDoc, null);
+    }
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    return asInputError(e);
+  }
+  throw new InputError(`${file}: not a PT Lab trace (expected schema ptlab.trace/1, ptlab.explore/1 or ptlab.results/1)`);
+}

@@ -1,0 +1,219 @@
+/**
+ * The lab service: orchestrates runs for the CLI, the Electron main process
+ * and the web host alike (it never imports electron). A run is built from
+ * `core`, fed by the workload worker, stepped in slices so the event loop
+ * stays responsive, reported as progress, written to SQLite as it goes
+ * (interim metrics and series, then violations and the final status) and can
+ * be cancelled. The same request gives the same results wherever it runs.
+ */
+import { performance } from 'node:perf_hooks';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import type { ResultsDocument, ResultsSummary, RunResult, Series } from '../../core/results.ts';
+import { resolvedActors } from '../../core/scenario.ts';
+import { startRun, VERSION } from '../../core/runner.ts';
+import type { Scheduler } from '../../core/sim.ts';
+import { LabDb, type RunFilter, type RunListRow, type StoredRun } from '../../db/index.ts';
+import { renderCsv, renderHtmlReport, renderJson } from '../report/index.ts';
+import type { LabApi, RunHooks, RunRequest } from './api.ts';
+import { InputError, resolveScenario, resolveStrategies } from './resolve.ts';
+import { WorkerOpSource } from './worker-source.ts';
+
+/** Steps per slice: small enough to keep the event loop's lag low. */
+const SLICE_STEPS = 20_000;
+/** Interim metrics are written at most this often. */
+const CHECKPOINT_MS = 250;
+
+export interface LabServiceOptions {
+  db?: LabDb | null;
+  version?: string;
+}
+
+export class LabService implements LabApi {
+  readonly db: LabDb | null;
+  readonly version: string;
+
+  constructor(opts: LabServiceOptions = {}) {
+    this.db = opts.db ?? null;
+    this.version = opts.version ?? VERSION;
+  }
+
+  async run(req: RunRequest, hooks: RunHooks = {}): Promise<ResultsDocument> {
+    const { doc, scenario } = resolveScenario(req.scenario, req.sets ?? []);
+    const strategies = resolveStrategies(req.strategies);
+    const first = req.seed ?? 1;
+    const count = req.seeds ?? 1;
+    if (!Number.isInteger(first) || first < 0) throw new InputError('--seed: expected a non-negative integer');
+    if (!Number.isInteger(count) || count < 1) throw new InputError('--seeds: expected a positive integer');
+    const points = scenario.sweep ? scenario.sweep.vmallocThreads : [scenario.vmallocThreads ?? null];
+    const save = (req.save ?? true) && this.db !== null;
+    const runs: RunResult[] = [];
+    const total = strategies.length * count * points.length;
+    let index = 0;
+    for (const point of points) {
+      const sc = point === null ? scenario : { ...scenario, vmallocThreads: point };
+      const config = point === null ? doc : { ...(doc as object), vmallocThreads: point };
+      for (const strategy of strategies) {
+        for (let seed = first; seed < first + count; seed++) {
+          if (hooks.signal?.aborted) break;
+          const r = await this.runOne(sc, config, strategy, req, seed, save, index, total, hooks);
+          runs.push(r);
+          hooks.onRun?.(r);
+          index++;
+        }
+      }
+    }
+    return { schema: 'ptlab.results/1', version: this.version, runs, summary: summarize(runs) };
+  }
+
+  private async runOne(
+    scenario: ReturnType<typeof resolveScenario>['scenario'],
+    config: unknown,
+    strategy: ReturnType<typeof resolveStrategies>[number],
+    req: RunRequest,
+    seed: number,
+    save: boolean,
+    runIndex: number,
+    runCount: number,
+    hooks: RunHooks,
+  ): Promise<RunResult> {
+    const t0 = performance.now();
+    const useWorker = (req.useWorker ?? req.mode === 'timed') && scenario.actors.some((a) => a.kind === 'vmalloc');
+    let source: WorkerOpSource | null = null;
+    if (useWorker) {
+      const threads = resolvedActors(scenario).flatMap((a) => (a.kind === 'vmalloc' ? Array.from({ length: a.count }, () => ({ profile: a.profile, fixPages: a.pages })) : []));
+      source = new WorkerOpSource({ seed, pageSize: scenario.arch.pageSize, threads });
+      await source.refill();
+    }
+    const wrap = source
+      ? (inner: Scheduler): Scheduler => ({
+          pick: (s, enabled, n) => (source!.starved() ? -1 : inner.pick(s, enabled, n)),
+        })
+      : undefined;
+    const handle = startRun(scenario, strategy, { mode: req.mode, seed, pctDepth: req.pctDepth, opSource: source ?? undefined }, wrap);
+    const sim = handle.sim;
+    const db = save ? this.db : null;
+    const runId = db ? db.createRun({ scenario: scenario.name, strategy: strategy.id, mode: req.mode, seed, version: this.version, config }) : null;
+    const series = newSeries();
+    let lastCheckpoint = performance.now();
+    let status: RunResult['status'] = 'completed';
+    try {
+      for (;;) {
+        const done = handle.advance(sim.steps + SLICE_STEPS);
+        sample(series, sim);
+        if (done) break;
+        if (source && source.starved()) await source.refill();
+        if (db && runId && performance.now() - lastCheckpoint > CHECKPOINT_MS) {
+          db.appendMetrics(runId, { ...handle.result('running').metrics, 'wall.ms': Math.round(performance.now() - t0) });
+          lastCheckpoint = performance.now();
+        }
+        hooks.onProgress?.({
+          runIndex,
+          runCount,
+          strategy: strategy.id,
+          seed,
+          fraction: progressOf(sim.now, sim.steps, scenario, req.mode),
+          steps: sim.steps,
+          simTimeNs: sim.now,
+          runId,
+        });
+        await yieldToLoop();
+        if (hooks.signal?.aborted) {
+          status = 'cancelled';
+          break;
+        }
+      }
+    } catch (e) {
+      if (db && runId) db.finishRun(runId, { status: 'failed', wallMs: Math.round(performance.now() - t0), error: (e as Error).message });
+      throw e;
+    } finally {
+      await source?.close();
+    }
+    const result = handle.result(status);
+    result.metrics['wall.ms'] = Math.round(performance.now() - t0);
+    if (req.mode === 'timed') result.series = series.filter((s) => s.x.length > 0);
+    result.config = config;
+    if (db && runId) {
+      db.batch(() => {
+        db.appendMetrics(runId, result.metrics);
+        db.addViolations(runId, result.violations);
+        for (const s of result.series ?? []) db.appendSeries(runId, s);
+        db.finishRun(runId, { status, wallMs: result.metrics['wall.ms'], schedule: result.schedule });
+      });
+      result.id = runId;
+    }
+    return result;
+  }
+
+  listRuns(filter: RunFilter): RunListRow[] {
+    return this.requireDb().listRuns(filter);
+  }
+
+  getRun(id: string): StoredRun {
+    const db = this.requireDb();
+    const full = db.resolveRunId(id);
+    const r = db.getRun(full);
+    if (!r) throw new InputError(`no run ${id}`);
+    return r;
+  }
+
+  deleteRuns(ids: string[]): number {
+    const db = this.requireDb();
+    return db.deleteRuns(ids.map((id) => db.resolveRunId(id)));
+  }
+
+  importResults(doc: unknown): string[] {
+    return this.requireDb().importResults(doc);
+  }
+
+  exportRuns(ids: string[], format: 'html' | 'csv' | 'json', opts: { baselineId?: string; title?: string } = {}): string {
+    const runs = ids.map((id) => this.getRun(id));
+    if (format === 'csv') return renderCsv(runs);
+    if (format === 'json') return renderJson(runs, this.version);
+    const baselineId = opts.baselineId ? this.requireDb().resolveRunId(opts.baselineId) : undefined;
+    return renderHtmlReport(runs, { title: opts.title, baselineId, version: this.version });
+  }
+
+  private requireDb(): LabDb {
+    if (!this.db) throw new InputError('no database is open (this command needs one; see --db)');
+    return this.db;
+  }
+}
+
+function progressOf(now: number, steps: number, scenario: { run: { durationNs: number; maxSteps: number } }, mode: string): number {
+  if (mode === 'timed') return Math.min(1, now / scenario.run.durationNs);
+  return Math.min(1, steps / scenario.run.maxSteps);
+}
+
+const SERIES_KEYS = [
+  { name: 'vmalloc.ops', unit: 'ops' },
+  { name: 'hotremove.ops', unit: 'ops' },
+  { name: 'tlbi.total', unit: 'TLBIs' },
+  { name: 'pgtable.live_tables', unit: 'pages' },
+] as const;
+
+function newSeries(): Series[] {
+  return SERIES_KEYS.map((k) => ({ name: k.name, unit: k.unit, x: [], y: [] }));
+}
+
+function sample(series: Series[], sim: ReturnType<typeof startRun>['sim']): void {
+  if (!sim.opts.timed) return;
+  const x = Math.round(sim.now);
+  const values = [sim.ops[0], sim.ops[2], sim.counters.tlbiPage + sim.counters.tlbiPgtable + sim.counters.tlbiAll, sim.mem.tablesAllocated - sim.mem.tablesFreed];
+  series.forEach((s, i) => {
+    s.x.push(x);
+    s.y.push(values[i]);
+  });
+}
+
+export function summarize(runs: RunResult[]): ResultsSummary {
+  const byStrategy: ResultsSummary['byStrategy'] = {};
+  for (const r of runs) {
+    const e = (byStrategy[r.strategy] ??= { runs: 0, violating: 0, kinds: {} });
+    e.runs++;
+    if (r.violations.length > 0) e.violating++;
+    for (const [k, n] of Object.entries(r.violationCounts)) {
+      if (n) e.kinds[k as keyof typeof e.kinds] = (e.kinds[k as keyof typeof e.kinds] ?? 0) + 1;
+    }
+  }
+  return { runs: runs.length, byStrategy };
+}

@@ -1,0 +1,106 @@
+/**
+ * The main-thread side of the workload worker: an OpSource the simulator
+ * reads synchronously, fed by batches the worker produces on request. The
+ * service stops a slice when a thread is about to run dry (`starved`) and
+ * awaits `refill()`; at most two batches per thread are ever buffered.
+ */
+import { Worker } from 'node:worker_threads';
+import { OP_RECORD, type OpSource, type ProfileName } from '../../core/workload.ts';
+import type { WorkerInit, WorkerReply } from './workload-worker.ts';
+
+interface ThreadBuffer {
+  batches: Float64Array[];
+  pos: number;
+  outstanding: number;
+}
+
+export class WorkerOpSource implements OpSource {
+  private readonly worker: Worker;
+  private readonly buffers: ThreadBuffer[];
+  private readonly batch: number;
+  private waiters: (() => void)[] = [];
+  private failed: Error | null = null;
+  /** Batches received so far (for tests of boundedness). */
+  batchesReceived = 0;
+  maxBuffered = 0;
+
+  constructor(init: Omit<WorkerInit, 'batch'> & { batch?: number }) {
+    this.batch = init.batch ?? 4096;
+    this.buffers = init.threads.map(() => ({ batches: [], pos: 0, outstanding: 0 }));
+    this.worker = new Worker(new URL('./workload-worker.ts', import.meta.url), {
+      workerData: { ...init, batch: this.batch } satisfies WorkerInit,
+      execArgv: ['--import', 'tsx'],
+    });
+    this.worker.on('message', (m: WorkerReply) => {
+      const b = this.buffers[m.thread];
+      b.batches.push(m.data);
+      b.outstanding--;
+      this.batchesReceived++;
+      this.maxBuffered = Math.max(this.maxBuffered, b.batches.length);
+      this.wake();
+    });
+    this.worker.on('error', (e) => {
+      this.failed = e;
+      this.wake();
+    });
+    this.worker.unref();
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  private available(t: number): number {
+    const b = this.buffers[t];
+    let n = 0;
+    for (const x of b.batches) n += x.length / OP_RECORD;
+    return n - b.pos;
+  }
+
+  /** True when some thread has fewer than two operations buffered. */
+  starved(): boolean {
+    for (let t = 0; t < this.buffers.length; t++) if (this.available(t) < 2) return true;
+    return false;
+  }
+
+  /** Ask for batches where a thread runs low, and wait until every thread has some. */
+  async refill(): Promise<void> {
+    for (let t = 0; t < this.buffers.length; t++) {
+      const b = this.buffers[t];
+      if (this.available(t) < this.batch / 2 && b.outstanding === 0 && b.batches.length < 2) {
+        b.outstanding++;
+        this.worker.postMessage({ type: 'batch', thread: t });
+      }
+    }
+    while (this.starved()) {
+      if (this.failed) throw this.failed;
+      await new Promise<void>((r) => this.waiters.push(r));
+    }
+  }
+
+  next(thread: number, out: Float64Array): void {
+    const b = this.buffers[thread];
+    let cur = b.batches[0];
+    if (cur && b.pos * OP_RECORD >= cur.length) {
+      b.batches.shift();
+      b.pos = 0;
+      cur = b.batches[0];
+    }
+    if (!cur) throw new Error(`workload worker: thread ${thread} ran dry (the service must refill before stepping)`);
+    const o = b.pos * OP_RECORD;
+    out[0] = cur[o];
+    out[1] = cur[o + 1];
+    out[2] = cur[o + 2];
+    b.pos++;
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+
+  static profilesOf(threads: { profile: ProfileName; fixPages: number }[]): { profile: ProfileName; fixPages: number }[] {
+    return threads;
+  }
+}
