@@ -14,16 +14,16 @@ const THREAD_RACE = {
   name: 'thread-race',
   description:
     "The seed thread's race in its smallest form, on the current (v6) 4K/48-bit layout: vmalloc's top and vmemmap's first GiB share the PUD table under PGD entry 0x1fb. " +
-    "For that table to become empty, no boot memory may have its struct pages in vmemmap's first GiB: linear-map KASLR moved memstart_addr down by 512 GiB, so boot DRAM at 0x8000000000 " +
-    "has its struct pages 8 GiB into vmemmap (PGD 0x1fc), while a hot-pluggable 128 MiB section at 0x40000000 has them at VMEMMAP_START + 16 MiB (PUD entry 0x1ff). " +
+    "For that table to become empty, no boot memory may have its struct pages in vmemmap's first GiB: linear-map KASLR moved memstart_addr down by 128 GiB, so boot DRAM at 0x2000000000 " +
+    "has its struct pages 2 GiB into vmemmap (PGD 0x1fc), while a hot-pluggable 128 MiB section at 0x40000000 has them at VMEMMAP_START + 16 MiB (PUD entry 0x1ff). " +
     'Hot-remove tears down that section\'s vmemmap (the linear map shares nothing with vmalloc and is left out) while vmalloc threads, each in its own GiB at the top of vmalloc space ' +
     '(as callers of __vmalloc_node_range() with a fixed range would be), populate entries of the shared PUD table.',
   arch: { pageSize: 4096, vaBits: 48, layout: 'v6' },
   memory: {
-    boot: [{ start: '0x8000000000', size: '2G' }],
+    boot: [{ start: '0x2000000000', size: '2G' }],
     hotplug: [{ start: '0x40000000', size: '128M', initial: 'offline' }],
     sectionSizeBits: 27,
-    kaslrLinearOffset: '512G',
+    kaslrLinearOffset: '128G',
     vmemmapMapping: 'pmd',
     linearMapping: 'block',
   },
@@ -82,10 +82,10 @@ const HEAD_TO_HEAD = {
     'one CPU runs ptdump every 20 ms. Same memory map as thread-race (the shared PUD table can empty). One simulated second.',
   arch: { pageSize: 4096, vaBits: 48, layout: 'v6' },
   memory: {
-    boot: [{ start: '0x8000000000', size: '2G' }],
+    boot: [{ start: '0x2000000000', size: '2G' }],
     hotplug: [{ start: '0x40000000', size: '128M', initial: 'online' }],
     sectionSizeBits: 27,
-    kaslrLinearOffset: '512G',
+    kaslrLinearOffset: '128G',
     vmemmapMapping: 'pmd',
     linearMapping: 'block',
   },

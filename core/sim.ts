@@ -52,6 +52,9 @@ export const OP_VA_RELEASE = 22;
 export const OP_MEM_STATE = 23;
 export const OP_DONE = 24;
 
+/** Step-log marker: a write cleared an entry that pointed to the logged pfn. */
+const LOG_CLEARED = -3;
+
 /** Memory section states (hot-pluggable memory). */
 export const SECTION_ABSENT = 0;
 export const SECTION_ONLINE = 1;
@@ -511,6 +514,9 @@ export class Sim {
       case OP_WRITE: {
         if (!mem.isTable(a.f) || mem.gen[a.f] !== a.g) this.checker.uafTableWrite(a);
         const ok = mem.kind(a.f, a.idx);
+        // Remember what a clear removed, for the trace.
+        a.rk = ok;
+        a.rv = ok === ENTRY_NONE ? 0 : mem.val(a.f, a.idx);
         if (ok !== ENTRY_NONE && a.k !== ENTRY_NONE && (ok !== a.k || mem.val(a.f, a.idx) !== a.v)) this.checker.bbm(a, ok);
         mem.setEntry(a.f, a.idx, a.k, a.v);
         this.charge(a, c.entryWrite);
@@ -875,23 +881,34 @@ export class Sim {
     return l.data.subarray(0, l.n);
   }
 
-  /** Empty table pages still linked whose span touches a hot-removed range. */
+  /**
+   * Table pages left behind by hot-remove: linked tables whose span touches
+   * a hot-removed range and whose whole subtree maps nothing (no leaf).
+   */
   leakedTables(): number {
     const g = this.g;
     const mem = this.mem;
     let leaked = 0;
-    const visit = (f: number, d: number, base: number): void => {
+    // Returns true if the subtree of table f (depth d) maps at least one leaf.
+    const visit = (f: number, d: number, base: number): boolean => {
+      let mapsLeaf = false;
       const n = g.ptrs[d];
       for (let i = 0; i < n; i++) {
-        if (mem.kind(f, i) !== ENTRY_TABLE) continue;
+        const k = mem.kind(f, i);
+        if (k === ENTRY_NONE) continue;
+        if (k !== ENTRY_TABLE || d === g.levels - 1) {
+          mapsLeaf = true;
+          continue;
+        }
         const start = base + i * g.entrySize[d];
-        const end = start + g.entrySize[d];
-        if (!this.touchesRemoved(start, end)) continue;
         const child = mem.frameOf(mem.val(f, i));
         if (child < 0 || !mem.isTable(child)) continue;
-        if (mem.countLive(child) === 0) leaked++;
-        if (d + 1 < g.levels - 1) visit(child, d + 1, start);
+        const inRemoved = this.touchesRemoved(start, start + g.entrySize[d]);
+        const childMaps = visit(child, d + 1, start);
+        if (childMaps) mapsLeaf = true;
+        else if (inRemoved && mem.role[child] !== 4) leaked++;
       }
+      return mapsLeaf;
     };
     visit(this.root, 0, 0);
     return leaked;
@@ -922,8 +939,13 @@ export class Sim {
     this.logGen[i] = usesFrame ? a.g : isAlloc ? a.rg : 0;
     this.logLocks[i] = a.locksHeld | (a.readHeld << 8);
     this.logTime[i] = a.time;
-    this.logValKind[i] = a.op === OP_READ || a.op === OP_XCHG ? a.rk : a.op === OP_WRITE ? a.k : -1;
-    this.logValPfn[i] = a.op === OP_READ || a.op === OP_XCHG ? a.rv : a.op === OP_WRITE ? a.v : 0;
+    if (a.op === OP_WRITE && a.k === ENTRY_NONE && a.rk !== ENTRY_NONE) {
+      this.logValKind[i] = LOG_CLEARED;
+      this.logValPfn[i] = a.rv;
+    } else {
+      this.logValKind[i] = a.op === OP_READ || a.op === OP_XCHG ? a.rk : a.op === OP_WRITE ? a.k : -1;
+      this.logValPfn[i] = a.op === OP_READ || a.op === OP_XCHG ? a.rv : a.op === OP_WRITE ? a.v : 0;
+    }
   }
 
   private growLog(): void {
@@ -964,7 +986,7 @@ export class Sim {
 
   loggedValPfn(s: number): number {
     const i = this.opts.traceAll ? s : s % this.logCap;
-    return this.logValKind[i] > 0 ? this.logValPfn[i] : -1;
+    return this.logValKind[i] > 0 || this.logValKind[i] === LOG_CLEARED ? this.logValPfn[i] : -1;
   }
 
   loggedFn(s: number): string {
@@ -978,9 +1000,12 @@ export class Sim {
     const f = this.logFrame[i];
     const vk = this.logValKind[i];
     let action = this.logAct[i];
-    if (vk >= 0) {
+    if (vk === LOG_CLEARED) action += ` /* was pfn 0x${this.logValPfn[i].toString(16)} */`;
+    else if (vk >= 0) {
       const pfn = this.logValPfn[i];
-      action += vk === ENTRY_NONE ? ' = none' : ` = ${ENTRY_KIND_NAMES[vk]} pfn 0x${pfn.toString(16)}`;
+      const isWrite = this.logAct[i].includes('clear') || this.logAct[i].includes('set') || this.logAct[i].includes('populate');
+      if (!isWrite) action += vk === ENTRY_NONE ? ' = none' : ` = ${ENTRY_KIND_NAMES[vk]} pfn 0x${pfn.toString(16)}`;
+      else if (vk !== ENTRY_NONE) action += ` /* ${ENTRY_KIND_NAMES[vk]} pfn 0x${pfn.toString(16)} */`;
     }
     const locks: string[] = [];
     const mask = this.logLocks[i];

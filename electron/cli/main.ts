@@ -11,9 +11,9 @@ import { formatVA } from '../../core/arch.ts';
 import { computeLayout, sharedTables } from '../../core/layout.ts';
 import { PRESETS } from '../../core/presets.ts';
 import type { ResultsDocument, RunResult } from '../../core/results.ts';
-import { SCENARIO_SCHEMA } from '../../core/scenario.ts';
+import { SCENARIO_SCHEMA, ScenarioError } from '../../core/scenario.ts';
 import { runScenario, VERSION } from '../../core/runner.ts';
-import { knobChoices, STRATEGIES } from '../../core/strategies.ts';
+import { knobChoices, STRATEGIES, StrategyError } from '../../core/strategies.ts';
 import { DbError, DbInputError, LabDb, resolveDbPath } from '../../db/index.ts';
 import type { SimMode } from '../lab/api.ts';
 import { InputError, intFlag, resolveScenario, resolveStrategies } from '../lab/resolve.ts';
@@ -357,7 +357,7 @@ export async function main(argv: string[]): Promise<number> {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
       return 2; // commander already printed the message
     }
-    if (e instanceof InputError || e instanceof DbInputError) {
+    if (e instanceof InputError || e instanceof DbInputError || e instanceof ScenarioError || e instanceof StrategyError) {
       process.stderr.write(`ptlab: ${e.message}\n`);
       return 2;
     }
