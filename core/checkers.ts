@@ -54,7 +54,7 @@ export class Checker {
     return out;
   }
 
-  private report(kind: ViolationKind, a: Actor | null, message: string, frame: number): void {
+  private report(kind: ViolationKind, a: Actor | null, message: string, frame: number, pending = true): void {
     const n = (this.counts.get(kind) ?? 0) + 1;
     this.counts.set(kind, n);
     this.total++;
@@ -69,7 +69,7 @@ export class Checker {
       function: a ? a.fn : '',
       address: a && a.addr >= 0 ? formatVA(this.sim.g, a.addr) : '',
       message,
-      trace: this.buildTrace(a, frame),
+      trace: this.buildTrace(a, frame, pending),
     });
   }
 
@@ -79,7 +79,7 @@ export class Checker {
    * (same actor, function and action, e.g. an emptiness scan) fold into one
    * line with a repeat count.
    */
-  private buildTrace(a: Actor | null, frame: number): TraceStep[] {
+  private buildTrace(a: Actor | null, frame: number, pending: boolean): TraceStep[] {
     const sim = this.sim;
     const now = sim.steps; // the violating step is being performed; it is logged as `now`
     const first = Math.max(sim.firstLoggedStep(), now - SCAN_BACK);
@@ -105,7 +105,7 @@ export class Checker {
       } else folded.push(t);
     }
     const steps = folded.slice(-(MAX_TRACE - 1));
-    if (a) steps.push(this.pendingStep(a, now));
+    if (a && pending) steps.push(this.pendingStep(a, now));
     return steps;
   }
 
@@ -218,6 +218,7 @@ export class Checker {
 
   /** A completed vmalloc mapping is not reachable from swapper_pg_dir. */
   lostMapping(a: Actor | null, va: number, why: string): void {
-    this.report('lost-mapping', a, `vmalloc mapping at ${formatVA(this.sim.g, va)} is not reachable from swapper_pg_dir: ${why}`, -1);
+    // Called after the step that showed it, from the program or at the end: no pending step to show.
+    this.report('lost-mapping', a, `vmalloc mapping at ${formatVA(this.sim.g, va)} is not reachable from swapper_pg_dir: ${why}`, -1, false);
   }
 }

@@ -365,6 +365,9 @@ export class Sim {
   private logTime: Float64Array;
   private logValKind: Int8Array;
   private logValPfn: Float64Array;
+  private logOp: Uint8Array;
+  /** Role of the frame when the step happened: table depth, or -1 - role for other pages. */
+  private logRole: Int8Array;
   /** Choices made (actor index per step), for replay. */
   schedule: number[] = [];
   recordSchedule = true;
@@ -403,6 +406,8 @@ export class Sim {
     this.logTime = new Float64Array(this.logCap);
     this.logValKind = new Int8Array(this.logCap);
     this.logValPfn = new Float64Array(this.logCap);
+    this.logOp = new Uint8Array(this.logCap);
+    this.logRole = new Int8Array(this.logCap);
     this.enabledBuf = new Int32Array(256);
     // Span of the VA a walk-cache entry for a table of depth d covers.
     this.spanSize = (d: number) => g.entrySize[d - 1];
@@ -935,7 +940,10 @@ export class Sim {
     this.logAddr[i] = a.addr;
     const usesFrame = a.op === OP_READ || a.op === OP_WRITE || a.op === OP_XCHG || a.op === OP_FREE;
     const isAlloc = a.op === OP_ALLOC_PAGE || a.op === OP_ALLOC_BLOCK;
-    this.logFrame[i] = usesFrame ? a.f : isAlloc ? a.rf : -1;
+    const lf = usesFrame ? a.f : isAlloc ? a.rf : -1;
+    this.logFrame[i] = lf;
+    this.logOp[i] = a.op;
+    this.logRole[i] = lf < 0 ? 0 : this.mem.depth[lf] >= 0 && this.mem.role[lf] !== 0 ? this.mem.depth[lf] : -1 - this.mem.role[lf];
     this.logGen[i] = usesFrame ? a.g : isAlloc ? a.rg : 0;
     this.logLocks[i] = a.locksHeld | (a.readHeld << 8);
     this.logTime[i] = a.time;
@@ -963,6 +971,8 @@ export class Sim {
     this.logTime = grow(this.logTime, (k) => new Float64Array(k));
     this.logValKind = grow(this.logValKind, (k) => new Int8Array(k));
     this.logValPfn = grow(this.logValPfn, (k) => new Float64Array(k));
+    this.logOp = grow(this.logOp as unknown as Int8Array, (k) => new Int8Array(k)) as unknown as Uint8Array;
+    this.logRole = grow(this.logRole, (k) => new Int8Array(k));
     this.logFn.length = n;
     this.logAct.length = n;
     this.logFn.fill('', this.logCap);
@@ -1003,8 +1013,7 @@ export class Sim {
     if (vk === LOG_CLEARED) action += ` /* was pfn 0x${this.logValPfn[i].toString(16)} */`;
     else if (vk >= 0) {
       const pfn = this.logValPfn[i];
-      const isWrite = this.logAct[i].includes('clear') || this.logAct[i].includes('set') || this.logAct[i].includes('populate');
-      if (!isWrite) action += vk === ENTRY_NONE ? ' = none' : ` = ${ENTRY_KIND_NAMES[vk]} pfn 0x${pfn.toString(16)}`;
+      if (this.logOp[i] !== OP_WRITE) action += vk === ENTRY_NONE ? ' = none' : ` = ${ENTRY_KIND_NAMES[vk]} pfn 0x${pfn.toString(16)}`;
       else if (vk !== ENTRY_NONE) action += ` /* ${ENTRY_KIND_NAMES[vk]} pfn 0x${pfn.toString(16)} */`;
     }
     const locks: string[] = [];
@@ -1022,9 +1031,14 @@ export class Sim {
       function: this.logFn[i],
       action,
       address: addr >= 0 ? formatVA(this.g, addr) : '',
-      frame: f >= 0 ? { pfn: this.mem.pfnOf(f), generation: this.logGen[i], role: this.frameRole(f) } : null,
+      frame: f >= 0 ? { pfn: this.mem.pfnOf(f), generation: this.logGen[i], role: this.roleName(this.logRole[i], f) } : null,
       locks,
     };
+  }
+
+  private roleName(code: number, f: number): string {
+    if (code >= 0) return `${this.g.name[code]} table${this.mem.role[f] === 4 ? ' (static)' : ''}`;
+    return ROLE_NAMES[-1 - code] ?? 'page';
   }
 
   frameRole(f: number): string {

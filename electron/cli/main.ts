@@ -19,7 +19,7 @@ import type { SimMode } from '../lab/api.ts';
 import { InputError, intFlag, resolveScenario, resolveStrategies } from '../lab/resolve.ts';
 import { LabService, summarize } from '../lab/service.ts';
 import { renderHtmlReport } from '../report/index.ts';
-import { formatResults, formatTrace, formatViolation, table } from './format.ts';
+import { formatResults, formatViolation, table } from './format.ts';
 import { loadTraceFile, type TraceFile, traceFromRun } from './trace-file.ts';
 
 class ExitCode extends Error {

@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// `npm start`. The desktop app (Electron + Svelte) is not built yet: until it
+// is, this runs a short guided demo of the same engine through the CLI and
+// says so. Nothing here needs a terminal to answer questions.
+import { register } from 'tsx/esm/api';
+
+register();
+const { main } = await import('../electron/cli/main.ts');
+
+const say = (s) => process.stdout.write(`\n\x1b[1m${s}\x1b[0m\n`);
+say('PT Lab — the desktop app is not built yet; this is the guided CLI demo (runs are saved to your PT Lab database).');
+
+say('1. The scenarios:');
+await main(['scenarios']);
+
+say('2. Is it safe? thread-race (the race from the V5 review), 100 random interleavings per strategy:');
+let code = await main(['run', '--scenario', 'thread-race', '--seeds', '100', '--no-traces', '--tag', 'demo']);
+
+say('3. The counterexample for the reviewed teardown (v6), as a kernel trace:');
+code ||= await main(['run', '--scenario', 'thread-race', '--strategy', 'v6', '--seed', '3', '--seeds', '20', '--tag', 'demo']);
+
+say('4. What does it cost? head-to-head for 20 simulated ms (the full preset runs 1 s):');
+code ||= await main(['run', '--scenario', 'head-to-head', '--mode', 'timed', '--set', 'run.durationNs=20000000', '--no-traces', '--tag', 'demo']);
+
+say('Saved runs: `npx ptlab list --tag demo`; compare them with `npx ptlab compare <id> <id> --report report.html`.');
+process.exitCode = code;

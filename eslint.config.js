@@ -1,0 +1,65 @@
+// ESLint flat config. The import-layering rule of SPEC §1 lives here:
+// core/ is pure (no node:, Electron, DB or DOM-side code), db/ sees only core,
+// the lab service and CLI never import electron, the renderer sees only
+// core and the IPC contract's types.
+import tseslint from 'typescript-eslint';
+
+const NODE_BUILTINS = ['fs', 'path', 'os', 'child_process', 'worker_threads', 'crypto', 'url', 'util', 'events', 'stream', 'http', 'https', 'net', 'perf_hooks', 'timers'];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', 'out/**', '**/*.d.ts'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [...NODE_BUILTINS, 'electron', 'better-sqlite3'].map((name) => ({ name, message: 'core/ is pure: it runs in workers, tests and the browser.' })),
+          patterns: [
+            { group: ['node:*'], message: 'core/ is pure: no node: imports.' },
+            { group: ['**/db/**', '**/electron/**', '**/renderer/**', 'electron/*'], message: 'core/ may import nothing outside core/.' },
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', { name: 'window', message: 'core/ has no DOM.' }, { name: 'document', message: 'core/ has no DOM.' }, { name: 'process', message: 'core/ reads no environment.' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Math', property: 'random', message: 'every random choice goes through a seeded Prng.' },
+        { object: 'Date', property: 'now', message: 'core/ reads no clock.' },
+        { object: 'performance', property: 'now', message: 'core/ reads no clock.' },
+      ],
+    },
+  },
+  {
+    files: ['db/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'db/ is plain Node.' }], patterns: [{ group: ['**/electron/**', '**/renderer/**'], message: 'db/ may import only core types.' }] }],
+    },
+  },
+  {
+    files: ['electron/lab/**/*.ts', 'electron/cli/**/*.ts', 'electron/report/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'the lab service, CLI and reports must run without Electron.' }], patterns: [{ group: ['**/renderer/**'], message: 'the main side does not import the renderer.' }] }],
+    },
+  },
+  {
+    files: ['renderer/**/*.ts', 'renderer/**/*.svelte'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [...NODE_BUILTINS, 'electron', 'better-sqlite3'].map((name) => ({ name, message: 'the renderer has no Node.' })),
+          patterns: [{ group: ['node:*', '**/db/**', '**/electron/lab/**', '**/electron/cli/**'], message: 'the renderer imports core and the IPC contract types only.' }],
+        },
+      ],
+    },
+  },
+);
