@@ -123,7 +123,7 @@ const LARGE = {
     { kind: 'hotremove', range: { start: '0x1000000000', size: '64G' }, linear: true, offline: true, deviceLock: true },
     { kind: 'vmalloc', count: 15, profile: 'mixed', ops: 0, window: 'shared', touch: true, vfree: true, thinkNs: 2000 },
   ],
-  run: { durationNs: 5e9, maxSteps: 200_000_000 },
+  run: { durationNs: 3e9, maxSteps: 200_000_000 },
 };
 
 export const PRESETS: readonly Preset[] = [

@@ -18,8 +18,10 @@ import type { LabApi, RunHooks, RunRequest } from './api.ts';
 import { InputError, resolveScenario, resolveStrategies } from './resolve.ts';
 import { WorkerOpSource } from './worker-source.ts';
 
-/** Steps per slice: small enough to keep the event loop's lag low. */
-const SLICE_STEPS = 20_000;
+/** A slice runs for about this long before yielding to the event loop. */
+const SLICE_MS = 8;
+/** Steps between clock checks inside a slice. */
+const CHUNK_STEPS = 2_000;
 /** Interim metrics are written at most this often. */
 const CHECKPOINT_MS = 250;
 
@@ -98,12 +100,15 @@ export class LabService implements LabApi {
     let status: RunResult['status'] = 'completed';
     try {
       for (;;) {
-        const done = handle.advance(sim.steps + SLICE_STEPS);
+        const sliceEnd = performance.now() + SLICE_MS;
+        let done = false;
+        do done = handle.advance(sim.steps + CHUNK_STEPS);
+        while (!done && performance.now() < sliceEnd && !(source && source.starved()));
         sample(series, sim);
         if (done) break;
         if (source && source.starved()) await source.refill();
         if (db && runId && performance.now() - lastCheckpoint > CHECKPOINT_MS) {
-          db.appendMetrics(runId, { ...handle.result('running').metrics, 'wall.ms': Math.round(performance.now() - t0) });
+          db.appendMetrics(runId, { ...interimMetrics(sim), 'wall.ms': Math.round(performance.now() - t0) });
           lastCheckpoint = performance.now();
         }
         hooks.onProgress?.({
@@ -203,6 +208,24 @@ function sample(series: Series[], sim: ReturnType<typeof startRun>['sim']): void
     s.x.push(x);
     s.y.push(values[i]);
   });
+}
+
+/** Cheap counters for checkpoints while a run is in flight (no sorting, no table walk). */
+function interimMetrics(sim: ReturnType<typeof startRun>['sim']): Record<string, number> {
+  return {
+    'vmalloc.ops': sim.ops[0],
+    'vfree.ops': sim.ops[1],
+    'hotremove.ops': sim.ops[2],
+    'hotadd.ops': sim.ops[3],
+    'tlbi.page': sim.counters.tlbiPage,
+    'tlbi.pgtable': sim.counters.tlbiPgtable,
+    'tlbi.all': sim.counters.tlbiAll,
+    'pgtable.allocated_pages': sim.mem.tablesAllocated,
+    'pgtable.freed_pages': sim.mem.tablesFreed,
+    'sim.steps': sim.steps,
+    'sim.time_ns': Math.round(sim.now),
+    'violations.total': sim.checker.total,
+  };
 }
 
 export function summarize(runs: RunResult[]): ResultsSummary {

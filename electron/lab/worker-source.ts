@@ -27,9 +27,8 @@ export class WorkerOpSource implements OpSource {
   constructor(init: Omit<WorkerInit, 'batch'> & { batch?: number }) {
     this.batch = init.batch ?? 4096;
     this.buffers = init.threads.map(() => ({ batches: [], pos: 0, outstanding: 0 }));
-    this.worker = new Worker(new URL('./workload-worker.ts', import.meta.url), {
+    this.worker = new Worker(new URL('./workload-worker.mjs', import.meta.url), {
       workerData: { ...init, batch: this.batch } satisfies WorkerInit,
-      execArgv: ['--import', 'tsx'],
     });
     this.worker.on('message', (m: WorkerReply) => {
       const b = this.buffers[m.thread];
@@ -43,7 +42,10 @@ export class WorkerOpSource implements OpSource {
       this.failed = e;
       this.wake();
     });
-    this.worker.unref();
+    this.worker.on('exit', (code) => {
+      if (code !== 0 && !this.failed) this.failed = new Error(`workload worker exited with code ${code}`);
+      this.wake();
+    });
   }
 
   private wake(): void {
@@ -76,6 +78,7 @@ export class WorkerOpSource implements OpSource {
     }
     while (this.starved()) {
       if (this.failed) throw this.failed;
+      if (this.closed) throw new Error('workload worker closed');
       await new Promise<void>((r) => this.waiters.push(r));
     }
   }
@@ -96,7 +99,10 @@ export class WorkerOpSource implements OpSource {
     b.pos++;
   }
 
+  private closed = false;
+
   async close(): Promise<void> {
+    this.closed = true;
     await this.worker.terminate();
   }
 

@@ -1,0 +1,142 @@
+/**
+ * `npm run bench`: the speed and memory figures of SPEC §7, printed as a
+ * table (and written to .bench-out/bench.json). Options (env):
+ *   BENCH_QUICK=1     shorter runs (a smoke test of the harness)
+ *   BENCH_SPIN_K=2,3  the K values for the Spin comparison (default 2..6)
+ *   BENCH_SKIP=spin,h2h,db,lag,large  skip sections
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { findPreset } from '../core/presets.ts';
+import { runScenario } from '../core/runner.ts';
+import { applyOverride, parseScenario } from '../core/scenario.ts';
+import { STRATEGIES } from '../core/strategies.ts';
+import { benchList10k, benchSaveMillionEvents } from '../db/bench.ts';
+import { LabService } from '../electron/lab/service.ts';
+
+const quick = process.env.BENCH_QUICK === '1';
+const skip = new Set((process.env.BENCH_SKIP ?? '').split(',').filter(Boolean));
+const root = new URL('..', import.meta.url).pathname;
+const results: Record<string, unknown> = {};
+const log = (s: string): void => {
+  process.stdout.write(`${s}\n`);
+};
+
+function scenario(name: string, sets: string[] = []) {
+  let doc: unknown = findPreset(name)!.doc;
+  for (const s of sets) doc = applyOverride(doc, s);
+  return parseScenario(doc);
+}
+
+function timedSection(): void {
+  log('\n== timed mode (one core) ==');
+  const durationNs = quick ? 5e7 : 1e9;
+  const sc = scenario('head-to-head', [`run.durationNs=${durationNs}`]);
+  const rows: string[][] = [];
+  let steps = 0;
+  let ms = 0;
+  for (const s of STRATEGIES) {
+    const t0 = performance.now();
+    const r = runScenario(sc, s, { mode: 'timed', seed: 1 }).result;
+    const wall = performance.now() - t0;
+    steps += r.metrics['sim.steps'];
+    ms += wall;
+    rows.push([s.id, (wall / 1000).toFixed(2), String(r.metrics['sim.steps']), ((r.metrics['sim.steps'] / wall) * 1000 / 1e6).toFixed(2)]);
+  }
+  log(`head-to-head, ${durationNs / 1e6} simulated ms per strategy (target < 10 s each for 1000 ms):`);
+  log(['strategy', 'wall s', 'steps', 'M steps/s'].join('\t'));
+  for (const r of rows) log(r.join('\t'));
+  const rate = (steps / ms) * 1000;
+  log(`overall: ${(rate / 1e6).toFixed(2)} M simulated steps/s (target >= 5)`);
+  results.timed = { durationNs, perStrategy: rows.map(([id, wall, st, rate]) => ({ id, wallS: Number(wall), steps: Number(st), mStepsPerS: Number(rate) })), mStepsPerS: rate / 1e6 };
+}
+
+function dbSection(): void {
+  log('\n== database ==');
+  const dir = mkdtempSync(join(tmpdir(), 'ptlab-bench-'));
+  try {
+    const save = benchSaveMillionEvents(dir);
+    const list = benchList10k(dir);
+    log(`save a run with 1,000,000 events: ${save.toFixed(0)} ms (target < 2000)`);
+    log(`open + list 10,000 runs: ${list.toFixed(0)} ms (target < 200)`);
+    results.db = { saveMillionMs: save, list10kMs: list };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function lagSection(): Promise<void> {
+  log('\n== main-process event-loop lag during a timed run ==');
+  const h = monitorEventLoopDelay({ resolution: 5 });
+  const dir = mkdtempSync(join(tmpdir(), 'ptlab-bench-'));
+  const { LabDb } = await import('../db/index.ts');
+  const db = LabDb.open(join(dir, 'lag.db'));
+  try {
+    const service = new LabService({ db });
+    h.enable();
+    await service.run({ scenario: 'head-to-head', sets: [`run.durationNs=${quick ? 2e7 : 2e8}`], strategies: 'v6', mode: 'timed', seed: 1 });
+    h.disable();
+    const p99 = h.percentile(99) / 1e6;
+    log(`event-loop delay p99 ${p99.toFixed(1)} ms, max ${(h.max / 1e6).toFixed(1)} ms (target p99 < 50 ms), run saved as it went`);
+    results.eventLoop = { p99Ms: p99, maxMs: h.max / 1e6 };
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function largeSection(): void {
+  log('\n== large: 64 GiB hot-remove, base-page vmemmap, 16 CPUs (peak RSS) ==');
+  const script = `
+    import { findPreset } from './core/presets.ts';
+    import { parseScenario, applyOverride } from './core/scenario.ts';
+    import { findStrategy } from './core/strategies.ts';
+    import { runScenario } from './core/runner.ts';
+    const sc = parseScenario(applyOverride(findPreset('large').doc, 'run.durationNs=${quick ? 2e8 : 5e9}'));
+    const t0 = performance.now();
+    const r = runScenario(sc, findStrategy('upstream'), { mode: 'timed', seed: 1 }).result;
+    console.log(JSON.stringify({ wallMs: performance.now() - t0, steps: r.metrics['sim.steps'], hotremoveNs: r.metrics['hotremove.latency_ns.max'], maxRssMb: process.resourceUsage().maxRSS / 1024 }));
+  `;
+  const p = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (p.status !== 0) {
+    log(`large failed: ${p.stderr.slice(0, 500)}`);
+    return;
+  }
+  const r = JSON.parse(p.stdout.trim().split('\n').pop()!) as { wallMs: number; steps: number; hotremoveNs: number; maxRssMb: number };
+  log(`peak RSS ${r.maxRssMb.toFixed(0)} MB (target < 1024), ${r.steps} steps in ${(r.wallMs / 1000).toFixed(1)} s, hot-remove took ${(r.hotremoveNs / 1e6).toFixed(1)} simulated ms`);
+  results.large = r;
+}
+
+async function spinSection(): Promise<void> {
+  log('\n== explore vs Spin (thread-race, opt2, K vmalloc threads) ==');
+  const file = join(root, 'bench', 'explore-vs-spin.ts');
+  if (!existsSync(file)) {
+    log('explore-vs-spin harness not present');
+    return;
+  }
+  const mod = (await import(pathToFileURL(file).href)) as {
+    benchExploreVsSpin?: (o: { ks: number[]; log: (l: string) => void }) => Promise<unknown>;
+    benchExploreTargets?: () => Promise<unknown> | unknown;
+  };
+  const ks = (process.env.BENCH_SPIN_K ?? (quick ? '2,3' : '2,3,4,5,6')).split(',').map(Number);
+  if (mod.benchExploreTargets) results.exploreTargets = await mod.benchExploreTargets();
+  if (mod.benchExploreVsSpin) results.spin = await mod.benchExploreVsSpin({ ks, log });
+}
+
+async function main(): Promise<void> {
+  log(`PT Lab benchmarks (${quick ? 'quick' : 'full'}) on node ${process.version}, ${new Date().toISOString()}`);
+  if (!skip.has('h2h')) timedSection();
+  if (!skip.has('db')) dbSection();
+  if (!skip.has('lag')) await lagSection();
+  if (!skip.has('large')) largeSection();
+  if (!skip.has('spin')) await spinSection();
+  mkdirSync(join(root, '.bench-out'), { recursive: true });
+  writeFileSync(join(root, '.bench-out', 'bench.json'), JSON.stringify(results, null, 2));
+  log('\nwritten .bench-out/bench.json');
+}
+
+await main();
