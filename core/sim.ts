@@ -442,7 +442,8 @@ export class Sim {
       case OP_LOCK:
         return this.locks.holder[a.lock] === a.index || this.locks.canLock(a.lock);
       case OP_READ_LOCK:
-        return this.locks.canReadLock(a.lock);
+        // Until the writer's grace period has elapsed (timed mode), readers still see rcu_sync idle.
+        return this.locks.canReadLock(a.lock) || (this.opts.timed && this.locks.holder[a.lock] === -1 && a.time < this.locks.graceEnd[a.lock]);
       case OP_WRITE_ENTER:
         return this.locks.canWriteEnter(a.lock);
       case OP_WRITE_LOCK:
@@ -617,6 +618,7 @@ export class Sim {
         a.lockAcquiredAt[a.lock] = a.time;
         // rcu_sync_enter(): readers are forced onto the slow path after a grace period.
         this.charge(a, c.rcuGracePeriod);
+        this.locks.graceEnd[a.lock] = a.time;
         break;
       case OP_WRITE_LOCK: {
         const waited = Math.max(0, this.locks.freeAt[a.lock] - a.time);
@@ -636,6 +638,7 @@ export class Sim {
         this.release(a, a.lock, c.mutexLock);
         this.locks.holder[a.lock] = -1;
         this.locks.writer[a.lock] = -1;
+        this.locks.graceEnd[a.lock] = Infinity;
         break;
       case OP_ACCESS:
         this.hardwareAccess(a);

@@ -24,6 +24,8 @@ export class Locks {
   readonly readers = new Int32Array(N_LOCKS);
   /** Writer that has announced itself (rcu_sync_enter done or in progress), or -1. */
   readonly writer = new Int32Array(N_LOCKS).fill(-1);
+  /** percpu rwsem: simulated time the writer's grace period ends; readers before it still take the fast path. */
+  readonly graceEnd = new Float64Array(N_LOCKS).fill(Infinity);
   /** Simulated time the lock last became free (timed mode), for wait accounting. */
   readonly freeAt = new Float64Array(N_LOCKS);
   readonly waitTotal = new Float64Array(N_LOCKS);
