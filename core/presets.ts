@@ -10,6 +10,18 @@ export interface Preset {
   doc: Record<string, unknown>;
 }
 
+/** thread-race's machine: boot DRAM whose struct pages sit outside vmemmap's first GiB (linear-map KASLR), one hot-pluggable section inside it. */
+function raceMemory(initial: 'offline' | 'online'): Record<string, unknown> {
+  return {
+    boot: [{ start: '0x2000000000', size: '2G' }],
+    hotplug: [{ start: '0x40000000', size: '128M', initial }],
+    sectionSizeBits: 27,
+    kaslrLinearOffset: '128G',
+    vmemmapMapping: 'pmd',
+    linearMapping: 'block',
+  };
+}
+
 const THREAD_RACE = {
   name: 'thread-race',
   description:
@@ -19,14 +31,7 @@ const THREAD_RACE = {
     'Hot-remove tears down that section\'s vmemmap (the linear map shares nothing with vmalloc and is left out) while vmalloc threads, each in its own GiB at the top of vmalloc space ' +
     '(as callers of __vmalloc_node_range() with a fixed range would be), populate entries of the shared PUD table.',
   arch: { pageSize: 4096, vaBits: 48, layout: 'v6' },
-  memory: {
-    boot: [{ start: '0x2000000000', size: '2G' }],
-    hotplug: [{ start: '0x40000000', size: '128M', initial: 'offline' }],
-    sectionSizeBits: 27,
-    kaslrLinearOffset: '128G',
-    vmemmapMapping: 'pmd',
-    linearMapping: 'block',
-  },
+  memory: raceMemory('offline'),
   vmallocThreads: 2,
   actors: [
     { kind: 'hotremove', range: { start: '0x40000000', size: '128M' }, linear: false, offline: false, deviceLock: false },
@@ -81,14 +86,7 @@ const HEAD_TO_HEAD = {
     'Cost comparison: 8 CPUs run test_vmalloc-like vmalloc/vfree loops (fix_size, random_size, fix_align, random_size_align), one CPU hot-adds and hot-removes a 128 MiB section in cycles, ' +
     'one CPU runs ptdump every 20 ms. Same memory map as thread-race (the shared PUD table can empty). One simulated second.',
   arch: { pageSize: 4096, vaBits: 48, layout: 'v6' },
-  memory: {
-    boot: [{ start: '0x2000000000', size: '2G' }],
-    hotplug: [{ start: '0x40000000', size: '128M', initial: 'online' }],
-    sectionSizeBits: 27,
-    kaslrLinearOffset: '128G',
-    vmemmapMapping: 'pmd',
-    linearMapping: 'block',
-  },
+  memory: raceMemory('online'),
   vmallocThreads: 8,
   actors: [
     { kind: 'vmalloc', count: 8, profile: 'mixed', ops: 0, window: 'shared', touch: true, vfree: true, thinkNs: 2000 },

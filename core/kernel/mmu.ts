@@ -259,31 +259,25 @@ function* freeTableV5(s: Sim, a: Actor, pf: number, pgen: number, pidx: number, 
 
 /** vmemmap_free() (v5.7 mmu.c): unmap and free the backing, then free empty tables. */
 export function* vmemmap_free(s: Sim, a: Actor, start: number, end: number): Program {
-  const target: TeardownTarget = { vmemmap: true, floor: s.layout.VMEMMAP_START, ceiling: s.layout.VMEMMAP_END };
-  if (s.knobs.teardown === 'one-pass') {
-    yield* remove_pagetable(s, a, start, end, true, target);
-    return;
-  }
-  const lock = s.knobs.teardownLock === 'ptl';
-  if (lock) yield a.lockOp(OP_LOCK, 'vmemmap_free', PTL_LOCK, LOCK_PTL);
-  yield* unmap_hotplug_range(s, a, start, end, true);
-  yield* free_empty_tables(s, a, start, end, target);
-  if (lock) yield a.lockOp(OP_UNLOCK, 'vmemmap_free', PTL_UNLOCK, LOCK_PTL);
+  yield* teardown(s, a, 'vmemmap_free', start, end, { vmemmap: true, floor: s.layout.VMEMMAP_START, ceiling: s.layout.VMEMMAP_END });
 }
 
 /** __remove_pgd_mapping() (v5.7 mmu.c): the linear map of the removed range. */
 export function* __remove_pgd_mapping(s: Sim, a: Actor, start: number, size: number): Program {
-  const end = start + size;
-  const target: TeardownTarget = { vmemmap: false, floor: s.layout.PAGE_OFFSET, ceiling: s.layout.PAGE_END };
+  yield* teardown(s, a, '__remove_pgd_mapping', start, start + size, { vmemmap: false, floor: s.layout.PAGE_OFFSET, ceiling: s.layout.PAGE_END });
+}
+
+/** The body both callers share: V5's one pass, or the two passes, under the ptl if the strategy says so. */
+function* teardown(s: Sim, a: Actor, fn: string, start: number, end: number, target: TeardownTarget): Program {
   if (s.knobs.teardown === 'one-pass') {
-    yield* remove_pagetable(s, a, start, end, false, target);
+    yield* remove_pagetable(s, a, start, end, target.vmemmap, target);
     return;
   }
   const lock = s.knobs.teardownLock === 'ptl';
-  if (lock) yield a.lockOp(OP_LOCK, '__remove_pgd_mapping', PTL_LOCK, LOCK_PTL);
-  yield* unmap_hotplug_range(s, a, start, end, false);
+  if (lock) yield a.lockOp(OP_LOCK, fn, PTL_LOCK, LOCK_PTL);
+  yield* unmap_hotplug_range(s, a, start, end, target.vmemmap);
   yield* free_empty_tables(s, a, start, end, target);
-  if (lock) yield a.lockOp(OP_UNLOCK, '__remove_pgd_mapping', PTL_UNLOCK, LOCK_PTL);
+  if (lock) yield a.lockOp(OP_UNLOCK, fn, PTL_UNLOCK, LOCK_PTL);
 }
 
 // -------------------------------------------------------------- hot-add
