@@ -174,12 +174,12 @@ function* bootProgram(s: Sim, a: Actor, scenario: Scenario): Program {
   const ranges = [...scenario.memory.boot.map((r) => ({ ...r, initial: 'online' as const })), ...scenario.memory.hotplug];
   for (const r of ranges) {
     if (r.initial === 'absent') continue;
-    yield* __create_pgd_mapping(s, a, s.linear(r.start), r.start, r.size, s.opts.linearBlocks);
+    yield __create_pgd_mapping(s, a, s.linear(r.start), r.start, r.size, s.opts.linearBlocks);
     const sec = 2 ** scenario.memory.sectionSizeBits;
     const start = alignDown(r.start, sec);
     const end = alignUp(r.start + r.size, sec);
     const v = vmemmapRangeOf(s.layout, s.memstart, { start, size: end - start });
-    yield* vmemmap_populate(s, a, v.start, v.end, s.opts.vmemmapPmd);
+    yield vmemmap_populate(s, a, v.start, v.end, s.opts.vmemmapPmd);
   }
   for (const sec of s.sections) {
     const h = scenario.memory.hotplug.find((r) => sec.start >= r.start && sec.start < r.start + r.size);
@@ -201,17 +201,17 @@ function* hotplugProgram(
   if (!cycling) {
     for (let c = 0; c < Math.max(1, cycles); c++) {
       if (c > 0 || !present()) {
-        yield* add_memory(s, a, pa, size, parts);
+        yield add_memory(s, a, pa, size, parts);
         if (thinkNs > 0) yield a.work('hotplug_thread', 'msleep()', thinkNs);
       }
-      yield* remove_memory(s, a, pa, size, { ...parts, offline: parts.offline && (c > 0 || sectionOnline(s, pa)) });
+      yield remove_memory(s, a, pa, size, { ...parts, offline: parts.offline && (c > 0 || sectionOnline(s, pa)) });
       if (c + 1 < cycles && thinkNs > 0) yield a.work('hotplug_thread', 'msleep()', thinkNs);
     }
     return;
   }
   for (let c = 0; cycles === 0 || c < cycles; c++) {
-    if (present()) yield* remove_memory(s, a, pa, size, { ...parts, offline: parts.offline && sectionOnline(s, pa) });
-    else yield* add_memory(s, a, pa, size, parts);
+    if (present()) yield remove_memory(s, a, pa, size, { ...parts, offline: parts.offline && sectionOnline(s, pa) });
+    else yield add_memory(s, a, pa, size, parts);
     yield a.work('hotplug_thread', 'msleep()', Math.max(1, thinkNs));
   }
 }
@@ -225,11 +225,11 @@ function* vmallocProgram(s: Sim, a: Actor, thread: number, window: number, spec:
   const held: VmArea[] = [];
   for (let n = 0; spec.ops === 0 || n < spec.ops; n++) {
     source.next(thread, rec);
-    const area = yield* vmalloc(s, a, rec[0], rec[1], window, spec.touch);
+    const area = (yield vmalloc(s, a, rec[0], rec[1], window, spec.touch)) as VmArea | null;
     a.opsDone++;
     if (area) {
       if (rec[2] === 1 || !spec.vfree) held.push(area);
-      else yield* vfree(s, a, area);
+      else yield vfree(s, a, area);
     }
     if (spec.thinkNs > 0) yield a.work('test_func', 'cond_resched() / think time', spec.thinkNs);
     else if (spec.ops === 0 && !area) yield a.work('test_func', 'cond_resched()', 1000);
@@ -255,7 +255,7 @@ function* ptdumpProgram(s: Sim, a: Actor, scenario: Scenario, region: string, re
   const ranges = ptdumpRanges(s, scenario, region);
   for (let n = 0; repeats === 0 || n < repeats; n++) {
     if (cadenceNs > 0) yield a.work('ptdump', 'wait for the next read of kernel_page_tables', cadenceNs);
-    yield* ptdump_show(s, a, ranges);
+    yield ptdump_show(s, a, ranges);
   }
 }
 

@@ -69,7 +69,13 @@ export const LAT_HOTADD = 3;
 export const LAT_NAMES = ['vmalloc', 'vfree', 'hotremove', 'hotadd'] as const;
 
 export type ActorKind = 'hotremove' | 'hotadd' | 'hotplug' | 'vmalloc' | 'ptdump' | 'access';
-export type Program = Generator<number, void, void>;
+/**
+ * An actor's program: a generator that yields a step code after describing
+ * its next shared access, or yields another Program to call it (the
+ * simulator keeps the call stack, so resuming an actor costs the same at
+ * any depth) and receives that callee's return value.
+ */
+export interface Program<R = void> extends Generator<number | Program<unknown>, R, unknown> {}
 
 /** One CPU's kernel program and its pending step. */
 export class Actor {
@@ -79,7 +85,8 @@ export class Actor {
   readonly kind: ActorKind;
   /** Actors with the same symmetry class run the same program on interchangeable data. */
   readonly symmetryClass: string;
-  program: Program | null = null;
+  /** The program's call stack (innermost last). */
+  readonly stack: Program<unknown>[] = [];
   done = false;
   stuck = false;
   // The pending step.
@@ -373,6 +380,13 @@ export class Sim {
   recordSchedule = true;
   private readonly enabledBuf: Int32Array;
   private readonly spanSize: (depth: number) => number;
+  /**
+   * Exploration probe (core/explore.ts), null otherwise: a hardware access
+   * appends what its walk read, as pairs: [frame, index] for each table entry
+   * read, [-1, pfn] for each leaf whose memory it checks, [-2, frame] for each
+   * child table whose generation it reads. No effect on the run.
+   */
+  walkProbe: number[] | null = null;
 
   constructor(opts: SimOptions) {
     this.opts = opts;
@@ -421,12 +435,8 @@ export class Sim {
   addActor(name: string, cpu: number, kind: ActorKind, symmetryClass: string, make: (sim: Sim, a: Actor) => Program): Actor {
     const a = new Actor(this.actors.length, name, cpu, kind, symmetryClass);
     this.actors.push(a);
-    a.program = make(this, a);
-    const r = a.program.next();
-    if (r.done) {
-      a.done = true;
-      a.op = OP_DONE;
-    }
+    a.stack.push(make(this, a));
+    this.advance(a);
     return a;
   }
 
@@ -489,11 +499,30 @@ export class Sim {
     this.log(a);
     this.steps++;
     if (a.done) return;
-    const r = a.program!.next();
-    if (r.done) {
-      a.done = true;
-      a.op = OP_DONE;
-      a.fn = '';
+    this.advance(a);
+  }
+
+  /** Run actor a's program to its next step description, calling and returning through its stack. */
+  private advance(a: Actor): void {
+    const stack = a.stack;
+    let input: unknown = undefined;
+    for (;;) {
+      const r = stack[stack.length - 1].next(input);
+      if (r.done) {
+        stack.pop();
+        if (stack.length === 0) {
+          a.done = true;
+          a.op = OP_DONE;
+          a.fn = '';
+          return;
+        }
+        input = r.value;
+        continue;
+      }
+      const v = r.value;
+      if (typeof v === 'number') return;
+      stack.push(v);
+      input = undefined;
     }
   }
 
@@ -740,6 +769,7 @@ export class Sim {
     const hit = t.lookupLeaf(cpu, va);
     if (hit >= 0) {
       const pfn = t.leafPfn[hit] + Math.floor((va - t.leafVa[hit]) / g.pageSize);
+      if (this.walkProbe) this.walkProbe.push(-1, t.leafPfn[hit]);
       this.checker.accessThroughTlb(a, t.leafPfn[hit], t.leafGen[hit]);
       a.rv = pfn;
       a.rk = 1;
@@ -764,6 +794,7 @@ export class Sim {
         this.checker.hardwareWalkUaf(a, f, fg);
       }
       const i = indexAt(g, d, va);
+      if (this.walkProbe) this.walkProbe.push(f, i);
       const k = mem.kind(f, i);
       const v = mem.val(f, i);
       if (k === ENTRY_NONE) {
@@ -775,6 +806,7 @@ export class Sim {
       }
       if (k === ENTRY_TABLE) {
         const child = mem.frameOf(v);
+        if (this.walkProbe) this.walkProbe.push(-2, child);
         if (d + 1 < g.levels) t.fillWalk(cpu, d + 1, alignDown(va, g.entrySize[d]), v, mem.gen[child]);
         f = child;
         fg = mem.gen[child];
@@ -783,6 +815,7 @@ export class Sim {
       // Leaf (block or page).
       const size = g.entrySize[d];
       const start = alignDown(va, size);
+      if (this.walkProbe) this.walkProbe.push(-1, v);
       t.fillLeaf(cpu, start, size, v, this.genOfPfn(v));
       this.checker.accessThroughTlb(a, v, this.genOfPfn(v));
       a.rv = v + Math.floor((va - start) / g.pageSize);

@@ -58,14 +58,14 @@ function sectionsOf(s: Sim, pa: number, size: number): { start: number; size: nu
 export function* add_memory(s: Sim, a: Actor, pa: number, size: number, parts: HotplugParts): Program {
   const t0 = a.time;
   if (parts.deviceLock) yield a.lockOp(OP_LOCK, 'lock_device_hotplug', 'mutex_lock(&device_hotplug_lock)', LOCK_DEVICE_HOTPLUG);
-  yield* mem_hotplug_begin(a);
-  if (parts.linear) yield* __create_pgd_mapping(s, a, s.linear(pa), pa, size, s.opts.linearBlocks);
+  yield mem_hotplug_begin(a);
+  if (parts.linear) yield __create_pgd_mapping(s, a, s.linear(pa), pa, size, s.opts.linearBlocks);
   for (const sec of sectionsOf(s, pa, size)) {
     const v = vmemmapRangeOf(s.layout, s.memstart, sec);
-    yield* vmemmap_populate(s, a, v.start, v.end, s.opts.vmemmapPmd);
+    yield vmemmap_populate(s, a, v.start, v.end, s.opts.vmemmapPmd);
   }
   yield a.memState('online_pages', 'online_pages(pfn, nr_pages)', pa, size, SECTION_ONLINE);
-  yield* mem_hotplug_done(a);
+  yield mem_hotplug_done(a);
   if (parts.deviceLock) yield a.lockOp(OP_UNLOCK, 'unlock_device_hotplug', 'mutex_unlock(&device_hotplug_lock)', LOCK_DEVICE_HOTPLUG);
   s.recordLatency(LAT_HOTADD, a.time - t0);
 }
@@ -75,23 +75,23 @@ export function* remove_memory(s: Sim, a: Actor, pa: number, size: number, parts
   const t0 = a.time;
   if (parts.deviceLock) yield a.lockOp(OP_LOCK, 'lock_device_hotplug', 'mutex_lock(&device_hotplug_lock)', LOCK_DEVICE_HOTPLUG);
   if (parts.offline) {
-    yield* mem_hotplug_begin(a);
+    yield mem_hotplug_begin(a);
     yield a.work('offline_pages', 'offline_pages(): isolate and migrate the pages', (size / s.g.pageSize) * s.cost.offlinePerPage);
     yield a.memState('offline_pages', 'offline_pages(pfn, nr_pages) done', pa, size, SECTION_OFFLINE);
-    yield* mem_hotplug_done(a);
+    yield mem_hotplug_done(a);
   }
   // try_remove_memory()
-  yield* mem_hotplug_begin(a);
+  yield mem_hotplug_begin(a);
   const lin = s.linear(pa);
   s.removedRanges.push(lin, lin + size);
   // arch_remove_memory(): __remove_pages() -> sparse_remove_section() -> vmemmap_free() per section.
   for (const sec of sectionsOf(s, pa, size)) {
     const v = vmemmapRangeOf(s.layout, s.memstart, sec);
     s.removedRanges.push(v.start, v.end);
-    yield* vmemmap_free(s, a, v.start, v.end);
+    yield vmemmap_free(s, a, v.start, v.end);
   }
-  if (parts.linear) yield* __remove_pgd_mapping(s, a, lin, size);
-  yield* mem_hotplug_done(a);
+  if (parts.linear) yield __remove_pgd_mapping(s, a, lin, size);
+  yield mem_hotplug_done(a);
   yield a.memState('try_remove_memory', 'memory removed (DIMM ejected)', pa, size, SECTION_REMOVED);
   if (parts.deviceLock) yield a.lockOp(OP_UNLOCK, 'unlock_device_hotplug', 'mutex_unlock(&device_hotplug_lock)', LOCK_DEVICE_HOTPLUG);
   s.recordLatency(LAT_HOTREMOVE, a.time - t0);

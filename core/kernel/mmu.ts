@@ -30,7 +30,7 @@ export interface TeardownTarget {
  * Deviation: CONT entries are not modelled.
  */
 export function* unmap_hotplug_range(s: Sim, a: Actor, start: number, end: number, freeMapped: boolean): Program {
-  yield* unmapLevel(s, a, s.root, s.mem.gen[s.root], 0, start, end, freeMapped);
+  yield unmapLevel(s, a, s.root, s.mem.gen[s.root], 0, start, end, freeMapped);
   if (!freeMapped && s.knobs.linearTlbi === 'batched') {
     yield a.tlbiRange(N.unmapRange.pgd, 'flush_tlb_kernel_range(start, end) /* batched */', start, end);
   }
@@ -49,10 +49,10 @@ function* unmapLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr: 
     const k = a.rk;
     if (k === ENTRY_NONE) continue;
     if (k === ENTRY_TABLE && d < leaf) {
-      yield* unmapLevel(s, a, a.rf, a.rg, d + 1, addr, next, freeMapped);
+      yield unmapLevel(s, a, a.rf, a.rg, d + 1, addr, next, freeMapped);
       continue;
     }
-    yield* unmapLeaf(s, a, fn, name, tf, tg, idx, addr, k, a.rf, a.rg, freeMapped);
+    yield unmapLeaf(s, a, fn, name, tf, tg, idx, addr, k, a.rf, a.rg, freeMapped);
   } while ((addr = next) < end);
 }
 
@@ -97,7 +97,7 @@ export function* free_empty_tables(s: Sim, a: Actor, start: number, end: number,
     const idx = indexAt(g, 0, addr);
     yield a.read(N.freeEmpty.pgd, N.read.pgd, root, rg, idx, addr);
     if (a.rk === ENTRY_NONE || a.rk !== ENTRY_TABLE) continue;
-    yield* freeEmptyLevel(s, a, root, rg, idx, a.rf, a.rg, 1, addr, next, target);
+    yield freeEmptyLevel(s, a, root, rg, idx, a.rf, a.rg, 1, addr, next, target);
   } while ((addr = next) < end);
 }
 
@@ -160,7 +160,7 @@ function* freeEmptyLevel(
       const idx = indexAt(g, d, addr);
       yield a.read(fn, N.read[name], tf, tg, idx, addr);
       if (a.rk !== ENTRY_TABLE) continue; // none, or a block left by a failed unmap (WARN_ON)
-      yield* freeEmptyLevel(s, a, tf, tg, idx, a.rf, a.rg, d + 1, addr, next, target);
+      yield freeEmptyLevel(s, a, tf, tg, idx, a.rf, a.rg, d + 1, addr, next, target);
     } while ((addr = next) < end);
   }
   if (!mayFreeTable(s, target, start, end, d)) return;
@@ -198,8 +198,8 @@ export function* remove_pagetable(s: Sim, a: Actor, start: number, end: number, 
     if (a.rk !== ENTRY_TABLE) continue;
     const cf = a.rf;
     const cg = a.rg;
-    yield* removeLevel(s, a, cf, cg, 1, addr, next, sparseVmap, target);
-    yield* freeTableV5(s, a, root, rg, idx, cf, cg, 1, addr, target);
+    yield removeLevel(s, a, cf, cg, 1, addr, next, sparseVmap, target);
+    yield freeTableV5(s, a, root, rg, idx, cf, cg, 1, addr, target);
   } while ((addr = next) < end);
   if (useLock) yield a.lockOp(OP_UNLOCK, fn, PTL_UNLOCK, LOCK_PTL);
 }
@@ -221,8 +221,8 @@ function* removeLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr:
     const pf = a.rf;
     const pg = a.rg;
     if (k === ENTRY_TABLE && d < leaf) {
-      yield* removeLevel(s, a, pf, pg, d + 1, addr, next, sparseVmap, target);
-      yield* freeTableV5(s, a, tf, tg, idx, pf, pg, d + 1, addr, target);
+      yield removeLevel(s, a, pf, pg, d + 1, addr, next, sparseVmap, target);
+      yield freeTableV5(s, a, tf, tg, idx, pf, pg, d + 1, addr, target);
       continue;
     }
     const freeFirst = kn.leafOrder === 'free-clear-tlbi';
@@ -259,24 +259,24 @@ function* freeTableV5(s: Sim, a: Actor, pf: number, pgen: number, pidx: number, 
 
 /** vmemmap_free() (v5.7 mmu.c): unmap and free the backing, then free empty tables. */
 export function* vmemmap_free(s: Sim, a: Actor, start: number, end: number): Program {
-  yield* teardown(s, a, 'vmemmap_free', start, end, { vmemmap: true, floor: s.layout.VMEMMAP_START, ceiling: s.layout.VMEMMAP_END });
+  yield teardown(s, a, 'vmemmap_free', start, end, { vmemmap: true, floor: s.layout.VMEMMAP_START, ceiling: s.layout.VMEMMAP_END });
 }
 
 /** __remove_pgd_mapping() (v5.7 mmu.c): the linear map of the removed range. */
 export function* __remove_pgd_mapping(s: Sim, a: Actor, start: number, size: number): Program {
-  yield* teardown(s, a, '__remove_pgd_mapping', start, start + size, { vmemmap: false, floor: s.layout.PAGE_OFFSET, ceiling: s.layout.PAGE_END });
+  yield teardown(s, a, '__remove_pgd_mapping', start, start + size, { vmemmap: false, floor: s.layout.PAGE_OFFSET, ceiling: s.layout.PAGE_END });
 }
 
 /** The body both callers share: V5's one pass, or the two passes, under the ptl if the strategy says so. */
 function* teardown(s: Sim, a: Actor, fn: string, start: number, end: number, target: TeardownTarget): Program {
   if (s.knobs.teardown === 'one-pass') {
-    yield* remove_pagetable(s, a, start, end, target.vmemmap, target);
+    yield remove_pagetable(s, a, start, end, target.vmemmap, target);
     return;
   }
   const lock = s.knobs.teardownLock === 'ptl';
   if (lock) yield a.lockOp(OP_LOCK, fn, PTL_LOCK, LOCK_PTL);
-  yield* unmap_hotplug_range(s, a, start, end, target.vmemmap);
-  yield* free_empty_tables(s, a, start, end, target);
+  yield unmap_hotplug_range(s, a, start, end, target.vmemmap);
+  yield free_empty_tables(s, a, start, end, target);
   if (lock) yield a.lockOp(OP_UNLOCK, fn, PTL_UNLOCK, LOCK_PTL);
 }
 
@@ -289,7 +289,7 @@ function* teardown(s: Sim, a: Actor, fn: string, start: number, end: number, tar
  * Deviation: CONT mappings are not modelled.
  */
 export function* __create_pgd_mapping(s: Sim, a: Actor, virt: number, phys: number, size: number, blocks: boolean): Program {
-  yield* createLevel(s, a, s.root, s.mem.gen[s.root], 0, virt, virt + size, phys - virt, blocks, -1);
+  yield createLevel(s, a, s.root, s.mem.gen[s.root], 0, virt, virt + size, phys - virt, blocks, -1);
 }
 
 /**
@@ -337,7 +337,7 @@ function* createLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr:
     } else if (a.rk !== ENTRY_TABLE) {
       continue; // a block already covers it
     }
-    yield* createLevel(s, a, cf, cg, d + 1, addr, next, physDelta, blocks, blockDepth);
+    yield createLevel(s, a, cf, cg, d + 1, addr, next, physDelta, blocks, blockDepth);
   } while ((addr = next) < end);
 }
 
@@ -345,5 +345,5 @@ function* createLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr:
 export function* vmemmap_populate(s: Sim, a: Actor, start: number, end: number, pmdBlocks: boolean): Program {
   const g = s.g;
   const blockDepth = pmdBlocks && g.pmdDepth >= 0 ? g.pmdDepth : g.levels - 1;
-  yield* createLevel(s, a, s.root, s.mem.gen[s.root], 0, start, end, Number.NaN, pmdBlocks, blockDepth);
+  yield createLevel(s, a, s.root, s.mem.gen[s.root], 0, start, end, Number.NaN, pmdBlocks, blockDepth);
 }

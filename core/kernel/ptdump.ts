@@ -14,7 +14,7 @@ import { N } from './names.ts';
 export function* ptdump_show(s: Sim, a: Actor, ranges: readonly (readonly [number, number])[]): Program {
   const guard = s.knobs.ptdumpGuard === 'get_online_mems';
   if (guard) yield a.lockOp(OP_READ_LOCK, 'ptdump_show', 'get_online_mems()', LOCK_MEM_HOTPLUG);
-  for (const [start, end] of ranges) yield* walkLevel(s, a, s.root, s.mem.gen[s.root], 0, start, end);
+  for (const [start, end] of ranges) yield walkLevel(s, a, s.root, s.mem.gen[s.root], 0, start, end);
   if (guard) yield a.lockOp(OP_READ_UNLOCK, 'ptdump_show', 'put_online_mems()', LOCK_MEM_HOTPLUG);
 }
 
@@ -26,7 +26,7 @@ function* walkLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr: n
   do {
     next = addrEnd(g, d, addr, end);
     yield a.read(fn, N.read[name], tf, tg, indexAt(g, d, addr), addr);
-    if (a.rk === ENTRY_TABLE && d < g.levels - 1) yield* walkLevel(s, a, a.rf, a.rg, d + 1, addr, next);
+    if (a.rk === ENTRY_TABLE && d < g.levels - 1) yield walkLevel(s, a, a.rf, a.rg, d + 1, addr, next);
     // note_page(): leaves and holes are only printed.
   } while ((addr = next) < end);
 }

@@ -31,7 +31,7 @@ export interface VmArea {
  * the area, or null on failure (no VA or no memory). `touch` makes the CPU
  * write each page afterwards, as test_vmalloc does.
  */
-export function* vmalloc(s: Sim, a: Actor, pages: number, alignPages: number, window: number, touch: boolean): Generator<number, VmArea | null, void> {
+export function* vmalloc(s: Sim, a: Actor, pages: number, alignPages: number, window: number, touch: boolean): Program<VmArea | null> {
   const g = s.g;
   const guard = s.knobs.vmallocGuard;
   const t0 = a.time;
@@ -50,7 +50,7 @@ export function* vmalloc(s: Sim, a: Actor, pages: number, alignPages: number, wi
       area.gens.push(a.rg);
     }
     if (area.frames.length === pages) {
-      yield* vmapLevel(s, a, s.root, s.mem.gen[s.root], 0, va, va + size, area, 0);
+      yield vmapLevel(s, a, s.root, s.mem.gen[s.root], 0, va, va + size, area, 0);
       s.liveAreas.set(va, { pfns: area.frames.map((f) => s.mem.pfnOf(f)), actor: a.index });
       if (touch) {
         for (let i = 0; i < pages; i++) {
@@ -72,7 +72,7 @@ export function* vmalloc(s: Sim, a: Actor, pages: number, alignPages: number, wi
 }
 
 /** vmap_page_range_noflush() -> vmap_{p4d,pud,pmd,pte}_range(). Returns pages mapped so far. */
-function* vmapLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr: number, end: number, area: VmArea, done: number): Generator<number, number, void> {
+function* vmapLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr: number, end: number, area: VmArea, done: number): Program<number> {
   const g = s.g;
   const name = g.name[d];
   const fn = N.vmapRange[name];
@@ -92,7 +92,7 @@ function* vmapLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr: n
     // p?d_alloc(): the slow path only if the entry is none; the walk holds no lock.
     yield a.read(fn, `${name}_none(*${name}p) /* ${child === 'pte' ? 'pte_alloc_kernel' : `${child}_alloc`} */`, tf, tg, idx, addr);
     if (a.rk === ENTRY_NONE) {
-      yield* pXd_alloc(s, a, tf, tg, idx, addr, d + 1);
+      yield pXd_alloc(s, a, tf, tg, idx, addr, d + 1);
     }
     // p?d_offset(): derive the child table from the entry.
     yield a.read(fn, `${child === 'pte' ? 'pte_offset_kernel' : `${child}_offset`}(${name}p, addr)`, tf, tg, idx, addr);
@@ -100,7 +100,7 @@ function* vmapLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr: n
       s.checker.lostMapping(a, addr, `${name} entry is not a table after ${N.alloc[child]}`);
       return done;
     }
-    done = yield* vmapLevel(s, a, a.rf, a.rg, d + 1, addr, next, area, done);
+    done = (yield vmapLevel(s, a, a.rf, a.rg, d + 1, addr, next, area, done)) as number;
   } while ((addr = next) < end);
   return done;
 }
@@ -139,9 +139,9 @@ function* pXd_alloc(s: Sim, a: Actor, tf: number, tg: number, idx: number, addr:
 export function* vfree(s: Sim, a: Actor, area: VmArea): Program {
   const t0 = a.time;
   s.liveAreas.delete(area.va);
-  yield* vunmapLevel(s, a, s.root, s.mem.gen[s.root], 0, area.va, area.va + area.size);
+  yield vunmapLevel(s, a, s.root, s.mem.gen[s.root], 0, area.va, area.va + area.size);
   yield a.vaLazyFree('free_vmap_area_noflush', 'llist_add(&va->purge_list, &vmap_purge_list)', area.va, area.size, area.window);
-  if (a.rv === 1) yield* purge_vmap_area_lazy(s, a);
+  if (a.rv === 1) yield purge_vmap_area_lazy(s, a);
   for (let i = 0; i < area.frames.length; i++) {
     yield a.free(FN_VFREE, '__free_pages(page, 0)', area.frames[i], area.gens[i], area.va + i * s.g.pageSize, false);
   }
@@ -163,7 +163,7 @@ function* vunmapLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr:
     }
     yield a.read(fn, N.read[name], tf, tg, idx, addr);
     if (a.rk !== ENTRY_TABLE) continue;
-    yield* vunmapLevel(s, a, a.rf, a.rg, d + 1, addr, next);
+    yield vunmapLevel(s, a, a.rf, a.rg, d + 1, addr, next);
   } while ((addr = next) < end);
 }
 
