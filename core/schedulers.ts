@@ -21,7 +21,7 @@ export class RandomScheduler implements Scheduler {
   private sleep: Float64Array | null = null;
   private pendingSleeper = -1;
   private pendingSleep = 0;
-  private readonly awake = new Int32Array(256);
+  private awake = new Int32Array(0);
 
   constructor(seed: number, burst: number, sleepProbability: number, sleepSteps: number) {
     this.prng = new Prng(seed);
@@ -31,7 +31,10 @@ export class RandomScheduler implements Scheduler {
   }
 
   pick(sim: Sim, enabled: Int32Array, n: number): number {
-    if (!this.sleep) this.sleep = new Float64Array(sim.actors.length);
+    if (!this.sleep) {
+      this.sleep = new Float64Array(sim.actors.length);
+      this.awake = new Int32Array(sim.actors.length);
+    }
     const sleep = this.sleep;
     if (this.pendingSleeper >= 0) {
       sleep[this.pendingSleeper] = this.pendingSleep;

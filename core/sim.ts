@@ -75,6 +75,7 @@ export type ActorKind = 'hotremove' | 'hotadd' | 'hotplug' | 'vmalloc' | 'ptdump
  * simulator keeps the call stack, so resuming an actor costs the same at
  * any depth) and receives that callee's return value.
  */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- allowed because a type alias cannot refer to itself; the interface is what makes Program recursive
 export interface Program<R = void> extends Generator<number | Program<unknown>, R, unknown> {}
 
 /** One CPU's kernel program and its pending step. */
@@ -378,13 +379,14 @@ export class Sim {
   /** Choices made (actor index per step), for replay. */
   schedule: number[] = [];
   recordSchedule = true;
-  private readonly enabledBuf: Int32Array;
+  private enabledBuf: Int32Array;
   private readonly spanSize: (depth: number) => number;
   /**
    * Exploration probe (core/explore.ts), null otherwise: a hardware access
-   * appends what its walk read, as pairs: [frame, index] for each table entry
-   * read, [-1, pfn] for each leaf whose memory it checks, [-2, frame] for each
-   * child table whose generation it reads. No effect on the run.
+   * appends what it read, as records of 4 numbers: [0, frame, index,
+   * generation expected] per table entry read, [1, pfn, generation, 0] per
+   * leaf whose memory it checks, [2, frame, 0, 0] per child table whose
+   * generation it reads. No effect on the run.
    */
   walkProbe: number[] | null = null;
 
@@ -477,6 +479,7 @@ export class Sim {
 
   /** Run under a scheduler until it stops, every actor is done, or maxSteps. */
   run(sched: Scheduler, maxSteps: number): void {
+    if (this.enabledBuf.length < this.actors.length) this.enabledBuf = new Int32Array(this.actors.length);
     const buf = this.enabledBuf;
     while (this.steps < maxSteps) {
       const n = this.collectEnabled(buf);
@@ -769,7 +772,7 @@ export class Sim {
     const hit = t.lookupLeaf(cpu, va);
     if (hit >= 0) {
       const pfn = t.leafPfn[hit] + Math.floor((va - t.leafVa[hit]) / g.pageSize);
-      if (this.walkProbe) this.walkProbe.push(-1, t.leafPfn[hit]);
+      if (this.walkProbe) this.walkProbe.push(1, t.leafPfn[hit], t.leafGen[hit], 0);
       this.checker.accessThroughTlb(a, t.leafPfn[hit], t.leafGen[hit]);
       a.rv = pfn;
       a.rk = 1;
@@ -794,7 +797,7 @@ export class Sim {
         this.checker.hardwareWalkUaf(a, f, fg);
       }
       const i = indexAt(g, d, va);
-      if (this.walkProbe) this.walkProbe.push(f, i);
+      if (this.walkProbe) this.walkProbe.push(0, f, i, fg);
       const k = mem.kind(f, i);
       const v = mem.val(f, i);
       if (k === ENTRY_NONE) {
@@ -806,7 +809,7 @@ export class Sim {
       }
       if (k === ENTRY_TABLE) {
         const child = mem.frameOf(v);
-        if (this.walkProbe) this.walkProbe.push(-2, child);
+        if (this.walkProbe) this.walkProbe.push(2, child, 0, 0);
         if (d + 1 < g.levels) t.fillWalk(cpu, d + 1, alignDown(va, g.entrySize[d]), v, mem.gen[child]);
         f = child;
         fg = mem.gen[child];
@@ -815,7 +818,7 @@ export class Sim {
       // Leaf (block or page).
       const size = g.entrySize[d];
       const start = alignDown(va, size);
-      if (this.walkProbe) this.walkProbe.push(-1, v);
+      if (this.walkProbe) this.walkProbe.push(1, v, this.genOfPfn(v), 0);
       t.fillLeaf(cpu, start, size, v, this.genOfPfn(v));
       this.checker.accessThroughTlb(a, v, this.genOfPfn(v));
       a.rv = v + Math.floor((va - start) / g.pageSize);

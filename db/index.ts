@@ -14,6 +14,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import {
   VIOLATION_KINDS,
+  type ViolationKind,
   type RunResult,
   type Series,
   type Violation,
@@ -282,6 +283,21 @@ export class LabDb {
       const counts = new Map<string, number>();
       for (const v of violations) counts.set(v.kind, (counts.get(v.kind) ?? 0) + 1);
       this.runs.addCounts(runId, counts);
+    });
+  }
+
+  /**
+   * Sets the run's violation counts as the simulator counted them (every
+   * occurrence), where addViolations() stored only the first of each kind.
+   */
+  setViolationCounts(runId: string, counts: Readonly<Partial<Record<ViolationKind, number>>>): void {
+    for (const [kind, n] of Object.entries(counts)) {
+      expectOneOf(kind, `violationCounts.${kind}`, VIOLATION_KINDS);
+      expectInteger(n, `violationCounts.${kind}`, { min: 0 });
+    }
+    this.write(() => {
+      this.requireRun(runId);
+      this.runs.setCounts(runId, counts);
     });
   }
 

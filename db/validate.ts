@@ -144,6 +144,7 @@ function validateTraceStep(value: unknown, path: string): TraceStep {
     locks: expectArray(field(o, 'locks', path, 'an array of strings'), locksPath).map((lock, index) =>
       expectString(lock, `${locksPath}[${index}]`),
     ),
+    ...(o.repeat === undefined ? {} : { repeat: expectInteger(o.repeat, fieldPath(path, 'repeat'), { min: 2 }) }),
   };
 }
 

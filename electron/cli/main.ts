@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { formatVA } from '../../core/arch.ts';
+import { explore } from '../../core/explore.ts';
 import { computeLayout, sharedTables } from '../../core/layout.ts';
 import { PRESETS } from '../../core/presets.ts';
 import type { ResultsDocument, RunResult } from '../../core/results.ts';
@@ -19,7 +20,7 @@ import type { SimMode } from '../lab/api.ts';
 import { InputError, intFlag, resolveScenario, resolveStrategies } from '../lab/resolve.ts';
 import { LabService, summarize } from '../lab/service.ts';
 import { renderHtmlReport } from '../report/index.ts';
-import { formatResults, formatViolation, table } from './format.ts';
+import { formatResults, formatTrace, formatViolation, table } from './format.ts';
 import { loadTraceFile, type TraceFile, traceFromRun } from './trace-file.ts';
 
 class ExitCode extends Error {
@@ -31,6 +32,12 @@ class ExitCode extends Error {
 const out = (s: string): void => {
   process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 };
+
+// `ptlab … | head`: a reader that goes away is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 
 function openDb(file: string | undefined): LabDb {
   const path = resolveDbPath(file);
@@ -143,6 +150,58 @@ export function buildProgram(): Command {
       out(table(['id', 'design'], STRATEGIES.map((s) => [s.id, s.title])));
       out('');
       for (const s of STRATEGIES) out(`${s.id}: ${s.description}\n  knobs: ${JSON.stringify(s.knobs)}\n`);
+    });
+
+  program
+    .command('explore')
+    .description('search the interleavings systematically: a counterexample, or a proof within the bounds')
+    .requiredOption('--scenario <preset|file.json>', 'preset name or scenario file')
+    .option('--strategy <ids>', 'comma list of strategy ids (or "all")', 'all')
+    .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
+    .option('--cpus <n>', 'number of vmalloc CPUs (sets vmallocThreads)')
+    .option('--max-schedules <n>', 'stop after n complete executions (then bounded-safe)')
+    .option('--time-limit <s>', 'stop after s seconds (then bounded-safe)')
+    .option('--preemption-bound <n>', 'at most n preemptions per execution')
+    .option('--json', 'print ptlab.explore/1 JSON (one document, or an array for several strategies)')
+    .option('--save-trace <file.json>', 'write the counterexample as a replayable trace (first strategy with one)')
+    .option('--fail-on-violation', 'exit 3 if a counterexample was found')
+    .action((o) => {
+      const sets: string[] = [...o.set];
+      if (o.cpus !== undefined) sets.push(`vmallocThreads=${intFlag('--cpus', o.cpus, 1, 1, 256)}`);
+      const { doc, scenario } = resolveScenario(o.scenario, sets);
+      const strategies = resolveStrategies(o.strategy);
+      const maxSchedules = o.maxSchedules === undefined ? undefined : intFlag('--max-schedules', o.maxSchedules, 0, 1);
+      const timeLimit = o.timeLimit === undefined ? undefined : Number(o.timeLimit);
+      if (timeLimit !== undefined && !(timeLimit > 0)) throw new InputError(`--time-limit: expected a positive number of seconds, got '${o.timeLimit}'`);
+      const preemptionBound = o.preemptionBound === undefined ? null : intFlag('--preemption-bound', o.preemptionBound, 0, 0);
+      const docs = [];
+      let found = false;
+      let saved = false;
+      for (const strategy of strategies) {
+        const r = explore(scenario, strategy, { maxSchedules, timeLimitMs: timeLimit === undefined ? undefined : timeLimit * 1000, preemptionBound, now: () => performance.now() });
+        const d = { ...r, config: doc };
+        docs.push(d);
+        if (r.counterexample) found = true;
+        if (o.saveTrace && r.counterexample && !saved) {
+          const cx = r.counterexample;
+          writeFile(o.saveTrace, JSON.stringify({ schema: 'ptlab.trace/1', scenario: doc, strategy: { id: strategy.id, knobs: strategy.knobs }, seed: r.seed, schedule: cx.schedule, expect: { kind: cx.kind, step: cx.step }, trace: cx.trace }, null, 2));
+          saved = true;
+        }
+        if (!o.json) {
+          const bound = r.complete ? 'complete' : `bounded by ${r.stats.cutBy.join(', ') || 'limits'}`;
+          out(`${strategy.id}: ${r.verdict} (${bound}; ${r.schedules} schedules, ${r.states} states, ${(r.elapsedMs / 1000).toFixed(2)} s)`);
+          if (r.counterexample) {
+            const cx = r.counterexample;
+            out(`  ${cx.kind}: ${cx.message}`);
+            out(`  counterexample: ${cx.schedule.length} steps (found at ${cx.foundLength}); replay with --save-trace and \`ptlab replay\``);
+            out('');
+            out(formatTrace(cx.trace));
+            out('');
+          }
+        }
+      }
+      if (o.json) out(JSON.stringify(docs.length === 1 ? docs[0] : docs, null, 2));
+      if (o.failOnViolation && found) throw new ExitCode(3);
     });
 
   program

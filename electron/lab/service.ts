@@ -95,16 +95,17 @@ export class LabService implements LabApi {
     const sim = handle.sim;
     const db = save ? this.db : null;
     const runId = db ? db.createRun({ scenario: scenario.name, strategy: strategy.id, mode: req.mode, seed, version: this.version, config }) : null;
-    const series = newSeries();
+    const sampler = new SeriesSampler(scenario.run.durationNs);
     let lastCheckpoint = performance.now();
     let status: RunResult['status'] = 'completed';
     try {
       for (;;) {
         const sliceEnd = performance.now() + SLICE_MS;
         let done = false;
-        do done = handle.advance(sim.steps + CHUNK_STEPS);
-        while (!done && performance.now() < sliceEnd && !(source && source.starved()));
-        sample(series, sim);
+        do {
+          done = handle.advance(sim.steps + CHUNK_STEPS);
+          sampler.sample(sim);
+        } while (!done && performance.now() < sliceEnd && !(source && source.starved()));
         if (done) break;
         if (source && source.starved()) await source.refill();
         if (db && runId && performance.now() - lastCheckpoint > CHECKPOINT_MS) {
@@ -133,14 +134,16 @@ export class LabService implements LabApi {
     } finally {
       await source?.close();
     }
+    hooks.onProgress?.({ runIndex, runCount, strategy: strategy.id, seed, fraction: 1, steps: sim.steps, simTimeNs: sim.now, runId });
     const result = handle.result(status);
     result.metrics['wall.ms'] = Math.round(performance.now() - t0);
-    if (req.mode === 'timed') result.series = series.filter((s) => s.x.length > 0);
+    if (req.mode === 'timed') result.series = sampler.series.filter((s) => s.x.length > 0);
     result.config = config;
     if (db && runId) {
       db.batch(() => {
         db.appendMetrics(runId, result.metrics);
         db.addViolations(runId, result.violations);
+        db.setViolationCounts(runId, result.violationCounts);
         for (const s of result.series ?? []) db.appendSeries(runId, s);
         db.finishRun(runId, { status, wallMs: result.metrics['wall.ms'], schedule: result.schedule });
       });
@@ -196,18 +199,37 @@ const SERIES_KEYS = [
   { name: 'pgtable.live_tables', unit: 'pages' },
 ] as const;
 
-function newSeries(): Series[] {
-  return SERIES_KEYS.map((k) => ({ name: k.name, unit: k.unit, x: [], y: [] }));
-}
+/** Points per series over the run's duration. */
+const SERIES_POINTS = 200;
 
-function sample(series: Series[], sim: ReturnType<typeof startRun>['sim']): void {
-  if (!sim.opts.timed) return;
-  const x = Math.round(sim.now);
-  const values = [sim.ops[0], sim.ops[2], sim.counters.tlbiPage + sim.counters.tlbiPgtable + sim.counters.tlbiAll, sim.mem.tablesAllocated - sim.mem.tablesFreed];
-  series.forEach((s, i) => {
-    s.x.push(x);
-    s.y.push(values[i]);
-  });
+/**
+ * Time series sampled at fixed simulated times (every durationNs / 200),
+ * whatever the slicing, so a run's series are the same bytes wherever it ran.
+ * Called after every chunk: a chunk that crosses several sample times
+ * records the state at its end for each of them.
+ */
+class SeriesSampler {
+  readonly series: Series[] = SERIES_KEYS.map((k) => ({ name: k.name, unit: k.unit, x: [], y: [] }));
+  private readonly every: number;
+  private next: number;
+
+  constructor(durationNs: number) {
+    this.every = durationNs / SERIES_POINTS;
+    this.next = this.every;
+  }
+
+  sample(sim: ReturnType<typeof startRun>['sim']): void {
+    if (!sim.opts.timed) return;
+    const values = [sim.ops[0], sim.ops[2], sim.counters.tlbiPage + sim.counters.tlbiPgtable + sim.counters.tlbiAll, sim.mem.tablesAllocated - sim.mem.tablesFreed];
+    while (sim.now >= this.next) {
+      const x = Math.round(this.next);
+      this.series.forEach((s, i) => {
+        s.x.push(x);
+        s.y.push(values[i]);
+      });
+      this.next += this.every;
+    }
+  }
 }
 
 /** Cheap counters for checkpoints while a run is in flight (no sorting, no table walk). */

@@ -1,0 +1,1750 @@
+/**
+ * explore mode (SPEC §2.7): a systematic search of the interleavings of a
+ * scenario's actors, with partial-order reduction, that either finds a
+ * violation (and the shortest counterexample it can, replayable step for
+ * step) or proves that none exists within the stated bounds.
+ *
+ * Stateless search. Actor programs are generators and cannot be cloned, so
+ * every execution is re-run from a freshly built machine (`buildSim`, ~0.4 ms
+ * for thread-race) following a prefix of recorded choices, as loom, shuttle
+ * and CHESS do. Pure: no clock (the caller passes `now`), no I/O.
+ *
+ * Reductions, and why each is sound
+ * ---------------------------------
+ * 1. Source-DPOR with sleep sets (Abdulla, Aronis, Jonsson, Sagonas, POPL
+ *    2014, Algorithm 1) over *dynamic footprints*. Each event records the
+ *    cells it read, wrote or commutatively updated, as observed when it ran:
+ *    table entries (frame, index); a frame's state and its generation; the
+ *    references count of a frame (updated by entry writes, read by frees);
+ *    the page allocator's free lists; each lock's holder / announced writer /
+ *    reader count; each vmalloc VA window; the purge lists; each memory
+ *    section; and TLB contents, as intervals of VA (by CPU, leaf or walk cache
+ *    by depth) and of pfns, so a TLBI, a hardware walk that fills a TLB, and
+ *    a free that checks the TLBs conflict exactly when they touch the same
+ *    translations. An event's behaviour is a function of its actor's local
+ *    state and the values of the cells it reads, so two adjacent events whose
+ *    footprints do not conflict (read/read and add/add never conflict) commute:
+ *    both orders reach the same state and each event does the same thing.
+ *    The checkers' own reads (frame state and generation for use-after-free,
+ *    references for free-before-clear, TLB contents for stale entries) are
+ *    part of the footprints, so a violation is a function of the
+ *    Mazurkiewicz trace, and exploring one execution per trace explores them
+ *    all. Races are found with vector clocks; a race whose second event was
+ *    enabled by the first (an unlock and the lock it lets in) is not
+ *    reversible and is skipped; a lock acquisition also races with the last
+ *    incompatible acquisition of that lock by another thread that does not
+ *    happen before it (as Nidhugg does for mutexes), which is how the other
+ *    order of two critical sections gets explored.
+ *
+ * 2. Allocation commutes up to renaming of frames. Two allocations that both
+ *    receive *pristine* frames (free since boot, never handed out in this
+ *    execution, no entry or TLB entry referring to them) are treated as
+ *    independent: swapping them swaps which actor got which frame, and since
+ *    kernel code only stores and compares frame numbers, the two outcomes are
+ *    isomorphic (same violations, same future up to the renaming). An
+ *    allocation that reuses a freed frame conflicts with every other
+ *    allocation and free of its kind — reuse is how use-after-free becomes
+ *    visible, so those orders are all explored. Assumption (true of every
+ *    program in core/kernel): no actor reaches an allocator page through its
+ *    linear-map alias.
+ *
+ * 3. Critical sections as single events (Lipton reduction, checked). A
+ *    section of an exclusive lock (OP_LOCK ... OP_UNLOCK: init_mm ptl,
+ *    vmap_purge_lock, device_hotplug_lock) runs as one event, with the union
+ *    of its steps' footprints and no dependency on the lock word itself, so
+ *    two sections that touch different data commute instead of being
+ *    explored in every order. This is sound when each section's body steps
+ *    commute with every step other CPUs can take without that lock (Lipton's
+ *    movers). That is checked, not assumed: if the search ever sees a race
+ *    between a section and an event of another actor that does not hold the
+ *    lock (or a section that blocks half way), the lock is marked non-atomic
+ *    and the search restarts with its sections split into single steps and
+ *    the lock word in the footprints. Any violation found in the reduced
+ *    search is a real execution, so it is reported at once. (If the full
+ *    system had such a race, the first one is reachable from a prefix in
+ *    which every earlier section is atomic, and there the reduced search has
+ *    the section and the racing event enabled together, so it sees the race.)
+ *
+ * 4. Symmetry. Actors carry a symmetry class, but in the built-in scenarios
+ *    same-class actors are not exactly interchangeable: each vmalloc thread of
+ *    thread-race owns a different VA window, i.e. a different entry of the
+ *    shared PUD table, and the hot-remove emptiness scan visits those entries
+ *    in index order, so permuting two threads is not an automorphism of the
+ *    state space. Symmetry is therefore only used on request
+ *    (`symmetry: 'declared'`: trust the class declaration, start the
+ *    lowest-numbered not-yet-started actor of a class before its siblings);
+ *    a search that used it is never reported complete.
+ *
+ * What "complete" means: every Mazurkiewicz trace (under the footprint
+ * independence above, with allocations up to renaming and atomic critical
+ * sections only where checked) of the scenario was explored to its end, no
+ * bound (maxSchedules, timeLimitMs, preemptionBound, the scenario's
+ * run.maxSteps) cut anything, and no heuristic was used. Then a verdict of
+ * 'safe' means no interleaving of the model reaches a violation (of the kinds
+ * asked for). With a preemption bound the search explores a subset of the
+ * executions with at most that many preemptions and reports 'bounded-safe'
+ * if the bound cut anything.
+ *
+ * `schedules` counts maximal executions explored (run to the end or to the
+ * violation); executions abandoned because every runnable actor was in the
+ * sleep set are counted separately (`sleepBlocked`). There is no state
+ * caching: `states` counts the distinct execution prefixes visited (nodes of
+ * the exploration tree, i.e. events executed not counting the re-execution
+ * of shared prefixes); `steps` counts every simulator step executed,
+ * re-execution included.
+ */
+import { buildSim, runScenario } from './runner.ts';
+import { FRAME_FREE, ENTRY_NONE } from './model/memory.ts';
+import { LOCK_NAMES, N_LOCKS } from './model/locks.ts';
+import type { ExploreDocument, ExploreVerdict, TraceStep, ViolationKind } from './results.ts';
+import type { Scenario } from './scenario.ts';
+import {
+  type Actor,
+  OP_ACCESS,
+  OP_ALLOC_BLOCK,
+  OP_ALLOC_PAGE,
+  OP_FREE,
+  OP_LOCK,
+  OP_MEM_STATE,
+  OP_PURGE_TAKE,
+  OP_READ,
+  OP_READ_LOCK,
+  OP_READ_UNLOCK,
+  OP_TLBI_ALL,
+  OP_TLBI_PGTABLE,
+  OP_TLBI_RANGE,
+  OP_UNLOCK,
+  OP_VA_ALLOC,
+  OP_VA_LAZY_FREE,
+  OP_VA_RELEASE,
+  OP_WRITE,
+  OP_WRITE_ENTER,
+  OP_WRITE_LOCK,
+  OP_WRITE_UNLOCK,
+  OP_XCHG,
+  SECTION_REMOVED,
+  type Sim,
+} from './sim.ts';
+import type { Strategy } from './strategies.ts';
+
+// ------------------------------------------------------------------ public API
+
+export interface ExploreProgress {
+  schedules: number;
+  states: number;
+  steps: number;
+  elapsedMs: number;
+  round: number;
+}
+
+export interface ExploreOptions {
+  /** Stop after this many complete executions (bounded-safe if more remained). */
+  maxSchedules?: number;
+  /** Stop after this long (bounded-safe if unfinished). */
+  timeLimitMs?: number;
+  /** At most this many preemptions per execution; null/undefined: unbounded. */
+  preemptionBound?: number | null;
+  /** Clock for the time limit and elapsedMs (e.g. performance.now). */
+  now: () => number;
+  onProgress?: (p: ExploreProgress) => void;
+  /** Seed for the scenario's workload streams (buildSim); default 1. The counterexample replays with it. */
+  seed?: number;
+  /** Only these violation kinds count (others are ignored and do not stop an execution); default all. */
+  kinds?: readonly ViolationKind[];
+  /** Try to shorten the counterexample by delta debugging (default true, 300 ms / 400 replays). */
+  shrink?: boolean | { timeLimitMs?: number; maxReplays?: number };
+  /** Treat exclusive-lock critical sections as single events, checked (default true). */
+  lipton?: boolean;
+  /** Commute frees and allocations of unobservable frames up to renaming, checked (default true; false: pristine frames only). */
+  reuse?: boolean;
+  /** 'declared': trust symmetry classes (a heuristic; the search is then never complete). Default 'off'. */
+  symmetry?: 'off' | 'declared';
+}
+
+export interface ExploreCounterexample {
+  kind: ViolationKind;
+  message: string;
+  schedule: number[];
+  trace: TraceStep[];
+  /** Step of the violation (schedule.length - 1 unless found by the end-of-run checks). */
+  step: number;
+  actor: string;
+  function: string;
+  /** Length of the schedule as first found, before shrinking. */
+  foundLength: number;
+}
+
+export interface ExploreStats {
+  /** Simulator steps executed, re-execution of prefixes included. */
+  steps: number;
+  /** Executions abandoned because every runnable actor was asleep (covered elsewhere). */
+  sleepBlocked: number;
+  /** Search rounds (a round restarts when a lock turns out not to be atomic). */
+  rounds: number;
+  /** Critical sections that had to be split into steps (Lipton check failed). */
+  nonAtomicSections: string[];
+  /** Whether frees/allocations of unobservable frames commuted, and why that was dropped if it was. */
+  reuse: boolean;
+  reuseDropped: string | null;
+  /** Longest execution, in events and in steps. */
+  maxEvents: number;
+  maxSteps: number;
+  /** Races found (reversible) and backtrack points added. */
+  races: number;
+  backtracks: number;
+  /** Actors and their symmetry classes. */
+  actors: { name: string; symmetryClass: string }[];
+  /** What bound cut the search, if any. */
+  cutBy: ('maxSchedules' | 'timeLimit' | 'preemptionBound' | 'maxSteps' | 'symmetry')[];
+  /** Replays spent shrinking the counterexample. */
+  shrinkReplays: number;
+  shrinkMs: number;
+}
+
+export interface ExploreResult extends ExploreDocument {
+  counterexample: ExploreCounterexample | null;
+  seed: number;
+  /** What `states` counts. */
+  statesMeaning: 'execution-prefixes';
+  stats: ExploreStats;
+}
+
+/** Systematically explore `scenario` under `strategy` (SPEC §2.7 explore mode). */
+export function explore(scenario: Scenario, strategy: Strategy, opts: ExploreOptions): ExploreResult {
+  const seed = opts.seed ?? 1;
+  const t0 = opts.now();
+  const make = (): Sim => buildSim(scenario, strategy, { mode: 'random', seed, stopOnFirstViolation: true }).sim;
+  const eng = new ExploreEngine(make, {
+    maxSchedules: opts.maxSchedules ?? Infinity,
+    deadline: opts.timeLimitMs !== undefined ? t0 + opts.timeLimitMs : Infinity,
+    now: opts.now,
+    preemptionBound: opts.preemptionBound ?? null,
+    maxSteps: scenario.run.maxSteps,
+    kinds: opts.kinds ? new Set(opts.kinds) : null,
+    lipton: opts.lipton ?? true,
+    reuse: opts.reuse ?? true,
+    symmetry: opts.symmetry === 'declared',
+    onProgress: opts.onProgress ? (p) => opts.onProgress!({ ...p, elapsedMs: opts.now() - t0 }) : undefined,
+  });
+  const r = eng.run();
+  let counterexample: ExploreCounterexample | null = null;
+  let shrinkReplays = 0;
+  let shrinkMs = 0;
+  if (r.found) {
+    let schedule = r.found.schedule;
+    const shrinkOpt = opts.shrink ?? true;
+    if (shrinkOpt !== false && !r.found.atEnd) {
+      const s0 = opts.now();
+      const lim = typeof shrinkOpt === 'object' ? shrinkOpt : {};
+      const sh = shrinkSchedule(make, schedule, r.found.kind, eng.kinds, {
+        deadline: s0 + (lim.timeLimitMs ?? 300),
+        maxReplays: lim.maxReplays ?? 400,
+        now: opts.now,
+      });
+      schedule = sh.schedule;
+      shrinkReplays = sh.replays;
+      shrinkMs = opts.now() - s0;
+    }
+    const out = runScenario(scenario, strategy, { mode: 'replay', seed, schedule });
+    const v = out.result.violations.find((x) => x.kind === r.found!.kind);
+    if (!v) throw new Error(`explore: the counterexample did not replay to ${r.found.kind}`);
+    counterexample = {
+      kind: v.kind,
+      message: v.message,
+      schedule,
+      trace: v.trace,
+      step: v.step,
+      actor: v.actor,
+      function: v.function,
+      foundLength: r.found.schedule.length,
+    };
+  }
+  const complete = !r.found && r.cutBy.length === 0;
+  const verdict: ExploreVerdict = r.found ? 'violation' : complete ? 'safe' : 'bounded-safe';
+  return {
+    schema: 'ptlab.explore/1',
+    scenario: scenario.name,
+    strategy: strategy.id,
+    verdict,
+    complete,
+    schedules: r.schedules,
+    states: r.states,
+    elapsedMs: Math.round((opts.now() - t0) * 1000) / 1000,
+    bounds: {
+      maxSchedules: opts.maxSchedules ?? null,
+      timeLimitS: opts.timeLimitMs !== undefined ? opts.timeLimitMs / 1000 : null,
+      preemptionBound: opts.preemptionBound ?? null,
+    },
+    counterexample,
+    seed,
+    statesMeaning: 'execution-prefixes',
+    stats: {
+      steps: r.steps,
+      sleepBlocked: r.sleepBlocked,
+      rounds: r.rounds,
+      nonAtomicSections: r.nonAtomic,
+      reuse: r.reuse,
+      reuseDropped: r.reuseDropped,
+      maxEvents: r.maxEvents,
+      maxSteps: r.maxStepsSeen,
+      races: r.races,
+      backtracks: r.backtracks,
+      actors: r.actors,
+      cutBy: r.cutBy,
+      shrinkReplays,
+      shrinkMs: Math.round(shrinkMs * 1000) / 1000,
+    },
+  };
+}
+
+/**
+ * The search itself over any machine factory (`make` must build the same
+ * machine, actors included, every time): no counterexample shrinking or
+ * replay. For tests and tools that drive hand-written programs.
+ */
+export function exploreMachine(
+  make: () => Sim,
+  opts: Omit<ExploreOptions, 'shrink' | 'seed'> & { maxSteps?: number; onMaximal?: (sim: Sim) => void },
+): EngineResult {
+  const t0 = opts.now();
+  return new ExploreEngine(make, {
+    maxSchedules: opts.maxSchedules ?? Infinity,
+    deadline: opts.timeLimitMs !== undefined ? t0 + opts.timeLimitMs : Infinity,
+    now: opts.now,
+    preemptionBound: opts.preemptionBound ?? null,
+    maxSteps: opts.maxSteps ?? 1_000_000,
+    kinds: opts.kinds ? new Set(opts.kinds) : null,
+    lipton: opts.lipton ?? true,
+    reuse: opts.reuse ?? true,
+    symmetry: opts.symmetry === 'declared',
+    onProgress: opts.onProgress,
+    onMaximal: opts.onMaximal,
+  }).run();
+}
+
+// ------------------------------------------------------------------ footprints
+
+/** Access modes of a cell: read, commutative add, write (anything else). */
+const M_R = 1;
+const M_A = 2;
+const M_W = 4;
+
+function conflicts(m1: number, m2: number): boolean {
+  return !((m1 === M_R && m2 === M_R) || (m1 === M_A && m2 === M_A));
+}
+
+// Cell types. A cell key is type * 2^44 + a * 2^24 + b (a < 2^20, b < 2^24).
+const T_ENTRY = 1; // (frame, index)
+const T_STATE = 2; // (frame, generation): is that incarnation of the frame still allocated (and what as)?
+const T_GEN = 3; // frame: which incarnation is current
+const T_REFS = 4; // live entries pointing at a frame
+const T_STACK = 5; // allocator free list (0 pages, 1 blocks)
+const T_HOLDER = 6; // lock holder
+const T_WRITER = 7; // rwsem announced writer
+const T_READERS = 8; // rwsem reader count
+const T_VAWIN = 9; // a vmap VA window
+const T_PURGE = 10; // vmap_purge_list + lazy page count
+const T_PURGING = 11; // areas taken by the current purger
+const T_SECTION = 12; // a memory section's state and generation
+const T_CONTENT = 13; // a frame's table contents as a whole (zeroed when it is allocated as a table)
+const P44 = 2 ** 44;
+const P24 = 2 ** 24;
+
+function cellKey(t: number, a: number, b = 0): number {
+  return t * P44 + a * P24 + b;
+}
+
+function cellType(key: number): number {
+  return Math.floor(key / P44);
+}
+
+function cellLock(key: number): number {
+  return Math.floor((key % P44) / P24);
+}
+
+// TLB access records: [space, cpu, depth, lo, hi, write] (cpu / depth -1 = any).
+const S_ANY = -1;
+const S_LEAF_VA = 0;
+const S_LEAF_PFN = 1;
+const S_WALK_VA = 2;
+const S_WALK_PFN = 3;
+const TLB_REC = 6;
+
+/** Acquisition kinds, for lock races. */
+const ACQ_NONE = 0;
+const ACQ_EXCL = 1; // OP_LOCK, OP_WRITE_ENTER
+const ACQ_READ = 2; // OP_READ_LOCK
+const ACQ_WLOCK = 3; // OP_WRITE_LOCK (waits for readers to drain)
+
+/** What one event (one step, or one whole critical section) touched. */
+export interface Footprint {
+  /** Sorted cell keys and their modes. */
+  keys: Float64Array;
+  modes: Uint8Array;
+  /** TLB access records (flattened), or null. */
+  tlb: Float64Array | null;
+  /** Bit L: the event acquires / releases lock L (non-atomic lock operations only). */
+  acq: number;
+  rel: number;
+  /** For a single lock-acquisition step: its lock and kind. */
+  acqLock: number;
+  acqKind: number;
+  /** Lock of the critical section this event runs as one (Lipton), or -1. */
+  macro: number;
+  /** Its site (lock and function), the footprints of its steps and their locations. */
+  site: string | null;
+  body: Footprint[] | null;
+  locs: string[] | null;
+  /** Locks the actor held before the event (bit L exclusive/announced, bit 8+L read side). */
+  held: number;
+  /** Frame incarnations the actor learnt of: [frame, generation, ...], or null. */
+  learn: number[] | null;
+}
+
+class FootprintBuilder {
+  private readonly map = new Map<number, number>();
+  private tlb: number[] = [];
+  learn: number[] = [];
+  acq = 0;
+  rel = 0;
+  acqLock = -1;
+  acqKind = ACQ_NONE;
+  macro = -1;
+  steps = 0;
+
+  reset(): void {
+    this.map.clear();
+    this.tlb = [];
+    this.learn = [];
+    this.acq = 0;
+    this.rel = 0;
+    this.acqLock = -1;
+    this.acqKind = ACQ_NONE;
+    this.macro = -1;
+    this.steps = 0;
+  }
+
+  add(key: number, mode: number): void {
+    const m = this.map.get(key);
+    if (m === undefined) this.map.set(key, mode);
+    else if (m !== mode) this.map.set(key, M_W);
+  }
+
+  /** Union with a finished footprint (the steps of a critical section). */
+  merge(fp: Footprint): void {
+    for (let k = 0; k < fp.keys.length; k++) this.add(fp.keys[k], fp.modes[k]);
+    if (fp.tlb) for (let k = 0; k < fp.tlb.length; k++) this.tlb.push(fp.tlb[k]);
+    if (fp.learn) for (let k = 0; k < fp.learn.length; k++) this.learn.push(fp.learn[k]);
+    this.acq |= fp.acq;
+    this.rel |= fp.rel;
+  }
+
+  tlbAcc(space: number, cpu: number, depth: number, lo: number, hi: number, write: boolean): void {
+    this.tlb.push(space, cpu, depth, lo, hi, write ? 1 : 0);
+  }
+
+  finish(): Footprint {
+    const n = this.map.size;
+    const keys = new Float64Array(n);
+    let i = 0;
+    for (const k of this.map.keys()) keys[i++] = k;
+    keys.sort();
+    const modes = new Uint8Array(n);
+    for (let j = 0; j < n; j++) modes[j] = this.map.get(keys[j])!;
+    return {
+      keys,
+      modes,
+      tlb: this.tlb.length ? Float64Array.from(this.tlb) : null,
+      acq: this.acq,
+      rel: this.rel,
+      acqLock: this.acqLock,
+      acqKind: this.acqKind,
+      macro: this.macro,
+      site: null,
+      body: null,
+      locs: null,
+      held: 0,
+      learn: this.learn.length ? this.learn : null,
+    };
+  }
+}
+
+function tlbConflict(a: Float64Array, b: Float64Array): boolean {
+  for (let i = 0; i < a.length; i += TLB_REC) {
+    for (let j = 0; j < b.length; j += TLB_REC) {
+      if (a[i + 5] === 0 && b[j + 5] === 0) continue;
+      if (a[i] !== S_ANY && b[j] !== S_ANY && a[i] !== b[j]) continue;
+      if (a[i + 1] !== -1 && b[j + 1] !== -1 && a[i + 1] !== b[j + 1]) continue;
+      if (a[i + 2] !== -1 && b[j + 2] !== -1 && a[i + 2] !== b[j + 2]) continue;
+      if (a[i + 3] < b[j + 4] && b[j + 3] < a[i + 4]) return true;
+    }
+  }
+  return false;
+}
+
+/** Do two events' footprints conflict? */
+export function dependent(x: Footprint, y: Footprint): boolean {
+  const a = x.keys;
+  const b = y.keys;
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i] < b[j]) i++;
+    else if (a[i] > b[j]) j++;
+    else {
+      if (conflicts(x.modes[i], y.modes[j])) return true;
+      i++;
+      j++;
+    }
+  }
+  return x.tlb !== null && y.tlb !== null && tlbConflict(x.tlb, y.tlb);
+}
+
+/** Do two footprints conflict on anything but lock `l`'s own words? */
+function dependentExcept(x: Footprint, y: Footprint, l: number): boolean {
+  const a = x.keys;
+  const b = y.keys;
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i] < b[j]) i++;
+    else if (a[i] > b[j]) j++;
+    else {
+      const t = cellType(a[i]);
+      const lockWord = (t === T_HOLDER || t === T_WRITER || t === T_READERS) && cellLock(a[i]) === l;
+      if (!lockWord && conflicts(x.modes[i], y.modes[j])) return true;
+      i++;
+      j++;
+    }
+  }
+  return x.tlb !== null && y.tlb !== null && tlbConflict(x.tlb, y.tlb);
+}
+
+/**
+ * Runs steps of one actor and records what they touch. Knows, for each
+ * operation, what `Sim.perform` and the checkers read and write.
+ */
+class Stepper {
+  readonly sim: Sim;
+  /** Boot state of the frames, for "pristine" allocations. */
+  private readonly bootFree: Uint8Array;
+  private readonly bootGen: Uint32Array;
+  private readonly probe: number[] = [];
+  // TLB snapshot buffers.
+  private readonly lv: Uint8Array;
+  private readonly lva: Float64Array;
+  private readonly lsz: Float64Array;
+  private readonly lpfn: Float64Array;
+  private readonly lgen: Uint32Array;
+  private readonly wv: Uint8Array;
+  private readonly wd: Int8Array;
+  private readonly wsp: Float64Array;
+  private readonly wpfn: Float64Array;
+  private readonly wgen: Uint32Array;
+
+  /** Treat allocations and frees of unobservable (not only pristine) frames as commuting. */
+  private readonly reuse: boolean;
+  /** Per actor: frame -> the generation it knows the frame by. */
+  private readonly known: Map<number, number>[];
+  /** Called when a frame reference is used stale in a way no checker sees (reuse commutation unsafe). */
+  private readonly onStale: (why: string) => void;
+
+  constructor(sim: Sim, bootFree: Uint8Array, bootGen: Uint32Array, reuse: boolean, known: Map<number, number>[], onStale: (why: string) => void) {
+    this.sim = sim;
+    this.bootFree = bootFree;
+    this.bootGen = bootGen;
+    this.reuse = reuse;
+    this.known = known;
+    this.onStale = onStale;
+    const t = sim.tlbs;
+    this.lv = new Uint8Array(t.leafValid.length);
+    this.lva = new Float64Array(t.leafValid.length);
+    this.lsz = new Float64Array(t.leafValid.length);
+    this.lpfn = new Float64Array(t.leafValid.length);
+    this.lgen = new Uint32Array(t.leafValid.length);
+    this.wv = new Uint8Array(t.walkValid.length);
+    this.wd = new Int8Array(t.walkValid.length);
+    this.wsp = new Float64Array(t.walkValid.length);
+    this.wpfn = new Float64Array(t.walkValid.length);
+    this.wgen = new Uint32Array(t.walkValid.length);
+  }
+
+  /** Perform actor i's pending step, adding its footprint to `fb`. */
+  /** `macro`: the lock of the critical section being run as one event (its own lock/unlock only read the lock word), or -1. */
+  step(i: number, fb: FootprintBuilder, macro: number): void {
+    const sim = this.sim;
+    const a = sim.actors[i];
+    const mem = sim.mem;
+    fb.steps++;
+    switch (a.op) {
+      case OP_READ:
+        this.entryAccess(fb, a.f, a.idx, a.g, M_R);
+        this.learn(fb, i, a.f, a.g);
+        sim.step(i);
+        if (a.rf >= 0) {
+          fb.add(cellKey(T_GEN, a.rf), M_R);
+          this.learn(fb, i, a.rf, a.rg);
+        }
+        return;
+      case OP_WRITE:
+      case OP_XCHG: {
+        this.entryAccess(fb, a.f, a.idx, a.g, M_W);
+        this.learn(fb, i, a.f, a.g);
+        const old = mem.kind(a.f, a.idx) !== ENTRY_NONE ? mem.frameOf(mem.val(a.f, a.idx)) : -1;
+        if (old >= 0) fb.add(cellKey(T_REFS, old), M_A);
+        if (a.op === OP_WRITE && a.k !== ENTRY_NONE) {
+          const t = mem.frameOf(a.v);
+          if (t >= 0) {
+            fb.add(cellKey(T_REFS, t), M_A);
+            // Installing a pointer to a frame the writer knows only by an older incarnation.
+            if (this.reuse && (mem.state[t] === FRAME_FREE || this.known[i].get(t) !== mem.gen[t])) this.onStale(`${a.name} installed a stale pointer in ${a.fn}`);
+          }
+        }
+        const xchg = a.op === OP_XCHG;
+        sim.step(i);
+        if (xchg && a.rf >= 0) {
+          fb.add(cellKey(T_GEN, a.rf), M_R);
+          this.learn(fb, i, a.rf, a.rg);
+        }
+        return;
+      }
+      case OP_ALLOC_PAGE:
+      case OP_ALLOC_BLOCK: {
+        const block = a.op === OP_ALLOC_BLOCK ? 1 : 0;
+        sim.step(i);
+        const f = a.rf;
+        if (f < 0) {
+          fb.add(cellKey(T_STACK, block), M_W);
+          return;
+        }
+        fb.add(cellKey(T_STATE, f, mem.gen[f]), M_W);
+        fb.add(cellKey(T_GEN, f), M_W);
+        if (!this.reuse && mem.isTable(f)) fb.add(cellKey(T_CONTENT, f), M_W);
+        this.learn(fb, i, f, mem.gen[f]);
+        const pristine = this.bootFree[f] === 1 && mem.gen[f] === this.bootGen[f] + 1;
+        const free = this.unobservable(fb, f);
+        fb.add(cellKey(T_STACK, block), free && (pristine || this.reuse) ? M_A : M_W);
+        return;
+      }
+      case OP_FREE: {
+        const f = a.f;
+        this.learn(fb, i, f, a.g);
+        fb.add(cellKey(T_STATE, f, a.g), M_R);
+        if (mem.state[f] === FRAME_FREE || mem.gen[f] !== a.g) {
+          // A double free, or a free through a stale pointer: no checker reports it.
+          if (this.reuse) this.onStale(`${a.name} freed a stale frame in ${a.fn}`);
+          fb.add(cellKey(T_STATE, f, mem.gen[f]), M_W);
+          fb.add(cellKey(T_STACK, mem.order[f] > 0 ? 1 : 0), M_W);
+          sim.step(i);
+          return;
+        }
+        fb.add(cellKey(T_STATE, f, a.g), M_W);
+        fb.add(cellKey(T_REFS, f), M_R);
+        const pfn = mem.pfnOf(f);
+        if (a.checkTlb) {
+          if (mem.isTable(f)) fb.tlbAcc(S_WALK_PFN, -1, -1, pfn, pfn + 1, false);
+          else fb.tlbAcc(S_LEAF_PFN, -1, -1, pfn, pfn + 2 ** mem.order[f], false);
+        }
+        const block = mem.order[f] > 0 ? 1 : 0;
+        sim.step(i);
+        // Freed and unobservable: it commutes with allocations of other unobservable frames.
+        fb.add(cellKey(T_STACK, block), this.reuse && this.unobservable(fb, f) ? M_A : M_W);
+        return;
+      }
+      case OP_TLBI_RANGE: {
+        const g = sim.g;
+        if (a.size > g.PTRS_PER_PTE * g.pageSize) {
+          fb.tlbAcc(S_ANY, -1, -1, -Infinity, Infinity, true);
+          sim.step(i);
+          return;
+        }
+        fb.tlbAcc(S_LEAF_VA, -1, -1, a.addr, a.addr + Math.max(1, Math.ceil(a.size / g.pageSize)) * g.pageSize, false);
+        this.snapshot(-1);
+        sim.step(i);
+        this.diff(-1, fb);
+        return;
+      }
+      case OP_TLBI_PGTABLE:
+        fb.tlbAcc(S_LEAF_VA, -1, -1, a.addr, a.addr + 1, false);
+        fb.tlbAcc(S_WALK_VA, -1, -1, a.addr, a.addr + 1, false);
+        this.snapshot(-1);
+        sim.step(i);
+        this.diff(-1, fb);
+        return;
+      case OP_TLBI_ALL:
+        fb.tlbAcc(S_ANY, -1, -1, -Infinity, Infinity, true);
+        sim.step(i);
+        return;
+      case OP_LOCK: {
+        const l = a.lock;
+        // An atomic section needs the lock free and leaves it free: it reads the lock word.
+        fb.add(cellKey(T_HOLDER, l), l === macro ? M_R : M_W);
+        fb.acq |= 1 << l;
+        fb.acqLock = l;
+        fb.acqKind = ACQ_EXCL;
+        fb.add(cellKey(T_WRITER, l), M_R);
+        fb.add(cellKey(T_READERS, l), M_R);
+        sim.step(i);
+        return;
+      }
+      case OP_UNLOCK: {
+        const l = a.lock;
+        if (l === macro) fb.add(cellKey(T_HOLDER, l), M_R);
+        else {
+          fb.add(cellKey(T_HOLDER, l), M_W);
+          fb.rel |= 1 << l;
+        }
+        sim.step(i);
+        return;
+      }
+      case OP_READ_LOCK: {
+        const l = a.lock;
+        fb.add(cellKey(T_WRITER, l), M_R);
+        fb.add(cellKey(T_HOLDER, l), M_R);
+        fb.add(cellKey(T_READERS, l), M_A);
+        fb.acq |= 1 << l;
+        fb.acqLock = l;
+        fb.acqKind = ACQ_READ;
+        sim.step(i);
+        return;
+      }
+      case OP_READ_UNLOCK:
+        fb.add(cellKey(T_READERS, a.lock), M_A);
+        fb.rel |= 1 << a.lock;
+        sim.step(i);
+        return;
+      case OP_WRITE_ENTER: {
+        const l = a.lock;
+        fb.add(cellKey(T_WRITER, l), M_W);
+        fb.add(cellKey(T_HOLDER, l), M_R);
+        fb.acq |= 1 << l;
+        fb.acqLock = l;
+        fb.acqKind = ACQ_EXCL;
+        sim.step(i);
+        return;
+      }
+      case OP_WRITE_LOCK: {
+        const l = a.lock;
+        fb.add(cellKey(T_WRITER, l), M_R);
+        fb.add(cellKey(T_READERS, l), M_R);
+        fb.add(cellKey(T_HOLDER, l), M_W);
+        fb.acq |= 1 << l;
+        fb.acqLock = l;
+        fb.acqKind = ACQ_WLOCK;
+        sim.step(i);
+        return;
+      }
+      case OP_WRITE_UNLOCK: {
+        const l = a.lock;
+        fb.add(cellKey(T_HOLDER, l), M_W);
+        fb.add(cellKey(T_WRITER, l), M_W);
+        fb.rel |= 1 << l;
+        sim.step(i);
+        return;
+      }
+      case OP_ACCESS: {
+        const g = sim.g;
+        const cpu = a.cpu;
+        const va = a.addr;
+        fb.tlbAcc(S_LEAF_VA, cpu, -1, va, va + 1, false);
+        for (let d = 1; d < g.levels; d++) {
+          const size = g.entrySize[d - 1];
+          const span = Math.floor(va / size) * size;
+          fb.tlbAcc(S_WALK_VA, cpu, d, span, span + size, false);
+        }
+        this.snapshot(cpu);
+        const probe = this.probe;
+        probe.length = 0;
+        sim.walkProbe = probe;
+        try {
+          sim.step(i);
+        } finally {
+          sim.walkProbe = null;
+        }
+        for (let k = 0; k < probe.length; k += 4) {
+          const tag = probe[k];
+          const x = probe[k + 1];
+          if (tag === 0) this.entryAccess(fb, x, probe[k + 2], probe[k + 3], M_R);
+          else if (tag === 2) {
+            if (x >= 0) fb.add(cellKey(T_GEN, x), M_R);
+          } else this.pfnCheck(fb, x, probe[k + 2]);
+        }
+        this.diff(cpu, fb);
+        if (a.rk === 1) {
+          const t = mem.frameOf(a.rv);
+          if (t >= 0) this.learn(fb, i, t, mem.gen[t]);
+        }
+        return;
+      }
+      case OP_VA_ALLOC:
+        fb.add(cellKey(T_VAWIN, a.idx), M_W);
+        sim.step(i);
+        return;
+      case OP_VA_LAZY_FREE:
+        fb.add(cellKey(T_PURGE, 0), M_W);
+        sim.step(i);
+        return;
+      case OP_PURGE_TAKE:
+        fb.add(cellKey(T_PURGE, 0), M_W);
+        fb.add(cellKey(T_PURGING, 0), M_W);
+        sim.step(i);
+        return;
+      case OP_VA_RELEASE: {
+        fb.add(cellKey(T_PURGING, 0), M_W);
+        const p = sim.purging;
+        for (let k = 0; k < p.length; k += 3) fb.add(cellKey(T_VAWIN, p[k + 2]), M_W);
+        sim.step(i);
+        return;
+      }
+      case OP_MEM_STATE: {
+        const secs = sim.sections;
+        for (let k = 0; k < secs.length; k++) {
+          const s = secs[k];
+          if (s.start >= a.v && s.start + s.size <= a.v + a.size) fb.add(cellKey(T_SECTION, k), M_W);
+        }
+        if (a.k === SECTION_REMOVED) {
+          const ps = sim.g.pageSize;
+          fb.tlbAcc(S_LEAF_PFN, -1, -1, a.v / ps, (a.v + a.size) / ps, false);
+        }
+        sim.step(i);
+        return;
+      }
+      default:
+        // OP_WORK and anything purely local.
+        sim.step(i);
+        return;
+    }
+  }
+
+  /** A READ_ONCE/WRITE_ONCE of entry (f, idx) through a pointer to incarnation g of f (the use-after-free check). */
+  private entryAccess(fb: FootprintBuilder, f: number, idx: number, g: number, mode: number): void {
+    if (f < 0) return;
+    fb.add(cellKey(T_ENTRY, f, idx), mode);
+    fb.add(cellKey(T_STATE, f, g), M_R);
+    // Without reuse commutation, a stale access and the zeroing of the reused frame are ordered too.
+    if (!this.reuse) fb.add(cellKey(T_CONTENT, f), M_R);
+  }
+
+  private learn(fb: FootprintBuilder, actor: number, f: number, g: number): void {
+    if (f < 0) return;
+    this.known[actor].set(f, g);
+    fb.learn.push(f, g);
+  }
+
+  /** Nothing refers to frame f (no entry, no TLB entry): reads those, returns whether it holds. */
+  private unobservable(fb: FootprintBuilder, f: number): boolean {
+    const mem = this.sim.mem;
+    const pfn = mem.pfnOf(f);
+    const pages = 2 ** mem.order[f];
+    fb.add(cellKey(T_REFS, f), M_R);
+    fb.tlbAcc(S_LEAF_PFN, -1, -1, pfn, pfn + pages, false);
+    fb.tlbAcc(S_WALK_PFN, -1, -1, pfn, pfn + 1, false);
+    return mem.refs[f] === 0 && this.sim.tlbs.cpuMappingPfn(pfn, pages) < 0 && this.sim.tlbs.cpuWalkingTable(pfn) < 0;
+  }
+
+  /** Is the memory behind pfn (incarnation gen) still there: its frame, or its section? */
+  private pfnCheck(fb: FootprintBuilder, pfn: number, gen: number): void {
+    const sim = this.sim;
+    const f = sim.mem.frameOf(pfn);
+    if (f >= 0) {
+      fb.add(cellKey(T_STATE, f, gen), M_R);
+      return;
+    }
+    const pa = pfn * sim.g.pageSize;
+    const secs = sim.sections;
+    for (let k = 0; k < secs.length; k++) {
+      if (pa >= secs[k].start && pa < secs[k].start + secs[k].size) fb.add(cellKey(T_SECTION, k), M_R);
+    }
+  }
+
+  private snapshot(cpu: number): void {
+    const t = this.sim.tlbs;
+    const [l0, l1] = cpu < 0 ? [0, t.leafValid.length] : [cpu * t.leafCap, (cpu + 1) * t.leafCap];
+    const [w0, w1] = cpu < 0 ? [0, t.walkValid.length] : [cpu * t.walkCap, (cpu + 1) * t.walkCap];
+    for (let k = l0; k < l1; k++) {
+      this.lv[k] = t.leafValid[k];
+      this.lva[k] = t.leafVa[k];
+      this.lsz[k] = t.leafSize[k];
+      this.lpfn[k] = t.leafPfn[k];
+      this.lgen[k] = t.leafGen[k];
+    }
+    for (let k = w0; k < w1; k++) {
+      this.wv[k] = t.walkValid[k];
+      this.wd[k] = t.walkDepth[k];
+      this.wsp[k] = t.walkSpan[k];
+      this.wpfn[k] = t.walkPfn[k];
+      this.wgen[k] = t.walkGen[k];
+    }
+  }
+
+  /** Record every TLB entry that changed since `snapshot` as written (its old and new translation). */
+  private diff(cpu: number, fb: FootprintBuilder): void {
+    const t = this.sim.tlbs;
+    const g = this.sim.g;
+    const ps = g.pageSize;
+    const [l0, l1] = cpu < 0 ? [0, t.leafValid.length] : [cpu * t.leafCap, (cpu + 1) * t.leafCap];
+    const [w0, w1] = cpu < 0 ? [0, t.walkValid.length] : [cpu * t.walkCap, (cpu + 1) * t.walkCap];
+    for (let k = l0; k < l1; k++) {
+      const ov = this.lv[k];
+      const nv = t.leafValid[k];
+      if (!ov && !nv) continue;
+      if (ov && nv && this.lva[k] === t.leafVa[k] && this.lsz[k] === t.leafSize[k] && this.lpfn[k] === t.leafPfn[k] && this.lgen[k] === t.leafGen[k]) continue;
+      const c = Math.floor(k / t.leafCap);
+      if (ov) {
+        fb.tlbAcc(S_LEAF_VA, c, -1, this.lva[k], this.lva[k] + this.lsz[k], true);
+        fb.tlbAcc(S_LEAF_PFN, c, -1, this.lpfn[k], this.lpfn[k] + Math.max(1, this.lsz[k] / ps), true);
+      }
+      if (nv) {
+        fb.tlbAcc(S_LEAF_VA, c, -1, t.leafVa[k], t.leafVa[k] + t.leafSize[k], true);
+        fb.tlbAcc(S_LEAF_PFN, c, -1, t.leafPfn[k], t.leafPfn[k] + Math.max(1, t.leafSize[k] / ps), true);
+      }
+    }
+    for (let k = w0; k < w1; k++) {
+      const ov = this.wv[k];
+      const nv = t.walkValid[k];
+      if (!ov && !nv) continue;
+      if (ov && nv && this.wd[k] === t.walkDepth[k] && this.wsp[k] === t.walkSpan[k] && this.wpfn[k] === t.walkPfn[k] && this.wgen[k] === t.walkGen[k]) continue;
+      const c = Math.floor(k / t.walkCap);
+      if (ov) {
+        const d = this.wd[k];
+        fb.tlbAcc(S_WALK_VA, c, d, this.wsp[k], this.wsp[k] + g.entrySize[d - 1], true);
+        fb.tlbAcc(S_WALK_PFN, c, -1, this.wpfn[k], this.wpfn[k] + 1, true);
+      }
+      if (nv) {
+        const d = t.walkDepth[k];
+        fb.tlbAcc(S_WALK_VA, c, d, t.walkSpan[k], t.walkSpan[k] + g.entrySize[d - 1], true);
+        fb.tlbAcc(S_WALK_PFN, c, -1, t.walkPfn[k], t.walkPfn[k] + 1, true);
+      }
+    }
+  }
+}
+
+// ------------------------------------------------------------------ the search
+
+interface EngineConfig {
+  maxSchedules: number;
+  deadline: number;
+  now: () => number;
+  preemptionBound: number | null;
+  maxSteps: number;
+  kinds: Set<ViolationKind> | null;
+  lipton: boolean;
+  reuse: boolean;
+  symmetry: boolean;
+  onProgress?: (p: ExploreProgress) => void;
+  /** Called with the machine at the end of every maximal execution (after the end-of-run checks). */
+  onMaximal?: (sim: Sim) => void;
+}
+
+interface Found {
+  kind: ViolationKind;
+  schedule: number[];
+  /** Found by the end-of-run checks (lost mapping in finish(), deadlock). */
+  atEnd: boolean;
+}
+
+export interface EngineResult {
+  found: Found | null;
+  schedules: number;
+  states: number;
+  steps: number;
+  sleepBlocked: number;
+  rounds: number;
+  nonAtomic: string[];
+  maxEvents: number;
+  maxStepsSeen: number;
+  races: number;
+  backtracks: number;
+  actors: { name: string; symmetryClass: string }[];
+  cutBy: ('maxSchedules' | 'timeLimit' | 'preemptionBound' | 'maxSteps' | 'symmetry')[];
+  /** Frees and allocations of unobservable frames commuted (else only pristine allocations). */
+  reuse: boolean;
+  /** Why that was dropped (a stale use no checker reports), or null. */
+  reuseDropped: string | null;
+}
+
+interface SleepEntry {
+  a: number;
+  fp: Footprint;
+}
+
+interface Cell {
+  w: number;
+  /** Latest read / add since the last write, one per thread (node indices). */
+  rs: number[];
+  as: number[];
+}
+
+const DEP_DATA = 1;
+
+function lowestBit(m: number): number {
+  return 31 - Math.clz32(m & -m);
+}
+
+/**
+ * The DPOR engine over any simulator factory (`make` must build the same
+ * machine every time). Exported for tests that drive hand-written programs.
+ */
+export class ExploreEngine {
+  readonly kinds: Set<ViolationKind> | null;
+  private readonly make: () => Sim;
+  private readonly cfg: EngineConfig;
+  private nA = 0;
+  private bootFree: Uint8Array = new Uint8Array(0);
+  private bootGen: Uint32Array = new Uint32Array(0);
+  private classes: string[] = [];
+  private actorInfo: { name: string; symmetryClass: string }[] = [];
+  // Critical-section sites (lock and function) split into single steps, and the
+  // body locations of each atomic site seen to conflict with unlocked events.
+  private readonly nonAtomic = new Set<string>();
+  private newNonAtomic = new Set<string>();
+  private nonMovers = new Map<string, Set<string>>();
+  private abortRound = false;
+  // Allocation/free commutation for unobservable frames (else pristine frames only), and why it was dropped.
+  private reuse = true;
+  private reuseDropped: string | null = null;
+  private known: Map<number, number>[] = [];
+
+  // Nodes (index i = the state before event i, and event i itself).
+  private cap = 0;
+  private act = new Int32Array(0);
+  private nsteps = new Int32Array(0);
+  private lidx = new Int32Array(0);
+  private clk = new Int32Array(0);
+  private fps: Footprint[] = [];
+  private bt = new Int32Array(0);
+  private done = new Int32Array(0);
+  private doneFp: (Footprint | undefined)[][] = [];
+  private sleepInh: SleepEntry[][] = [];
+  private sleepMask = new Int32Array(0);
+  private en = new Int32Array(0);
+  private pre = new Int32Array(0);
+  private started = new Int32Array(0);
+  private lastNode = 0;
+
+  // Per execution.
+  private sim: Sim | null = null;
+  private cells = new Map<number, Cell>();
+  private tlbEvents: number[] = [];
+  private lastEv = new Int32Array(0);
+  private localCount = new Int32Array(0);
+  private lastAcq: Int32Array[] = [];
+  private depNode: number[] = [];
+  private depFlag: number[] = [];
+  private first = new Int32Array(0);
+  private readonly fb = new FootprintBuilder();
+  private readonly acc = new FootprintBuilder();
+
+  // Totals.
+  private schedules = 0;
+  private states = 0;
+  private steps = 0;
+  private sleepBlocked = 0;
+  private races = 0;
+  private backtracks = 0;
+  private maxEvents = 0;
+  private maxStepsSeen = 0;
+  private readonly cut = new Set<'maxSchedules' | 'timeLimit' | 'preemptionBound' | 'maxSteps' | 'symmetry'>();
+  private found: Found | null = null;
+  private round = 0;
+  private lastProgress = 0;
+
+  constructor(make: () => Sim, cfg: EngineConfig) {
+    this.make = make;
+    this.cfg = cfg;
+    this.kinds = cfg.kinds;
+  }
+
+  run(): EngineResult {
+    const sim0 = this.make();
+    this.nA = sim0.actors.length;
+    if (this.nA > 30) throw new Error(`explore: ${this.nA} actors; at most 30 are supported`);
+    const mem = sim0.mem;
+    this.bootFree = new Uint8Array(mem.nFrames);
+    for (let f = 0; f < mem.nFrames; f++) this.bootFree[f] = mem.state[f] === FRAME_FREE ? 1 : 0;
+    this.bootGen = Uint32Array.from(mem.gen);
+    this.classes = sim0.actors.map((a) => a.symmetryClass);
+    this.actorInfo = sim0.actors.map((a) => ({ name: a.name, symmetryClass: a.symmetryClass }));
+    this.lastEv = new Int32Array(this.nA);
+    this.localCount = new Int32Array(this.nA);
+    this.first = new Int32Array(this.nA);
+    this.lastAcq = Array.from({ length: N_LOCKS }, () => new Int32Array(this.nA));
+    this.known = Array.from({ length: this.nA }, () => new Map<number, number>());
+    this.reuse = this.cfg.reuse;
+    this.grow(1024);
+    for (;;) {
+      this.round++;
+      this.newNonAtomic = new Set();
+      this.nonMovers = new Map();
+      this.abortRound = false;
+      const reuseBefore = this.reuse;
+      const outcome = this.runRound();
+      if (outcome === 'found' || outcome === 'cut') break;
+      if (this.newNonAtomic.size === 0 && this.reuse === reuseBefore) break;
+      for (const x of this.newNonAtomic) this.nonAtomic.add(x);
+    }
+    if (this.cfg.symmetry) this.cut.add('symmetry');
+    return {
+      found: this.found,
+      schedules: this.schedules,
+      states: this.states,
+      steps: this.steps,
+      sleepBlocked: this.sleepBlocked,
+      rounds: this.round,
+      nonAtomic: this.cfg.lipton
+        ? [...this.nonAtomic].map((x) => {
+            const [l, fn] = x.split('|');
+            return `${LOCK_NAMES[Number(l)] ?? l} in ${fn}`;
+          })
+        : ['(lipton off: every critical section split)'],
+      maxEvents: this.maxEvents,
+      maxStepsSeen: this.maxStepsSeen,
+      races: this.races,
+      backtracks: this.backtracks,
+      actors: this.actorInfo,
+      cutBy: [...this.cut],
+      reuse: this.reuse,
+      reuseDropped: this.reuseDropped,
+    };
+  }
+
+  private stale = (why: string): void => {
+    if (!this.reuse) return;
+    this.reuse = false;
+    this.reuseDropped = why;
+    this.abortRound = true;
+  };
+
+  private atomicSite(site: string): boolean {
+    return this.cfg.lipton && !this.nonAtomic.has(site);
+  }
+
+  private grow(n: number): void {
+    if (n <= this.cap) return;
+    const cap = Math.max(n, this.cap * 2);
+    const nA = this.nA;
+    const gi = (x: Int32Array, m = 1): Int32Array<ArrayBuffer> => {
+      const y = new Int32Array(cap * m);
+      y.set(x);
+      return y;
+    };
+    this.act = gi(this.act);
+    this.nsteps = gi(this.nsteps);
+    this.lidx = gi(this.lidx);
+    this.clk = gi(this.clk, nA);
+    this.bt = gi(this.bt);
+    this.done = gi(this.done);
+    this.sleepMask = gi(this.sleepMask);
+    this.en = gi(this.en);
+    this.pre = gi(this.pre);
+    this.started = gi(this.started);
+    this.cap = cap;
+  }
+
+  /** One round of DPOR; 'complete', 'found' or 'cut'. */
+  private runRound(): 'complete' | 'found' | 'cut' | 'restart' {
+    let start = 0;
+    let choice = -1;
+    let fresh = true;
+    for (;;) {
+      const outcome = this.execute(start, choice, fresh);
+      fresh = false;
+      if (outcome === 'found') return 'found';
+      if (this.abortRound) return 'restart';
+      if (this.cfg.onProgress && this.schedules - this.lastProgress >= 64) {
+        this.lastProgress = this.schedules;
+        this.cfg.onProgress({ schedules: this.schedules, states: this.states, steps: this.steps, elapsedMs: 0, round: this.round });
+      }
+      if (this.schedules >= this.cfg.maxSchedules) {
+        if (this.nextBacktrack() !== null) this.cut.add('maxSchedules');
+        return this.cut.size ? 'cut' : 'complete';
+      }
+      if (this.cfg.now() > this.cfg.deadline) {
+        if (this.nextBacktrack() !== null) this.cut.add('timeLimit');
+        return this.cut.size ? 'cut' : 'complete';
+      }
+      const nb = this.nextBacktrack();
+      if (nb === null) return this.cut.size ? 'cut' : 'complete';
+      [start, choice] = nb;
+    }
+  }
+
+  /** Deepest node with a backtrack entry still to explore: [node, actor]. */
+  private nextBacktrack(): [number, number] | null {
+    for (let j = this.lastNode; j >= 0; j--) {
+      let cand = this.bt[j] & ~this.done[j] & ~this.sleepMask[j];
+      const dis = cand & ~this.en[j];
+      if (dis) {
+        // Not enabled there (cannot happen for a source set; be safe).
+        this.done[j] |= dis;
+        cand &= this.en[j];
+      }
+      const bound = this.cfg.preemptionBound;
+      while (cand) {
+        const q = lowestBit(cand);
+        cand &= cand - 1;
+        if (bound !== null && this.isPreemption(j, q) && this.pre[j] + 1 > bound) {
+          this.done[j] |= 1 << q;
+          this.cut.add('preemptionBound');
+          continue;
+        }
+        return [j, q];
+      }
+    }
+    return null;
+  }
+
+  private vcount(sim: Sim): number {
+    if (!this.kinds) return sim.checker.total;
+    let n = 0;
+    for (const k of this.kinds) n += sim.checker.countOf(k);
+    return n;
+  }
+
+  /** Violations that are uses of a stale frame reference (the checked kind of stale use). */
+  private staleUses(sim: Sim): number {
+    const c = sim.checker;
+    return c.countOf('uaf-table-read') + c.countOf('uaf-table-write') + c.countOf('stale-tlb');
+  }
+
+  private firstKind(sim: Sim): ViolationKind {
+    for (const v of sim.checker.violations) if (!this.kinds || this.kinds.has(v.kind)) return v.kind;
+    throw new Error('explore: no violation recorded');
+  }
+
+  private initNode(i: number, sim: Sim): void {
+    this.grow(i + 2);
+    let m = 0;
+    const actors = sim.actors;
+    for (let k = 0; k < actors.length; k++) if (sim.enabled(actors[k])) m |= 1 << k;
+    this.en[i] = m;
+    this.bt[i] = 0;
+    this.done[i] = 0;
+    this.doneFp[i] = [];
+  }
+
+  private isPreemption(i: number, q: number): boolean {
+    if (i === 0) return false;
+    const prev = this.act[i - 1];
+    return prev !== q && (this.en[i] & (1 << prev)) !== 0;
+  }
+
+  /** Re-run the prefix [0, start) on a fresh machine, then explore onwards from node `start`. */
+  private execute(start: number, firstChoice: number, fresh: boolean): 'maximal' | 'blocked' | 'found' | 'cut' | 'abort' {
+    const sim = this.make();
+    this.sim = sim;
+    for (const m of this.known) m.clear();
+    const stepper = new Stepper(sim, this.bootFree, this.bootGen, this.reuse, this.known, this.stale);
+    this.cells = new Map();
+    this.tlbEvents = [];
+    this.lastEv.fill(-1);
+    this.localCount.fill(0);
+    for (const la of this.lastAcq) la.fill(-1);
+    for (let i = 0; i < start; i++) {
+      const a = this.act[i];
+      for (let k = 0; k < this.nsteps[i]; k++) sim.step(a);
+      this.steps += this.nsteps[i];
+      this.apply(i);
+    }
+    if (fresh) {
+      this.initNode(0, sim);
+      this.sleepInh[0] = [];
+      this.sleepMask[0] = 0;
+      this.pre[0] = 0;
+      this.started[0] = 0;
+    }
+    let i = start;
+    let choice = firstChoice;
+    const bound = this.cfg.preemptionBound;
+    for (;;) {
+      if (choice < 0) {
+        const cand = this.en[i] & ~this.sleepMask[i] & ~this.done[i];
+        if (this.en[i] === 0) {
+          this.lastNode = i;
+          return this.endMaximal(sim, i);
+        }
+        if (cand === 0) {
+          this.lastNode = i;
+          this.sleepBlocked++;
+          return 'blocked';
+        }
+        const prev = i > 0 ? this.act[i - 1] : -1;
+        choice = prev >= 0 && cand & (1 << prev) ? prev : lowestBit(cand);
+        if (bound !== null && this.isPreemption(i, choice) && this.pre[i] + 1 > bound) {
+          this.cut.add('preemptionBound');
+          this.lastNode = i;
+          return 'cut';
+        }
+        this.bt[i] |= 1 << choice;
+      }
+      this.done[i] |= 1 << choice;
+      // Run the event: one step, or a whole critical section of an atomic site.
+      const a = sim.actors[choice];
+      const held = a.locksHeld | (a.readHeld << 8);
+      const site = a.op === OP_LOCK ? `${a.lock}|${a.fn}` : null;
+      const macro = site !== null && this.atomicSite(site) ? a.lock : -1;
+      const before = this.vcount(sim);
+      const staleBefore = this.staleUses(sim);
+      let violated = false;
+      let fp: Footprint;
+      const sfb = this.fb;
+      if (macro < 0) {
+        sfb.reset();
+        stepper.step(choice, sfb, -1);
+        violated = this.vcount(sim) > before;
+        fp = sfb.finish();
+      } else {
+        const acc = this.acc;
+        acc.reset();
+        const body: Footprint[] = [];
+        const locs: string[] = [];
+        for (;;) {
+          const loc = `${a.op}|${a.fn}|${a.act}`;
+          sfb.reset();
+          stepper.step(choice, sfb, macro);
+          const sf = sfb.finish();
+          body.push(sf);
+          locs.push(loc);
+          acc.merge(sf);
+          if (this.vcount(sim) > before) {
+            violated = true;
+            break;
+          }
+          if ((a.locksHeld & (1 << macro)) === 0) break;
+          if (a.done || !sim.enabled(a) || sim.steps >= this.cfg.maxSteps) {
+            // The section blocked half way (or ended holding the lock): not atomic.
+            this.newNonAtomic.add(site!);
+            this.abortRound = true;
+            break;
+          }
+        }
+        acc.acqLock = macro;
+        acc.acqKind = ACQ_EXCL;
+        acc.macro = macro;
+        fp = acc.finish();
+        fp.site = site;
+        fp.body = body;
+        fp.locs = locs;
+        // A section that takes other locks inside is split next round.
+        if ((fp.acq & ~(1 << macro)) !== 0) {
+          this.newNonAtomic.add(site!);
+          this.abortRound = true;
+        }
+      }
+      fp.held = held;
+      // A use-after-free of a kind not asked for is a stale use whose outcome commuted frees could change.
+      if (!violated && this.staleUses(sim) > staleBefore) this.stale('a use-after-free not asked for');
+      const nst = fp.body ? fp.body.length : 1;
+      this.steps += nst;
+      this.states++;
+      if (violated) {
+        this.found = { kind: this.firstKind(sim), schedule: sim.schedule.slice(), atEnd: false };
+        this.schedules++;
+        this.lastNode = i;
+        return 'found';
+      }
+      this.act[i] = choice;
+      this.nsteps[i] = nst;
+      this.fps[i] = fp;
+      this.doneFp[i][choice] = fp;
+      this.detect(i, choice, fp);
+      if (this.abortRound) {
+        this.lastNode = i;
+        return 'abort';
+      }
+      // The next node.
+      const inh = this.sleepInh[i];
+      const child: SleepEntry[] = [];
+      let cmask = 0;
+      for (const e of inh) {
+        if (e.a !== choice && !dependent(e.fp, fp)) {
+          child.push(e);
+          cmask |= 1 << e.a;
+        }
+      }
+      const df = this.doneFp[i];
+      for (let q = 0; q < this.nA; q++) {
+        if (q === choice || !(this.done[i] & (1 << q))) continue;
+        const qf = df[q];
+        if (qf && !dependent(qf, fp)) {
+          child.push({ a: q, fp: qf });
+          cmask |= 1 << q;
+        }
+      }
+      const preempted = this.isPreemption(i, choice) ? 1 : 0;
+      this.initNode(i + 1, sim);
+      this.sleepInh[i + 1] = child;
+      this.sleepMask[i + 1] = cmask;
+      this.pre[i + 1] = this.pre[i] + preempted;
+      this.started[i + 1] = this.started[i] | (1 << choice);
+      i++;
+      choice = -1;
+      if (i > this.maxEvents) this.maxEvents = i;
+      if (sim.steps > this.maxStepsSeen) this.maxStepsSeen = sim.steps;
+      if (sim.steps >= this.cfg.maxSteps) {
+        this.cut.add('maxSteps');
+        this.lastNode = i;
+        return 'cut';
+      }
+    }
+  }
+
+  /** A maximal execution: end-of-run checks (deadlock, lost mappings). */
+  private endMaximal(sim: Sim, i: number): 'maximal' | 'found' {
+    this.schedules++;
+    if ((globalThis as { __ptlabDebug?: (s: number[]) => void }).__ptlabDebug) (globalThis as unknown as { __ptlabDebug: (s: number[]) => void }).__ptlabDebug(sim.schedule);
+    if (i > this.maxEvents) this.maxEvents = i;
+    const before = this.vcount(sim);
+    if (!sim.allDone()) sim.checker.deadlockAllBlocked();
+    sim.finish();
+    this.cfg.onMaximal?.(sim);
+    if (this.vcount(sim) > before) {
+      this.found = { kind: this.firstKind(sim), schedule: sim.schedule.slice(), atEnd: true };
+      return 'found';
+    }
+    return 'maximal';
+  }
+
+  /** Replay bookkeeping for prefix event i (no race detection). */
+  private apply(i: number): void {
+    const p = this.act[i];
+    const fp = this.fps[i];
+    this.localCount[p] = this.lidx[i];
+    const keys = fp.keys;
+    for (let k = 0; k < keys.length; k++) this.touch(keys[k], fp.modes[k], i, p);
+    if (fp.tlb) this.tlbEvents.push(i);
+    if (fp.learn) for (let k = 0; k < fp.learn.length; k += 2) this.known[p].set(fp.learn[k], fp.learn[k + 1]);
+    if (fp.acqLock >= 0 && fp.acqKind !== ACQ_WLOCK && fp.macro < 0) this.lastAcq[fp.acqLock][p] = i;
+    this.lastEv[p] = i;
+  }
+
+  private touch(key: number, mode: number, i: number, p: number): void {
+    let c = this.cells.get(key);
+    if (!c) {
+      c = { w: -1, rs: [], as: [] };
+      this.cells.set(key, c);
+    }
+    if (mode === M_W) {
+      c.w = i;
+      c.rs.length = 0;
+      c.as.length = 0;
+      return;
+    }
+    const list = mode === M_R ? c.rs : c.as;
+    const act = this.act;
+    for (let k = 0; k < list.length; k++) {
+      if (act[list[k]] === p) {
+        list[k] = i;
+        return;
+      }
+    }
+    list.push(i);
+  }
+
+  private addDep(d: number, flag: number): void {
+    const dn = this.depNode;
+    for (let k = 0; k < dn.length; k++) {
+      if (dn[k] === d) {
+        this.depFlag[k] |= flag;
+        return;
+      }
+    }
+    dn.push(d);
+    this.depFlag.push(flag);
+  }
+
+  /** Race detection for the new event i of actor p: vector clock, races, backtrack points. */
+  private detect(i: number, p: number, fp: Footprint): void {
+    const nA = this.nA;
+    const act = this.act;
+    this.depNode.length = 0;
+    this.depFlag.length = 0;
+    const keys = fp.keys;
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k];
+      const m = fp.modes[k];
+      const c = this.cells.get(key);
+      if (c) {
+        const t = cellType(key);
+        const flag = t === T_HOLDER || t === T_WRITER || t === T_READERS ? 2 << cellLock(key) : DEP_DATA;
+        if (c.w >= 0 && act[c.w] !== p) this.addDep(c.w, flag);
+        if (m !== M_R) for (const r of c.rs) if (act[r] !== p) this.addDep(r, flag);
+        if (m !== M_A) for (const r of c.as) if (act[r] !== p) this.addDep(r, flag);
+      }
+      this.touch(key, m, i, p);
+    }
+    if (fp.tlb) {
+      for (const t of this.tlbEvents) if (act[t] !== p && tlbConflict(fp.tlb, this.fps[t].tlb!)) this.addDep(t, DEP_DATA);
+      this.tlbEvents.push(i);
+    }
+    // Vector clock.
+    const clk = this.clk;
+    const base = this.lastEv[p];
+    const row = i * nA;
+    if (base >= 0) clk.copyWithin(row, base * nA, base * nA + nA);
+    else clk.fill(0, row, row + nA);
+    const deps = this.depNode;
+    for (const d of deps) {
+      const dr = d * nA;
+      for (let t = 0; t < nA; t++) if (clk[dr + t] > clk[row + t]) clk[row + t] = clk[dr + t];
+    }
+    const li = ++this.localCount[p];
+    this.lidx[i] = li;
+    clk[row + p] = li;
+    // Races with the events it depends on directly.
+    for (let k = 0; k < deps.length; k++) {
+      const d = deps[k];
+      const td = act[d];
+      const ld = this.lidx[d];
+      if (base >= 0 && clk[base * nA + td] >= ld) continue;
+      let immediate = true;
+      for (let k2 = 0; k2 < deps.length; k2++) {
+        if (k2 !== k && clk[deps[k2] * nA + td] >= ld) {
+          immediate = false;
+          break;
+        }
+      }
+      if (!immediate) continue;
+      const fd = this.fps[d];
+      // Lipton check: which steps of a critical section race with events that do not hold its lock.
+      if (fd.macro >= 0) this.checkMover(fd, fp);
+      if (fp.macro >= 0) this.checkMover(fp, fd);
+      const flag = this.depFlag[k];
+      if ((flag & DEP_DATA) === 0) {
+        // Only through lock words: an unlock that let this acquisition in is not reversible.
+        const locks = flag >> 1;
+        if ((locks & fd.rel & fp.acq) === locks) continue;
+      }
+      this.reverse(d, i);
+    }
+    // Lock races: the last incompatible acquisition of the same lock by another thread.
+    // (Atomic sections are not recorded as candidates: two of them commute unless their data conflict.)
+    if (fp.acqLock >= 0 && fp.acqKind !== ACQ_WLOCK) {
+      const l = fp.acqLock;
+      const la = this.lastAcq[l];
+      for (let t = 0; t < nA; t++) {
+        const j = la[t];
+        if (t === p || j < 0) continue;
+        const kj = this.fps[j].acqKind;
+        if (kj === ACQ_READ && fp.acqKind === ACQ_READ) continue;
+        if (base >= 0 && clk[base * nA + t] >= this.lidx[j]) continue;
+        this.reverse(j, i);
+      }
+      if (fp.macro < 0) la[p] = i;
+    }
+    this.lastEv[p] = i;
+  }
+
+  /**
+   * Lipton's condition for critical section `m` against an event `y` of
+   * another actor that does not hold m's lock: the steps of m that conflict
+   * with y are non-movers. A site may have one non-mover location (its
+   * sections are then R* N L*, still reducible); a second one splits it.
+   */
+  private checkMover(m: Footprint, y: Footprint): void {
+    const l = m.macro;
+    if (y.macro === l || y.held & (1 << l) || !m.body || !m.locs || !m.site) return;
+    let set = this.nonMovers.get(m.site);
+    for (let k = 0; k < m.body.length; k++) {
+      if (!dependentExcept(m.body[k], y, l)) continue;
+      if (!set) {
+        set = new Set();
+        this.nonMovers.set(m.site, set);
+      }
+      set.add(m.locs[k]);
+    }
+    if (set && set.size > 1 && !this.newNonAtomic.has(m.site)) {
+      this.newNonAtomic.add(m.site);
+      this.abortRound = true;
+    }
+  }
+
+  /** Source-DPOR: make sure some initial of notdep(e_j).e_i is explored at node j. */
+  private reverse(j: number, i: number): void {
+    this.races++;
+    const dbg = (globalThis as { __ptlabRace?: (j: number, i: number, a: number, b: number, fa: Footprint, fb: Footprint) => void }).__ptlabRace;
+    if (dbg) dbg(j, i, this.act[j], this.act[i], this.fps[j], this.fps[i]);
+    const nA = this.nA;
+    const act = this.act;
+    const clk = this.clk;
+    const te = act[j];
+    const le = this.lidx[j];
+    const first = this.first;
+    first.fill(0);
+    const covered = this.bt[j] | this.sleepMask[j];
+    let initials = 0;
+    for (let f = j + 1; f <= i; f++) {
+      const row = f * nA;
+      if (f < i && clk[row + te] >= le) continue;
+      const tf = act[f];
+      if (first[tf] !== 0) continue;
+      let init = true;
+      for (let t = 0; t < nA; t++) {
+        if (t !== tf && first[t] !== 0 && clk[row + t] >= first[t]) {
+          init = false;
+          break;
+        }
+      }
+      first[tf] = this.lidx[f];
+      if (init) {
+        initials |= 1 << tf;
+        if (covered & (1 << tf)) return;
+      }
+    }
+    if (initials === 0) return;
+    initials &= this.en[j] | 0;
+    if (initials === 0) {
+      // Should not happen; fall back to every enabled actor there.
+      this.addBacktrack(j, this.en[j] & ~this.bt[j]);
+      return;
+    }
+    const p = act[i];
+    let q = initials & (1 << p) ? p : lowestBit(initials);
+    const bound = this.cfg.preemptionBound;
+    if (bound !== null && this.isPreemption(j, q) && this.pre[j] + 1 > bound) {
+      let m = initials;
+      q = -1;
+      while (m) {
+        const c = lowestBit(m);
+        m &= m - 1;
+        if (!this.isPreemption(j, c)) {
+          q = c;
+          break;
+        }
+      }
+      if (q < 0) {
+        this.cut.add('preemptionBound');
+        return;
+      }
+    }
+    if (this.cfg.symmetry) q = this.symmetric(j, q);
+    if (q < 0) return;
+    this.addBacktrack(j, 1 << q);
+  }
+
+  /** 'declared' symmetry: start the lowest not-yet-started actor of q's class instead of q. */
+  private symmetric(j: number, q: number): number {
+    const startedMask = this.started[j];
+    if (startedMask & (1 << q)) return q;
+    for (let r = 0; r < q; r++) {
+      if (this.classes[r] !== this.classes[q] || startedMask & (1 << r) || !(this.en[j] & (1 << r))) continue;
+      if ((this.bt[j] | this.sleepMask[j]) & (1 << r)) return -1;
+      return r;
+    }
+    return q;
+  }
+
+  private addBacktrack(j: number, mask: number): void {
+    const add = mask & ~this.bt[j];
+    if (!add) return;
+    this.bt[j] |= add;
+    this.backtracks++;
+  }
+}
+
+// ------------------------------------------------------------------ shrinking
+
+interface ReplayCheck {
+  kind: ViolationKind;
+  step: number;
+}
+
+/** Replay `schedule` on a fresh machine; the first violation (of the kinds asked for), or null. */
+function replayFirst(make: () => Sim, schedule: readonly number[], kinds: Set<ViolationKind> | null): ReplayCheck | null {
+  const sim = make();
+  const count = (): number => {
+    if (!kinds) return sim.checker.total;
+    let n = 0;
+    for (const k of kinds) n += sim.checker.countOf(k);
+    return n;
+  };
+  for (let s = 0; s < schedule.length; s++) {
+    const i = schedule[s];
+    const a = sim.actors[i] as Actor | undefined;
+    if (!a || !sim.enabled(a)) return null;
+    sim.step(i);
+    if (count() > 0) {
+      for (const v of sim.checker.violations) if (!kinds || kinds.has(v.kind)) return { kind: v.kind, step: s };
+    }
+  }
+  return null;
+}
+
+/**
+ * Delta debugging (ddmin, complements only) of a violating schedule: drop
+ * chunks of choices while the replay still reaches a violation of the same
+ * kind first; then cut the schedule right after that violation.
+ */
+export function shrinkSchedule(
+  make: () => Sim,
+  schedule: number[],
+  kind: ViolationKind,
+  kinds: Set<ViolationKind> | null,
+  limit: { deadline: number; maxReplays: number; now: () => number },
+): { schedule: number[]; replays: number } {
+  let best = schedule;
+  let replays = 0;
+  const budget = (): boolean => replays < limit.maxReplays && limit.now() < limit.deadline;
+  const test = (cand: number[]): number[] | null => {
+    replays++;
+    const r = replayFirst(make, cand, kinds);
+    if (!r || r.kind !== kind) return null;
+    return cand.slice(0, r.step + 1);
+  };
+  // Whole actors first: most counterexamples need only some of them.
+  const actors = [...new Set(best)];
+  const violator = best[best.length - 1];
+  for (const x of actors) {
+    if (x === violator || !budget()) continue;
+    const r = test(best.filter((y) => y !== x));
+    if (r && r.length < best.length) best = r;
+  }
+  let n = 2;
+  while (best.length >= 2 && budget()) {
+    const chunk = Math.ceil(best.length / n);
+    let reduced = false;
+    for (let s = 0; s < best.length && budget(); s += chunk) {
+      const cand = best.slice(0, s).concat(best.slice(s + chunk));
+      const r = test(cand);
+      if (r && r.length < best.length) {
+        best = r;
+        n = Math.max(n - 1, 2);
+        reduced = true;
+        break;
+      }
+    }
+    if (!reduced) {
+      if (chunk <= 1) break;
+      n = Math.min(n * 2, best.length);
+    }
+  }
+  return { schedule: best, replays };
+}
+
+// ------------------------------------------------------------------ helpers for tests
+
+/** A digest of the machine state (tables, frames, TLBs, locks, sections, violations), for comparing searches. */
+export function stateDigest(sim: Sim): string {
+  const mem = sim.mem;
+  const parts: string[] = [];
+  for (let f = 0; f < mem.nFrames; f++) {
+    const st = mem.state[f];
+    if (st === FRAME_FREE && mem.gen[f] === 0) continue;
+    let e = '';
+    if (mem.isTable(f) || st === FRAME_FREE) {
+      for (let i = 0; i < mem.ptrs; i++) {
+        const k = mem.kind(f, i);
+        if (k !== ENTRY_NONE) e += `${i}:${k}:${mem.val(f, i)},`;
+      }
+    }
+    parts.push(`${f}/${st}/${mem.gen[f]}/${mem.refs[f]}/${e}`);
+  }
+  const t = sim.tlbs;
+  for (let k = 0; k < t.leafValid.length; k++) if (t.leafValid[k]) parts.push(`L${k}:${t.leafVa[k]}:${t.leafSize[k]}:${t.leafPfn[k]}:${t.leafGen[k]}`);
+  for (let k = 0; k < t.walkValid.length; k++) if (t.walkValid[k]) parts.push(`W${k}:${t.walkDepth[k]}:${t.walkSpan[k]}:${t.walkPfn[k]}:${t.walkGen[k]}`);
+  parts.push(`locks:${[...sim.locks.holder]}|${[...sim.locks.writer]}|${[...sim.locks.readers]}`);
+  parts.push(`sections:${sim.sections.map((s) => `${s.state}/${s.gen}`).join(',')}`);
+  parts.push(`violations:${JSON.stringify(sim.checker.countsObject())}`);
+  parts.push(`done:${sim.actors.map((a) => (a.done ? 1 : 0)).join('')}`);
+  return parts.join(';');
+}
