@@ -20,7 +20,8 @@ import { LabService } from '../electron/lab/service.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
 const skip = new Set((process.env.BENCH_SKIP ?? '').split(',').filter(Boolean));
-const root = new URL('..', import.meta.url).pathname;
+// The project root: this file may run from a bundle elsewhere (bin/bundled.mjs), so use the working directory npm sets.
+const root = process.cwd();
 const results: Record<string, unknown> = {};
 const log = (s: string): void => {
   process.stdout.write(`${s}\n`);

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// The ptlab command: loads the TypeScript CLI through tsx's loader.
-import { register } from 'tsx/esm/api';
+// The ptlab command: the TypeScript CLI, run as one bundle (see bundled.mjs).
+import { importBundled } from './bundled.mjs';
 
-register();
-const { main } = await import('../electron/cli/main.ts');
+const { main } = await importBundled('electron/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

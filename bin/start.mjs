@@ -2,10 +2,9 @@
 // `npm start`. The desktop app (Electron + Svelte) is not built yet: until it
 // is, this runs a short guided demo of the same engine through the CLI and
 // says so. Nothing here needs a terminal to answer questions.
-import { register } from 'tsx/esm/api';
+import { importBundled } from './bundled.mjs';
 
-register();
-const { main } = await import('../electron/cli/main.ts');
+const { main } = await importBundled('electron/cli/main.ts');
 
 const say = (s) => process.stdout.write(`\n\x1b[1m${s}\x1b[0m\n`);
 say('PT Lab — the desktop app is not built yet; this is the guided CLI demo (runs are saved to your PT Lab database).');

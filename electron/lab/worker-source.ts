@@ -8,6 +8,13 @@ import { Worker } from 'node:worker_threads';
 import { OP_RECORD, type OpSource, type ProfileName } from '../../core/workload.ts';
 import type { WorkerInit, WorkerReply } from './workload-worker.ts';
 
+/** Set by bin/bundled.mjs when this module runs inside a bundle, whose own URL is elsewhere. */
+declare const __PTLAB_WORKER_URL__: string | undefined;
+
+function workerUrl(): URL {
+  return typeof __PTLAB_WORKER_URL__ === 'string' ? new URL(__PTLAB_WORKER_URL__) : new URL('./workload-worker.mjs', import.meta.url);
+}
+
 interface ThreadBuffer {
   batches: Float64Array[];
   pos: number;
@@ -27,7 +34,7 @@ export class WorkerOpSource implements OpSource {
   constructor(init: Omit<WorkerInit, 'batch'> & { batch?: number }) {
     this.batch = init.batch ?? 4096;
     this.buffers = init.threads.map(() => ({ batches: [], pos: 0, outstanding: 0 }));
-    this.worker = new Worker(new URL('./workload-worker.mjs', import.meta.url), {
+    this.worker = new Worker(workerUrl(), {
       workerData: { ...init, batch: this.batch } satisfies WorkerInit,
     });
     this.worker.on('message', (m: WorkerReply) => {
