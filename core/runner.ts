@@ -335,6 +335,14 @@ export function startRun(scenario: Scenario, strategy: Strategy, opts: RunOption
       return i;
     },
   };
+  if (inner.pickAll) {
+    const fast = inner.pickAll.bind(inner);
+    outer.pickAll = (s) => {
+      const i = fast(s);
+      if (i === -1) stoppedByScheduler = true;
+      return i;
+    };
+  }
   const driver = wrap ? wrap(outer) : outer;
   let over = false;
   let finished = false;

@@ -4,7 +4,7 @@
  * (scenario, strategy, seed, schedule) and replays exactly.
  */
 import { Prng } from './prng.ts';
-import type { Scheduler, Sim } from './sim.ts';
+import { NONE_ENABLED, type Scheduler, type Sim } from './sim.ts';
 
 /**
  * random mode: a seeded random interleaving. With probability `burst` the
@@ -95,6 +95,23 @@ export class TimedScheduler implements Scheduler {
         best = i;
       }
     }
+    if (bt > this.durationNs) return -1;
+    return best;
+  }
+
+  /** The same choice without building the enabled list first. */
+  pickAll(sim: Sim): number {
+    const actors = sim.actors;
+    let best = -1;
+    let bt = Infinity;
+    for (let i = 0; i < actors.length; i++) {
+      const a = actors[i];
+      if (a.done || a.time >= bt) continue;
+      if (!sim.enabled(a)) continue;
+      bt = a.time;
+      best = i;
+    }
+    if (best < 0) return NONE_ENABLED;
     if (bt > this.durationNs) return -1;
     return best;
   }

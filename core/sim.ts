@@ -323,7 +323,15 @@ export interface SimOptions {
 export interface Scheduler {
   /** Index of the actor to step next among `enabled[0..n)`, or -1 to stop. */
   pick(sim: Sim, enabled: Int32Array, n: number): number;
+  /**
+   * Optional fast path: pick without a precomputed enabled list (the timed
+   * scheduler's hot loop). Returns an actor index, -1 to stop, or NONE_ENABLED.
+   */
+  pickAll?(sim: Sim): number;
 }
+
+/** pickAll(): no actor can take a step. */
+export const NONE_ENABLED = -2;
 
 interface LatencyLog {
   data: Float64Array;
@@ -481,6 +489,19 @@ export class Sim {
   run(sched: Scheduler, maxSteps: number): void {
     if (this.enabledBuf.length < this.actors.length) this.enabledBuf = new Int32Array(this.actors.length);
     const buf = this.enabledBuf;
+    if (sched.pickAll) {
+      while (this.steps < maxSteps) {
+        const i = sched.pickAll(this);
+        if (i === NONE_ENABLED) {
+          if (!this.allDone()) this.checker.deadlockAllBlocked();
+          break;
+        }
+        if (i < 0) break;
+        this.step(i);
+        if (this.opts.stopOnFirstViolation && this.checker.total > 0) break;
+      }
+      return;
+    }
     while (this.steps < maxSteps) {
       const n = this.collectEnabled(buf);
       if (n === 0) {

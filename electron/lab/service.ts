@@ -89,6 +89,7 @@ export class LabService implements LabApi {
     const wrap = source
       ? (inner: Scheduler): Scheduler => ({
           pick: (s, enabled, n) => (source!.starved() ? -1 : inner.pick(s, enabled, n)),
+          ...(inner.pickAll ? { pickAll: (s: Parameters<NonNullable<Scheduler['pickAll']>>[0]) => (source!.starved() ? -1 : inner.pickAll!(s)) } : {}),
         })
       : undefined;
     const handle = startRun(scenario, strategy, { mode: req.mode, seed, pctDepth: req.pctDepth, opSource: source ?? undefined }, wrap);
