@@ -6,7 +6,7 @@ import { importBundled } from './bundled.mjs';
 
 const { main } = await importBundled('electron/cli/main.ts');
 
-const say = (s) => process.stdout.write(`\n\x1b[1m${s}\x1b[0m\n`);
+const say = (s) => process.stdout.write(process.stdout.isTTY ? `\n\x1b[1m${s}\x1b[0m\n` : `\n${s}\n`);
 say('PT Lab — the desktop app is not built yet; this is the guided CLI demo (runs are saved to your PT Lab database).');
 
 say('1. The scenarios:');

@@ -71,7 +71,18 @@ export function formatResults(doc: ResultsDocument, opts: { traces: boolean }): 
   );
   if (timed.length > 0) {
     const keys = KEY_METRICS.filter(([k]) => timed.some((r) => r.metrics[k] !== undefined));
-    out.push('', table(['strategy', 'seed', ...keys.map(([, l]) => l)], timed.map((r) => [r.strategy, String(r.seed), ...keys.map(([k]) => fmtNum(r.metrics[k]))])));
+    const cpus = (r: RunResult): string => {
+      const c = r.config as { vmallocThreads?: unknown } | undefined;
+      return typeof c?.vmallocThreads === 'number' ? String(c.vmallocThreads) : '';
+    };
+    const sweep = new Set(timed.map(cpus)).size > 1;
+    out.push(
+      '',
+      table(
+        ['strategy', 'seed', ...(sweep ? ['vmalloc CPUs'] : []), ...keys.map(([, l]) => l)],
+        timed.map((r) => [r.strategy, String(r.seed), ...(sweep ? [cpus(r)] : []), ...keys.map(([k]) => fmtNum(r.metrics[k]))]),
+      ),
+    );
   }
   const notes = [...new Set(doc.runs.flatMap((r) => r.notes ?? []))];
   for (const n of notes) out.push('', `note: ${n}`);
