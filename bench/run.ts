@@ -6,10 +6,9 @@
  *   BENCH_SKIP=spin,h2h,db,lag,large  skip sections
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { findPreset } from '../core/presets.ts';
 import { runScenario } from '../core/runner.ts';
@@ -17,6 +16,7 @@ import { applyOverride, parseScenario } from '../core/scenario.ts';
 import { STRATEGIES } from '../core/strategies.ts';
 import { benchList10k, benchSaveMillionEvents } from '../db/bench.ts';
 import { LabService } from '../electron/lab/service.ts';
+import { benchExploreTargets, benchExploreVsSpin } from './explore-vs-spin.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
 const skip = new Set((process.env.BENCH_SKIP ?? '').split(',').filter(Boolean));
@@ -113,19 +113,10 @@ function largeSection(): void {
 }
 
 async function spinSection(): Promise<void> {
-  log('\n== explore vs Spin (thread-race, opt2, K vmalloc threads) ==');
-  const file = join(root, 'bench', 'explore-vs-spin.ts');
-  if (!existsSync(file)) {
-    log('explore-vs-spin harness not present');
-    return;
-  }
-  const mod = (await import(pathToFileURL(file).href)) as {
-    benchExploreVsSpin?: (o: { ks: number[]; log: (l: string) => void }) => Promise<unknown>;
-    benchExploreTargets?: () => Promise<unknown> | unknown;
-  };
+  log('\n== explore: targets, and side by side with Spin (thread-race, opt2, K vmalloc threads) ==');
+  results.exploreTargets = await benchExploreTargets({ log });
   const ks = (process.env.BENCH_SPIN_K ?? (quick ? '2,3' : '2,3,4,5,6')).split(',').map(Number);
-  if (mod.benchExploreTargets) results.exploreTargets = await mod.benchExploreTargets();
-  if (mod.benchExploreVsSpin) results.spin = await mod.benchExploreVsSpin({ ks, log });
+  results.spin = await benchExploreVsSpin({ ks, log, ptlabOnly: quick ? [] : [8] });
 }
 
 async function main(): Promise<void> {

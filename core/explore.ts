@@ -36,34 +36,55 @@
  *    happen before it (as Nidhugg does for mutexes), which is how the other
  *    order of two critical sections gets explored.
  *
- * 2. Allocation commutes up to renaming of frames. Two allocations that both
- *    receive *pristine* frames (free since boot, never handed out in this
- *    execution, no entry or TLB entry referring to them) are treated as
- *    independent: swapping them swaps which actor got which frame, and since
- *    kernel code only stores and compares frame numbers, the two outcomes are
- *    isomorphic (same violations, same future up to the renaming). An
- *    allocation that reuses a freed frame conflicts with every other
- *    allocation and free of its kind — reuse is how use-after-free becomes
- *    visible, so those orders are all explored. Assumption (true of every
- *    program in core/kernel): no actor reaches an allocator page through its
- *    linear-map alias.
+ * 2. Frees and allocations commute up to renaming of unobservable frames.
+ *    A frame is unobservable when it is free and nothing refers to it: no
+ *    table entry (its reference count is 0) and no TLB or walk-cache entry.
+ *    Two allocations that receive unobservable frames, two frees that leave
+ *    their frames unobservable, or one of each, are independent: swapping
+ *    them only swaps which frame ends up where, and kernel code only stores
+ *    and compares frame numbers, so the outcomes are isomorphic (the same
+ *    violations, the same future up to the renaming). Frame state is keyed
+ *    by incarnation (frame, generation), so freeing incarnation g and
+ *    allocating g+1 touch different cells; which incarnation is current, and
+ *    the contents a frame reused as a table is zeroed to, are cells of their
+ *    own that every access through a pointer reads, so a stale access is
+ *    still ordered against the reuse. Freeing or allocating a frame that
+ *    something still refers to (how use-after-free and stale TLB entries
+ *    arise) conflicts with every other free and allocation of its size, and
+ *    all those orders are explored. What no checker sees is a live actor
+ *    using an old pointer without a check: freeing it again, or installing
+ *    it in an entry. The explorer watches for exactly those two (a free of
+ *    a freed or reused incarnation; an entry written with a frame its writer
+ *    knows only by an older generation) and, if one ever happens, drops this
+ *    reduction and restarts with only *pristine* frames (never handed out
+ *    since boot) commuting; any other use of an old pointer is a
+ *    use-after-free violation in its own right. Assumptions, true of every
+ *    program in core/kernel: programs use frame numbers only by passing them
+ *    to steps, and no actor reaches an allocator page through its linear-map
+ *    alias.
  *
- * 3. Critical sections as single events (Lipton reduction, checked). A
- *    section of an exclusive lock (OP_LOCK ... OP_UNLOCK: init_mm ptl,
- *    vmap_purge_lock, device_hotplug_lock) runs as one event, with the union
- *    of its steps' footprints and no dependency on the lock word itself, so
- *    two sections that touch different data commute instead of being
- *    explored in every order. This is sound when each section's body steps
- *    commute with every step other CPUs can take without that lock (Lipton's
- *    movers). That is checked, not assumed: if the search ever sees a race
- *    between a section and an event of another actor that does not hold the
- *    lock (or a section that blocks half way), the lock is marked non-atomic
- *    and the search restarts with its sections split into single steps and
- *    the lock word in the footprints. Any violation found in the reduced
- *    search is a real execution, so it is reported at once. (If the full
- *    system had such a race, the first one is reachable from a prefix in
- *    which every earlier section is atomic, and there the reduced search has
- *    the section and the racing event enabled together, so it sees the race.)
+ * 3. Critical sections as single events (Lipton's reduction, checked). A
+ *    section of an exclusive lock (OP_LOCK ... OP_UNLOCK: the init_mm ptl
+ *    sections of __pmd_alloc and friends, vmap_purge_lock,
+ *    device_hotplug_lock) runs as one event with the union of its steps'
+ *    footprints. Instead of writing the lock word it reads it (it needs the
+ *    lock free and leaves it free), so two sections commute when their data
+ *    do, and a section still conflicts with a non-atomic holder of the lock.
+ *    This is sound when every section of that code site has the shape
+ *    R* N L*: the acquisition moves right, the release moves left, and at
+ *    most one step in between (N) conflicts with steps other CPUs take
+ *    without the lock (e.g. __pud_alloc's populate against other CPUs'
+ *    unlocked pgd_none()). That is checked, not assumed: for each site (lock,
+ *    function) the explorer records which body steps raced with events of
+ *    actors that did not hold the lock; a second such step, a section that
+ *    blocks half way or ends holding the lock, or one that takes another lock
+ *    inside, marks the site non-atomic, and the search restarts with that
+ *    site's sections split into single steps that write the lock word. A
+ *    violation found in a reduced round is a real execution and is reported
+ *    at once. (If the full system broke the condition, the first break
+ *    arises after a prefix in which every earlier section is reducible; the
+ *    reduced search reaches that prefix with the section and the racing
+ *    event enabled together, and sees the race.)
  *
  * 4. Symmetry. Actors carry a symmetry class, but in the built-in scenarios
  *    same-class actors are not exactly interchangeable: each vmalloc thread of
@@ -76,8 +97,9 @@
  *    a search that used it is never reported complete.
  *
  * What "complete" means: every Mazurkiewicz trace (under the footprint
- * independence above, with allocations up to renaming and atomic critical
- * sections only where checked) of the scenario was explored to its end, no
+ * independence above, with frees and allocations up to renaming and
+ * critical sections as single events only where checked) of the scenario
+ * was explored to its end, in the last round, with no
  * bound (maxSchedules, timeLimitMs, preemptionBound, the scenario's
  * run.maxSteps) cut anything, and no heuristic was used. Then a verdict of
  * 'safe' means no interleaving of the model reaches a violation (of the kinds
@@ -237,7 +259,7 @@ export function explore(scenario: Scenario, strategy: Strategy, opts: ExploreOpt
       const s0 = opts.now();
       const lim = typeof shrinkOpt === 'object' ? shrinkOpt : {};
       const sh = shrinkSchedule(make, schedule, r.found.kind, eng.kinds, {
-        deadline: s0 + (lim.timeLimitMs ?? 300),
+        deadline: Math.min(s0 + (lim.timeLimitMs ?? 300), opts.timeLimitMs !== undefined ? t0 + opts.timeLimitMs : Infinity),
         maxReplays: lim.maxReplays ?? 400,
         now: opts.now,
       });
@@ -619,7 +641,7 @@ class Stepper {
         }
         fb.add(cellKey(T_STATE, f, mem.gen[f]), M_W);
         fb.add(cellKey(T_GEN, f), M_W);
-        if (!this.reuse && mem.isTable(f)) fb.add(cellKey(T_CONTENT, f), M_W);
+        if (mem.isTable(f)) fb.add(cellKey(T_CONTENT, f), M_W);
         this.learn(fb, i, f, mem.gen[f]);
         const pristine = this.bootFree[f] === 1 && mem.gen[f] === this.bootGen[f] + 1;
         const free = this.unobservable(fb, f);
@@ -821,8 +843,8 @@ class Stepper {
     if (f < 0) return;
     fb.add(cellKey(T_ENTRY, f, idx), mode);
     fb.add(cellKey(T_STATE, f, g), M_R);
-    // Without reuse commutation, a stale access and the zeroing of the reused frame are ordered too.
-    if (!this.reuse) fb.add(cellKey(T_CONTENT, f), M_R);
+    // A stale access and the zeroing of the frame reused as a table are ordered.
+    fb.add(cellKey(T_CONTENT, f), M_R);
   }
 
   private learn(fb: FootprintBuilder, actor: number, f: number, g: number): void {
@@ -976,6 +998,8 @@ interface Cell {
 }
 
 const DEP_DATA = 1;
+/** Longest execution the search keeps (events); longer ones are cut as by run.maxSteps. */
+const MAX_EVENTS = 2_000_000;
 
 function lowestBit(m: number): number {
   return 31 - Math.clz32(m & -m);
@@ -1023,7 +1047,6 @@ export class ExploreEngine {
   private lastNode = 0;
 
   // Per execution.
-  private sim: Sim | null = null;
   private cells = new Map<number, Cell>();
   private tlbEvents: number[] = [];
   private lastEv = new Int32Array(0);
@@ -1074,6 +1097,7 @@ export class ExploreEngine {
     this.grow(1024);
     for (;;) {
       this.round++;
+      this.cut.clear();
       this.newNonAtomic = new Set();
       this.nonMovers = new Map();
       this.abortRound = false;
@@ -1201,12 +1225,6 @@ export class ExploreEngine {
     return n;
   }
 
-  /** Violations that are uses of a stale frame reference (the checked kind of stale use). */
-  private staleUses(sim: Sim): number {
-    const c = sim.checker;
-    return c.countOf('uaf-table-read') + c.countOf('uaf-table-write') + c.countOf('stale-tlb');
-  }
-
   private firstKind(sim: Sim): ViolationKind {
     for (const v of sim.checker.violations) if (!this.kinds || this.kinds.has(v.kind)) return v.kind;
     throw new Error('explore: no violation recorded');
@@ -1232,7 +1250,6 @@ export class ExploreEngine {
   /** Re-run the prefix [0, start) on a fresh machine, then explore onwards from node `start`. */
   private execute(start: number, firstChoice: number, fresh: boolean): 'maximal' | 'blocked' | 'found' | 'cut' | 'abort' {
     const sim = this.make();
-    this.sim = sim;
     for (const m of this.known) m.clear();
     const stepper = new Stepper(sim, this.bootFree, this.bootGen, this.reuse, this.known, this.stale);
     this.cells = new Map();
@@ -1284,7 +1301,6 @@ export class ExploreEngine {
       const site = a.op === OP_LOCK ? `${a.lock}|${a.fn}` : null;
       const macro = site !== null && this.atomicSite(site) ? a.lock : -1;
       const before = this.vcount(sim);
-      const staleBefore = this.staleUses(sim);
       let violated = false;
       let fp: Footprint;
       const sfb = this.fb;
@@ -1332,8 +1348,6 @@ export class ExploreEngine {
         }
       }
       fp.held = held;
-      // A use-after-free of a kind not asked for is a stale use whose outcome commuted frees could change.
-      if (!violated && this.staleUses(sim) > staleBefore) this.stale('a use-after-free not asked for');
       const nst = fp.body ? fp.body.length : 1;
       this.steps += nst;
       this.states++;
@@ -1381,8 +1395,14 @@ export class ExploreEngine {
       choice = -1;
       if (i > this.maxEvents) this.maxEvents = i;
       if (sim.steps > this.maxStepsSeen) this.maxStepsSeen = sim.steps;
-      if (sim.steps >= this.cfg.maxSteps) {
+      if (sim.steps >= this.cfg.maxSteps || i >= MAX_EVENTS) {
         this.cut.add('maxSteps');
+        this.lastNode = i;
+        return 'cut';
+      }
+      // A single long execution (programs that loop until the run ends) must not outlive the time limit.
+      if ((i & 4095) === 0 && this.cfg.now() > this.cfg.deadline) {
+        this.cut.add('timeLimit');
         this.lastNode = i;
         return 'cut';
       }
@@ -1392,7 +1412,6 @@ export class ExploreEngine {
   /** A maximal execution: end-of-run checks (deadlock, lost mappings). */
   private endMaximal(sim: Sim, i: number): 'maximal' | 'found' {
     this.schedules++;
-    if ((globalThis as { __ptlabDebug?: (s: number[]) => void }).__ptlabDebug) (globalThis as unknown as { __ptlabDebug: (s: number[]) => void }).__ptlabDebug(sim.schedule);
     if (i > this.maxEvents) this.maxEvents = i;
     const before = this.vcount(sim);
     if (!sim.allDone()) sim.checker.deadlockAllBlocked();
@@ -1562,8 +1581,6 @@ export class ExploreEngine {
   /** Source-DPOR: make sure some initial of notdep(e_j).e_i is explored at node j. */
   private reverse(j: number, i: number): void {
     this.races++;
-    const dbg = (globalThis as { __ptlabRace?: (j: number, i: number, a: number, b: number, fa: Footprint, fb: Footprint) => void }).__ptlabRace;
-    if (dbg) dbg(j, i, this.act[j], this.act[i], this.fps[j], this.fps[i]);
     const nA = this.nA;
     const act = this.act;
     const clk = this.clk;

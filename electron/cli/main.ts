@@ -11,7 +11,7 @@ import { formatVA } from '../../core/arch.ts';
 import { explore } from '../../core/explore.ts';
 import { computeLayout, sharedTables } from '../../core/layout.ts';
 import { PRESETS } from '../../core/presets.ts';
-import type { ResultsDocument, RunResult } from '../../core/results.ts';
+import { type ResultsDocument, type RunResult, VIOLATION_KINDS, type ViolationKind } from '../../core/results.ts';
 import { SCENARIO_SCHEMA, ScenarioError } from '../../core/scenario.ts';
 import { runScenario, VERSION } from '../../core/runner.ts';
 import { knobChoices, STRATEGIES, StrategyError } from '../../core/strategies.ts';
@@ -162,6 +162,8 @@ export function buildProgram(): Command {
     .option('--max-schedules <n>', 'stop after n complete executions (then bounded-safe)')
     .option('--time-limit <s>', 'stop after s seconds (then bounded-safe)')
     .option('--preemption-bound <n>', 'at most n preemptions per execution')
+    .option('--kinds <kinds>', 'only these violation kinds count, e.g. uaf-table-write (default: all)')
+    .option('--seed <n>', 'seed of the workload streams (the counterexample replays with it)', '1')
     .option('--json', 'print ptlab.explore/1 JSON (one document, or an array for several strategies)')
     .option('--save-trace <file.json>', 'write the counterexample as a replayable trace (first strategy with one)')
     .option('--fail-on-violation', 'exit 3 if a counterexample was found')
@@ -174,11 +176,18 @@ export function buildProgram(): Command {
       const timeLimit = o.timeLimit === undefined ? undefined : Number(o.timeLimit);
       if (timeLimit !== undefined && !(timeLimit > 0)) throw new InputError(`--time-limit: expected a positive number of seconds, got '${o.timeLimit}'`);
       const preemptionBound = o.preemptionBound === undefined ? null : intFlag('--preemption-bound', o.preemptionBound, 0, 0);
+      const seed = intFlag('--seed', o.seed, 1);
+      let kinds: ViolationKind[] | undefined;
+      if (o.kinds !== undefined) {
+        kinds = String(o.kinds).split(',').map((k) => k.trim()) as ViolationKind[];
+        const bad = kinds.find((k) => !(VIOLATION_KINDS as readonly string[]).includes(k));
+        if (bad) throw new InputError(`--kinds: unknown violation kind '${bad}' (known: ${VIOLATION_KINDS.join(', ')})`);
+      }
       const docs = [];
       let found = false;
       let saved = false;
       for (const strategy of strategies) {
-        const r = explore(scenario, strategy, { maxSchedules, timeLimitMs: timeLimit === undefined ? undefined : timeLimit * 1000, preemptionBound, now: () => performance.now() });
+        const r = explore(scenario, strategy, { maxSchedules, timeLimitMs: timeLimit === undefined ? undefined : timeLimit * 1000, preemptionBound, seed, kinds, now: () => performance.now() });
         const d = { ...r, config: doc };
         docs.push(d);
         if (r.counterexample) found = true;
@@ -188,12 +197,12 @@ export function buildProgram(): Command {
           saved = true;
         }
         if (!o.json) {
-          const bound = r.complete ? 'complete' : `bounded by ${r.stats.cutBy.join(', ') || 'limits'}`;
+          const bound = r.complete ? 'complete' : r.counterexample ? 'stopped at the first counterexample' : `bounded by ${r.stats.cutBy.join(', ') || 'limits'}`;
           out(`${strategy.id}: ${r.verdict} (${bound}; ${r.schedules} schedules, ${r.states} states, ${(r.elapsedMs / 1000).toFixed(2)} s)`);
           if (r.counterexample) {
             const cx = r.counterexample;
             out(`  ${cx.kind}: ${cx.message}`);
-            out(`  counterexample: ${cx.schedule.length} steps (found at ${cx.foundLength}); replay with --save-trace and \`ptlab replay\``);
+            out(`  counterexample: ${cx.schedule.length} steps (${cx.foundLength} as first found); keep it with --save-trace FILE, check it with \`ptlab replay FILE\``);
             out('');
             out(formatTrace(cx.trace));
             out('');

@@ -90,7 +90,7 @@ export function loadTraceFile(file: string): TraceFile {
         scenario: parseScenario(scDoc),
         scenarioDoc: scDoc,
         strategy: findStrategy(String(doc.strategy)),
-        seed: 0,
+        seed: typeof doc.seed === 'number' ? doc.seed : 1,
         schedule: cx.schedule,
         expect: { kind: cx.kind, step: cx.step ?? last?.step ?? cx.schedule.length - 1 },
       };

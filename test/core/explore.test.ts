@@ -1,0 +1,581 @@
+/**
+ * explore mode (core/explore.ts): verdicts on thread-race, counterexample
+ * replay, agreement with random mode, and soundness of the reductions
+ * (reduced vs unreduced search, and DPOR vs brute-force enumeration of every
+ * interleaving of small hand-written programs).
+ *
+ * PTLAB_LONG=1 runs the random-mode agreement with 1,000 seeds per preset and
+ * strategy (the default uses fewer to keep this file under a minute).
+ */
+import { describe, expect, it } from 'vitest';
+import { indexAt } from '../../core/arch.ts';
+import { explore, exploreMachine, stateDigest, type ExploreResult } from '../../core/explore.ts';
+import { ENTRY_NONE, ENTRY_PAGE, ENTRY_TABLE, ROLE_PGTABLE, ROLE_VMALLOC } from '../../core/model/memory.ts';
+import { LOCK_MEM_HOTPLUG, LOCK_PTL } from '../../core/model/locks.ts';
+import { findPreset } from '../../core/presets.ts';
+import { buildSim, runScenario } from '../../core/runner.ts';
+import { applyOverride, parseScenario, type Scenario } from '../../core/scenario.ts';
+import { ReplayScheduler } from '../../core/schedulers.ts';
+import {
+  type Actor,
+  OP_LOCK,
+  OP_READ_LOCK,
+  OP_READ_UNLOCK,
+  OP_UNLOCK,
+  OP_WRITE_ENTER,
+  OP_WRITE_LOCK,
+  OP_WRITE_UNLOCK,
+  type Program,
+  type Sim,
+} from '../../core/sim.ts';
+import { STRATEGIES, findStrategy } from '../../core/strategies.ts';
+import type { ViolationKind } from '../../core/results.ts';
+
+const now = (): number => performance.now();
+const LONG = process.env.PTLAB_LONG === '1';
+const UAF: ViolationKind[] = ['uaf-table-write', 'uaf-table-read'];
+
+function preset(name: string, set: string[] = []): Scenario {
+  let doc: unknown = findPreset(name)!.doc;
+  for (const s of set) doc = applyOverride(doc, s);
+  return parseScenario(doc);
+}
+
+const threadRace = preset('thread-race');
+
+function summary(r: ExploreResult): string {
+  const c = r.counterexample;
+  return `${r.scenario}/${r.strategy}: ${r.verdict} complete=${r.complete} schedules=${r.schedules} states=${r.states} ${r.elapsedMs.toFixed(0)} ms${c ? ` ${c.kind} at step ${c.step} (${c.schedule.length} steps, found ${c.foundLength})` : ''} bounds=${JSON.stringify(r.bounds)} seed=${r.seed}`;
+}
+
+/** Replay a schedule, then keep running (violating actor first, then the others in order) to the end. */
+function replayToEnd(sc: Scenario, strategy: string, seed: number, schedule: number[]): Sim {
+  const { sim } = buildSim(sc, findStrategy(strategy), { mode: 'replay', seed });
+  const rs = new ReplayScheduler(schedule);
+  sim.run(rs, sc.run.maxSteps);
+  expect(rs.diverged).toBe(false);
+  const first = schedule[schedule.length - 1];
+  const order = [first, ...sim.actors.map((a) => a.index).filter((i) => i !== first)];
+  for (let guard = 0; guard < sc.run.maxSteps; guard++) {
+    const i = order.find((k) => sim.enabled(sim.actors[k]));
+    if (i === undefined) break;
+    sim.step(i);
+  }
+  sim.finish();
+  return sim;
+}
+
+describe('explore: thread-race (K = 2)', () => {
+  it('v6 and v5: vmalloc writes into the freed shared table (uaf-table-write)', () => {
+    for (const id of ['v6', 'v5']) {
+      const r = explore(threadRace, findStrategy(id), { now, kinds: ['uaf-table-write'] });
+      console.log(summary(r), '(kinds uaf-table-write)');
+      expect(r.schema).toBe('ptlab.explore/1');
+      expect(r.verdict).toBe('violation');
+      const c = r.counterexample!;
+      expect(c.kind).toBe('uaf-table-write');
+      expect(c.schedule.length).toBeLessThanOrEqual(c.foundLength);
+      expect(c.step).toBe(c.schedule.length - 1);
+      expect(c.trace.length).toBeGreaterThan(0);
+      expect(c.trace[c.trace.length - 1].step).toBe(c.step);
+    }
+  });
+
+  it('v6 and v5: the first use-after-free of either kind; a re-check read goes on to write', () => {
+    for (const id of ['v6', 'v5']) {
+      const r = explore(threadRace, findStrategy(id), { now, kinds: UAF });
+      const c = r.counterexample!;
+      const last = c.trace[c.trace.length - 1];
+      console.log(summary(r), `(kinds ${UAF.join(',')}): ${last.function} ${last.action}`);
+      expect(r.verdict).toBe('violation');
+      expect(UAF).toContain(c.kind);
+      if (c.kind === 'uaf-table-read' && /re-check/.test(last.action)) {
+        // Replayed and run on to the end, the same run populates the freed table.
+        const sim = replayToEnd(threadRace, id, r.seed, c.schedule);
+        expect(sim.checker.countOf('uaf-table-write')).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('v6 without a kind filter: the race shows as some violation', () => {
+    const r = explore(threadRace, findStrategy('v6'), { now });
+    console.log(summary(r));
+    expect(r.verdict).toBe('violation');
+    expect(r.complete).toBe(false);
+  });
+
+  it('v5 without a kind filter: free-before-clear in every interleaving (its own teardown order)', () => {
+    const r = explore(threadRace, findStrategy('v5'), { now });
+    console.log(summary(r));
+    expect(r.verdict).toBe('violation');
+    expect(r.counterexample!.kind).toBe('free-before-clear');
+  });
+
+  it('opt1: sleep-in-atomic', () => {
+    const r = explore(threadRace, findStrategy('opt1'), { now });
+    console.log(summary(r));
+    expect(r.verdict).toBe('violation');
+    expect(r.counterexample!.kind).toBe('sleep-in-atomic');
+  });
+
+  it('opt2, opt3, upstream: safe, complete search', () => {
+    for (const id of ['opt2', 'opt3', 'upstream']) {
+      const r = explore(threadRace, findStrategy(id), { now });
+      console.log(summary(r), JSON.stringify({ nonAtomic: r.stats.nonAtomicSections, reuse: r.stats.reuse }));
+      expect(r.verdict).toBe('safe');
+      expect(r.complete).toBe(true);
+      expect(r.counterexample).toBeNull();
+      expect(r.schedules).toBeGreaterThan(0);
+      expect(r.states).toBeGreaterThanOrEqual(r.schedules);
+    }
+  });
+
+  it('opt2 with 4 vmalloc threads: still safe and complete', () => {
+    const r = explore(preset('thread-race', ['vmallocThreads=4']), findStrategy('opt2'), { now });
+    console.log(summary(r));
+    expect(r.verdict).toBe('safe');
+    expect(r.complete).toBe(true);
+  });
+});
+
+describe('explore: counterexamples replay exactly', () => {
+  it('replays to the same violation at the same step; a tampered schedule diverges', () => {
+    for (const [id, kinds] of [
+      ['v6', UAF],
+      ['opt1', undefined],
+    ] as const) {
+      const r = explore(threadRace, findStrategy(id), { now, kinds });
+      const c = r.counterexample!;
+      const out = runScenario(threadRace, findStrategy(id), { mode: 'replay', seed: r.seed, schedule: c.schedule });
+      expect(out.diverged).toBe(false);
+      const v = out.result.violations.find((x) => x.kind === c.kind)!;
+      expect(v.step).toBe(c.step);
+      expect(v.trace).toEqual(c.trace);
+      if (!kinds) expect(out.result.violations[0].kind).toBe(c.kind);
+
+      // Tamper: at the first point where some actor cannot run, make the schedule pick it.
+      const { sim } = buildSim(threadRace, findStrategy(id), { mode: 'replay', seed: r.seed });
+      let at = -1;
+      let blocked = -1;
+      for (let s = 0; s < c.schedule.length && at < 0; s++) {
+        const b = sim.actors.findIndex((a) => !sim.enabled(a));
+        if (b >= 0 && b !== c.schedule[s]) {
+          at = s;
+          blocked = b;
+        } else sim.step(c.schedule[s]);
+      }
+      const tampered = at >= 0 ? c.schedule.slice() : [...c.schedule, ...c.schedule];
+      if (at >= 0) tampered[at] = blocked;
+      const { sim: s2 } = buildSim(threadRace, findStrategy(id), { mode: 'replay', seed: r.seed });
+      const rs = new ReplayScheduler(tampered);
+      s2.run(rs, threadRace.run.maxSteps);
+      expect(rs.diverged).toBe(true);
+      if (at >= 0) expect(rs.divergedAt).toBe(at);
+      const out2 = runScenario(threadRace, findStrategy(id), { mode: 'replay', seed: r.seed, schedule: tampered });
+      expect(out2.diverged).toBe(true);
+    }
+  });
+});
+
+describe('explore agrees with random mode', () => {
+  const cases: { name: string; seeds: number }[] = [
+    { name: 'thread-race', seeds: LONG ? 1000 : 150 },
+    { name: 'section-tlb', seeds: LONG ? 1000 : 150 },
+    { name: 'ptdump-race', seeds: LONG ? 1000 : 40 },
+  ];
+  for (const { name, seeds } of cases) {
+    it(`${name}: explore finds a violation iff one of ${seeds} random seeds does (all strategies)`, () => {
+      const sc = preset(name);
+      for (const st of STRATEGIES) {
+        const r = explore(sc, st, { now, timeLimitMs: 60_000 });
+        let violating = 0;
+        for (let seed = 1; seed <= seeds; seed++) {
+          const out = runScenario(sc, st, { mode: 'random', seed, keepSchedule: false });
+          if (out.result.violations.length > 0) violating++;
+        }
+        console.log(`${summary(r)} | random: ${violating}/${seeds} seeds violate`);
+        expect(r.verdict === 'bounded-safe').toBe(false);
+        expect(r.verdict === 'violation').toBe(violating > 0);
+      }
+    });
+  }
+});
+
+/** Each actor's steps in kernel terms with frame numbers blanked out (invariant under renaming frames), and the violations. */
+function behaviour(sim: Sim): string {
+  const per: string[][] = sim.actors.map(() => []);
+  for (let s = 0; s < sim.steps; s++) {
+    const t = sim.traceStep(s);
+    per[sim.loggedActor(s)].push(`${t.function}:${t.action.replace(/0x[0-9a-f]+/g, '#')}`);
+  }
+  return `${per.map((p) => p.join('|')).join('\n')}\n${JSON.stringify(sim.checker.countsObject())}`;
+}
+
+/** What an execution did: each actor's observations, the violations, and (without allocations) the exact final machine state. */
+function outcome(sim: Sim, digest: boolean): string {
+  return digest ? `${behaviour(sim)}\n${stateDigest(sim)}` : behaviour(sim);
+}
+
+function behaviours(make: () => Sim, cfg: { lipton: boolean; reuse: boolean }, digest = false): { set: Set<string>; schedules: number; rounds: number } {
+  const set = new Set<string>();
+  const r = exploreMachine(make, { now, kinds: [], ...cfg, onMaximal: (sim) => set.add(outcome(sim, digest)) });
+  expect(r.cutBy).toEqual([]);
+  return { set, schedules: r.schedules, rounds: r.rounds };
+}
+
+describe('explore: the reductions lose nothing', () => {
+  it('thread-race opt2 / upstream and section-tlb v6: reduced and unreduced searches see the same behaviours', () => {
+    for (const [name, id] of [
+      ['thread-race', 'opt2'],
+      ['thread-race', 'upstream'],
+      ['section-tlb', 'v6'],
+    ] as const) {
+      const sc = preset(name);
+      const st = findStrategy(id);
+      const make = (): Sim => buildSim(sc, st, { mode: 'random', seed: 1 }).sim;
+      const red = behaviours(make, { lipton: true, reuse: true });
+      const full = behaviours(make, { lipton: false, reuse: false });
+      console.log(`${name}/${id}: reduced ${red.schedules} schedules, unreduced ${full.schedules}; ${red.set.size} behaviours`);
+      expect(red.set).toEqual(full.set);
+      expect(red.schedules).toBeLessThanOrEqual(full.schedules);
+    }
+  });
+});
+
+// ---------------------------------------------------------------- brute force on small programs
+
+type Toy = (s: Sim, a: Actor, env: ToyEnv) => Program;
+interface ToyEnv {
+  /** Tables: r (PMD level) with t (PTE level) hanging in r[0]; u a second PTE table. */
+  r: number;
+  rg: number;
+  t: number;
+  tg: number;
+  u: number;
+  ug: number;
+  /** A mapped VA in the vmalloc region: its PMD table (pmd, index pmdIdx), PTE table (pte, index pteIdx), and the data page. */
+  va: number;
+  pmd: number;
+  pmdg: number;
+  pmdIdx: number;
+  pte: number;
+  pteg: number;
+  pteIdx: number;
+  page: number;
+  pageg: number;
+}
+
+/** A machine with hand-written programs (at most 3: the thread-race machine has 3 CPUs). */
+const toyScenario = preset('thread-race', ['memory.boot[0].size=64M', 'memory.allocatorPages=64', 'memory.allocatorBlocks=2']);
+
+function toyMachine(programs: Toy[]): () => Sim {
+  const sc = toyScenario;
+  const st = findStrategy('v6');
+  return () => {
+    const { sim } = buildSim(sc, st, { mode: 'random', seed: 1 });
+    sim.actors.length = 0;
+    const mem = sim.mem;
+    const r = mem.allocPage(ROLE_PGTABLE);
+    mem.makeTable(r, 2);
+    const t = mem.allocPage(ROLE_PGTABLE);
+    mem.makeTable(t, 3);
+    const u = mem.allocPage(ROLE_PGTABLE);
+    mem.makeTable(u, 3);
+    mem.setEntry(r, 0, ENTRY_TABLE, mem.pfnOf(t));
+    // A page mapped at the start of vmalloc space, with its own tables below the root.
+    const g = sim.g;
+    const va = sim.layout.VMALLOC_START;
+    let f = sim.root;
+    const path: number[] = [];
+    for (let d = 0; d < g.levels - 1; d++) {
+      const i = indexAt(g, d, va);
+      if (mem.kind(f, i) !== ENTRY_TABLE) {
+        const n = mem.allocPage(ROLE_PGTABLE);
+        mem.makeTable(n, d + 1);
+        mem.setEntry(f, i, ENTRY_TABLE, mem.pfnOf(n));
+      }
+      path.push(f);
+      f = mem.frameOf(mem.val(f, i));
+    }
+    const page = mem.allocPage(ROLE_VMALLOC);
+    mem.setEntry(f, indexAt(g, g.levels - 1, va), ENTRY_PAGE, mem.pfnOf(page));
+    const pmd = path[g.levels - 2];
+    const env: ToyEnv = {
+      r,
+      rg: mem.gen[r],
+      t,
+      tg: mem.gen[t],
+      u,
+      ug: mem.gen[u],
+      va,
+      pmd,
+      pmdg: mem.gen[pmd],
+      pmdIdx: indexAt(g, g.levels - 2, va),
+      pte: f,
+      pteg: mem.gen[f],
+      pteIdx: indexAt(g, g.levels - 1, va),
+      page,
+      pageg: mem.gen[page],
+    };
+    programs.forEach((p, i) => sim.addActor(`toy${i}`, i, 'vmalloc', 'toy', (s, a) => p(s, a, env)));
+    return sim;
+  };
+}
+
+/** Every interleaving, by re-execution; calls back with each maximal execution's machine. */
+function bruteForce(make: () => Sim, leaf: (sim: Sim) => void): number {
+  const stack: number[][] = [[]];
+  let leaves = 0;
+  while (stack.length) {
+    const prefix = stack.pop()!;
+    const sim = make();
+    for (const i of prefix) sim.step(i);
+    const cur = prefix.slice();
+    for (;;) {
+      const en = sim.actors.filter((a) => sim.enabled(a)).map((a) => a.index);
+      if (en.length === 0) break;
+      for (const e of en.slice(1)) stack.push([...cur, e]);
+      sim.step(en[0]);
+      cur.push(en[0]);
+    }
+    if (!sim.allDone()) sim.checker.deadlockAllBlocked();
+    sim.finish();
+    leaf(sim);
+    leaves++;
+  }
+  return leaves;
+}
+
+const P = ENTRY_PAGE;
+/** The entry kind the actor's last read saw (a function, so TypeScript does not narrow it across steps). */
+const rk = (a: Actor): number => a.rk;
+const lock = (a: Actor, l = LOCK_PTL): number => a.lockOp(OP_LOCK, 'toy', 'lock', l);
+const unlock = (a: Actor, l = LOCK_PTL): number => a.lockOp(OP_UNLOCK, 'toy', 'unlock', l);
+
+const TOYS: { name: string; digest: boolean; programs: Toy[] }[] = [
+  {
+    name: 'a lock section raced by an unlocked reader and writer (not atomic: split)',
+    digest: true,
+    programs: [
+      function* (_s, a, e) {
+        yield lock(a);
+        yield a.read('toy', 'read t[0]', e.t, e.tg, 0, 0);
+        if (rk(a) === ENTRY_NONE) yield a.write('toy', 'set t[0]', e.t, e.tg, 0, 0, P, 5);
+        yield unlock(a);
+      },
+      function* (_s, a, e) {
+        yield a.read('toy', 'read t[0] unlocked', e.t, e.tg, 0, 0);
+        if (rk(a) === ENTRY_NONE) {
+          yield lock(a);
+          yield a.read('toy', 're-check t[0]', e.t, e.tg, 0, 0);
+          if (rk(a) === ENTRY_NONE) yield a.write('toy', 'set t[0]', e.t, e.tg, 0, 0, P, 6);
+          yield unlock(a);
+        }
+      },
+      function* (_s, a, e) {
+        yield a.read('toy', 'read t[0]', e.t, e.tg, 0, 0);
+        yield a.write('toy', 'clear t[0]', e.t, e.tg, 0, 0, ENTRY_NONE, 0);
+      },
+    ],
+  },
+  {
+    name: 'lock sections on different entries and one racing reader (atomic sections)',
+    digest: true,
+    programs: [
+      function* (_s, a, e) {
+        yield lock(a);
+        yield a.read('toy', 'read t[0]', e.t, e.tg, 0, 0);
+        yield a.write('toy', 'set t[0]', e.t, e.tg, 0, 0, P, 10);
+        yield unlock(a);
+      },
+      function* (_s, a, e) {
+        yield lock(a);
+        yield a.read('toy', 'read t[1]', e.t, e.tg, 1, 0);
+        yield a.write('toy', 'set t[1]', e.t, e.tg, 1, 0, P, 20);
+        yield unlock(a);
+        yield a.read('toy', 'read t[0] unlocked', e.t, e.tg, 0, 0);
+      },
+      function* (_s, a, e) {
+        yield lock(a);
+        yield a.write('toy', 'set t[2]', e.t, e.tg, 2, 0, P, 30);
+        yield unlock(a);
+      },
+    ],
+  },
+  {
+    name: 'percpu rwsem: a writer and two readers',
+    digest: true,
+    programs: [
+      function* (_s, a, e) {
+        yield a.lockOp(OP_WRITE_ENTER, 'toy', 'down_write', LOCK_MEM_HOTPLUG);
+        yield a.lockOp(OP_WRITE_LOCK, 'toy', 'down_write', LOCK_MEM_HOTPLUG);
+        yield a.read('toy', 'read t[0]', e.t, e.tg, 0, 0);
+        yield a.write('toy', 'set t[1]', e.t, e.tg, 1, 0, P, 40);
+        yield a.lockOp(OP_WRITE_UNLOCK, 'toy', 'up_write', LOCK_MEM_HOTPLUG);
+      },
+      function* (_s, a, e) {
+        yield a.lockOp(OP_READ_LOCK, 'toy', 'down_read', LOCK_MEM_HOTPLUG);
+        yield a.read('toy', 'read t[0]', e.t, e.tg, 0, 0);
+        yield a.lockOp(OP_READ_UNLOCK, 'toy', 'up_read', LOCK_MEM_HOTPLUG);
+        yield a.read('toy', 'read t[1]', e.t, e.tg, 1, 0);
+      },
+      function* (_s, a, e) {
+        yield a.lockOp(OP_READ_LOCK, 'toy', 'down_read', LOCK_MEM_HOTPLUG);
+        yield a.write('toy', 'set t[0]', e.t, e.tg, 0, 0, P, 42);
+        yield a.lockOp(OP_READ_UNLOCK, 'toy', 'up_read', LOCK_MEM_HOTPLUG);
+      },
+    ],
+  },
+  {
+    name: 'a table freed under a walker (use-after-free) while another CPU allocates and frees',
+    digest: false,
+    programs: [
+      function* (_s, a, e) {
+        yield a.read('toy', 'read r[0]', e.r, e.rg, 0, 0);
+        if (rk(a) !== ENTRY_TABLE) return;
+        const [tf, tg] = [a.rf, a.rg];
+        yield a.read('toy', 'scan t[1]', tf, tg, 1, 0);
+        if (rk(a) !== ENTRY_NONE) return;
+        yield a.write('toy', 'clear r[0]', e.r, e.rg, 0, 0, ENTRY_NONE, 0);
+        yield a.free('toy', 'free t', tf, tg, 0, false);
+      },
+      function* (_s, a, e) {
+        yield a.read('toy', 'read r[0]', e.r, e.rg, 0, 0);
+        if (rk(a) !== ENTRY_TABLE) return;
+        const [tf, tg] = [a.rf, a.rg];
+        yield a.read('toy', 're-check t[1]', tf, tg, 1, 0);
+        if (rk(a) === ENTRY_NONE) yield a.write('toy', 'set t[1]', tf, tg, 1, 0, P, 50);
+      },
+      function* (_s, a) {
+        yield a.allocPage('toy', 'alloc x', ROLE_VMALLOC, -1, false);
+        const [x, xg] = [a.rf, a.rg];
+        yield a.free('toy', 'free x', x, xg, 0, false);
+        yield a.allocPage('toy', 'alloc a table', ROLE_PGTABLE, 3, false);
+      },
+    ],
+  },
+  {
+    name: 'hardware walks and TLB fills racing with a teardown (clear, TLBI, free) of the page and its PTE table',
+    digest: true,
+    programs: [
+      function* (_s, a, e) {
+        yield a.access('toy', 'touch va', e.va);
+        yield a.access('toy', 'touch va again', e.va);
+      },
+      function* (_s, a, e) {
+        yield a.write('toy', 'pte_clear', e.pte, e.pteg, e.pteIdx, e.va, ENTRY_NONE, 0);
+        yield a.tlbiRange('toy', 'flush_tlb_kernel_range', e.va, e.va + 4096);
+        yield a.free('toy', 'free the page', e.page, e.pageg, e.va, true);
+      },
+      function* (_s, a, e) {
+        yield a.write('toy', 'pmd_clear', e.pmd, e.pmdg, e.pmdIdx, e.va, ENTRY_NONE, 0);
+        yield a.tlbiPgtable('toy', '__flush_tlb_kernel_pgtable', e.va);
+        yield a.free('toy', 'free the PTE table', e.pte, e.pteg, e.va, true);
+      },
+    ],
+  },
+  {
+    name: 'a double free (a stale use no checker reports): reuse commutation is dropped',
+    digest: false,
+    programs: [
+      function* (_s, a) {
+        yield a.allocPage('toy', 'alloc x', ROLE_VMALLOC, -1, false);
+        const [x, xg] = [a.rf, a.rg];
+        yield a.free('toy', 'free x', x, xg, 0, false);
+        yield a.free('toy', 'free x again', x, xg, 0, false);
+      },
+      function* (_s, a) {
+        yield a.allocPage('toy', 'alloc y', ROLE_VMALLOC, -1, false);
+        yield a.allocPage('toy', 'alloc z', ROLE_PGTABLE, 3, false);
+      },
+    ],
+  },
+  {
+    name: 'two CPUs race to populate an entry under the lock; frees and allocations that reuse frames',
+    digest: false,
+    programs: [0, 1, 2].map(
+      (k): Toy =>
+        function* (s, a, e) {
+          yield a.allocPage('toy', 'alloc table', ROLE_PGTABLE, 3, false);
+          const [n, ng] = [a.rf, a.rg];
+          if (k === 2) {
+            yield a.free('toy', 'free it', n, ng, 0, true);
+            yield a.allocPage('toy', 'alloc again', ROLE_VMALLOC, -1, false);
+            return;
+          }
+          yield lock(a);
+          yield a.read('toy', 're-check r[1]', e.r, e.rg, 1, 0);
+          const none = rk(a) === ENTRY_NONE;
+          if (none) yield a.write('toy', 'populate r[1]', e.r, e.rg, 1, 0, ENTRY_TABLE, s.mem.pfnOf(n));
+          yield unlock(a);
+          if (!none) yield a.free('toy', 'free new', n, ng, 0, true);
+        },
+    ),
+  },
+];
+
+describe('explore: DPOR against brute force on small programs', () => {
+  for (const toy of TOYS) {
+    it(toy.name, () => {
+      const make = toyMachine(toy.programs);
+      const all = new Set<string>();
+      const leaves = bruteForce(make, (sim) => all.add(outcome(sim, toy.digest)));
+      for (const cfg of [
+        { lipton: true, reuse: true },
+        { lipton: false, reuse: false },
+      ]) {
+        const got = behaviours(make, cfg, toy.digest);
+        console.log(`${toy.name}: brute force ${leaves} interleavings, ${all.size} outcomes; DPOR ${JSON.stringify(cfg)} ${got.schedules} schedules in ${got.rounds} round(s)`);
+        expect(got.set).toEqual(all);
+      }
+    });
+  }
+});
+
+describe('explore: bounds and the document', () => {
+  it('a search cut by a bound is bounded-safe and says which bound', () => {
+    const sc = preset('thread-race', ['vmallocThreads=3']);
+    const a = explore(sc, findStrategy('opt2'), { now, maxSchedules: 2 });
+    console.log(summary(a), a.stats.cutBy);
+    expect(a.verdict).toBe('bounded-safe');
+    expect(a.complete).toBe(false);
+    expect(a.schedules).toBe(2);
+    expect(a.bounds).toEqual({ maxSchedules: 2, timeLimitS: null, preemptionBound: null });
+    expect(a.stats.cutBy).toContain('maxSchedules');
+
+    const b = explore(sc, findStrategy('opt2'), { now, timeLimitMs: 1 });
+    console.log(summary(b), b.stats.cutBy);
+    expect(b.verdict).toBe('bounded-safe');
+    expect(b.bounds.timeLimitS).toBe(0.001);
+
+    const c = explore(sc, findStrategy('opt2'), { now, preemptionBound: 0 });
+    console.log(summary(c), c.stats.cutBy);
+    expect(c.bounds.preemptionBound).toBe(0);
+    expect(['bounded-safe', 'safe']).toContain(c.verdict);
+    expect(c.schedules).toBeLessThanOrEqual(explore(sc, findStrategy('opt2'), { now }).schedules);
+
+    const d = explore(sc, findStrategy('opt2'), { now, symmetry: 'declared' });
+    console.log(summary(d), d.stats.cutBy);
+    expect(d.verdict).toBe('bounded-safe');
+    expect(d.stats.cutBy).toContain('symmetry');
+  });
+
+  it('a preemption-bounded search never claims completeness when the bound cut it', () => {
+    for (const b of [0, 1, 2]) {
+      const r = explore(threadRace, findStrategy('v6'), { now, preemptionBound: b, kinds: UAF });
+      console.log(summary(r), r.stats.cutBy);
+      expect(['violation', 'bounded-safe']).toContain(r.verdict);
+      if (r.verdict === 'bounded-safe') expect(r.stats.cutBy).toContain('preemptionBound');
+    }
+  });
+
+  it('is plain JSON in the ptlab.explore/1 shape', () => {
+    const r = explore(threadRace, findStrategy('opt1'), { now });
+    const doc = JSON.parse(JSON.stringify(r)) as Record<string, unknown>;
+    for (const k of ['schema', 'scenario', 'strategy', 'verdict', 'complete', 'schedules', 'states', 'elapsedMs', 'bounds', 'counterexample']) expect(doc).toHaveProperty(k);
+    expect(doc.scenario).toBe('thread-race');
+    expect(doc.strategy).toBe('opt1');
+    const c = doc.counterexample as Record<string, unknown>;
+    for (const k of ['kind', 'message', 'schedule', 'trace']) expect(c).toHaveProperty(k);
+  });
+});
