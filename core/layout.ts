@@ -311,9 +311,9 @@ export function vmemmapRaceReachability(layout: Layout, mem: MemoryMap, vmemmapM
   }
   const raceReachable = shared.some((s) => s.emptiable);
   let summary: string;
-  if (shared.length === 0) summary = `no table is shared by vmalloc and vmemmap on ${layout.era} ${g.pageSize / 1024}K/${g.vaBits}`;
+  if (shared.length === 0) summary = `vmalloc/vmemmap race unreachable here, no table is shared by vmalloc and vmemmap on ${layout.era} ${g.pageSize / 1024}K/${g.vaBits}`;
   else if (!raceReachable) {
-    summary = `no shared table can become empty: ${shared
+    summary = `vmalloc/vmemmap race unreachable here, no shared table can become empty: ${shared
       .map((s) => `${s.table.entries.toUpperCase()} table ${formatVA(g, s.table.start)} holds ${s.blockers.join(', ')}`)
       .join('; ')}`;
   } else {

@@ -84,6 +84,16 @@ export function formatResults(doc: ResultsDocument, opts: { traces: boolean }): 
       ),
     );
   }
+  if (doc.summary.pct) {
+    out.push('', 'PCT (Burckhardt et al., ASPLOS 2010): a bug of depth d is hit by one run with probability at least 1/(n·k^(d-1))');
+    const strategies = Object.keys(doc.summary.byStrategy);
+    out.push(
+      table(
+        ['strategy', 'depth d', 'actors n', 'steps k', 'runs', 'per run >=', 'over the runs >='],
+        doc.summary.pct.map((p, i) => [strategies[i] ?? '', String(p.depth), String(p.actors), String(p.k), String(p.runs), p.perRunBound.toExponential(2), p.boundOverRuns.toExponential(2)]),
+      ),
+    );
+  }
   const notes = [...new Set(doc.runs.flatMap((r) => r.notes ?? []))];
   for (const n of notes) out.push('', `note: ${n}`);
   if (opts.traces) {

@@ -10,7 +10,8 @@ import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { ResultsDocument, ResultsSummary, RunResult, Series } from '../../core/results.ts';
 import { resolvedActors } from '../../core/scenario.ts';
-import { startRun, VERSION } from '../../core/runner.ts';
+import { estimateSteps, startRun, VERSION } from '../../core/runner.ts';
+import { PctScheduler } from '../../core/schedulers.ts';
 import type { Scheduler } from '../../core/sim.ts';
 import { LabDb, type RunFilter, type RunListRow, type StoredRun } from '../../db/index.ts';
 import { renderCsv, renderHtmlReport, renderJson } from '../report/index.ts';
@@ -64,7 +65,18 @@ export class LabService implements LabApi {
         }
       }
     }
-    return { schema: 'ptlab.results/1', version: this.version, runs, summary: summarize(runs) };
+    const summary = summarize(runs);
+    if (req.mode === 'pct') {
+      const depth = req.pctDepth ?? 2;
+      summary.pct = strategies.map((strategy) => {
+        const k = estimateSteps(scenario, strategy);
+        const actors = resolvedActors(scenario).reduce((n, a) => n + (a.kind === 'vmalloc' ? a.count : 1), 0);
+        const p = PctScheduler.probabilityBound(actors, k, depth);
+        const n = runs.filter((r) => r.strategy === strategy.id).length;
+        return { depth, actors, k, runs: n, perRunBound: p, boundOverRuns: 1 - (1 - p) ** n };
+      });
+    }
+    return { schema: 'ptlab.results/1', version: this.version, runs, summary };
   }
 
   private async runOne(
