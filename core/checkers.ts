@@ -210,6 +210,17 @@ export class Checker {
     this.report('deadlock', a, `${a.name} in ${a.fn} tried to take ${LOCK_NAMES[a.lock]}, which it already holds`, -1);
   }
 
+  /** A cycle of waiters: each actor waits for a lock the next one holds. */
+  deadlockCycle(actors: Actor[]): void {
+    const desc = actors
+      .map((x, i) => {
+        const next = actors[(i + 1) % actors.length];
+        return `${x.name} in ${x.fn} waits for ${LOCK_NAMES[x.lock]}, held by ${next.name}`;
+      })
+      .join('; ');
+    this.report('deadlock', actors[0], `deadlock: ${desc}`, -1);
+  }
+
   deadlockAllBlocked(): void {
     const blocked = this.sim.actors.filter((x) => !x.done);
     const desc = blocked.map((x) => `${x.name} waits in ${x.fn} for ${x.lock >= 0 ? LOCK_NAMES[x.lock] : '?'}`).join('; ');

@@ -491,8 +491,10 @@ export class Sim {
     const buf = this.enabledBuf;
     if (sched.pickAll) {
       while (this.steps < maxSteps) {
+        if ((this.steps & 1023) === 0) this.findWaitCycle();
         const i = sched.pickAll(this);
         if (i === NONE_ENABLED) {
+          if (this.findWaitCycle()) continue;
           if (!this.allDone()) this.checker.deadlockAllBlocked();
           break;
         }
@@ -504,6 +506,7 @@ export class Sim {
     }
     while (this.steps < maxSteps) {
       const n = this.collectEnabled(buf);
+      if (n < this.actors.length && (n === 0 || (this.steps & 1023) === 0) && this.findWaitCycle()) continue;
       if (n === 0) {
         if (!this.allDone()) this.checker.deadlockAllBlocked();
         break;
@@ -513,6 +516,75 @@ export class Sim {
       this.step(i);
       if (this.opts.stopOnFirstViolation && this.checker.total > 0) break;
     }
+  }
+
+  /** The actors a blocked actor waits for (holder, announced writer, or readers of its lock). */
+  waitsFor(a: Actor): number[] {
+    const l = a.lock;
+    const locks = this.locks;
+    const out: number[] = [];
+    const holderOrWriter = (): void => {
+      if (locks.holder[l] >= 0 && locks.holder[l] !== a.index) out.push(locks.holder[l]);
+      if (locks.writer[l] >= 0 && locks.writer[l] !== a.index && locks.writer[l] !== locks.holder[l]) out.push(locks.writer[l]);
+    };
+    const readers = (): void => {
+      for (const x of this.actors) if (x !== a && x.readHeld & (1 << l)) out.push(x.index);
+    };
+    switch (a.op) {
+      case OP_LOCK:
+        holderOrWriter();
+        readers();
+        break;
+      case OP_READ_LOCK:
+      case OP_WRITE_ENTER:
+        holderOrWriter();
+        break;
+      case OP_WRITE_LOCK:
+        readers();
+        break;
+    }
+    return out;
+  }
+
+  /**
+   * The waits-for graph among blocked actors: a cycle is a deadlock. Its
+   * actors are reported and taken out of the run (stuck), so the others go on.
+   * Returns true if a cycle was found.
+   */
+  findWaitCycle(): boolean {
+    const n = this.actors.length;
+    const state = new Uint8Array(n); // 0 unvisited, 1 on the path, 2 done
+    const path: number[] = [];
+    const blocked = (i: number): boolean => !this.actors[i].done && !this.enabled(this.actors[i]);
+    const visit = (i: number): number[] | null => {
+      state[i] = 1;
+      path.push(i);
+      for (const j of this.waitsFor(this.actors[i])) {
+        if (!blocked(j)) continue;
+        if (state[j] === 1) return path.slice(path.indexOf(j));
+        if (state[j] === 0) {
+          const c = visit(j);
+          if (c) return c;
+        }
+      }
+      path.pop();
+      state[i] = 2;
+      return null;
+    };
+    for (let i = 0; i < n; i++) {
+      if (state[i] !== 0 || !blocked(i)) continue;
+      const cycle = visit(i);
+      if (cycle) {
+        const actors = cycle.map((k) => this.actors[k]);
+        this.checker.deadlockCycle(actors);
+        for (const a of actors) {
+          a.done = true;
+          a.stuck = true;
+        }
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Perform actor i's pending step and advance its program to the next one. */

@@ -100,6 +100,14 @@ export function buildProgram(): Command {
       const pctDepth = intFlag('--pct-depth', o.pctDepth, 2, 1, 10);
       resolveStrategies(o.strategy); // fail fast on bad ids
       const db = o.save ? openDb(o.db) : null;
+      // Ctrl-C cancels: the run in flight is saved as cancelled, finished runs are kept and printed.
+      const cancel = new AbortController();
+      const onSigint = (): void => {
+        cancel.abort();
+        process.stderr.write('\nptlab: cancelling; the run in flight is saved as cancelled (Ctrl-C again to quit now)\n');
+        process.once('SIGINT', () => process.exit(130));
+      };
+      process.once('SIGINT', onSigint);
       try {
         const service = new LabService({ db });
         const bar = process.stderr.isTTY && !process.env.CI ? new cliProgress.SingleBar({ format: 'ptlab run [{bar}] {percentage}% | run {run}/{runs} {strategy} seed {seed}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
@@ -111,6 +119,7 @@ export function buildProgram(): Command {
             onRun: (r) => {
               if (db && r.id) for (const t of o.tag as string[]) db.addTag(r.id, t);
             },
+            signal: cancel.signal,
           },
         );
         bar?.stop();
@@ -123,7 +132,9 @@ export function buildProgram(): Command {
           writeFile(o.saveTrace, JSON.stringify(traceFromRun(r, resolveScenario(o.scenario, sets).doc, resolveStrategies(r.strategy)[0] ?? null), null, 2));
         }
         if (o.failOnViolation && doc.runs.some((r) => r.violations.length > 0)) throw new ExitCode(3);
+        if (cancel.signal.aborted) throw new ExitCode(130);
       } finally {
+        process.removeListener('SIGINT', onSigint);
         db?.close();
       }
     });
