@@ -54,8 +54,6 @@ export function defaultCostModel(): CostModel {
 
 /** Numbers the kernel fixes, used by the model (cited from the sources named). */
 export const KERNEL_CONSTANTS = {
-  /** MAX_TLBI_OPS = PTRS_PER_PTE: above this many pages flush_tlb_kernel_range() does flush_tlb_all() (tlbflush.h, v5.x). */
-  maxTlbiOpsIsPtrsPerPte: true,
   /** lazy_max_pages() = fls(num_online_cpus()) * (32 MiB / PAGE_SIZE) (mm/vmalloc.c). */
   lazyMaxBytesPerFlsCpu: 32 * 1024 * 1024,
 } as const;

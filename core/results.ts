@@ -90,7 +90,7 @@ export interface ResultsSummary {
   runs: number;
   /** PCT runs: the bug depth, the steps k the change points were drawn from, and the probability bounds. */
   pct?: { depth: number; actors: number; k: number; runs: number; perRunBound: number; boundOverRuns: number }[];
-  /** Per strategy: number of runs with at least one violation, and kinds seen. */
+  /** Per strategy: runs, runs with at least one violation, and for each kind the number of runs in which it occurred. */
   byStrategy: Record<string, { runs: number; violating: number; kinds: Partial<Record<ViolationKind, number>> }>;
 }
 

@@ -16,7 +16,7 @@ import { Prng } from './prng.ts';
 import type { RunMode, RunResult } from './results.ts';
 import { resolvedActors, type Scenario, ScenarioError } from './scenario.ts';
 import { PctScheduler, RandomScheduler, ReplayScheduler, TimedScheduler } from './schedulers.ts';
-import { type Actor, OP_WORK, type Program, type Scheduler, SECTION_OFFLINE, SECTION_ONLINE, SECTION_REMOVED, Sim } from './sim.ts';
+import { type Actor, type Program, type Scheduler, SECTION_OFFLINE, SECTION_ONLINE, SECTION_REMOVED, Sim } from './sim.ts';
 import type { Strategy } from './strategies.ts';
 import { LocalOpSource, type OpSource, OP_RECORD, VmallocStream } from './workload.ts';
 
@@ -407,4 +407,3 @@ export function estimateSteps(scenario: Scenario, strategy: Strategy): number {
   return k;
 }
 
-export { OP_WORK };

@@ -10,10 +10,8 @@ import { type CostModel, lazyMaxPages } from './costs.ts';
 import { Checker } from './checkers.ts';
 import { type Layout, type MemoryMap, linearOffset, memstartAddr } from './layout.ts';
 import {
-  ENTRY_BLOCK,
   ENTRY_KIND_NAMES,
   ENTRY_NONE,
-  ENTRY_PAGE,
   ENTRY_TABLE,
   FRAME_FREE,
   PhysMem,
@@ -1191,4 +1189,3 @@ function splitSections(start: number, size: number, sectionSize: number): PhysSe
   return out;
 }
 
-export { ENTRY_BLOCK, ENTRY_NONE, ENTRY_PAGE, ENTRY_TABLE };

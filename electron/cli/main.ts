@@ -18,8 +18,8 @@ import { knobChoices, STRATEGIES, StrategyError } from '../../core/strategies.ts
 import { DbError, DbInputError, LabDb, resolveDbPath } from '../../db/index.ts';
 import type { SimMode } from '../lab/api.ts';
 import { InputError, intFlag, resolveScenario, resolveStrategies } from '../lab/resolve.ts';
-import { LabService, summarize } from '../lab/service.ts';
-import { renderHtmlReport } from '../report/index.ts';
+import { LabService } from '../lab/service.ts';
+import { renderHtmlReport, summarize } from '../report/index.ts';
 import { formatResults, formatTrace, formatViolation, table } from './format.ts';
 import { loadTraceFile, type TraceFile, traceFromRun } from './trace-file.ts';
 

@@ -8,13 +8,13 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import type { ResultsDocument, ResultsSummary, RunResult, Series } from '../../core/results.ts';
+import type { ResultsDocument, RunResult, Series } from '../../core/results.ts';
 import { resolvedActors } from '../../core/scenario.ts';
 import { estimateSteps, startRun, VERSION } from '../../core/runner.ts';
 import { PctScheduler } from '../../core/schedulers.ts';
 import type { Scheduler } from '../../core/sim.ts';
 import { LabDb, type RunFilter, type RunListRow, type StoredRun } from '../../db/index.ts';
-import { renderCsv, renderHtmlReport, renderJson } from '../report/index.ts';
+import { renderCsv, renderHtmlReport, renderJson, summarize } from '../report/index.ts';
 import type { LabApi, RunHooks, RunRequest } from './api.ts';
 import { InputError, resolveScenario, resolveStrategies } from './resolve.ts';
 import { WorkerOpSource } from './worker-source.ts';
@@ -261,17 +261,4 @@ function interimMetrics(sim: ReturnType<typeof startRun>['sim']): Record<string,
     'sim.time_ns': Math.round(sim.now),
     'violations.total': sim.checker.total,
   };
-}
-
-export function summarize(runs: RunResult[]): ResultsSummary {
-  const byStrategy: ResultsSummary['byStrategy'] = {};
-  for (const r of runs) {
-    const e = (byStrategy[r.strategy] ??= { runs: 0, violating: 0, kinds: {} });
-    e.runs++;
-    if (r.violations.length > 0) e.violating++;
-    for (const [k, n] of Object.entries(r.violationCounts)) {
-      if (n) e.kinds[k as keyof typeof e.kinds] = (e.kinds[k as keyof typeof e.kinds] ?? 0) + 1;
-    }
-  }
-  return { runs: runs.length, byStrategy };
 }

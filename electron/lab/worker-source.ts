@@ -5,7 +5,7 @@
  * awaits `refill()`; at most two batches per thread are ever buffered.
  */
 import { Worker } from 'node:worker_threads';
-import { OP_RECORD, type OpSource, type ProfileName } from '../../core/workload.ts';
+import { OP_RECORD, type OpSource } from '../../core/workload.ts';
 import type { WorkerInit, WorkerReply } from './workload-worker.ts';
 
 /** Set by bin/bundled.mjs when this module runs inside a bundle, whose own URL is elsewhere. */
@@ -111,9 +111,5 @@ export class WorkerOpSource implements OpSource {
   async close(): Promise<void> {
     this.closed = true;
     await this.worker.terminate();
-  }
-
-  static profilesOf(threads: { profile: ProfileName; fixPages: number }[]): { profile: ProfileName; fixPages: number }[] {
-    return threads;
   }
 }

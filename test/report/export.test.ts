@@ -117,9 +117,9 @@ describe('renderJson', () => {
     expect(Object.keys(doc).sort()).toEqual(['runs', 'schema', 'summary', 'version']);
   });
 
-  it('counts kinds from violationCounts even when traces were not all kept', () => {
+  it('counts the runs in which each kind occurred, from violationCounts even when traces were not all kept', () => {
     const r: RunResult = { ...sampleRuns()[0], violationCounts: { 'uaf-table-write': 7, 'stale-tlb': 2 } };
-    const doc = JSON.parse(renderJson([r], 'x')) as ResultsDocument;
-    expect(doc.summary.byStrategy.v6).toEqual({ runs: 1, violating: 1, kinds: { 'uaf-table-write': 7, 'stale-tlb': 2 } });
+    const doc = JSON.parse(renderJson([r, r], 'x')) as ResultsDocument;
+    expect(doc.summary.byStrategy.v6).toEqual({ runs: 2, violating: 2, kinds: { 'uaf-table-write': 2, 'stale-tlb': 2 } });
   });
 });
