@@ -33,8 +33,6 @@ export class Checker {
   /** First violation of each kind, in the order found. */
   readonly violations: Violation[] = [];
   readonly counts = new Map<ViolationKind, number>();
-  /** Step of the first violation (or -1). */
-  firstStep = -1;
   total = 0;
 
   constructor(sim: Sim) {
@@ -60,7 +58,6 @@ export class Checker {
     this.total++;
     if (n > 1) return;
     const step = this.sim.steps;
-    if (this.firstStep < 0) this.firstStep = step;
     this.violations.push({
       kind,
       step,

@@ -52,15 +52,6 @@ export class Locks {
     return this.writer[lock] === a && this.readers[lock] === 0 && this.holder[lock] === -1;
   }
 
-  /** Actors that `lock` currently waits on for a would-be acquirer (for the waits-for graph). */
-  blockers(lock: number, op: 'lock' | 'read' | 'write-enter' | 'write-lock', readerOwners: readonly number[]): number[] {
-    const out: number[] = [];
-    if (this.holder[lock] >= 0) out.push(this.holder[lock]);
-    if ((op === 'read' || op === 'lock' || op === 'write-enter') && this.writer[lock] >= 0 && this.writer[lock] !== this.holder[lock]) out.push(this.writer[lock]);
-    if (op === 'write-lock' || op === 'lock') out.push(...readerOwners);
-    return out;
-  }
-
   recordWait(lock: number, ns: number): void {
     this.acquisitions[lock]++;
     if (ns > 0) {
