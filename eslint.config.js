@@ -57,7 +57,10 @@ export default tseslint.config(
         'error',
         {
           paths: [...NODE_BUILTINS, 'electron', 'better-sqlite3'].map((name) => ({ name, message: 'the renderer has no Node.' })),
-          patterns: [{ group: ['node:*', '**/db/**', '**/electron/lab/**', '**/electron/cli/**'], message: 'the renderer imports core and the IPC contract types only.' }],
+          patterns: [
+            { group: ['node:*', '**/db/**', '**/electron/**', '!**/electron/lab/api.ts'], message: 'the renderer imports core and the IPC contract types only.' },
+            { group: ['**/electron/lab/api.ts'], allowTypeImports: true, message: 'the renderer imports only the types of the IPC contract (import type).' },
+          ],
         },
       ],
     },

@@ -15,7 +15,6 @@ import { PctScheduler } from '../../core/schedulers.ts';
 import type { Scheduler } from '../../core/sim.ts';
 import { LabDb, type RunFilter, type RunListRow, type StoredRun } from '../../db/index.ts';
 import { renderCsv, renderHtmlReport, renderJson, summarize } from '../report/index.ts';
-import type { LabApi, RunHooks, RunRequest } from './api.ts';
 import { InputError, resolveScenario, resolveStrategies } from './resolve.ts';
 import { WorkerOpSource } from './worker-source.ts';
 
@@ -31,7 +30,46 @@ export interface LabServiceOptions {
   version?: string;
 }
 
-export class LabService implements LabApi {
+/**
+ * The in-process request the service runs today (the CLI's shape). The app's
+ * contract is `LabApi` in api.ts; this class is being adapted to it.
+ */
+export interface RunRequest {
+  /** Preset name or path of a scenario JSON file. */
+  scenario: string;
+  /** `path=value` overrides (`--set`). */
+  sets?: string[];
+  /** "all", a comma list of ids, or strategy JSON files. */
+  strategies?: string;
+  mode: 'timed' | 'random' | 'pct';
+  seed?: number;
+  seeds?: number;
+  pctDepth?: number;
+  save?: boolean;
+  tags?: string[];
+  useWorker?: boolean;
+}
+
+export interface RunProgress {
+  runIndex: number;
+  runCount: number;
+  strategy: string;
+  seed: number;
+  /** 0..1 of the current run. */
+  fraction: number;
+  steps: number;
+  simTimeNs: number;
+  runId: string | null;
+}
+
+export interface RunHooks {
+  onProgress?: (p: RunProgress) => void;
+  /** Called with each finished run. */
+  onRun?: (r: RunResult) => void;
+  signal?: AbortSignal;
+}
+
+export class LabService {
   readonly db: LabDb | null;
   readonly version: string;
 

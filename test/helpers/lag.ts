@@ -5,7 +5,7 @@
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { ResultsDocument } from '../../core/results.ts';
-import type { RunRequest } from '../../electron/lab/api.ts';
+import type { RunRequest } from '../../electron/lab/service.ts';
 import { LabService } from '../../electron/lab/service.ts';
 import type { LabDb } from '../../db/index.ts';
 

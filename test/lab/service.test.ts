@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../core/results.ts';
 import { LabDb } from '../../db/index.ts';
-import type { RunProgress } from '../../electron/lab/api.ts';
+import type { RunProgress } from '../../electron/lab/service.ts';
 import { LabService } from '../../electron/lab/service.ts';
 import { rmTmp, tmpDir } from '../helpers/cli.ts';
 
