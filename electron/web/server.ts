@@ -21,7 +21,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { LabClient, LabEvent } from '../lab/api.ts';
 import { callLab, classifyFailure } from '../lab/dispatch.ts';
 import { securityHeaders } from './headers.ts';
-import { NO_BUILD_PAGE, resolveStatic } from './static.ts';
+import { noBuildPage, resolveStatic } from './static.ts';
 import { rendererDir as defaultRendererDir } from './paths.ts';
 
 export const COOKIE_NAME = 'ptlab_session';
@@ -198,7 +198,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   const onStatic = (req: IncomingMessage, res: ServerResponse, url: URL, host: string): void => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'Method not allowed.\n', { Allow: 'GET, HEAD' }, host);
     const target = resolveStatic(root, url.pathname);
-    if (target.kind === 'no-build') return send(res, url.pathname === '/' ? 200 : 404, 'text/html; charset=utf-8', NO_BUILD_PAGE, {}, host);
+    if (target.kind === 'no-build') return send(res, url.pathname === '/' ? 200 : 404, 'text/html; charset=utf-8', noBuildPage('web'), {}, host);
     if (target.kind === 'not-found') return send(res, 404, 'text/plain; charset=utf-8', 'Not found.\n', {}, host);
     const size = statSync(target.path).size;
     res.writeHead(200, { ...securityHeaders({ websocketOrigin: `ws://${host}` }), 'Content-Type': target.mime, 'Content-Length': String(size), 'Cache-Control': 'no-cache' });

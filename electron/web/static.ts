@@ -47,14 +47,17 @@ export function resolveStatic(root: string, pathname: string): StaticTarget {
   return file('index.html');
 }
 
-/** The page web mode serves when the renderer has not been built. */
-export const NO_BUILD_PAGE = `<!doctype html>
+/** The page served when the renderer has not been built (web mode, or the desktop window). */
+export function noBuildPage(mode: 'web' | 'desktop'): string {
+  const api = mode === 'web' ? '<p>Meanwhile the lab API answers at <code>POST /api/&lt;method&gt;</code>, and <code>npx ptlab</code> works as ever.</p>' : '<p>Meanwhile <code>npx ptlab</code> works as ever.</p>';
+  return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>PT Lab</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em;color:#222}code{background:#eee;padding:.1em .3em;border-radius:3px}@media (prefers-color-scheme:dark){body{background:#111;color:#ddd}code{background:#333}}</style>
 </head><body>
 <h1>PT Lab</h1>
 <p>The lab service is running, but the app's user interface has not been built yet.</p>
 <p>Build it with <code>npm run build:renderer</code>, then reload this page.</p>
-<p>The lab API is served at <code>POST /api/&lt;method&gt;</code> meanwhile.</p>
+${api}
 </body></html>
 `;
+}
