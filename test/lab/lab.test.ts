@@ -121,14 +121,16 @@ describe('run jobs', () => {
     const strategy = STRATEGIES[0].id;
     const job = await lab.startRun({ scenario: { preset: 'head-to-head' }, strategies: [strategy], mode: 'timed', seeds: 3, tags: ['t-cancel'] });
     const events = eventsOf(job.jobId);
-    await new Promise<void>((resolve) => {
+    // Cancel once the lane has an ETA from its own pace.
+    const eta = await new Promise<number>((resolve) => {
       const off = lab.onEvent((e) => {
-        if (e.jobId === job.jobId && e.type === 'job-progress') {
+        if (e.jobId === job.jobId && e.type === 'job-progress' && (e.lanes[0].etaMs ?? 0) > 0) {
           off();
-          resolve();
+          resolve(e.lanes[0].etaMs!);
         }
       });
     });
+    expect(Number.isFinite(eta)).toBe(true);
     expect(await lab.cancelJob(job.jobId)).toBe(true);
     const ev = await events;
     const fin = ev[ev.length - 1];
