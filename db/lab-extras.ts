@@ -98,3 +98,13 @@ export function setSetting(db: LabDb, key: string, value: string | null): void {
     else conn.prepare<[string, string]>('INSERT INTO ptlab_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(SETTING_PREFIX + key, value);
   });
 }
+
+/**
+ * SQLite's data_version of this connection: it changes whenever another
+ * connection (another process: the CLI, a second app) commits to the file,
+ * and not for this connection's own writes. With a counter of its own
+ * writes, a caller can tell whether anything it read may have changed.
+ */
+export function dataVersion(db: LabDb): number {
+  return Number(connectionOf(db).pragma('data_version', { simple: true }));
+}

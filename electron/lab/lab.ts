@@ -27,7 +27,7 @@ import { TraceDocumentSchema } from '../../core/schema/trace.ts';
 import { knobChoices, type Strategy, STRATEGIES } from '../../core/strategies.ts';
 import { VERSION } from '../../core/runner.ts';
 import { DbError, type LabDb, type RunListRow, type StoredRun } from '../../db/index.ts';
-import { deleteExperiment, getSetting, restoreRuns, setSetting, updateExperiment } from '../../db/lab-extras.ts';
+import { dataVersion, deleteExperiment, getSetting, restoreRuns, setSetting, updateExperiment } from '../../db/lab-extras.ts';
 import { renderCsv, renderHtmlReport, renderJson, summarize } from '../report/index.ts';
 import type {
   AppInfo,
@@ -143,6 +143,10 @@ export class Lab implements LabClient {
   private readonly undo = new Map<string, StoredRun[]>();
   /** Jobs in flight, so that close() can wait for them to save what they have. */
   private readonly running = new Set<Promise<void>>();
+  /** Counts this Lab's changes to the library (runs started, finished, deleted, imported, tagged …). */
+  private generation = 0;
+  /** The last list sorted here (not by start time): its rows in order, valid while nothing changed. */
+  private sorted: { key: string; generation: number; dataVersion: number; rows: RunListRow[] } | null = null;
 
   constructor(opts: LabOptions) {
     this.db = opts.db;
@@ -161,6 +165,7 @@ export class Lab implements LabClient {
   }
 
   private emit(e: LabEvent): void {
+    if (e.type !== 'job-progress' && e.type !== 'job-series' && e.type !== 'job-violation') this.generation++;
     for (const l of [...this.listeners]) {
       try {
         l(e);
@@ -361,6 +366,8 @@ export class Lab implements LabClient {
     if (!s) return;
     const runKey = `${p.seed}`;
     if (s.runKey !== runKey) {
+      // A new run row exists in the library now.
+      this.generation++;
       s.runKey = runKey;
       s.runStartedAt = performance.now();
       s.seriesSent = p.series.map(() => 0);
@@ -633,19 +640,28 @@ export class Lab implements LabClient {
       const count = Math.max(0, Math.min(n, total - offset));
       return { rows: count === 0 ? [] : db.listRuns({ ...filter, limit: count, offset: from }).reverse(), total };
     }
-    // Other orders are sorted here over the matching rows (LabDb lists by start time only).
-    const rows = db.listRuns(filter);
-    const key = SORT_KEYS[sort];
-    const dir = descending ? -1 : 1;
-    rows.sort((a, b) => {
-      const x = key(a);
-      const y = key(b);
-      if (x === y) return a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0;
-      if (x === null) return 1;
-      if (y === null) return -1;
-      return (x < y ? -1 : 1) * dir;
-    });
-    return { rows: rows.slice(offset, limit === undefined ? undefined : offset + limit), total };
+    // Other orders are sorted here over all matching rows (LabDb lists by start time only). Scrolling a
+    // sorted library asks for page after page of the same order, so the order is kept until the library changes.
+    const cacheKey = JSON.stringify({ filter, sort, descending });
+    const version = dataVersion(db);
+    let rows: RunListRow[];
+    const c = this.sorted;
+    if (c && c.key === cacheKey && c.generation === this.generation && c.dataVersion === version && c.rows.length === total) rows = c.rows;
+    else {
+      rows = db.listRuns(filter);
+      const key = SORT_KEYS[sort];
+      const dir = descending ? -1 : 1;
+      rows.sort((a, b) => {
+        const x = key(a);
+        const y = key(b);
+        if (x === y) return a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0;
+        if (x === null) return 1;
+        if (y === null) return -1;
+        return (x < y ? -1 : 1) * dir;
+      });
+      this.sorted = { key: cacheKey, generation: this.generation, dataVersion: version, rows };
+    }
+    return { rows: rows.slice(offset, limit === undefined ? undefined : offset + limit).map((r) => ({ ...r, tags: [...r.tags], kinds: [...r.kinds] })), total };
   }
 
   async getRun(id: string): Promise<StoredRun> {
@@ -656,6 +672,7 @@ export class Lab implements LabClient {
   }
 
   async deleteRuns(ids: string[]): Promise<{ deleted: number; undoToken: string }> {
+    this.generation++;
     const db = this.requireDb();
     const full = [...new Set(ids.map((id) => this.fullId(id)))];
     const runs = full.map((id) => db.getRun(id)).filter((r): r is StoredRun => r !== null);
@@ -666,6 +683,7 @@ export class Lab implements LabClient {
   }
 
   async undoDelete(undoToken: string): Promise<{ restored: number }> {
+    this.generation++;
     const runs = this.undo.get(undoToken);
     if (!runs) throw new InputError('unknown or already used undo token (undo lasts for this session)');
     const restored = restoreRuns(this.requireDb(), runs);
@@ -674,6 +692,7 @@ export class Lab implements LabClient {
   }
 
   async importResults(doc: unknown): Promise<{ ids: string[] }> {
+    this.generation++;
     const db = this.requireDb();
     try {
       checkValue(ResultsDocumentSchema, doc);
@@ -698,6 +717,7 @@ export class Lab implements LabClient {
   }
 
   async addTags(ids: string[], tags: string[]): Promise<void> {
+    this.generation++;
     const db = this.requireDb();
     const full = ids.map((id) => this.fullId(id));
     db.batch(() => {
@@ -706,10 +726,12 @@ export class Lab implements LabClient {
   }
 
   async removeTag(id: string, tag: string): Promise<void> {
+    this.generation++;
     this.requireDb().removeTag(this.fullId(id), tag);
   }
 
   async setNote(id: string, note: string | null): Promise<void> {
+    this.generation++;
     this.requireDb().setNote(this.fullId(id), note);
   }
 
@@ -737,6 +759,7 @@ export class Lab implements LabClient {
   }
 
   async saveExperiment(doc: ExperimentDoc): Promise<SavedExperiment> {
+    this.generation++;
     const db = this.requireDb();
     try {
       checkValue(ExperimentDocSchema, doc, 'experiment');
@@ -761,6 +784,7 @@ export class Lab implements LabClient {
   }
 
   async deleteExperiment(id: number): Promise<boolean> {
+    this.generation++;
     const db = this.requireDb();
     return db.batch(() => {
       db.deleteScenario(`${EXPERIMENT_DOC_PREFIX}${id}`);

@@ -248,6 +248,14 @@ describe('history', () => {
     expect(page.rows.map((r) => r.strategy)).toEqual(sorted.slice(2, 6).map((r) => r.strategy));
     const oldest = await lab.listRuns({ tag: 't-order', sort: 'startedAt', descending: false, limit: 2 });
     expect(oldest.rows.map((r) => r.id)).toEqual(all.rows.slice(-2).reverse().map((r) => r.id));
+    // A sorted order is kept between pages, and redone when the library changes.
+    const first = (await lab.listRuns({ tag: 't-order', sort: 'seed', limit: 1 })).rows[0];
+    await lab.addTags([first.id], ['t-sorted']);
+    const again = (await lab.listRuns({ tag: 't-order', sort: 'seed', limit: 1 })).rows[0];
+    expect(again.id).toBe(first.id);
+    expect(again.tags).toContain('t-sorted');
+    await lab.removeTag(first.id, 't-sorted');
+    expect((await lab.listRuns({ tag: 't-order', sort: 'seed', limit: 1 })).rows[0].tags).not.toContain('t-sorted');
   });
 
   it('pins a baseline in the database (it survives reopening) and forgets it when the run is deleted', async () => {
