@@ -20,6 +20,7 @@ import type { SimMode } from '../lab/api.ts';
 import { InputError, intFlag, resolveScenario, resolveStrategies } from '../lab/resolve.ts';
 import { LabService } from '../lab/service.ts';
 import { renderHtmlReport, summarize } from '../report/index.ts';
+import { serveWebMode, untilSignal } from '../web/serve.ts';
 import { formatResults, formatTrace, formatViolation, table } from './format.ts';
 import { loadTraceFile, type TraceFile, traceFromRun } from './trace-file.ts';
 
@@ -246,6 +247,27 @@ export function buildProgram(): Command {
       }
       const ok = replayTrace(tf, o.json === true);
       if (!ok) throw new ExitCode(1);
+    });
+
+  program
+    .command('serve')
+    .description('serve the app in your browser (web mode): the lab on 127.0.0.1 with a one-time token in the printed URL')
+    .option('--port <n>', 'port to listen on (default: a free one)')
+    .option('--host <address>', 'listen on this address instead of loopback (prints a warning: others on the network could reach it)')
+    .option('--db <file>', 'database file (default: $PTLAB_DB or the user data directory)')
+    .option('--no-open', 'do not open the browser')
+    .action(async (o) => {
+      const port = o.port === undefined ? undefined : intFlag('--port', o.port, 0, 0, 65535);
+      let serving;
+      try {
+        serving = await serveWebMode({ db: o.db, port, host: o.host, open: o.open });
+      } catch (e) {
+        if (e instanceof DbError) throw e;
+        throw new InputError((e as Error).message);
+      }
+      await untilSignal();
+      process.stderr.write('ptlab: stopping web mode (jobs in flight are saved as cancelled)\n');
+      await serving.stop();
     });
 
   addHistoryCommands(program);

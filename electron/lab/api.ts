@@ -212,6 +212,7 @@ export interface LayoutMap {
   pageSize: number;
   vaBits: number;
   levels: number;
+  /** Full 64-bit addresses in hex without 0x; `end` is the region's last byte (inclusive). */
   regions: { kind: string; start: string; end: string; sizeBytes: number }[];
   /** Table pages below the root whose span two or more regions use. */
   sharedTables: { level: string; start: string; end: string; regions: string[]; emptiable: boolean | null; blockers: string[] }[];
@@ -373,4 +374,20 @@ void _allListed;
 export interface LabClient extends LabApi {
   /** Subscribe to job events; returns the unsubscribe function. */
   onEvent(listener: (e: LabEvent) => void): () => void;
+  /**
+   * Desktop only (absent in web mode): commands from the native menus that
+   * the UI carries out. Returns the unsubscribe function.
+   */
+  onCommand?(listener: (c: AppCommand) => void): () => void;
 }
+
+/**
+ * A native menu command for the UI: open the Designer on a new experiment,
+ * export the selected runs, or reload what it shows because the library or
+ * the whole database changed (after File > Import or Open/New database).
+ */
+export type AppCommand =
+  | { command: 'new-experiment' }
+  | { command: 'export-report' }
+  | { command: 'library-changed'; importedIds: string[] }
+  | { command: 'database-changed'; dbPath: string };

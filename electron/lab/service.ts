@@ -8,11 +8,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import type { ResultsDocument, RunResult, Series } from '../../core/results.ts';
-import { resolvedActors } from '../../core/scenario.ts';
+import type { ResultsDocument, RunResult, Series, Violation } from '../../core/results.ts';
+import { resolvedActors, type Scenario } from '../../core/scenario.ts';
 import { estimateSteps, startRun, VERSION } from '../../core/runner.ts';
 import { PctScheduler } from '../../core/schedulers.ts';
 import type { Scheduler } from '../../core/sim.ts';
+import type { Strategy } from '../../core/strategies.ts';
 import { LabDb, type RunFilter, type RunListRow, type StoredRun } from '../../db/index.ts';
 import { renderCsv, renderHtmlReport, renderJson, summarize } from '../report/index.ts';
 import { InputError, resolveScenario, resolveStrategies } from './resolve.ts';
@@ -50,22 +51,46 @@ export interface RunRequest {
   useWorker?: boolean;
 }
 
+/** A run request with its scenario and strategies already resolved (what the lab API hands the service). */
+export interface ResolvedRunRequest {
+  /** The scenario document after overrides (stored as each run's config). */
+  doc: unknown;
+  scenario: Scenario;
+  strategies: readonly Strategy[];
+  mode: 'timed' | 'random' | 'pct';
+  seed?: number;
+  seeds?: number;
+  pctDepth?: number;
+  save?: boolean;
+  tags?: readonly string[];
+  experimentId?: number | null;
+  useWorker?: boolean;
+}
+
 export interface RunProgress {
   runIndex: number;
   runCount: number;
   strategy: string;
   seed: number;
+  /** vmallocThreads of the sweep point this run belongs to, or null without a sweep. */
+  point: number | null;
   /** 0..1 of the current run. */
   fraction: number;
   steps: number;
   simTimeNs: number;
   runId: string | null;
+  /** Cheap live counters of the run in flight (the interim metrics). */
+  counters: Record<string, number>;
+  /** The run's series so far (timed mode; shared arrays that keep growing: copy what you keep). */
+  series: readonly Series[];
+  /** The violations the run has recorded so far (a shared, growing list). */
+  violations: readonly Violation[];
 }
 
 export interface RunHooks {
   onProgress?: (p: RunProgress) => void;
-  /** Called with each finished run. */
-  onRun?: (r: RunResult) => void;
+  /** Called with each finished run (and the vmallocThreads of its sweep point, or null). */
+  onRun?: (r: RunResult, point: number | null) => void;
   signal?: AbortSignal;
 }
 
@@ -81,6 +106,12 @@ export class LabService {
   async run(req: RunRequest, hooks: RunHooks = {}): Promise<ResultsDocument> {
     const { doc, scenario } = resolveScenario(req.scenario, req.sets ?? []);
     const strategies = resolveStrategies(req.strategies);
+    return this.runResolved({ ...req, doc, scenario, strategies }, hooks);
+  }
+
+  /** The runs of every strategy (× sweep point) × seed, one after another; saved as they go when saving. */
+  async runResolved(req: ResolvedRunRequest, hooks: RunHooks = {}): Promise<ResultsDocument> {
+    const { doc, scenario, strategies } = req;
     const first = req.seed ?? 1;
     const count = req.seeds ?? 1;
     if (!Number.isInteger(first) || first < 0) throw new InputError('--seed: expected a non-negative integer');
@@ -96,9 +127,10 @@ export class LabService {
       for (const strategy of strategies) {
         for (let seed = first; seed < first + count; seed++) {
           if (hooks.signal?.aborted) break;
-          const r = await this.runOne(sc, config, strategy, req, seed, save, index, total, hooks);
+          const sweepPoint = scenario.sweep ? point : null;
+          const r = await this.runOne(sc, config, strategy, req, seed, save, index, total, sweepPoint, hooks);
           runs.push(r);
-          hooks.onRun?.(r);
+          hooks.onRun?.(r, sweepPoint);
           index++;
         }
       }
@@ -118,14 +150,15 @@ export class LabService {
   }
 
   private async runOne(
-    scenario: ReturnType<typeof resolveScenario>['scenario'],
+    scenario: Scenario,
     config: unknown,
-    strategy: ReturnType<typeof resolveStrategies>[number],
-    req: RunRequest,
+    strategy: Strategy,
+    req: ResolvedRunRequest,
     seed: number,
     save: boolean,
     runIndex: number,
     runCount: number,
+    point: number | null,
     hooks: RunHooks,
   ): Promise<RunResult> {
     const t0 = performance.now();
@@ -145,8 +178,23 @@ export class LabService {
     const handle = startRun(scenario, strategy, { mode: req.mode, seed, pctDepth: req.pctDepth, opSource: source ?? undefined }, wrap);
     const sim = handle.sim;
     const db = save ? this.db : null;
-    const runId = db ? db.createRun({ scenario: scenario.name, strategy: strategy.id, mode: req.mode, seed, version: this.version, config }) : null;
+    const runId = db ? db.createRun({ scenario: scenario.name, strategy: strategy.id, mode: req.mode, seed, version: this.version, config, experimentId: req.experimentId ?? null }) : null;
+    if (db && runId && req.tags?.length) db.batch(() => req.tags!.forEach((t) => db.addTag(runId, t)));
     const sampler = new SeriesSampler(scenario.run.durationNs);
+    const progress = (fraction: number): RunProgress => ({
+      runIndex,
+      runCount,
+      strategy: strategy.id,
+      seed,
+      point,
+      fraction,
+      steps: sim.steps,
+      simTimeNs: sim.now,
+      runId,
+      counters: interimMetrics(sim),
+      series: sampler.series,
+      violations: sim.checker.violations,
+    });
     let lastCheckpoint = performance.now();
     let status: RunResult['status'] = 'completed';
     try {
@@ -163,16 +211,7 @@ export class LabService {
           db.appendMetrics(runId, { ...interimMetrics(sim), 'wall.ms': Math.round(performance.now() - t0) });
           lastCheckpoint = performance.now();
         }
-        hooks.onProgress?.({
-          runIndex,
-          runCount,
-          strategy: strategy.id,
-          seed,
-          fraction: progressOf(sim.now, sim.steps, scenario, req.mode),
-          steps: sim.steps,
-          simTimeNs: sim.now,
-          runId,
-        });
+        hooks.onProgress?.(progress(progressOf(sim.now, sim.steps, scenario, req.mode)));
         await yieldToLoop();
         if (hooks.signal?.aborted) {
           status = 'cancelled';
@@ -185,7 +224,7 @@ export class LabService {
     } finally {
       await source?.close();
     }
-    hooks.onProgress?.({ runIndex, runCount, strategy: strategy.id, seed, fraction: 1, steps: sim.steps, simTimeNs: sim.now, runId });
+    hooks.onProgress?.(progress(1));
     const result = handle.result(status);
     result.metrics['wall.ms'] = Math.round(performance.now() - t0);
     if (req.mode === 'timed') result.series = sampler.series.filter((s) => s.x.length > 0);
