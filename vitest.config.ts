@@ -18,12 +18,13 @@ export default defineConfig({
         },
       },
       {
-        plugins: [svelte(), svelteTesting()],
+        plugins: [svelte(), svelteTesting({ autoCleanup: false })],
         define: { __PTLAB_FAKE_BUILD__: 'false' },
         test: {
           name: 'renderer',
           include: ['test/renderer/**/*.test.ts'],
           environment: 'happy-dom',
+          setupFiles: ['test/renderer/setup.ts'],
           testTimeout: 30_000,
           pool: 'forks',
         },

@@ -206,8 +206,9 @@ export class JobStore {
     this.unsubscribe?.();
   }
 
+  /** A job by id (the newest without one); reading it follows the job list. */
   get(jobId: string | undefined): LiveJob | undefined {
-    return jobId ? this.byId.get(jobId) : this.jobs[0];
+    return jobId ? this.jobs.find((j) => j.info.jobId === jobId) : this.jobs[0];
   }
 
   /** Track a job the UI just started (its events may already be on the way). */
