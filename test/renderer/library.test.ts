@@ -1,5 +1,5 @@
 /**
- * The Library as a user meets it, on the fake lab (generated history, seed 7):
+ * The Library as a user meets it, on the fake lab (generated history, seed 17):
  * a window of rows for 100,000 runs, filters, sort, selection with the mouse
  * and the keys, delete and undo, import errors, and state kept over a restart.
  */

@@ -32,6 +32,10 @@ export interface SharedMark {
   parent: string;
   y1: number;
   y2: number;
+  /** Where its label goes (moved apart from its neighbours'). */
+  labelY: number;
+  /** Bracket offset: tables nested in the span of another shift left. */
+  depth: number;
 }
 
 const hex = (s: string): bigint => BigInt(`0x${s.replace(/^0x/, '')}`);
@@ -44,10 +48,12 @@ export function endOf(start: bigint, end: bigint): bigint {
 
 export function regionHeight(size: bigint): number {
   const mib = Number(size >> 20n) || 1;
-  return Math.max(32, Math.min(100, 24 + 3 * Math.log2(mib)));
+  return Math.max(30, Math.min(84, 18 + 2.5 * Math.log2(mib)));
 }
 
 export const GAP_HEIGHT = 12;
+/** Pixels a shared-table mark reaches into each block it spans, however small its share. */
+const MIN_MARK = 6;
 
 export function blocksOf(map: LayoutMap): Block[] {
   const base = TOP - (1n << BigInt(map.vaBits));
@@ -91,7 +97,7 @@ function levelNames(levels: number): string[] {
 
 export function sharedMarks(map: LayoutMap, blocks: Block[]): SharedMark[] {
   const names = levelNames(map.levels);
-  return map.sharedTables.map((t, index) => {
+  const marks = map.sharedTables.map((t, index): SharedMark => {
     const start = hex(t.start);
     const end = endOf(start, hex(t.end));
     const span = end - start;
@@ -99,12 +105,20 @@ export function sharedMarks(map: LayoutMap, blocks: Block[]): SharedMark[] {
     const parentLevel = names[names.indexOf(t.level) - 1] ?? 'pgd';
     const parentPtrs = parentLevel === 'pgd' ? (1n << BigInt(map.vaBits)) / span : BigInt(map.pageSize / 8);
     const idx = (start >> shift) & (parentPtrs - 1n);
-    let y1 = yOf(blocks, start);
-    let y2 = yOf(blocks, end);
-    if (y2 - y1 < 10) {
-      const mid = (y1 + y2) / 2;
-      y1 = mid - 5;
-      y2 = mid + 5;
+    // Drawn over every block it spans, at least a few pixels into each, so a table that
+    // takes the last GiB of one region and the first of the next shows on both.
+    let y1 = Infinity;
+    let y2 = -Infinity;
+    for (const b of blocks) {
+      if (b.end <= start || b.start >= end) continue;
+      let top = yOf([b], start > b.start ? start : b.start);
+      let bottom = yOf([b], end < b.end ? end : b.end);
+      if (bottom - top < MIN_MARK) {
+        if (end >= b.end) top = Math.max(b.y, bottom - MIN_MARK);
+        else bottom = Math.min(b.y + b.h, top + MIN_MARK);
+      }
+      y1 = Math.min(y1, top);
+      y2 = Math.max(y2, bottom);
     }
     return {
       index,
@@ -118,8 +132,14 @@ export function sharedMarks(map: LayoutMap, blocks: Block[]): SharedMark[] {
       parent: `${parentLevel.toUpperCase()} entry 0x${idx.toString(16)}`,
       y1,
       y2,
+      labelY: (y1 + y2) / 2,
+      depth: Math.max(0, names.indexOf(t.level) - 1),
     };
   });
+  // Labels at least 13 px apart, pushed down from the top.
+  const byY = [...marks].sort((a, b) => a.labelY - b.labelY);
+  for (let i = 1; i < byY.length; i++) byY[i].labelY = Math.max(byY[i].labelY, byY[i - 1].labelY + 13);
+  return marks;
 }
 
 export interface EntrySegment {

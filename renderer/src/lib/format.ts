@@ -32,6 +32,7 @@ export function formatShort(n: number): string {
   if (a >= 1e9) return `${(n / 1e9).toPrecision(3)}G`;
   if (a >= 1e6) return `${(n / 1e6).toPrecision(3)}M`;
   if (a >= 1e4) return `${(n / 1e3).toPrecision(3)}k`;
+  if (a < 10 && !Number.isInteger(n)) return n.toFixed(1);
   return String(Math.round(n));
 }
 

@@ -111,11 +111,12 @@ export class LibraryState {
     return this.pages.get(Math.floor(index / PAGE_SIZE))?.[index % PAGE_SIZE];
   }
 
-  /** Make sure the rows [from, to) are loaded or on their way. */
+  /** Make sure the rows [from, to) are loaded or on their way, and the pages either side of them. */
   ensure(from: number, to: number): void {
     this.lastView = from;
-    const first = Math.max(0, Math.floor(from / PAGE_SIZE));
-    const last = Math.floor(Math.max(from, to - 1) / PAGE_SIZE);
+    // Half a page of lead each way: a steady scroll finds the next rows already there.
+    const first = Math.max(0, Math.floor((from - PAGE_SIZE / 2) / PAGE_SIZE));
+    const last = Math.min(Math.floor(Math.max(0, this.total - 1) / PAGE_SIZE), Math.floor((Math.max(from, to - 1) + PAGE_SIZE / 2) / PAGE_SIZE));
     for (let p = first; p <= last; p++) if (!this.pages.has(p) && !this.pending.has(p)) void this.fetchPage(p);
   }
 
