@@ -4,9 +4,10 @@
  * client is used only by the fake build (`vite build --mode fake`) or by
  * the dev server with `?fake=1`: a production build never falls back to it.
  */
+// The base styles first, so that components' own styles come after them and win.
+import './app.css';
 import { mount } from 'svelte';
 import App from './App.svelte';
-import './app.css';
 import type { LabClient } from './lib/api.ts';
 import { downloadFile } from './lib/download.ts';
 import { type PtlabBridge, electronClient } from './lib/client/electron.ts';

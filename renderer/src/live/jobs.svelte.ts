@@ -143,8 +143,8 @@ export class LiveJob {
         tally.done++;
         if (Object.values(e.run.violationCounts).some((n) => (n ?? 0) > 0)) tally.violating++;
         this.tally.set(e.lane, tally);
-        // Runs without series of their own (random, PCT, explore) chart how many runs hit a violation.
-        if (!this.hasTimeSeries) this.addSeries(e.lane, null, 'runs.violating', 'runs', 'runs', [tally.done], [tally.violating]);
+        // Runs without series of their own (random, PCT) chart how many runs hit a violation.
+        if (!this.hasTimeSeries && this.info.kind === 'run') this.addSeries(e.lane, null, 'runs.violating', 'runs', 'runs', [tally.done], [tally.violating]);
         break;
       }
       case 'job-explore':

@@ -645,14 +645,19 @@ export class FakeLab implements LabClient {
     const every = durationNs / 200;
     const x: number[] = [];
     const y: Record<string, number[]> = { 'vmalloc.ops': [], 'tlbi.total': [], 'pgtable.live_tables': [], 'hotremove.ops': [] };
-    const speed = lane.rate * this.jobTicks;
+    // Rough shapes of what each design costs in head-to-head: opt1 serialises vmalloc on a spinlock,
+    // opt2 waits out hot-remove, opt3 and upstream leave the shared tables in place.
+    const base = this.baseOf(lane.strategy);
+    const opsRate = ({ opt1: 0.52, opt2: 0.86, v5: 0.97 } as Record<string, number>)[base] ?? 1;
+    const dropped = base === 'opt3' ? 0 : base === 'upstream' ? 9 : 14;
+    const phase = lane.key.length + lane.seed;
     for (let t = Math.ceil((from * durationNs) / every) * every; t <= to * durationNs; t += every) {
       if (t === 0) continue;
       const f = t / durationNs;
       x.push(Math.round(t));
-      y['vmalloc.ops'].push(Math.round(f * 101_000 * (0.9 + 0.1 * speed) + Math.sin(f * 40 + lane.key.length) * 300));
-      y['tlbi.total'].push(Math.round(f * 69 + (f > 0.6 ? 3 : 0)));
-      y['pgtable.live_tables'].push(72 + Math.round(Math.sin(f * 25 + lane.key.length) * 3 + f * 6) - (f > 0.6 && lane.strategy !== 'opt3' ? 14 : 0));
+      y['vmalloc.ops'].push(Math.round(f * 101_000 * opsRate + Math.sin(f * 40 + phase) * 300));
+      y['tlbi.total'].push(Math.round(f * 66 + (f > 0.6 ? (base === 'opt3' ? 1 : 4) : 0)));
+      y['pgtable.live_tables'].push(72 + Math.round(Math.sin(f * 25 + phase) * 3 + f * 6) - (f > 0.6 ? dropped : 0));
       y['hotremove.ops'].push(f > 0.6 ? 1 : 0);
     }
     if (x.length === 0) return;
