@@ -134,7 +134,7 @@ export class LibraryState {
       this.version++;
       return res.rows;
     } catch (e) {
-      if (gen === this.generation) this.error = lineOf(e);
+      if (gen === this.generation) this.error = `Could not list the runs: ${lineOf(e)}`;
       return null;
     } finally {
       if (gen === this.generation) this.pending.delete(page);
