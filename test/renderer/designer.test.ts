@@ -117,6 +117,26 @@ describe('Designer', () => {
     expect(map.textContent).toMatch(/it can never become empty, because it holds the fixmap, PCI I\/O, struct pages of boot memory at 0x80000000/);
   });
 
+  it('saves a strategy variant from the knob editor and runs it', async () => {
+    const { fake } = renderApp('#/designer?preset=thread-race');
+    await formReady();
+    await fireEvent.click(screen.getByRole('button', { name: 'New variant…' }));
+    const dialog = await screen.findByRole('dialog', { name: 'New strategy variant' });
+    await fireEvent.input(within(dialog).getByPlaceholderText('e.g. v6-no-walk-tlbi'), { target: { value: 'v6-no-walk-tlbi' } });
+    await fireEvent.change(within(dialog).getByLabelText('knob walkCacheTlbi'), { target: { value: 'false' } });
+    await within(dialog).findByText('1 knob differs from v6.');
+    const save = within(dialog).getByRole('button', { name: 'Save variant' }) as HTMLButtonElement;
+    await waitFor(() => expect(save.disabled).toBe(false));
+    await fireEvent.click(save);
+    const box = (await screen.findByRole('checkbox', { name: /^v6-no-walk-tlbi\b/ })) as HTMLInputElement;
+    await waitFor(() => expect(box.checked).toBe(true));
+    expect(fake.calls.find((c) => c.method === 'saveStrategy')!.args[0]).toEqual({ id: 'v6-no-walk-tlbi', base: 'v6', knobs: { walkCacheTlbi: false } });
+
+    await fireEvent.click(screen.getByRole('button', { name: /▶ Run 7 × 50 random/ }));
+    await waitFor(() => expect(fake.calls.some((c) => c.method === 'startRun')).toBe(true));
+    expect((fake.calls.find((c) => c.method === 'startRun')!.args[0] as { strategies: string[] }).strategies).toContain('v6-no-walk-tlbi');
+  });
+
   it('runs the design: the chosen strategies and mode go to startRun, and the Live run opens', async () => {
     const { fake, bar } = renderApp('#/designer?preset=thread-race');
     await formReady();

@@ -143,6 +143,12 @@ describe('Library', () => {
     await fireEvent.change(input, { target: { files: [notJson] } });
     await screen.findByText(/Nothing imported from broken\.json: it is not JSON/);
 
+    // Dropped on the Library, a file goes the same way.
+    const library = screen.getByRole('region', { name: 'Library' });
+    const dropped = new File(['{"schema": "ptlab.results/0", "runs": []}'], 'old.json', { type: 'application/json' });
+    await fireEvent.drop(library, { dataTransfer: { files: [dropped], types: ['Files'] } });
+    await screen.findByText('Nothing imported from old.json: import: schema: expected "ptlab.results/1", got "ptlab.results/0"');
+
     const good = new File([JSON.stringify({ schema: 'ptlab.results/1', version: '0.1.0', runs: [{ scenario: 'thread-race', strategy: 'upstream', mode: 'random', seed: 9, status: 'completed', violationCounts: {} }] })], 'one.json', { type: 'application/json' });
     await fireEvent.change(input, { target: { files: [good] } });
     await screen.findByText('Imported 1 run from one.json');
@@ -171,6 +177,30 @@ describe('Library', () => {
     expect((screen.getByLabelText('Strategy') as HTMLSelectElement).value).toBe('upstream');
     await waitFor(() => expect(again.view.container.querySelector(`[data-id="${chosen}"]`)?.getAttribute('aria-selected')).toBe('true'));
     expect(totalShown(again.view.container)).toContain('1 selected');
+  });
+
+  it('tags a run, keeps its note, and pins it as the baseline', async () => {
+    const { view, fake } = renderApp('#/library', { runs: 60 });
+    const rows = await rowsLoaded(view.container);
+    const id = rows[3].dataset.id!;
+    await fireEvent.click(rows[3]);
+    const details = await screen.findByRole('complementary', { name: 'Run details' });
+    await within(details).findByText(id);
+
+    const tag = within(details).getByLabelText('Add a tag');
+    await fireEvent.input(tag, { target: { value: 'lkml-reply' } });
+    await fireEvent.submit(tag.closest('form')!);
+    await waitFor(() => expect(view.container.querySelector(`[data-id="${id}"]`)!.textContent).toContain('lkml-reply'));
+
+    const note = within(details).getByLabelText('Note');
+    await fireEvent.input(note, { target: { value: 'the free at 1052 is what vmalloc#2 writes into' } });
+    await fireEvent.click(within(details).getByRole('button', { name: 'Save note' }));
+    await screen.findByText('Note saved');
+    expect((await fake.getRun(id)).note).toBe('the free at 1052 is what vmalloc#2 writes into');
+
+    await fireEvent.click(within(details).getByRole('button', { name: 'Pin as baseline' }));
+    await waitFor(() => expect(within(view.container.querySelector(`[data-id="${id}"]`) as HTMLElement).getByText('baseline')).toBeTruthy());
+    expect(await fake.getBaseline()).toBe(id);
   });
 
   it('exports the selection as CSV through the save hook', async () => {
