@@ -60,8 +60,11 @@ export class Shortcuts {
   /** Run the binding for this key event, if any; true when one ran. */
   handle(e: KeyboardEvent): boolean {
     if (e.repeat && !/arrow|page|home|end/.test(e.key.toLowerCase())) return false;
-    const typing = isTyping(e.target);
     const d = describe(e);
+    // Space and Enter on a focused button or link press it; they are not shortcuts there.
+    const el = e.target as HTMLElement | null;
+    if ((d === 'space' || d === 'enter') && el && typeof el.closest === 'function' && el.closest('button, a[href], [role=button], summary')) return false;
+    const typing = isTyping(e.target);
     const now = e.timeStamp || 0;
     const candidates = this.pending && now - this.pendingAt < SEQUENCE_MS ? [`${this.pending} ${d}`, d] : [d];
     this.pending = null;
