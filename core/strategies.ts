@@ -130,7 +130,8 @@ export function defineStrategy(def: unknown, path = 'strategy'): Strategy {
   if (d.knobs !== undefined) {
     if (typeof d.knobs !== 'object' || d.knobs === null || Array.isArray(d.knobs)) throw new StrategyError(`${path}.knobs: expected an object`);
     for (const [k, v] of Object.entries(d.knobs as Record<string, unknown>)) {
-      if (!(k in KNOB_VALUES)) throw new StrategyError(`${path}.knobs.${k}: unknown knob (known: ${Object.keys(KNOB_VALUES).join(', ')})`);
+      // Own keys only: `toString` or `__proto__` are in every object, but they are not knobs.
+      if (!Object.hasOwn(KNOB_VALUES, k)) throw new StrategyError(`${path}.knobs.${k}: unknown knob (known: ${Object.keys(KNOB_VALUES).join(', ')})`);
       const allowed = KNOB_VALUES[k as keyof StrategyKnobs] as readonly unknown[];
       if (!allowed.includes(v)) throw new StrategyError(`${path}.knobs.${k}: expected one of ${allowed.map((x) => JSON.stringify(x)).join(', ')}`);
       (knobs as unknown as Record<string, unknown>)[k] = v;

@@ -45,7 +45,9 @@ import type {
 } from './types.ts';
 import {
   expectInteger,
+  expectName,
   expectOneOf,
+  expectSafeKey,
   expectString,
   RUN_MODES,
   RUN_STATUSES,
@@ -601,8 +603,8 @@ function processAlive(pid: number): boolean {
 
 function checkRunFields(run: Pick<NewRun, 'scenario' | 'strategy' | 'mode' | 'seed'>, path: string): void {
   const at = (key: string): string => (path === '' ? key : `${path}.${key}`);
-  expectString(run.scenario, at('scenario'), { nonEmpty: true });
-  expectString(run.strategy, at('strategy'), { nonEmpty: true });
+  expectName(run.scenario, at('scenario'));
+  expectName(run.strategy, at('strategy'));
   expectOneOf(run.mode, at('mode'), RUN_MODES);
   expectInteger(run.seed, at('seed'));
 }
@@ -635,6 +637,7 @@ function checkRunMeta(meta: RunMeta): void {
 function checkMetrics(metrics: Readonly<Record<string, number>>, path: string): void {
   for (const [key, value] of Object.entries(metrics)) {
     if (key === '') throw new DbInputError(path, 'expected non-empty metric keys');
+    expectSafeKey(key, path);
     // NaN and ±Infinity are allowed: a mean of no samples is NaN, and REAL/NULL keep both exactly.
     if (typeof value !== 'number') throw new DbInputError(`${path}.${key}`, `expected a number, got ${typeof value}`);
   }

@@ -16,6 +16,7 @@ import {
   type Violation,
   type ViolationKind,
 } from '../core/results.ts';
+import { isUnsafeKey } from '../core/scenario.ts';
 import { DbInputError } from './errors.ts';
 
 export const RESULTS_SCHEMA = 'ptlab.results/1';
@@ -111,7 +112,10 @@ function expectJson(value: unknown, path: string, depth = 0): unknown {
     return value;
   }
   if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    for (const [key, item] of Object.entries(value)) expectJson(item, fieldPath(path, key), depth + 1);
+    for (const [key, item] of Object.entries(value)) {
+      expectSafeKey(key, path);
+      expectJson(item, fieldPath(path, key), depth + 1);
+    }
     return value;
   }
   return fail(path, 'JSON data', value);
@@ -191,8 +195,25 @@ export function validateSeries(value: unknown, path: string): Series {
   };
 }
 
+/**
+ * Refuses a key from input that would reach a prototype when used as a property name
+ * (`__proto__`, `constructor`, `toString`, …), wherever the document is read later.
+ */
+export function expectSafeKey(key: string, path: string): string {
+  if (isUnsafeKey(key)) throw new DbInputError(fieldPath(path, key), 'expected a name other than __proto__, constructor, prototype or another Object.prototype member');
+  return key;
+}
+
+/** A non-empty string that is also usable as a key (scenario and strategy names key summaries). */
+export function expectName(value: unknown, path: string): string {
+  const name = expectString(value, path, { nonEmpty: true });
+  if (isUnsafeKey(name)) fail(path, 'a name other than __proto__, constructor, prototype or another Object.prototype member', value);
+  return name;
+}
+
 function validateRecord<T>(value: unknown, path: string, item: (value: unknown, path: string) => T): Record<string, T> {
   const o = expectObject(value, path);
+  for (const key of Object.keys(o)) expectSafeKey(key, path);
   // fromEntries defines own properties, so a "__proto__" key stays data instead of changing the prototype.
   return Object.fromEntries(Object.entries(o).map(([key, entry]) => [key, item(entry, fieldPath(path, key))]));
 }
@@ -209,8 +230,8 @@ export function validateRunResult(value: unknown, path: string): RunResult {
   const violationsPath = fieldPath(path, 'violations');
   const run: RunResult = {
     id: id === null ? null : expectString(id, fieldPath(path, 'id'), { nonEmpty: true }),
-    scenario: expectString(field(o, 'scenario', path, 'a non-empty string'), fieldPath(path, 'scenario'), { nonEmpty: true }),
-    strategy: expectString(field(o, 'strategy', path, 'a non-empty string'), fieldPath(path, 'strategy'), { nonEmpty: true }),
+    scenario: expectName(field(o, 'scenario', path, 'a non-empty string'), fieldPath(path, 'scenario')),
+    strategy: expectName(field(o, 'strategy', path, 'a non-empty string'), fieldPath(path, 'strategy')),
     mode: expectOneOf(field(o, 'mode', path, 'a run mode'), fieldPath(path, 'mode'), RUN_MODES),
     seed: expectInteger(field(o, 'seed', path, 'an integer'), fieldPath(path, 'seed')),
     status: expectOneOf(field(o, 'status', path, 'a run status'), fieldPath(path, 'status'), RUN_STATUSES),

@@ -4,12 +4,11 @@
  * hit (violation kind and step). Also accepts a `ptlab.explore/1` or
  * `ptlab.results/1` document that carries a schedule.
  */
-import { readFileSync } from 'node:fs';
 import type { RunResult, ViolationKind } from '../../core/results.ts';
 import { parseScenario, type Scenario } from '../../core/scenario.ts';
 import { defineStrategy, findStrategy, type Strategy } from '../../core/strategies.ts';
 import { findPreset } from '../../core/presets.ts';
-import { asInputError, InputError } from '../lab/resolve.ts';
+import { asInputError, InputError, readJson } from '../lab/resolve.ts';
 
 export interface TraceFile {
   scenario: Scenario;
@@ -51,13 +50,9 @@ function isSchedule(v: unknown): v is number[] {
 
 /** Load and validate a trace file; errors name the field. */
 export function loadTraceFile(file: string): TraceFile {
-  let doc: Record<string, unknown>;
-  try {
-    doc = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw new InputError(`cannot read trace ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  if (typeof doc !== 'object' || doc === null) throw new InputError(`${file}: expected a JSON object`);
+  const parsed = readJson(file, 'trace');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InputError(`${file}: expected a JSON object`);
+  const doc = parsed as Record<string, unknown>;
   try {
     if (doc.schema === 'ptlab.trace/1') {
       if (!isSchedule(doc.schedule)) throw new InputError(`${file}: schedule: expected an array of actor indices`);

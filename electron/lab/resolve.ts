@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { findPreset, PRESETS } from '../../core/presets.ts';
-import { applyOverride, parseScenario, type Scenario, ScenarioError } from '../../core/scenario.ts';
+import { applyOverride, isUnsafeKey, parseScenario, type Scenario, ScenarioError } from '../../core/scenario.ts';
 import { defineStrategy, findStrategy, type Strategy, STRATEGIES, StrategyError } from '../../core/strategies.ts';
 
 export class InputError extends Error {}
@@ -16,18 +16,51 @@ export function asInputError(e: unknown): never {
   throw e;
 }
 
-function readJson(file: string, what: string): unknown {
+/**
+ * The path of the first key in `value` that would reach a prototype
+ * (`__proto__`, `constructor`, `toString`, …; see isUnsafeKey), or null.
+ * Iterative, so a deeply nested document cannot overflow the stack.
+ */
+export function unsafeKeyPath(value: unknown, root = ''): string | null {
+  const stack: [unknown, string][] = [[value, root]];
+  while (stack.length > 0) {
+    const [v, at] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) stack.push([v[i], `${at}[${i}]`]);
+      continue;
+    }
+    for (const k of Object.keys(v)) {
+      const here = at === '' ? k : `${at}.${k}`;
+      if (isUnsafeKey(k)) return here;
+      stack.push([(v as Record<string, unknown>)[k], here]);
+    }
+  }
+  return null;
+}
+
+/** Refuses a document from input that has a prototype-reaching key anywhere. */
+export function checkKeys(doc: unknown, what: string): void {
+  const bad = unsafeKeyPath(doc);
+  if (bad !== null) throw new InputError(`${what}: ${bad}: a field may not be named __proto__, constructor, prototype or like another Object.prototype member`);
+}
+
+/** Reads a JSON document from a file; `what` names it in errors. */
+export function readJson(file: string, what: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new InputError(`cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  let doc: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    doc = JSON.parse(text) as unknown;
   } catch (e) {
     throw new InputError(`${file} is not valid JSON: ${(e as Error).message}`);
   }
+  checkKeys(doc, file);
+  return doc;
 }
 
 export interface ResolvedScenario {
@@ -43,6 +76,7 @@ export function resolveScenario(nameOrFile: string, sets: readonly string[] = []
   if (preset) doc = preset.doc;
   else if (nameOrFile.endsWith('.json') || nameOrFile.includes('/')) doc = readJson(nameOrFile, 'scenario file');
   else throw new InputError(`unknown scenario '${nameOrFile}' (presets: ${PRESETS.map((p) => p.name).join(', ')}; or give a .json file)`);
+  if (!preset) checkKeys(doc, nameOrFile);
   try {
     for (const s of sets) doc = applyOverride(doc, s);
     return { doc, scenario: parseScenario(doc) };

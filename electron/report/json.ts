@@ -4,9 +4,10 @@ import { violationKinds } from './metrics.ts';
 
 /** Per-strategy summary: runs, runs with at least one violation, and violation counts by kind. */
 export function summarize(runs: readonly RunResult[]): ResultsSummary {
-  const byStrategy: ResultsSummary['byStrategy'] = {};
+  // Null prototypes: a strategy id or kind from an imported file is data, never a path to Object.prototype.
+  const byStrategy: ResultsSummary['byStrategy'] = Object.create(null) as ResultsSummary['byStrategy'];
   for (const r of runs) {
-    const s = (byStrategy[r.strategy] ??= { runs: 0, violating: 0, kinds: {} });
+    const s = (byStrategy[r.strategy] ??= { runs: 0, violating: 0, kinds: Object.create(null) as ResultsSummary['byStrategy'][string]['kinds'] });
     s.runs += 1;
     const kinds = violationKinds(r);
     if (kinds.length > 0) s.violating += 1;
