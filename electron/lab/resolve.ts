@@ -3,7 +3,7 @@
  * overrides) into validated scenarios and strategies. Every failure is an
  * InputError with one clear line; the CLI maps it to exit code 2.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { findPreset, PRESETS } from '../../core/presets.ts';
 import { applyOverride, isUnsafeKey, parseScenario, type Scenario, ScenarioError } from '../../core/scenario.ts';
 import { defineStrategy, findStrategy, type Strategy, STRATEGIES, StrategyError } from '../../core/strategies.ts';
@@ -45,12 +45,24 @@ export function checkKeys(doc: unknown, what: string): void {
   if (bad !== null) throw new InputError(`${what}: ${bad}: a field may not be named __proto__, constructor, prototype or like another Object.prototype member`);
 }
 
-/** Reads a JSON document from a file; `what` names it in errors. */
-export function readJson(file: string, what: string): unknown {
+/** Largest scenario or strategy file read (the presets are a few KiB). */
+export const MAX_DEFINITION_BYTES = 1024 * 1024;
+/** Largest trace file `ptlab replay` reads. */
+export const MAX_TRACE_FILE_BYTES = 256 * 1024 * 1024;
+
+function mib(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(bytes < 1024 * 1024 ? 2 : 0)} MiB`;
+}
+
+/** Reads a JSON document of at most `maxBytes` from a file; `what` names it in errors. */
+export function readJson(file: string, what: string, maxBytes = MAX_DEFINITION_BYTES): unknown {
   let text: string;
   try {
+    const size = statSync(file).size;
+    if (size > maxBytes) throw new InputError(`${what} ${file} is ${mib(size)}, larger than the limit of ${mib(maxBytes)}`);
     text = readFileSync(file, 'utf8');
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw new InputError(`cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   let doc: unknown;
@@ -101,6 +113,13 @@ export function resolveStrategies(spec: string | undefined): Strategy[] {
     return asInputError(e);
   }
   if (out.length === 0) throw new InputError('--strategy: expected at least one strategy id');
+  // Runs are saved under the strategy id: one id must mean one design within a batch.
+  const byId = new Map<string, Strategy>();
+  for (const s of out) {
+    const seen = byId.get(s.id);
+    if (seen && JSON.stringify(seen.knobs) !== JSON.stringify(s.knobs)) throw new InputError(`--strategy: two different strategies are both named '${s.id}'`);
+    byId.set(s.id, s);
+  }
   return out;
 }
 
