@@ -1,7 +1,8 @@
 /**
  * `ptlab`, the command line (SPEC §6). It drives the same LabService as the
  * app. Exit codes: 0 ran; 1 a replay no longer reproduces; 2 bad input (one
- * clear line on stderr); 3 a violation was found with --fail-on-violation.
+ * clear line on stderr); 3 a violation was found with --fail-on-violation;
+ * 70 an internal error (a bug: one line, the stack with --debug).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -68,8 +69,9 @@ export function buildProgram(): Command {
   const program = new Command('ptlab')
     .description('PT Lab: arm64 kernel page-table teardown during memory hot-remove — is it safe, and what does it cost?')
     .version(VERSION)
+    .option('--debug', 'print the stack of an internal error')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s, write) => write(s.replace(/^error: /, 'ptlab: ')) });
 
   program
     .command('run')
@@ -350,6 +352,7 @@ function addHistoryCommands(program: Command): void {
       try {
         const service = new LabService({ db });
         const runs = ids.map((id) => service.getRun(id));
+        if (o.baseline && !runs.some((r) => r.id === db.resolveRunId(o.baseline))) throw new InputError(`--baseline ${o.baseline}: not one of the runs compared`);
         if (o.report) {
           writeFile(o.report, service.exportRuns(ids, 'html', { baselineId: o.baseline }));
           db.saveReport({ format: 'html', title: `compare ${ids.join(' ')}`, body: readFileSync(o.report), runIds: runs.map((r) => r.id) });
@@ -444,9 +447,22 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`ptlab: ${e.message}\n`);
       return 2;
     }
-    process.stderr.write(`ptlab: internal error: ${(e as Error).stack ?? String(e)}\n`);
-    return 1;
+    return internalError(e, argv.includes('--debug') || process.env.PTLAB_DEBUG === '1');
   }
+}
+
+/**
+ * A bug, not bad input: exit 70 (EX_SOFTWARE of sysexits.h), so it can never
+ * read as 1 (a replay no longer reproduces), 2 (bad input) or 3 (violation).
+ * One line; the stack only when asked for.
+ */
+export const EXIT_INTERNAL = 70;
+
+function internalError(e: unknown, debug: boolean): number {
+  const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  if (debug && e instanceof Error && e.stack) process.stderr.write(`ptlab: internal error: ${e.stack}\n`);
+  else process.stderr.write(`ptlab: internal error: ${what.split('\n')[0]} (a bug in PT Lab; run again with --debug for the stack)\n`);
+  return EXIT_INTERNAL;
 }
 
 export type { ResultsDocument };

@@ -4,6 +4,7 @@
  * InputError with one clear line; the CLI maps it to exit code 2.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { computeLayout, memstartAddr } from '../../core/layout.ts';
 import { findPreset, PRESETS } from '../../core/presets.ts';
 import { applyOverride, isUnsafeKey, parseScenario, type Scenario, ScenarioError } from '../../core/scenario.ts';
 import { defineStrategy, findStrategy, type Strategy, STRATEGIES, StrategyError } from '../../core/strategies.ts';
@@ -91,9 +92,24 @@ export function resolveScenario(nameOrFile: string, sets: readonly string[] = []
   if (!preset) checkKeys(doc, nameOrFile);
   try {
     for (const s of sets) doc = applyOverride(doc, s);
-    return { doc, scenario: parseScenario(doc) };
+    const scenario = parseScenario(doc);
+    checkLayout(scenario);
+    return { doc, scenario };
   } catch (e) {
     return asInputError(e);
+  }
+}
+
+/**
+ * What only the address layout can tell (a KASLR offset that is not a multiple
+ * of ARM64_MEMSTART_ALIGN, …). Core reports these as plain Errors when a run
+ * starts; caught here they are bad input (exit 2), not a bug (exit 70).
+ */
+function checkLayout(scenario: Scenario): void {
+  try {
+    memstartAddr(computeLayout(scenario.arch.layout, { pageSize: scenario.arch.pageSize, vaBits: scenario.arch.vaBits }), scenario.memory);
+  } catch (e) {
+    throw new InputError(`scenario: ${(e as Error).message}`);
   }
 }
 
