@@ -1,15 +1,56 @@
-/** Plain-text rendering of results and traces for the terminal. */
+/**
+ * Plain-text rendering of results and traces for the terminal, and the
+ * sanitizer every line goes through: scenario names, metric keys, messages
+ * and trace text come from files and the database, so they must not drive
+ * the terminal.
+ */
 import type { ResultsDocument, RunResult, TraceStep, Violation } from '../../core/results.ts';
+
+/**
+ * ESC sequences, whole: CSI (parameters and final byte), OSC/DCS/PM/APC
+ * strings up to BEL or ST (never past the line), and two-byte escapes. A raw
+ * ESC never occurs in JSON.stringify output, so JSON passes untouched. 8-bit
+ * introducers (CSI U+009B, OSC U+009D, …) are C1 controls, escaped below,
+ * which leaves what follows them inert text.
+ */
+const ESCAPE_SEQUENCES = /\u001b(?:\[[0-?]*[ -/]*[@-~]?|[\]PX^_][^\u0007\u001b\u009c\n]*(?:\u0007|\u001b\\|\u009c)?|[ -~]?)/g;
+/** C0 controls but tab and newline, and DEL. */
+const C0 = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
+/** C1 controls and the bidi overrides and isolates ("Trojan Source"). */
+const C1_AND_BIDI = /[\u0080-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text made safe for a terminal: escape sequences and C0 controls (but tab
+ * and newline) are removed; C1 and bidi controls become `\u009b`-style
+ * escapes, which is also exactly how JSON may write them, so a JSON document
+ * passes through unchanged in meaning.
+ */
+export function sanitizeForTerminal(s: string): string {
+  return s
+    .replace(ESCAPE_SEQUENCES, '')
+    .replace(C0, '')
+    .replace(C1_AND_BIDI, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** One table cell: sanitized, on one line. */
+function cellText(s: string | undefined): string {
+  return s === undefined ? '' : sanitizeForTerminal(s).replace(/[\t\n]/g, ' ');
+}
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
-/** A fixed-width table. */
+/** A fixed-width table. Any number of rows (no spread into a call: 200 000 rows must not overflow the stack). */
 export function table(header: string[], rows: string[][]): string {
-  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]): string => r.map((c, i) => pad(c ?? '', w[i])).join('  ').trimEnd();
-  return [line(header), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n');
+  const head = header.map(cellText);
+  const body = rows.map((r) => head.map((_, i) => cellText(r[i])));
+  const w = head.map((h) => h.length);
+  for (const r of body) for (let i = 0; i < w.length; i++) if (r[i].length > w[i]) w[i] = r[i].length;
+  const line = (r: string[]): string => r.map((c, i) => pad(c, w[i])).join('  ').trimEnd();
+  const out = [line(head), line(w.map((n) => '-'.repeat(n)))];
+  for (const r of body) out.push(line(r));
+  return out.join('\n');
 }
 
 /** A trace as a kernel developer reads it: one line per step, oldest first. */

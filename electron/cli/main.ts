@@ -21,7 +21,7 @@ import type { SimMode } from '../lab/api.ts';
 import { InputError, intFlag, resolveScenario, resolveStrategies } from '../lab/resolve.ts';
 import { LabService } from '../lab/service.ts';
 import { renderHtmlReport, summarize } from '../report/index.ts';
-import { formatResults, formatTrace, formatViolation, table } from './format.ts';
+import { formatResults, formatTrace, formatViolation, sanitizeForTerminal, table } from './format.ts';
 import { loadTraceFile, type TraceFile, traceFromRun } from './trace-file.ts';
 
 class ExitCode extends Error {
@@ -30,8 +30,15 @@ class ExitCode extends Error {
   }
 }
 
+/** Every line printed goes through sanitizeForTerminal: names, keys and messages come from files and the database. */
 const out = (s: string): void => {
-  process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+  const text = sanitizeForTerminal(s);
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+};
+
+/** One line on stderr, sanitized like stdout. */
+const err = (s: string): void => {
+  process.stderr.write(`${sanitizeForTerminal(s).replace(/\n+$/, '')}\n`);
 };
 
 // `ptlab … | head`: a reader that goes away is not an error.
@@ -71,7 +78,7 @@ export function buildProgram(): Command {
     .version(VERSION)
     .option('--debug', 'print the stack of an internal error')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s, write) => write(s.replace(/^error: /, 'ptlab: ')) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(sanitizeForTerminal(s)), outputError: (s, write) => write(s.replace(/^error: /, 'ptlab: ')) });
 
   program
     .command('run')
@@ -378,7 +385,7 @@ function addHistoryCommands(program: Command): void {
       try {
         const text = new LabService({ db }).exportRuns(ids, o.format);
         if (o.out) writeFile(o.out, text);
-        else process.stdout.write(text);
+        else process.stdout.write(process.stdout.isTTY ? sanitizeForTerminal(text) : text);
       } finally {
         db.close();
       }
@@ -440,11 +447,11 @@ export async function main(argv: string[]): Promise<number> {
       return 2; // commander already printed the message
     }
     if (e instanceof InputError || e instanceof DbInputError || e instanceof ScenarioError || e instanceof StrategyError) {
-      process.stderr.write(`ptlab: ${e.message}\n`);
+      err(`ptlab: ${e.message}`);
       return 2;
     }
     if (e instanceof DbError) {
-      process.stderr.write(`ptlab: ${e.message}\n`);
+      err(`ptlab: ${e.message}`);
       return 2;
     }
     return internalError(e, argv.includes('--debug') || process.env.PTLAB_DEBUG === '1');
@@ -460,8 +467,8 @@ export const EXIT_INTERNAL = 70;
 
 function internalError(e: unknown, debug: boolean): number {
   const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-  if (debug && e instanceof Error && e.stack) process.stderr.write(`ptlab: internal error: ${e.stack}\n`);
-  else process.stderr.write(`ptlab: internal error: ${what.split('\n')[0]} (a bug in PT Lab; run again with --debug for the stack)\n`);
+  if (debug && e instanceof Error && e.stack) err(`ptlab: internal error: ${e.stack}`);
+  else err(`ptlab: internal error: ${what.split('\n')[0]} (a bug in PT Lab; run again with --debug for the stack)`);
   return EXIT_INTERNAL;
 }
 

@@ -1,6 +1,9 @@
 /**
  * CSV exports (RFC 4180: comma-separated, CRLF line ends, fields quoted when they
  * hold a comma, quote, CR or LF, quotes doubled), written with csv-stringify.
+ * Text cells that a spreadsheet would read as a formula (starting with = + - @,
+ * tab or CR) get a leading `'` (OWASP, CSV injection): scenario names, metric
+ * keys and messages can come from imported files. Number cells are left as they are.
  */
 import { stringify } from 'csv-stringify/sync';
 import type { RunResult } from '../../core/results.ts';
@@ -28,6 +31,11 @@ export const VIOLATIONS_CSV_COLUMNS = [
 
 type Cell = string | number;
 
+/** A text cell that cannot start a spreadsheet formula. */
+export function neutraliseFormula(text: string): string {
+  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+}
+
 function toCsv(columns: readonly string[], rows: Cell[][]): string {
   return stringify(rows, {
     header: true,
@@ -35,7 +43,7 @@ function toCsv(columns: readonly string[], rows: Cell[][]): string {
     record_delimiter: '\r\n',
     eof: true,
     // Numbers are written as JavaScript prints them: no locale, full precision.
-    cast: { number: (v: number) => String(v) },
+    cast: { number: (v: number) => String(v), string: neutraliseFormula },
   });
 }
 
