@@ -24,7 +24,7 @@ import { DbError, DbInputError, toDbError } from './errors.ts';
 import { corruptError, foreignError, identify, PTLAB_APPLICATION_ID, readSqliteHeader, tooNewError } from './identity.ts';
 import { ExperimentQueries, ReportQueries, SavedDocumentQueries } from './library.ts';
 import { LATEST_VERSION, migrate, MigrationRefused } from './migrations/index.ts';
-import { parseSchedule, RunQueries } from './runs.ts';
+import { knobsFromDb, parseSchedule, RunQueries, setsFromDb } from './runs.ts';
 import { SeriesQueries } from './series.ts';
 import type {
   Experiment,
@@ -39,6 +39,7 @@ import type {
   RunFilter,
   RunListRow,
   RunMeta,
+  RunProvenance,
   SavedDocument,
   SeriesInfo,
   StoredRun,
@@ -51,7 +52,9 @@ import {
   expectString,
   RUN_MODES,
   RUN_STATUSES,
+  validateKnobs,
   validateResultsDocument,
+  validateSets,
   validateViolation,
 } from './validate.ts';
 
@@ -228,6 +231,7 @@ export class LabDb {
   /** Starts a run owned by this process (status 'running') and returns its id. */
   createRun(run: NewRun): string {
     checkRunFields(run, '');
+    checkProvenance(run, '');
     const id = run.id ?? crypto.randomUUID();
     return this.write(() => {
       if (run.experimentId != null && !this.experiments.exists(run.experimentId)) {
@@ -252,8 +256,23 @@ export class LabDb {
         ownerHost: os.hostname(),
         error: null,
         note: null,
+        strategyKnobs: run.strategyKnobs ?? null,
+        sets: run.sets ?? [],
+        scenarioFile: run.scenarioFile ?? null,
       });
       return id;
+    });
+  }
+
+  /**
+   * Records what a run was made from (strategy knobs, `--set` overrides,
+   * scenario file) when its writer did not pass them to createRun; fields
+   * left out keep their stored value.
+   */
+  setRunProvenance(runId: string, provenance: RunProvenance): void {
+    checkProvenance(provenance, '');
+    this.write(() => {
+      if (!this.runs.setProvenance(runId, provenance)) throw this.runNotFound(runId);
     });
   }
 
@@ -365,6 +384,9 @@ export class LabDb {
         ownerHost: row.owner_host,
         tags: this.runs.tags(id),
         note: row.note,
+        strategyKnobs: knobsFromDb(row.strategy_knobs),
+        sets: setsFromDb(row.sets),
+        scenarioFile: row.scenario_file,
       };
       const schedule = parseSchedule(row.schedule);
       if (schedule !== undefined) run.schedule = schedule;
@@ -522,6 +544,9 @@ export class LabDb {
       ownerHost,
       error: meta.error ?? null,
       note: meta.note ?? null,
+      strategyKnobs: meta.strategyKnobs ?? null,
+      sets: meta.sets ?? [],
+      scenarioFile: meta.scenarioFile ?? null,
     });
     this.runs.upsertMetrics(id, result.metrics);
     this.runs.insertViolations(id, result.violations);
@@ -630,6 +655,7 @@ function checkRunResult(result: RunResult): void {
 
 function checkRunMeta(meta: RunMeta): void {
   expectString(meta.version, 'meta.version', { nonEmpty: true });
+  checkProvenance(meta, 'meta');
   if (meta.wallMs != null) checkFiniteNumber(meta.wallMs, 'meta.wallMs');
   (meta.tags ?? []).forEach((tag, index) => checkTag(tag, `meta.tags[${index}]`));
 }
@@ -641,6 +667,13 @@ function checkMetrics(metrics: Readonly<Record<string, number>>, path: string): 
     // NaN and ±Infinity are allowed: a mean of no samples is NaN, and REAL/NULL keep both exactly.
     if (typeof value !== 'number') throw new DbInputError(`${path}.${key}`, `expected a number, got ${typeof value}`);
   }
+}
+
+function checkProvenance(p: RunProvenance, path: string): void {
+  const at = (key: string): string => (path === '' ? key : `${path}.${key}`);
+  if (p.strategyKnobs != null) validateKnobs(p.strategyKnobs, at('strategyKnobs'));
+  if (p.sets !== undefined) validateSets(p.sets, at('sets'));
+  if (p.scenarioFile != null) expectString(p.scenarioFile, at('scenarioFile'), { nonEmpty: true });
 }
 
 function checkFiniteNumber(value: number, path: string): void {

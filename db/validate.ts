@@ -211,6 +211,23 @@ export function expectName(value: unknown, path: string): string {
   return name;
 }
 
+/** A strategy's knobs as stored: an object of plain values (the knob names are core's, not checked here). */
+export function validateKnobs(value: unknown, path: string): Record<string, string | number | boolean> {
+  return validateRecord(value, path, (v, p) => {
+    if (typeof v !== 'string' && typeof v !== 'boolean' && !(typeof v === 'number' && Number.isFinite(v))) fail(p, 'a string, number or boolean', v);
+    return v;
+  });
+}
+
+/** `--set` overrides: `path=value` strings. */
+export function validateSets(value: unknown, path: string): string[] {
+  return expectArray(value, path).map((s, index) => {
+    const text = expectString(s, `${path}[${index}]`, { nonEmpty: true });
+    if (!text.includes('=')) fail(`${path}[${index}]`, 'a path=value override', text);
+    return text;
+  });
+}
+
 function validateRecord<T>(value: unknown, path: string, item: (value: unknown, path: string) => T): Record<string, T> {
   const o = expectObject(value, path);
   for (const key of Object.keys(o)) expectSafeKey(key, path);

@@ -5,6 +5,7 @@
  * the terminal.
  */
 import type { ResultsDocument, RunResult, TraceStep, Violation } from '../../core/results.ts';
+import { knobDifferences, STRATEGIES } from '../../core/strategies.ts';
 
 /**
  * ESC sequences, whole: CSI (parameters and final byte), OSC/DCS/PM/APC
@@ -156,4 +157,57 @@ export function formatResults(doc: ResultsDocument, opts: { traces: boolean }): 
 function fmtNum(v: number | undefined): string {
   if (v === undefined) return '';
   return Number.isInteger(v) ? String(v) : v.toFixed(2);
+}
+
+/** What a saved run was made from (the fields db/ keeps beside the names). */
+export interface Provenance {
+  scenario: string;
+  strategy: string;
+  strategyKnobs: Record<string, unknown> | null;
+  sets: string[];
+  scenarioFile: string | null;
+}
+
+function baseName(file: string): string {
+  return file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
+}
+
+/** `thread-race`, `thread-race (arch.vaBits=39)`, `my-race [my-race.json]`. */
+export function scenarioLabel(p: Provenance): string {
+  return `${p.scenario}${p.scenarioFile ? ` [${baseName(p.scenarioFile)}]` : ''}${p.sets.length > 0 ? ` (${p.sets.join(', ')})` : ''}`;
+}
+
+/** Whether a run under a built-in id was made with other knobs (an older or imported run). */
+export function knobsDifferFromBuiltin(p: Provenance): boolean {
+  const builtin = STRATEGIES.find((s) => s.id === p.strategy);
+  return builtin !== undefined && p.strategyKnobs !== null && knobDifferences(builtin.knobs, p.strategyKnobs).length > 0;
+}
+
+/** `upstream`, or `upstream (knobs differ)` when the run was not the built-in design. */
+export function strategyLabel(p: Provenance): string {
+  return knobsDifferFromBuiltin(p) ? `${p.strategy} (knobs differ)` : p.strategy;
+}
+
+/** The lines `ptlab show` prints about what the run was made from. */
+export function describeProvenance(p: Provenance): string[] {
+  const lines = [
+    `scenario: ${p.scenario} ${p.scenarioFile ? `from the file ${p.scenarioFile}` : '(preset)'}${p.sets.length > 0 ? `, with ${p.sets.map((x) => `--set ${x}`).join(' ')}` : ''}`,
+  ];
+  const builtin = STRATEGIES.find((s) => s.id === p.strategy);
+  if (p.strategyKnobs === null) lines.push(`strategy: ${p.strategy} (knobs not recorded)`);
+  else if (builtin) {
+    const diff = knobDifferences(builtin.knobs, p.strategyKnobs);
+    lines.push(diff.length === 0 ? `strategy: ${p.strategy} (built-in)` : `strategy: ${p.strategy}, but not the built-in ${p.strategy}: knobs ${diff.join(', ')}`);
+  } else {
+    // A user strategy: describe it against the built-in it is closest to.
+    let closest = STRATEGIES[0];
+    let diff = knobDifferences(closest.knobs, p.strategyKnobs);
+    for (const s of STRATEGIES) {
+      const d = knobDifferences(s.knobs, p.strategyKnobs);
+      if (d.length < diff.length) [closest, diff] = [s, d];
+    }
+    lines.push(`strategy: ${p.strategy} (user strategy: as ${closest.id} but ${diff.join(', ')})`);
+  }
+  if (p.strategyKnobs !== null) lines.push(`knobs: ${Object.entries(p.strategyKnobs).map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
+  return lines;
 }

@@ -5,13 +5,13 @@
  * 70 an internal error (a bug: one line, the stack with --debug).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { formatVA } from '../../core/arch.ts';
 import { explore } from '../../core/explore.ts';
 import { computeLayout, sharedTables } from '../../core/layout.ts';
-import { PRESETS } from '../../core/presets.ts';
+import { findPreset, PRESETS } from '../../core/presets.ts';
 import { type ResultsDocument, type RunResult, VIOLATION_KINDS, type ViolationKind } from '../../core/results.ts';
 import { SCENARIO_SCHEMA, ScenarioError } from '../../core/scenario.ts';
 import { runScenario, VERSION } from '../../core/runner.ts';
@@ -21,7 +21,7 @@ import type { SimMode } from '../lab/api.ts';
 import { InputError, intFlag, resolveScenario, resolveStrategies } from '../lab/resolve.ts';
 import { LabService } from '../lab/service.ts';
 import { renderHtmlReport, summarize } from '../report/index.ts';
-import { formatResults, formatTrace, formatViolation, sanitizeForTerminal, table } from './format.ts';
+import { describeProvenance, formatResults, formatTrace, formatViolation, sanitizeForTerminal, scenarioLabel, strategyLabel, table } from './format.ts';
 import { loadTraceFile, type TraceFile, traceFromRun } from './trace-file.ts';
 
 class ExitCode extends Error {
@@ -107,7 +107,8 @@ export function buildProgram(): Command {
       const seed = intFlag('--seed', o.seed, 1);
       const seeds = intFlag('--seeds', o.seeds, 1, 1, 1_000_000);
       const pctDepth = intFlag('--pct-depth', o.pctDepth, 2, 1, 10);
-      resolveStrategies(o.strategy); // fail fast on bad ids
+      const strategies = resolveStrategies(o.strategy); // fail fast on bad ids
+      const scenarioFile = findPreset(o.scenario) ? null : resolvePath(o.scenario);
       const db = o.save ? openDb(o.db) : null;
       // Ctrl-C cancels: the run in flight is saved as cancelled, finished runs are kept and printed.
       const cancel = new AbortController();
@@ -127,6 +128,8 @@ export function buildProgram(): Command {
             onProgress: (p) => bar?.update(Math.floor(((p.runIndex + p.fraction) / p.runCount) * 100), { run: p.runIndex + 1, runs: p.runCount, strategy: p.strategy, seed: p.seed }),
             onRun: (r) => {
               if (db && r.id) for (const t of o.tag as string[]) db.addTag(r.id, t);
+              // What the run was made from, so history can tell a variant or a modified scenario from the preset.
+              if (db && r.id) db.setRunProvenance(r.id, { strategyKnobs: strategies.find((s) => s.id === r.strategy)?.knobs ?? null, sets, scenarioFile });
             },
             signal: cancel.signal,
           },
@@ -248,7 +251,7 @@ export function buildProgram(): Command {
           const r = db.getRun(db.resolveRunId(arg));
           if (!r) throw new InputError(`no run ${arg}`);
           if (!r.schedule || r.schedule.length === 0) throw new InputError(`run ${arg} has no recorded schedule (timed runs replay from their seed: ptlab run --seed ${r.seed})`);
-          tf = traceFromRun(r, r.config, resolveStrategies(r.strategy)[0] ?? null);
+          tf = traceFromRun(r, r.config, null);
         } finally {
           db.close();
         }
@@ -317,7 +320,7 @@ function addHistoryCommands(program: Command): void {
         out(
           table(
             ['id', 'started', 'scenario', 'strategy', 'mode', 'seed', 'status', 'violations'],
-            rows.map((r) => [r.id.slice(0, 8), r.startedAt.replace('T', ' ').slice(0, 19), r.scenario, r.strategy, r.mode, String(r.seed), r.status, r.violationCount ? r.kinds.join(',') : '-']),
+            rows.map((r) => [r.id.slice(0, 8), r.startedAt.replace('T', ' ').slice(0, 19), scenarioLabel(r), strategyLabel(r), r.mode, String(r.seed), r.status, r.violationCount ? r.kinds.join(',') : '-']),
           ),
         );
       } finally {
@@ -337,7 +340,8 @@ function addHistoryCommands(program: Command): void {
         const service = new LabService({ db });
         const r = service.getRun(id);
         if (o.json) return out(JSON.stringify(r, null, 2));
-        out(`${r.id}  ${r.scenario} / ${r.strategy}  ${r.mode} seed ${r.seed}  ${r.status}  ${r.startedAt}`);
+        out(`${r.id}  ${scenarioLabel(r)} / ${strategyLabel(r)}  ${r.mode} seed ${r.seed}  ${r.status}  ${r.startedAt}`);
+        for (const line of describeProvenance(r)) out(line);
         out(formatResults({ schema: 'ptlab.results/1', version: VERSION, runs: [r], summary: summarize([r]) }, { traces: true }));
         out('');
         out(table(['metric', 'value'], Object.entries(r.metrics).map(([k, v]) => [k, String(v)])));

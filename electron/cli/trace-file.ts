@@ -29,9 +29,13 @@ export interface TraceDocument {
   trace?: unknown;
 }
 
-export function traceFromRun(r: RunResult, scenarioDoc: unknown, strategy: Strategy | null): TraceFile & { toJSON(): TraceDocument } {
+/**
+ * A run's trace. Without `strategy`, the run's own: its recorded knobs when it
+ * has them (a saved or exported run), else the built-in of its id.
+ */
+export function traceFromRun(r: RunResult & { strategyKnobs?: unknown }, scenarioDoc: unknown, strategy: Strategy | null): TraceFile & { toJSON(): TraceDocument } {
   const v = r.violations[0];
-  const strat = strategy ?? findStrategy(r.strategy);
+  const strat = strategy ?? traceStrategy(r.strategyKnobs == null ? { id: r.strategy } : { id: r.strategy, knobs: r.strategyKnobs }, `run ${r.id ?? ''}`.trim());
   const expect = v ? { kind: v.kind, step: v.step } : null;
   return {
     scenario: parseScenario(scenarioDoc),
