@@ -52,8 +52,11 @@ import {
   expectString,
   RUN_MODES,
   RUN_STATUSES,
+  expectIsoDate,
+  expectTag,
+  type RecordedRunMeta,
   validateKnobs,
-  validateResultsDocument,
+  validateResultsDocumentWithMeta,
   validateSets,
   validateViolation,
 } from './validate.ts';
@@ -348,11 +351,8 @@ export class LabDb {
    * then writes all runs in one transaction, so a failure writes nothing. Returns the ids in document order.
    */
   importResults(doc: unknown): string[] {
-    const results = validateResultsDocument(doc);
-    return this.write(() =>
-      // The importing process is not the runs' writer: a 'running' run gets no owner and is recovered as interrupted.
-      results.runs.map((run) => this.insertResult(run, { version: results.version }, null, null)),
-    );
+    const { header, runs } = validateResultsDocumentWithMeta(doc);
+    return this.write(() => runs.map(({ run, meta }) => this.insertImported(run, meta, header.version)));
   }
 
   // ---- reading runs ------------------------------------------------------------------------
@@ -375,6 +375,7 @@ export class LabDb {
         metrics: this.runs.metrics(id),
         series: this.series.all(id),
         experimentId: row.experiment_id,
+        experimentName: row.experiment_name,
         version: row.version,
         startedAt: row.started_at,
         finishedAt: row.finished_at,
@@ -517,17 +518,29 @@ export class LabDb {
 
   // ---- internals ---------------------------------------------------------------------------
 
+  /**
+   * One imported run with what its export carried. A run exported while it
+   * was 'running' gets no owner here: the importing process is not its
+   * writer, so the next open recovers it as interrupted.
+   */
+  private insertImported(run: RunResult, meta: RecordedRunMeta, documentVersion: string): string {
+    const running = run.status === 'running';
+    const { ownerPid, ownerHost, version, ...rest } = meta;
+    return this.insertResult(run, { ...rest, version: version ?? documentVersion }, running ? null : (ownerPid ?? null), running ? null : (ownerHost ?? null));
+  }
+
   private insertResult(result: RunResult, meta: RunMeta, ownerPid: number | null, ownerHost: string | null): string {
     const id = result.id ?? crypto.randomUUID();
     if (this.runs.status(id) !== undefined) throw new DbError('conflict', `run ${id} already exists in ${this.file}`);
     if (meta.experimentId != null && !this.experiments.exists(meta.experimentId)) {
       throw new DbError('not-found', `experiment ${meta.experimentId} does not exist in ${this.file}`);
     }
+    const experimentId = meta.experimentId ?? (meta.experimentName ? this.experiments.idByNameOrNew(meta.experimentName, nowIso()) : null);
     const running = result.status === 'running';
     const wallMetric = result.metrics['wall.ms'];
     this.runs.insertRun({
       id,
-      experimentId: meta.experimentId ?? null,
+      experimentId,
       scenario: result.scenario,
       strategy: result.strategy,
       mode: result.mode,
@@ -686,10 +699,8 @@ function checkSchedule(schedule: readonly number[], path: string): void {
 }
 
 function checkTag(tag: string, path: string): void {
-  expectString(tag, path, { nonEmpty: true });
   // Control characters include runs.ts's TAG_SEPARATOR, which joins tags in the library listing.
-  if (/\p{Cc}/u.test(tag)) throw new DbInputError(path, 'expected a tag without control characters');
-  if (tag.length > 200) throw new DbInputError(path, 'expected a tag of at most 200 characters');
+  expectTag(tag, path);
 }
 
 function checkFilter(filter: RunFilter): RunFilter {
@@ -706,9 +717,7 @@ function checkFilter(filter: RunFilter): RunFilter {
 
 /** Normalises a date to the stored form (ISO 8601 UTC with milliseconds), so text comparison is time comparison. */
 function isoTimestamp(value: string, path: string): string {
-  const time = typeof value === 'string' ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(time)) throw new DbInputError(path, `expected an ISO 8601 date, got ${JSON.stringify(value)}`);
-  return new Date(time).toISOString();
+  return expectIsoDate(value, path);
 }
 
 function savedJson(name: string, json: unknown): string {

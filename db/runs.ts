@@ -31,6 +31,7 @@ export interface RunRow {
   strategy_knobs: string | null;
   sets: string | null;
   scenario_file: string | null;
+  experiment_name: string | null;
 }
 
 export interface InsertRunParams {
@@ -191,7 +192,8 @@ export class RunQueries {
     this.getRunStmt = db.prepare<[string], RunRow>(`
       SELECT id, experiment_id, scenario, strategy, mode, seed, status, version, config, schedule,
              started_at, finished_at, wall_ms, owner_pid, owner_host, error, note,
-             strategy_knobs, sets, scenario_file
+             strategy_knobs, sets, scenario_file,
+             (SELECT e.name FROM experiments e WHERE e.id = runs.experiment_id) AS experiment_name
       FROM runs WHERE id = ?`);
     this.setProvenanceStmt = db.prepare<[Record<string, string | null>]>(`
       UPDATE runs SET strategy_knobs = coalesce(@strategyKnobs, strategy_knobs), sets = coalesce(@sets, sets),

@@ -48,6 +48,8 @@ export interface RunProvenance {
 export interface RunMeta {
   version: string;
   experimentId?: number | null;
+  /** Put the run in the newest experiment of this name, created if there is none (ignored when experimentId is given). */
+  experimentName?: string | null;
   /** ISO 8601; defaults to now. */
   startedAt?: string;
   /** ISO 8601; defaults to now unless the status is 'running'. */
@@ -78,6 +80,8 @@ export interface StoredRun extends RunResult {
   /** Always present (empty when the run has none). */
   series: Series[];
   experimentId: number | null;
+  /** The experiment's name (what an export carries: ids are per database). */
+  experimentName: string | null;
   version: string;
   startedAt: string;
   finishedAt: string | null;
