@@ -6,6 +6,7 @@
  */
 import type { ResultsDocument, RunResult, TraceStep, Violation } from '../../core/results.ts';
 import { knobDifferences, STRATEGIES } from '../../core/strategies.ts';
+import { noViolationVerdict } from '../report/metrics.ts';
 
 /**
  * ESC sequences, whole: CSI (parameters and final byte), OSC/DCS/PM/APC
@@ -107,7 +108,7 @@ export function formatResults(doc: ResultsDocument, opts: { traces: boolean }): 
         s,
         String(e.runs),
         String(e.violating),
-        e.violating === 0 ? 'no violation found' : Object.entries(e.kinds).map(([k, n]) => `${k} (${n} run${n === 1 ? '' : 's'})`).join(', '),
+        e.violating === 0 ? noViolationVerdict(doc.runs.filter((r) => r.strategy === s)) : Object.entries(e.kinds).map(([k, n]) => `${k} (${n} run${n === 1 ? '' : 's'})`).join(', '),
       ]),
     ),
   );

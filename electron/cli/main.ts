@@ -310,19 +310,23 @@ function addHistoryCommands(program: Command): void {
     .option('--tag <tag>')
     .option('--since <date>', 'ISO date')
     .option('--until <date>', 'ISO date')
-    .option('--limit <n>', 'at most n rows', '100')
+    .option('--limit <n>', 'at most n rows (default 100; with --json every run)')
     .option('--json', 'as JSON')
     .action((o) => {
       const db = openDb(o.db);
       try {
-        const rows = db.listRuns({ scenario: o.scenario, strategy: o.strategy, verdict: o.verdict, status: o.status, tag: o.tag, since: o.since, until: o.until, limit: intFlag('--limit', o.limit, 100, 1) });
-        if (o.json) return out(JSON.stringify({ schema: 'ptlab.list/1', runs: rows }, null, 2));
+        const filter = { scenario: o.scenario, strategy: o.strategy, verdict: o.verdict, status: o.status, tag: o.tag, since: o.since, until: o.until };
+        const limit = o.limit === undefined && o.json ? undefined : intFlag('--limit', o.limit, 100, 1);
+        const rows = db.listRuns({ ...filter, limit });
+        const total = limit === undefined ? rows.length : db.countRuns(filter);
+        if (o.json) return out(JSON.stringify({ schema: 'ptlab.list/1', total, runs: rows }, null, 2));
         out(
           table(
             ['id', 'started', 'scenario', 'strategy', 'mode', 'seed', 'status', 'violations'],
             rows.map((r) => [r.id.slice(0, 8), r.startedAt.replace('T', ' ').slice(0, 19), scenarioLabel(r), strategyLabel(r), r.mode, String(r.seed), r.status, r.violationCount ? r.kinds.join(',') : '-']),
           ),
         );
+        if (total > rows.length) out(`… ${(total - rows.length).toLocaleString('en-US')} more; use --limit ${total} or --json`);
       } finally {
         db.close();
       }

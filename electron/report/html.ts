@@ -16,6 +16,7 @@ import {
   groupMetricKeys,
   metricDelta,
   metricDirection,
+  noViolationVerdict,
   runLabels,
   violationKinds,
 } from './metrics.ts';
@@ -144,7 +145,7 @@ function verdictCell(run: RunResult, ri: number): string {
   const kinds = violationKinds(run);
   if (kinds.length === 0) {
     if (run.status === 'completed') return '<span class="badge ok">safe</span>';
-    return `<span class="badge warn">no violation found (${esc(run.status)})</span>`;
+    return `<span class="badge warn">${esc(noViolationVerdict([run]))}</span>`;
   }
   const first = firstOfKind(run);
   return kinds
@@ -179,7 +180,9 @@ function verdictSection(runs: RunResult[], labels: string[]): string {
         for (const r of rs) for (const [k, n] of violationKinds(r)) kinds.set(k, (kinds.get(k) ?? 0) + n);
         const verdict =
           kinds.size === 0
-            ? '<span class="badge ok">safe</span>'
+            ? rs.every((r) => r.status === 'completed')
+              ? '<span class="badge ok">safe</span>'
+              : `<span class="badge warn">${esc(noViolationVerdict(rs))}</span>`
             : [...kinds].map(([k, n]) => `<span class="badge bad">${esc(k)} × ${esc(formatNumber(n))}</span>`).join('');
         return `<tr><td><strong>${esc(s)}</strong></td><td class="num">${rs.length}</td><td class="num">${violating}</td><td>${verdict}</td></tr>`;
       })
