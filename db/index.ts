@@ -20,6 +20,8 @@ import {
   type Violation,
 } from '../core/results.ts';
 import { jsonFromDb, nowIso } from './codec.ts';
+import { readResultsFile } from './json-stream.ts';
+import { formatBytes, MAX_IMPORT_BYTES } from './limits.ts';
 import { DbError, DbInputError, toDbError } from './errors.ts';
 import { corruptError, foreignError, identify, PTLAB_APPLICATION_ID, readSqliteHeader, tooNewError } from './identity.ts';
 import { ExperimentQueries, ReportQueries, SavedDocumentQueries } from './library.ts';
@@ -56,7 +58,11 @@ import {
   expectTag,
   type RecordedRunMeta,
   validateKnobs,
+  RunIdSet,
+  validateRecordedRunMeta,
   validateResultsDocumentWithMeta,
+  validateResultsHeader,
+  validateRunResult,
   validateSets,
   validateViolation,
 } from './validate.ts';
@@ -65,6 +71,7 @@ export { DbError, DbInputError, type DbErrorCode } from './errors.ts';
 export { defaultDbPath, resolveDbPath } from './paths.ts';
 export { LATEST_VERSION } from './migrations/index.ts';
 export { validateResultsDocument } from './validate.ts';
+export { MAX_IMPORT_BYTES, MAX_IMPORT_RUN_BYTES, MAX_TRACE_STEPS } from './limits.ts';
 export type * from './types.ts';
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
@@ -355,6 +362,42 @@ export class LabDb {
     return this.write(() => runs.map(({ run, meta }) => this.insertImported(run, meta, header.version)));
   }
 
+  /**
+   * Imports a `ptlab.results/1` file read one run at a time, so memory stays
+   * bounded by the largest run (see limits.ts), however many runs it holds.
+   * Each run is validated before it is written and all of them are written in
+   * one transaction: a bad run anywhere (DbInputError naming its field) leaves
+   * the database unchanged. Returns the ids in document order.
+   */
+  importResultsFile(file: string): string[] {
+    let size: number;
+    try {
+      size = fs.statSync(file).size;
+    } catch (err) {
+      throw new DbError('io', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+    }
+    if (size > MAX_IMPORT_BYTES) {
+      throw new DbError('invalid-input', `${file} is ${formatBytes(size)}, larger than PT Lab's import limit of ${formatBytes(MAX_IMPORT_BYTES)}`);
+    }
+    return readingFile(file, () => {
+      const doc = readResultsFile(file);
+      const header = validateResultsHeader(doc.header);
+      if (!doc.hasRuns) throw new DbInputError('runs', 'expected an array of runs, but it is missing');
+      return this.write(() => {
+        const ids = new RunIdSet();
+        const out: string[] = [];
+        let index = 0;
+        for (const value of doc.runs()) {
+          const path = `runs[${index++}]`;
+          const run = validateRunResult(value, path);
+          ids.add(run.id, `${path}.id`);
+          out.push(this.insertImported(run, validateRecordedRunMeta(value, path), header.version));
+        }
+        return out;
+      });
+    });
+  }
+
   // ---- reading runs ------------------------------------------------------------------------
 
   /** The run with exactly the metrics, violations, counts, series, schedule and config saved; null if absent. */
@@ -623,6 +666,18 @@ export class LabDb {
     } catch (err) {
       throw toDbError(err, this.file);
     }
+  }
+}
+
+/** Runs `fn`, which reads `file`; a failure to read it becomes a DbError naming the file (not a bug). */
+function readingFile<T>(file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof DbError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && !code.startsWith('SQLITE_')) throw new DbError('io', `cannot read ${file}: ${code}`, { cause: err });
+    throw err;
   }
 }
 

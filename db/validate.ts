@@ -18,6 +18,7 @@ import {
 } from '../core/results.ts';
 import { isUnsafeKey } from '../core/scenario.ts';
 import { DbInputError } from './errors.ts';
+import { MAX_TRACE_STEPS } from './limits.ts';
 
 export const RESULTS_SCHEMA = 'ptlab.results/1';
 export const RUN_MODES: readonly RunMode[] = ['timed', 'random', 'pct', 'explore', 'replay'];
@@ -206,10 +207,18 @@ export function validateViolation(value: unknown, path: string): Violation {
     address: expectAddress(field(o, 'address', path, 'a hex address string'), fieldPath(path, 'address')),
     // The CLI's JSON lists `message` as optional; an absent one reads back as "".
     message: o.message === undefined ? '' : expectString(o.message, fieldPath(path, 'message')),
-    trace: expectArray(field(o, 'trace', path, 'an array of trace steps'), tracePath).map((step, index) =>
-      validateTraceStep(step, `${tracePath}[${index}]`),
-    ),
+    trace: expectTrace(field(o, 'trace', path, 'an array of trace steps'), tracePath),
   };
+}
+
+function expectTrace(value: unknown, path: string): TraceStep[] {
+  const steps = expectArray(value, path);
+  if (steps.length > MAX_TRACE_STEPS) {
+    throw new DbInputError(path, `expected at most ${MAX_TRACE_STEPS.toLocaleString('en-US')} steps (PT Lab's limit per violation trace), got ${steps.length.toLocaleString('en-US')}`);
+  }
+  const out: TraceStep[] = [];
+  for (let index = 0; index < steps.length; index++) out.push(validateTraceStep(steps[index], `${path}[${index}]`));
+  return out;
 }
 
 export function validateSeries(value: unknown, path: string): Series {

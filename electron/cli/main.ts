@@ -4,7 +4,7 @@
  * clear line on stderr); 3 a violation was found with --fail-on-violation;
  * 70 an internal error (a bug: one line, the stack with --debug).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
@@ -16,11 +16,12 @@ import { type ResultsDocument, type RunResult, VIOLATION_KINDS, type ViolationKi
 import { SCENARIO_SCHEMA, ScenarioError } from '../../core/scenario.ts';
 import { runScenario, VERSION } from '../../core/runner.ts';
 import { knobChoices, STRATEGIES, StrategyError } from '../../core/strategies.ts';
-import { DbError, DbInputError, LabDb, resolveDbPath } from '../../db/index.ts';
+import { DbError, DbInputError, LabDb, MAX_IMPORT_BYTES, MAX_IMPORT_RUN_BYTES, MAX_TRACE_STEPS, resolveDbPath, type StoredRun } from '../../db/index.ts';
+import { formatBytes } from '../../db/limits.ts';
 import type { SimMode } from '../lab/api.ts';
 import { InputError, intFlag, resolveScenario, resolveStrategies } from '../lab/resolve.ts';
 import { LabService } from '../lab/service.ts';
-import { renderHtmlReport, summarize } from '../report/index.ts';
+import { csvChunks, htmlReportChunks, renderHtmlReport, summarize, writeResultsJson } from '../report/index.ts';
 import { describeProvenance, formatResults, formatTrace, formatViolation, sanitizeForTerminal, scenarioLabel, strategyLabel, table } from './format.ts';
 import { loadTraceFile, type TraceFile, traceFromRun } from './trace-file.ts';
 
@@ -61,6 +62,48 @@ function defaultMode(scenario: string, sets: string[]): SimMode {
   const { scenario: sc } = resolveScenario(scenario, sets);
   const endless = sc.sweep !== undefined || sc.actors.some((a) => ('ops' in a && a.ops === 0) || ('cycles' in a && a.kind === 'hotplug' && a.cycles === 0) || ('repeats' in a && a.repeats === 0));
   return endless ? 'timed' : 'random';
+}
+
+/**
+ * Writes what `produce` emits to `file` in pieces (buffered to about 1 MiB
+ * per write), or to stdout without a file. The file appears whole or not at
+ * all: it is written beside its name and renamed at the end.
+ */
+function writeOutput(file: string | undefined, produce: (write: (chunk: string) => void) => void): void {
+  if (file === undefined) {
+    const tty = process.stdout.isTTY === true;
+    produce((chunk) => process.stdout.write(tty ? sanitizeForTerminal(chunk) : chunk));
+    return;
+  }
+  const partial = `${file}.partial-${process.pid}`;
+  let fd: number | undefined;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    fd = openSync(partial, 'w');
+    let pending: string[] = [];
+    let pendingChars = 0;
+    const flush = (): void => {
+      if (pendingChars === 0) return;
+      writeSync(fd!, pending.join(''));
+      pending = [];
+      pendingChars = 0;
+    };
+    produce((chunk) => {
+      pending.push(chunk);
+      pendingChars += chunk.length;
+      if (pendingChars >= 1024 * 1024) flush();
+    });
+    flush();
+    closeSync(fd);
+    fd = undefined;
+    renameSync(partial, file);
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(partial, { force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && !(e instanceof DbError)) throw new InputError(`cannot write ${file}: ${code}`);
+    throw e;
+  }
 }
 
 function writeFile(file: string, text: string): void {
@@ -391,9 +434,20 @@ function addHistoryCommands(program: Command): void {
     .action((ids: string[], o) => {
       const db = openDb(o.db);
       try {
-        const text = new LabService({ db }).exportRuns(ids, o.format);
-        if (o.out) writeFile(o.out, text);
-        else process.stdout.write(process.stdout.isTTY ? sanitizeForTerminal(text) : text);
+        const full = ids.map((id) => db.resolveRunId(id));
+        // One run in memory at a time for json and csv; the HTML report needs them all (its charts), but is written in pieces.
+        function* runs(): Generator<StoredRun> {
+          for (const id of full) {
+            const r = db.getRun(id);
+            if (!r) throw new InputError(`no run ${id}`);
+            yield r;
+          }
+        }
+        writeOutput(o.out, (write) => {
+          if (o.format === 'json') writeResultsJson(write, runs(), VERSION);
+          else if (o.format === 'csv') for (const chunk of csvChunks(runs())) write(chunk);
+          else for (const chunk of htmlReportChunks([...runs()], { version: VERSION })) write(chunk);
+        });
       } finally {
         db.close();
       }
@@ -415,19 +469,19 @@ function addHistoryCommands(program: Command): void {
 
   program
     .command('import')
-    .description('import a ptlab.results/1 JSON file (validated; all or nothing)')
+    .description(`import a ptlab.results/1 JSON file (validated; all or nothing; read one run at a time; limits: ${formatBytes(MAX_IMPORT_BYTES)} per file, ${formatBytes(MAX_IMPORT_RUN_BYTES)} per run, ${MAX_TRACE_STEPS.toLocaleString('en-US')} trace steps per violation)`)
     .argument('<file.json>')
     .option('--db <file>', 'database file')
     .action((file: string, o) => {
-      let doc: unknown;
       try {
-        doc = JSON.parse(readFileSync(file, 'utf8'));
+        statSync(file);
       } catch (e) {
-        throw new InputError(`cannot import ${file}: ${(e as Error).message}`);
+        throw new InputError(`cannot import ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
       const db = openDb(o.db);
       try {
-        const ids = new LabService({ db }).importResults(doc);
+        // Read one run at a time: memory stays bounded however many runs the file holds.
+        const ids = db.importResultsFile(file);
         out(`imported ${ids.length} run(s)`);
       } finally {
         db.close();

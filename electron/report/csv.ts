@@ -36,9 +36,9 @@ export function neutraliseFormula(text: string): string {
   return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
 }
 
-function toCsv(columns: readonly string[], rows: Cell[][]): string {
+function toCsv(columns: readonly string[], rows: Cell[][], header = true): string {
   return stringify(rows, {
-    header: true,
+    header,
     columns: [...columns],
     record_delimiter: '\r\n',
     eof: true,
@@ -49,13 +49,22 @@ function toCsv(columns: readonly string[], rows: Cell[][]): string {
 
 /** One row per (run, metric key), keys in report order. */
 export function renderCsv(runs: readonly RunResult[]): string {
-  const rows: Cell[][] = [];
+  return [...csvChunks(runs)].join('');
+}
+
+function metricRows(r: RunResult): Cell[][] {
+  return Object.keys(r.metrics)
+    .sort(compareMetricKeys)
+    .map((key) => [r.id ?? '', r.scenario, r.strategy, r.mode, r.seed, r.status, key, r.metrics[key]]);
+}
+
+/** renderCsv in pieces, one run at a time (the runs may be read lazily): the header, then each run's rows. */
+export function* csvChunks(runs: Iterable<RunResult>): Generator<string> {
+  yield toCsv(METRICS_CSV_COLUMNS, []);
   for (const r of runs) {
-    for (const key of Object.keys(r.metrics).sort(compareMetricKeys)) {
-      rows.push([r.id ?? '', r.scenario, r.strategy, r.mode, r.seed, r.status, key, r.metrics[key]]);
-    }
+    const rows = metricRows(r);
+    if (rows.length > 0) yield toCsv(METRICS_CSV_COLUMNS, rows, false);
   }
-  return toCsv(METRICS_CSV_COLUMNS, rows);
 }
 
 /** One row per recorded violation (the trace itself is in the JSON and HTML exports). */
