@@ -2,9 +2,9 @@
 // `npm start`. The desktop app (Electron + Svelte) is not built yet: until it
 // is, this runs a short guided demo of the same engine through the CLI and
 // says so. Nothing here needs a terminal to answer questions.
-import { importBundled } from './bundled.mjs';
+import { loadCli } from './load-cli.mjs';
 
-const { main } = await importBundled('electron/cli/main.ts');
+const { main } = await loadCli();
 
 const say = (s) => process.stdout.write(process.stdout.isTTY ? `\n\x1b[1m${s}\x1b[0m\n` : `\n${s}\n`);
 say('PT Lab — the desktop app is not built yet; this is the guided CLI demo (runs are saved to your PT Lab database).');
