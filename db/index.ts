@@ -118,6 +118,11 @@ export class LabDb {
    * database ('foreign') or one from a newer PT Lab ('too-new') is refused and left byte-for-byte unchanged.
    */
   static open(file: string, opts: OpenOptions = {}): LabDb {
+    if (opts.readonly && file !== ':memory:' && needsSnapshot(file)) return LabDb.openSnapshot(file, opts);
+    return LabDb.openFile(file, opts);
+  }
+
+  private static openFile(file: string, opts: OpenOptions): LabDb {
     const readonly = opts.readonly ?? false;
     const timeout = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     const base = { nativeBinding: opts.nativeBinding, timeout };
@@ -211,6 +216,45 @@ export class LabDb {
   /** Closes the connection; further calls throw DbError 'closed'. */
   close(): void {
     if (this.db.open) this.db.close();
+    this.onClose?.();
+    this.onClose = undefined;
+  }
+
+  /** Cleanup after close (the private copy of a read-only snapshot). */
+  private onClose: (() => void) | undefined;
+
+  /**
+   * A read-only open of a WAL database that no connection has open (no -shm):
+   * SQLite would have to create -wal and -shm beside it, which a read-only
+   * directory refuses and a read-only file leaves behind, and this build of
+   * SQLite takes no `immutable=1` URI. So the file (and a -wal a crashed
+   * writer left) is copied into a private temporary directory and read
+   * there; the copy goes on close. Nothing is written beside the database.
+   */
+  private static openSnapshot(file: string, opts: OpenOptions): LabDb {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ptlab-readonly-'));
+    const copy = path.join(dir, path.basename(file));
+    const removeCopy = (): void => fs.rmSync(dir, { recursive: true, force: true });
+    // Also when the process ends without closing (Ctrl-C, an error on the way out).
+    process.once('exit', removeCopy);
+    const cleanup = (): void => {
+      process.removeListener('exit', removeCopy);
+      removeCopy();
+    };
+    try {
+      fs.copyFileSync(file, copy);
+      if (fs.existsSync(`${file}-wal`)) fs.copyFileSync(`${file}-wal`, `${copy}-wal`);
+      // The copy is private: its -shm and -wal are made in the temporary directory and go with it.
+      const db = LabDb.openFile(copy, { ...opts, readonly: true });
+      (db as { file: string }).file = file;
+      db.onClose = cleanup;
+      return db;
+    } catch (err) {
+      cleanup();
+      if (err instanceof DbError) throw new DbError(err.code, err.message.split(copy).join(file), { cause: err });
+      if ((err as NodeJS.ErrnoException).code) throw new DbError('io', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code}`, { cause: err });
+      throw err;
+    }
   }
 
   /** The schema version of the open database (LATEST_VERSION after a read-write open). */
@@ -678,6 +722,19 @@ function readingFile<T>(file: string, fn: () => T): T {
     const code = (err as NodeJS.ErrnoException).code;
     if (typeof code === 'string' && !code.startsWith('SQLITE_')) throw new DbError('io', `cannot read ${file}: ${code}`, { cause: err });
     throw err;
+  }
+}
+
+/**
+ * Whether a read-only open must read a copy: the file is in WAL mode (header
+ * bytes 18/19) and no connection has it open (no -shm), so SQLite would
+ * create -wal/-shm beside it. Anything unreadable is left to the normal open's errors.
+ */
+function needsSnapshot(file: string): boolean {
+  try {
+    return fs.existsSync(file) && !fs.existsSync(`${file}-shm`) && readSqliteHeader(file)?.walMode === true;
+  } catch {
+    return false;
   }
 }
 

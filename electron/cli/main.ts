@@ -4,7 +4,7 @@
  * clear line on stderr); 3 a violation was found with --fail-on-violation;
  * 70 an internal error (a bug: one line, the stack with --debug).
  */
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
@@ -52,6 +52,26 @@ function openDb(file: string | undefined): LabDb {
   const path = resolveDbPath(file);
   mkdirSync(dirname(path), { recursive: true });
   return LabDb.open(path);
+}
+
+/**
+ * The database for a command that only reads (list, show, export, compare,
+ * replay): opened as usual when this user can write it (so interrupted runs
+ * get recovered and an older file upgraded), read-only otherwise, in which
+ * case nothing is written beside it either (see LabDb.open).
+ */
+function openDbForReading(file: string | undefined): LabDb {
+  const path = resolveDbPath(file);
+  if (!existsSync(path)) return openDb(file);
+  const writable = (p: string): boolean => {
+    try {
+      accessSync(p, fsConstants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return writable(path) && writable(dirname(path)) ? LabDb.open(path) : LabDb.open(path, { readonly: true });
 }
 
 function collect(v: string, prev: string[]): string[] {
@@ -289,7 +309,7 @@ export function buildProgram(): Command {
       let tf: TraceFile;
       if (arg.endsWith('.json') || arg.includes('/')) tf = loadTraceFile(arg);
       else {
-        const db = openDb(o.db);
+        const db = openDbForReading(o.db);
         try {
           const r = db.getRun(db.resolveRunId(arg));
           if (!r) throw new InputError(`no run ${arg}`);
@@ -356,7 +376,7 @@ function addHistoryCommands(program: Command): void {
     .option('--limit <n>', 'at most n rows (default 100; with --json every run)')
     .option('--json', 'as JSON')
     .action((o) => {
-      const db = openDb(o.db);
+      const db = openDbForReading(o.db);
       try {
         const filter = { scenario: o.scenario, strategy: o.strategy, verdict: o.verdict, status: o.status, tag: o.tag, since: o.since, until: o.until };
         const limit = o.limit === undefined && o.json ? undefined : intFlag('--limit', o.limit, 100, 1);
@@ -382,7 +402,7 @@ function addHistoryCommands(program: Command): void {
     .option('--db <file>', 'database file')
     .option('--json', 'as JSON')
     .action((id: string, o) => {
-      const db = openDb(o.db);
+      const db = openDbForReading(o.db);
       try {
         const service = new LabService({ db });
         const r = service.getRun(id);
@@ -406,14 +426,15 @@ function addHistoryCommands(program: Command): void {
     .option('--report <file.html>', 'write a self-contained HTML report')
     .option('--json', 'as JSON')
     .action((ids: string[], o) => {
-      const db = openDb(o.db);
+      const db = openDbForReading(o.db);
       try {
         const service = new LabService({ db });
         const runs = ids.map((id) => service.getRun(id));
         if (o.baseline && !runs.some((r) => r.id === db.resolveRunId(o.baseline))) throw new InputError(`--baseline ${o.baseline}: not one of the runs compared`);
         if (o.report) {
           writeFile(o.report, service.exportRuns(ids, 'html', { baselineId: o.baseline }));
-          db.saveReport({ format: 'html', title: `compare ${ids.join(' ')}`, body: readFileSync(o.report), runIds: runs.map((r) => r.id) });
+          // A database opened read-only (not this user's to write) keeps no copy of the report; the file is written all the same.
+          if (!db.readonly) db.saveReport({ format: 'html', title: `compare ${ids.join(' ')}`, body: readFileSync(o.report), runIds: runs.map((r) => r.id) });
         }
         if (o.json) return out(service.exportRuns(ids, 'json'));
         const keys = [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort();
@@ -432,7 +453,7 @@ function addHistoryCommands(program: Command): void {
     .addOption(new Option('--format <f>').choices(['html', 'csv', 'json']).default('json'))
     .option('--out <file>', 'write to a file instead of stdout')
     .action((ids: string[], o) => {
-      const db = openDb(o.db);
+      const db = openDbForReading(o.db);
       try {
         const full = ids.map((id) => db.resolveRunId(id));
         // One run in memory at a time for json and csv; the HTML report needs them all (its charts), but is written in pieces.

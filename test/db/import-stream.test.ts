@@ -100,7 +100,7 @@ describe('bad files write nothing and name the problem', () => {
     ['no runs', '{"schema":"ptlab.results/1"}', /runs: expected an array of runs, but it is missing/],
     ['two runs fields', `{"schema":"ptlab.results/1","runs":[],"runs":[]}`, /runs: expected one field of this name/],
     ['wrong schema after the runs', `{"runs":[${JSON.stringify(run(1))}],"schema":"ptlab.results/9"}`, /schema: expected "ptlab.results\/1"/],
-    ['a bad run in the middle', JSON.stringify({ schema: 'ptlab.results/1', runs: [run(1), run(2, { seed: 'x' }), run(3)] }), /runs\[1\]\.seed: expected an integer/],
+    ['a bad run in the middle', JSON.stringify({ schema: 'ptlab.results/1', runs: [run(1), run(2, { seed: 'x' as unknown as number }), run(3)] }), /runs\[1\]\.seed: expected an integer/],
     ['a broken run in the middle', good.replace('"seed":2', '"seed":2,,'), /runs\[1\]/],
   ])('%s', (_name, text, message) => {
     const db = freshDb();
