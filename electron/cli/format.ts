@@ -139,20 +139,28 @@ export function formatResults(doc: ResultsDocument, opts: { traces: boolean }): 
   }
   const notes = [...new Set(doc.runs.flatMap((r) => r.notes ?? []))];
   for (const n of notes) out.push('', `note: ${n}`);
-  if (opts.traces) {
-    // The first violation of each kind per strategy, from the run where it came earliest.
-    const shown = new Set<string>();
-    const ordered = [...doc.runs].sort((a, b) => (a.violations[0]?.step ?? Infinity) - (b.violations[0]?.step ?? Infinity));
-    for (const r of ordered) {
-      for (const v of r.violations) {
-        const key = `${r.strategy}/${v.kind}`;
-        if (shown.has(key)) continue;
-        shown.add(key);
-        out.push('', formatViolation(r, v));
-      }
+  if (opts.traces) for (const { run, violation } of printedViolations(doc)) out.push('', formatViolation(run, violation));
+  return out.join('\n');
+}
+
+/**
+ * The violations formatResults prints, in order: the first of each kind per
+ * strategy, from the run where it came earliest. `--save-trace` saves the
+ * first of them, so the file holds the trace that was on the screen.
+ */
+export function printedViolations(doc: ResultsDocument): { run: RunResult; violation: Violation }[] {
+  const shown = new Set<string>();
+  const out: { run: RunResult; violation: Violation }[] = [];
+  const ordered = [...doc.runs].sort((a, b) => (a.violations[0]?.step ?? Infinity) - (b.violations[0]?.step ?? Infinity));
+  for (const run of ordered) {
+    for (const violation of run.violations) {
+      const key = `${run.strategy}/${violation.kind}`;
+      if (shown.has(key)) continue;
+      shown.add(key);
+      out.push({ run, violation });
     }
   }
-  return out.join('\n');
+  return out;
 }
 
 function fmtNum(v: number | undefined): string {

@@ -22,7 +22,7 @@ import type { SimMode } from '../lab/api.ts';
 import { InputError, intFlag, resolveScenario, resolveStrategies } from '../lab/resolve.ts';
 import { LabService } from '../lab/service.ts';
 import { csvChunks, htmlReportChunks, renderHtmlReport, summarize, writeResultsJson } from '../report/index.ts';
-import { describeProvenance, formatResults, formatTrace, formatViolation, sanitizeForTerminal, scenarioLabel, strategyLabel, table } from './format.ts';
+import { describeProvenance, formatResults, formatTrace, formatViolation, printedViolations, sanitizeForTerminal, scenarioLabel, strategyLabel, table } from './format.ts';
 import { loadTraceFile, type TraceFile, traceFromRun } from './trace-file.ts';
 
 class ExitCode extends Error {
@@ -35,6 +35,11 @@ class ExitCode extends Error {
 const out = (s: string): void => {
   const text = sanitizeForTerminal(s);
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+};
+
+/** Says on stderr which file a command wrote (stderr: --json keeps stdout one document). */
+const wrote = (what: string): void => {
+  process.stderr.write(`${sanitizeForTerminal(`wrote ${what}`)}\n`);
 };
 
 /** One line on stderr, sanitized like stdout. */
@@ -200,11 +205,17 @@ export function buildProgram(): Command {
         bar?.stop();
         if (o.json) out(JSON.stringify(doc, null, 2));
         else out(formatResults(doc, { traces: o.traces }));
-        if (o.report) writeFile(o.report, renderHtmlReport(doc.runs, { title: `${o.scenario}: ${Object.keys(doc.summary.byStrategy).join(', ')}`, version: VERSION }));
+        if (o.report) {
+          writeFile(o.report, renderHtmlReport(doc.runs, { title: `${o.scenario}: ${Object.keys(doc.summary.byStrategy).join(', ')}`, version: VERSION }));
+          wrote(`the HTML report of these ${doc.runs.length} run(s) to ${o.report}`);
+        }
         if (o.saveTrace) {
-          const r = doc.runs.find((x) => x.violations.length > 0);
-          if (!r) throw new InputError('--save-trace: no run found a violation');
-          writeFile(o.saveTrace, JSON.stringify(traceFromRun(r, resolveScenario(o.scenario, sets).doc, resolveStrategies(r.strategy)[0] ?? null), null, 2));
+          // The first trace printed above (or that would be, under --json or --no-traces).
+          const first = printedViolations(doc)[0];
+          if (!first) throw new InputError('--save-trace: no run found a violation');
+          const { run: r, violation: v } = first;
+          writeFile(o.saveTrace, JSON.stringify(traceFromRun(r, resolveScenario(o.scenario, sets).doc, strategies.find((s) => s.id === r.strategy) ?? null, v), null, 2));
+          wrote(`the trace of ${v.kind} (${r.strategy}, seed ${r.seed}, step ${v.step}) to ${o.saveTrace}; check it with \`ptlab replay ${o.saveTrace}\``);
         }
         if (o.failOnViolation && doc.runs.some((r) => r.violations.length > 0)) throw new ExitCode(3);
         if (cancel.signal.aborted) throw new ExitCode(130);
@@ -272,6 +283,7 @@ export function buildProgram(): Command {
       const docs = [];
       let found = false;
       let saved = false;
+      let savedBy = '';
       for (const strategy of strategies) {
         const r = explore(scenario, strategy, { maxSchedules, timeLimitMs: timeLimit === undefined ? undefined : timeLimit * 1000, preemptionBound, seed, kinds, now: () => performance.now() });
         const d = { ...r, config: doc };
@@ -281,6 +293,8 @@ export function buildProgram(): Command {
           const cx = r.counterexample;
           writeFile(o.saveTrace, JSON.stringify({ schema: 'ptlab.trace/1', scenario: doc, strategy: { id: strategy.id, knobs: strategy.knobs }, seed: r.seed, schedule: cx.schedule, expect: { kind: cx.kind, step: cx.step }, trace: cx.trace }, null, 2));
           saved = true;
+          savedBy = strategy.id;
+          wrote(`the counterexample of ${strategy.id} (${cx.kind}) to ${o.saveTrace}`);
         }
         if (!o.json) {
           const bound = r.complete ? 'complete' : r.counterexample ? 'stopped at the first counterexample' : `bounded by ${r.stats.cutBy.join(', ') || 'limits'}`;
@@ -288,7 +302,12 @@ export function buildProgram(): Command {
           if (r.counterexample) {
             const cx = r.counterexample;
             out(`  ${cx.kind}: ${cx.message}`);
-            out(`  counterexample: ${cx.schedule.length} steps (${cx.foundLength} as first found); keep it with --save-trace FILE, check it with \`ptlab replay FILE\``);
+            const keep = !o.saveTrace
+              ? 'keep it with --save-trace FILE, check it with `ptlab replay FILE`'
+              : savedBy === strategy.id
+                ? `saved in ${o.saveTrace}, check it with \`ptlab replay ${o.saveTrace}\``
+                : `not saved (${o.saveTrace} holds ${savedBy}'s)`;
+            out(`  counterexample: ${cx.schedule.length} steps (${cx.foundLength} as first found); ${keep}`);
             out('');
             out(formatTrace(cx.trace));
             out('');
@@ -476,13 +495,16 @@ function addHistoryCommands(program: Command): void {
 
   program
     .command('delete')
-    .description('delete saved runs')
-    .argument('<run-ids...>')
+    .description('delete saved runs (by id, or every run with a tag)')
+    .argument('[run-ids...]')
     .option('--db <file>', 'database file')
+    .option('--tag <tag>', 'delete every run with this tag')
     .action((ids: string[], o) => {
+      if (ids.length === 0 && o.tag === undefined) throw new InputError('delete: give run ids or --tag <tag>');
       const db = openDb(o.db);
       try {
-        out(`deleted ${new LabService({ db }).deleteRuns(ids)} run(s)`);
+        const tagged = o.tag === undefined ? [] : db.listRuns({ tag: o.tag }).map((r) => r.id);
+        out(`deleted ${new LabService({ db }).deleteRuns([...ids, ...tagged])} run(s)${o.tag === undefined ? '' : ` (tagged ${o.tag})`}`);
       } finally {
         db.close();
       }

@@ -4,7 +4,7 @@
  * hit (violation kind and step). Also accepts a `ptlab.explore/1` or
  * `ptlab.results/1` document that carries a schedule.
  */
-import { type RunResult, VIOLATION_KINDS, type ViolationKind } from '../../core/results.ts';
+import { type RunResult, type Violation, VIOLATION_KINDS, type ViolationKind } from '../../core/results.ts';
 import { parseScenario, type Scenario } from '../../core/scenario.ts';
 import { defineStrategy, findStrategy, STRATEGIES, type Strategy } from '../../core/strategies.ts';
 import { findPreset } from '../../core/presets.ts';
@@ -33,8 +33,13 @@ export interface TraceDocument {
  * A run's trace. Without `strategy`, the run's own: its recorded knobs when it
  * has them (a saved or exported run), else the built-in of its id.
  */
-export function traceFromRun(r: RunResult & { strategyKnobs?: unknown }, scenarioDoc: unknown, strategy: Strategy | null): TraceFile & { toJSON(): TraceDocument } {
-  const v = r.violations[0];
+export function traceFromRun(
+  r: RunResult & { strategyKnobs?: unknown },
+  scenarioDoc: unknown,
+  strategy: Strategy | null,
+  violation: Violation | undefined = r.violations[0],
+): TraceFile & { toJSON(): TraceDocument } {
+  const v = violation;
   const strat = strategy ?? traceStrategy(r.strategyKnobs == null ? { id: r.strategy } : { id: r.strategy, knobs: r.strategyKnobs }, `run ${r.id ?? ''}`.trim());
   const expect = v ? { kind: v.kind, step: v.step } : null;
   return {

@@ -139,11 +139,12 @@ export function resolveStrategies(spec: string | undefined): Strategy[] {
   return out;
 }
 
-/** Parse a non-negative integer flag. */
+/** Parse an integer flag within [min, max]; the error says which bound was crossed ("--seeds: must be ≥ 1, got -1"). */
 export function intFlag(name: string, v: string | undefined, dflt: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   if (v === undefined) return dflt;
-  if (!/^\d+$/.test(v)) throw new InputError(`${name}: expected an integer, got '${v}'`);
+  if (!/^-?\d+$/.test(v.trim())) throw new InputError(`${name}: expected an integer, got '${v}'`);
   const n = Number(v);
-  if (n < min || n > max) throw new InputError(`${name}: expected ${min}..${max}, got ${n}`);
+  if (n < min) throw new InputError(`${name}: must be ≥ ${min}, got ${v.trim()}`);
+  if (n > max) throw new InputError(`${name}: must be ≤ ${max}, got ${v.trim()}`);
   return n;
 }

@@ -271,7 +271,7 @@ function leakedChart(runs: RunResult[], labels: string[]): Chart | null {
         x: 'run',
         y: 'v',
         fill: 'run',
-        title: (d: BarDatum) => `${d.run}: ${formatNumber(d.raw)} leaked pages`,
+        title: (d: BarDatum) => `${d.run}: ${formatNumber(d.raw)} leaked page${d.raw === 1 ? '' : 's'}`,
       }),
       Plot.text(data, { x: 'run', y: 'v', text: (d: BarDatum) => formatNumber(d.raw), dy: -7, fill: 'currentColor' }),
       Plot.ruleY([0]),
