@@ -35,43 +35,6 @@ function userCacheDir() {
   return join(home, '.cache', 'ptlab');
 }
 
-async function build(dir, opts) {
-  try {
-    await import('esbuild');
-  } catch {
-    return false;
-  }
-  await buildCli(dir, opts);
-  return true;
-}
-
-/** The CLI module ({ main }), from the newest build of these sources. */
-export async function loadCli() {
-  // Stacks (ptlab --debug) point into the TypeScript sources.
-  process.setSourceMapsEnabled(true);
-  const hash = sourceHash();
-  let dir = DIST;
-  if (builtHash(DIST) !== hash) {
-    if (writable(DIST) && (await build(DIST))) dir = DIST;
-    else {
-      const cached = [join(userCacheDir(), hash.slice(0, 16)), join(os.tmpdir(), `ptlab-${process.getuid?.() ?? 'user'}`, hash.slice(0, 16))].find(
-        (d) => builtHash(d) === hash,
-      );
-      if (cached) dir = cached;
-      else if (existsSync(join(DIST, 'cli.mjs')) && !(await canBuild())) {
-        process.stderr.write('ptlab: note: dist/ is older than the sources and esbuild is not installed to rebuild it; running the old build\n');
-      } else {
-        dir = await buildElsewhere(hash);
-      }
-    }
-  }
-  if (!existsSync(join(dir, 'cli.mjs'))) {
-    process.stderr.write('ptlab: the CLI is not built and cannot be built here (esbuild, a dev dependency, is missing): run `npm install` in the PT Lab checkout\n');
-    process.exit(70);
-  }
-  return import(pathToFileURL(join(dir, 'cli.mjs')).href);
-}
-
 async function canBuild() {
   try {
     await import('esbuild');
@@ -81,12 +44,39 @@ async function canBuild() {
   }
 }
 
-/** A build of these sources outside the (read-only) install: the user cache dir, or the temp dir without a home. */
-async function buildElsewhere(hash) {
-  for (const base of [userCacheDir(), join(os.tmpdir(), `ptlab-${process.getuid?.() ?? 'user'}`)]) {
-    const dir = join(base, hash.slice(0, 16));
+/** Where builds go when the install cannot be written: the user cache dir, else (no home, as for nobody) the temp dir. */
+function elsewhere(hash) {
+  return [userCacheDir(), join(os.tmpdir(), `ptlab-${process.getuid?.() ?? 'user'}`)].map((base) => join(base, hash.slice(0, 16)));
+}
+
+/** The CLI module ({ main }), from the newest build of these sources. */
+export async function loadCli() {
+  // Stacks (ptlab --debug) point into the TypeScript sources.
+  process.setSourceMapsEnabled(true);
+  const dir = await builtDir(sourceHash());
+  if (!existsSync(join(dir, 'cli.mjs'))) {
+    process.stderr.write('ptlab: the CLI is not built and cannot be built here (esbuild, a dev dependency, is missing): run `npm install` in the PT Lab checkout\n');
+    process.exit(70);
+  }
+  return import(pathToFileURL(join(dir, 'cli.mjs')).href);
+}
+
+async function builtDir(hash) {
+  if (builtHash(DIST) === hash) return DIST;
+  const cached = elsewhere(hash).find((d) => builtHash(d) === hash);
+  if (cached) return cached;
+  if (!(await canBuild())) {
+    if (existsSync(join(DIST, 'cli.mjs'))) process.stderr.write('ptlab: note: dist/ is older than the sources and esbuild is not installed to rebuild it; running the old build\n');
+    return DIST;
+  }
+  if (writable(DIST)) {
+    await buildCli(DIST);
+    return DIST;
+  }
+  for (const dir of elsewhere(hash)) {
     try {
-      if (await build(dir, { resolvePackages: true })) return dir;
+      await buildCli(dir, { resolvePackages: true });
+      return dir;
     } catch {
       // Not writable either: try the next place.
     }

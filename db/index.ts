@@ -122,7 +122,8 @@ export class LabDb {
     return LabDb.openFile(file, opts);
   }
 
-  private static openFile(file: string, opts: OpenOptions): LabDb {
+  /** Opens `file`; the LabDb reports itself as `shownAs` (the database a snapshot was copied from). */
+  private static openFile(file: string, opts: OpenOptions, shownAs = file): LabDb {
     const readonly = opts.readonly ?? false;
     const timeout = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     const base = { nativeBinding: opts.nativeBinding, timeout };
@@ -167,7 +168,7 @@ export class LabDb {
         db.pragma('journal_size_limit = 67108864');
         migrate(db);
       }
-      return new LabDb(db, file, readonly);
+      return new LabDb(db, shownAs, readonly);
     } catch (err) {
       db?.close();
       if (err instanceof MigrationRefused) {
@@ -245,8 +246,7 @@ export class LabDb {
       fs.copyFileSync(file, copy);
       if (fs.existsSync(`${file}-wal`)) fs.copyFileSync(`${file}-wal`, `${copy}-wal`);
       // The copy is private: its -shm and -wal are made in the temporary directory and go with it.
-      const db = LabDb.openFile(copy, { ...opts, readonly: true });
-      (db as { file: string }).file = file;
+      const db = LabDb.openFile(copy, { ...opts, readonly: true }, file);
       db.onClose = cleanup;
       return db;
     } catch (err) {
