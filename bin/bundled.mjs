@@ -1,8 +1,9 @@
 // Runs a TypeScript entry point as one esbuild bundle (node_modules packages
 // stay external). The simulator's hot loop runs about a third faster bundled
-// than through a per-file loader, so the CLI and the benchmarks use this;
-// tests import the sources directly. The bundle is rebuilt on every start
-// (tens of milliseconds), so it can never be stale.
+// than through a per-file loader, so the benchmarks use this (a development
+// tool: it needs esbuild and writes node_modules/.cache); tests import the
+// sources directly, and the ptlab command runs the build in dist/ (build.mjs).
+// The bundle is rebuilt on every start (tens of milliseconds), so it can never be stale.
 import { build } from 'esbuild';
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';

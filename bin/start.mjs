@@ -2,12 +2,19 @@
 // `npm start`. The desktop app (Electron + Svelte) is not built yet: until it
 // is, this runs a short guided demo of the same engine through the CLI and
 // says so. Nothing here needs a terminal to answer questions.
-import { importBundled } from './bundled.mjs';
+import { loadCli } from './load-cli.mjs';
 
-const { main } = await importBundled('electron/cli/main.ts');
+const { main: cli } = await loadCli();
+// Every run of the demo also gets this tag, and the next `npm start` deletes the
+// runs that have it first: the demo replaces its previous runs instead of adding
+// 626 more each time. Runs the user tagged `demo` themselves are left alone.
+const DEMO_TAG = 'npm-start-demo';
+const main = (argv) => cli(argv[0] === 'run' ? [...argv, '--tag', DEMO_TAG] : argv);
 
 const say = (s) => process.stdout.write(process.stdout.isTTY ? `\n\x1b[1m${s}\x1b[0m\n` : `\n${s}\n`);
 say('PT Lab — the desktop app is not built yet; this is the guided CLI demo (runs are saved to your PT Lab database).');
+
+await cli(['delete', '--tag', DEMO_TAG]);
 
 say('1. The scenarios:');
 await main(['scenarios']);

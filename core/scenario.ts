@@ -353,6 +353,15 @@ export function vmallocCount(s: Scenario): number {
   return s.actors.reduce((n, a) => n + (a.kind === 'vmalloc' ? a.count : 0), 0);
 }
 
+/**
+ * Whether a key from input would reach an object's prototype instead of its
+ * data: `__proto__`, `constructor`, `prototype` and every other name
+ * Object.prototype carries (`toString`, `hasOwnProperty`, …).
+ */
+export function isUnsafeKey(key: string): boolean {
+  return key === 'prototype' || key in Object.prototype;
+}
+
 /** `--set path=value`: set a field of the raw document (before validation). */
 export function applyOverride(doc: unknown, assignment: string): unknown {
   const eq = assignment.indexOf('=');
@@ -368,19 +377,47 @@ export function applyOverride(doc: unknown, assignment: string): unknown {
   const parts = path.split('.').flatMap((p) => {
     const m = /^([^[\]]+)((?:\[\d+\])*)$/.exec(p);
     if (!m) throw new ScenarioError(`--set ${path}: '${p}' is not a field name`);
+    if (isUnsafeKey(m[1])) throw new ScenarioError(`--set ${path}: '${m[1]}' is not a scenario field`);
     return [m[1], ...[...m[2].matchAll(/\[(\d+)\]/g)].map((x) => Number(x[1]))];
   });
   const out = structuredClone(doc) as Obj;
   let cur: unknown = out;
-  for (let i = 0; i < parts.length - 1; i++) {
-    const k = parts[i];
+  for (let i = 0; i < parts.length; i++) {
+    const at = overridePrefix(parts, i);
+    const key = overrideKey(cur, parts[i], path, at);
     const c = cur as Record<string | number, unknown>;
-    if (c[k] === undefined) c[k] = typeof parts[i + 1] === 'number' ? [] : {};
-    cur = c[k];
-    if (typeof cur !== 'object' || cur === null) throw new ScenarioError(`--set ${path}: ${parts.slice(0, i + 1).join('.')} is not an object`);
+    if (i === parts.length - 1) {
+      c[key] = value;
+      break;
+    }
+    // Own properties only: an inherited value is never descended into or written through.
+    if (!Object.hasOwn(c, key) || c[key] === undefined) c[key] = typeof parts[i + 1] === 'number' ? [] : {};
+    cur = c[key];
+    if (typeof cur !== 'object' || cur === null) throw new ScenarioError(`--set ${path}: ${at} is not an object`);
   }
-  (cur as Record<string | number, unknown>)[parts[parts.length - 1]] = value;
   return out;
+}
+
+/** `actors[1].count` style name of the path up to and including part `i`. */
+function overridePrefix(parts: readonly (string | number)[], i: number): string {
+  let s = '';
+  for (let j = 0; j <= i; j++) s += typeof parts[j] === 'number' ? `[${parts[j]}]` : `${j === 0 ? '' : '.'}${parts[j]}`;
+  return s;
+}
+
+/**
+ * The key `part` names in `container`. An array takes only an index, and at
+ * most one past its end (so `actors[2]` appends to two actors): a huge index
+ * would otherwise allocate, or silently become a non-index property.
+ */
+function overrideKey(container: unknown, part: string | number, path: string, at: string): string | number {
+  if (!Array.isArray(container)) return part;
+  const index = typeof part === 'number' ? part : /^\d+$/.test(part) ? Number(part) : Number.NaN;
+  if (Number.isNaN(index)) throw new ScenarioError(`--set ${path}: ${at} indexes an array; expected [n]`);
+  if (index > container.length) {
+    throw new ScenarioError(`--set ${path}: ${at} is past the end of an array of ${container.length} (the next entry is [${container.length}])`);
+  }
+  return index;
 }
 
 /** Apply `vmallocThreads` to the first vmalloc group; returns the actors to instantiate. */

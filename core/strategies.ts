@@ -121,7 +121,11 @@ export function findStrategy(id: string): Strategy {
 export function defineStrategy(def: unknown, path = 'strategy'): Strategy {
   if (typeof def !== 'object' || def === null || Array.isArray(def)) throw new StrategyError(`${path}: expected an object`);
   const d = def as Record<string, unknown>;
-  if (typeof d.id !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/i.test(d.id)) {
+  const fields = ['$schema', 'id', 'base', 'title', 'description', 'knobs'];
+  for (const k of Object.keys(d)) {
+    if (!fields.includes(k)) throw new StrategyError(`${path}.${k}: unknown field (expected one of ${fields.join(', ')})`);
+  }
+  if (typeof d.id !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/i.test(d.id) || d.id in Object.prototype) {
     throw new StrategyError(`${path}.id: expected a name of letters, digits, '.', '_' or '-'`);
   }
   const base = d.base === undefined ? findStrategy('v6') : typeof d.base === 'string' ? findStrategy(d.base) : null;
@@ -130,7 +134,8 @@ export function defineStrategy(def: unknown, path = 'strategy'): Strategy {
   if (d.knobs !== undefined) {
     if (typeof d.knobs !== 'object' || d.knobs === null || Array.isArray(d.knobs)) throw new StrategyError(`${path}.knobs: expected an object`);
     for (const [k, v] of Object.entries(d.knobs as Record<string, unknown>)) {
-      if (!(k in KNOB_VALUES)) throw new StrategyError(`${path}.knobs.${k}: unknown knob (known: ${Object.keys(KNOB_VALUES).join(', ')})`);
+      // Own keys only: `toString` or `__proto__` are in every object, but they are not knobs.
+      if (!Object.hasOwn(KNOB_VALUES, k)) throw new StrategyError(`${path}.knobs.${k}: unknown knob (known: ${Object.keys(KNOB_VALUES).join(', ')})`);
       const allowed = KNOB_VALUES[k as keyof StrategyKnobs] as readonly unknown[];
       if (!allowed.includes(v)) throw new StrategyError(`${path}.knobs.${k}: expected one of ${allowed.map((x) => JSON.stringify(x)).join(', ')}`);
       (knobs as unknown as Record<string, unknown>)[k] = v;
@@ -139,10 +144,31 @@ export function defineStrategy(def: unknown, path = 'strategy'): Strategy {
   for (const f of ['title', 'description'] as const) {
     if (d[f] !== undefined && typeof d[f] !== 'string') throw new StrategyError(`${path}.${f}: expected a string`);
   }
+  const builtin = STRATEGIES.find((s) => s.id === d.id);
+  if (builtin) {
+    // A built-in id always means the built-in design, so saved history can trust it.
+    const changed = knobDifferences(builtin.knobs, knobs);
+    if (changed.length === 0) return builtin;
+    throw new StrategyError(
+      `${path}.id: '${builtin.id}' is a built-in strategy and these knobs differ from it (${changed.join(', ')}); give the variant its own id, e.g. '${builtin.id}-variant'`,
+    );
+  }
   return {
     id: d.id,
     title: typeof d.title === 'string' ? d.title : `${d.id} (from ${base.id})`,
     description: typeof d.description === 'string' ? d.description : `${base.description} Knobs changed: ${JSON.stringify(d.knobs ?? {})}.`,
     knobs,
   };
+}
+
+/** `knob=value` for each knob of `b` that differs from `a` (empty when the designs are the same). */
+export function knobDifferences(a: Readonly<StrategyKnobs>, other: object): string[] {
+  const b = other as Readonly<Record<string, unknown>>;
+  const out: string[] = [];
+  for (const k of Object.keys(KNOB_VALUES) as (keyof StrategyKnobs)[]) {
+    if (Object.hasOwn(b, k) && a[k] !== b[k]) out.push(`${k}=${String(b[k])}`);
+    else if (!Object.hasOwn(b, k)) out.push(`${k} unset`);
+  }
+  for (const k of Object.keys(b)) if (!Object.hasOwn(KNOB_VALUES, k)) out.push(`${k}=${String(b[k])}`);
+  return out;
 }

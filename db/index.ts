@@ -20,11 +20,13 @@ import {
   type Violation,
 } from '../core/results.ts';
 import { jsonFromDb, nowIso } from './codec.ts';
+import { readResultsFile } from './json-stream.ts';
+import { formatBytes, MAX_IMPORT_BYTES } from './limits.ts';
 import { DbError, DbInputError, toDbError } from './errors.ts';
 import { corruptError, foreignError, identify, PTLAB_APPLICATION_ID, readSqliteHeader, tooNewError } from './identity.ts';
 import { ExperimentQueries, ReportQueries, SavedDocumentQueries } from './library.ts';
 import { LATEST_VERSION, migrate, MigrationRefused } from './migrations/index.ts';
-import { parseSchedule, RunQueries } from './runs.ts';
+import { knobsFromDb, parseSchedule, RunQueries, setsFromDb } from './runs.ts';
 import { SeriesQueries } from './series.ts';
 import type {
   Experiment,
@@ -39,17 +41,29 @@ import type {
   RunFilter,
   RunListRow,
   RunMeta,
+  RunProvenance,
   SavedDocument,
   SeriesInfo,
   StoredRun,
 } from './types.ts';
 import {
   expectInteger,
+  expectName,
   expectOneOf,
+  expectSafeKey,
   expectString,
   RUN_MODES,
   RUN_STATUSES,
-  validateResultsDocument,
+  expectIsoDate,
+  expectTag,
+  type RecordedRunMeta,
+  validateKnobs,
+  RunIdSet,
+  validateRecordedRunMeta,
+  validateResultsDocumentWithMeta,
+  validateResultsHeader,
+  validateRunResult,
+  validateSets,
   validateViolation,
 } from './validate.ts';
 
@@ -57,6 +71,7 @@ export { DbError, DbInputError, type DbErrorCode } from './errors.ts';
 export { defaultDbPath, resolveDbPath } from './paths.ts';
 export { LATEST_VERSION } from './migrations/index.ts';
 export { validateResultsDocument } from './validate.ts';
+export { MAX_IMPORT_BYTES, MAX_IMPORT_RUN_BYTES, MAX_TRACE_STEPS } from './limits.ts';
 export type * from './types.ts';
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
@@ -103,6 +118,12 @@ export class LabDb {
    * database ('foreign') or one from a newer PT Lab ('too-new') is refused and left byte-for-byte unchanged.
    */
   static open(file: string, opts: OpenOptions = {}): LabDb {
+    if (opts.readonly && file !== ':memory:' && needsSnapshot(file)) return LabDb.openSnapshot(file, opts);
+    return LabDb.openFile(file, opts);
+  }
+
+  /** Opens `file`; the LabDb reports itself as `shownAs` (the database a snapshot was copied from). */
+  private static openFile(file: string, opts: OpenOptions, shownAs = file): LabDb {
     const readonly = opts.readonly ?? false;
     const timeout = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     const base = { nativeBinding: opts.nativeBinding, timeout };
@@ -147,7 +168,7 @@ export class LabDb {
         db.pragma('journal_size_limit = 67108864');
         migrate(db);
       }
-      return new LabDb(db, file, readonly);
+      return new LabDb(db, shownAs, readonly);
     } catch (err) {
       db?.close();
       if (err instanceof MigrationRefused) {
@@ -196,6 +217,44 @@ export class LabDb {
   /** Closes the connection; further calls throw DbError 'closed'. */
   close(): void {
     if (this.db.open) this.db.close();
+    this.onClose?.();
+    this.onClose = undefined;
+  }
+
+  /** Cleanup after close (the private copy of a read-only snapshot). */
+  private onClose: (() => void) | undefined;
+
+  /**
+   * A read-only open of a WAL database that no connection has open (no -shm):
+   * SQLite would have to create -wal and -shm beside it, which a read-only
+   * directory refuses and a read-only file leaves behind, and this build of
+   * SQLite takes no `immutable=1` URI. So the file (and a -wal a crashed
+   * writer left) is copied into a private temporary directory and read
+   * there; the copy goes on close. Nothing is written beside the database.
+   */
+  private static openSnapshot(file: string, opts: OpenOptions): LabDb {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ptlab-readonly-'));
+    const copy = path.join(dir, path.basename(file));
+    const removeCopy = (): void => fs.rmSync(dir, { recursive: true, force: true });
+    // Also when the process ends without closing (Ctrl-C, an error on the way out).
+    process.once('exit', removeCopy);
+    const cleanup = (): void => {
+      process.removeListener('exit', removeCopy);
+      removeCopy();
+    };
+    try {
+      fs.copyFileSync(file, copy);
+      if (fs.existsSync(`${file}-wal`)) fs.copyFileSync(`${file}-wal`, `${copy}-wal`);
+      // The copy is private: its -shm and -wal are made in the temporary directory and go with it.
+      const db = LabDb.openFile(copy, { ...opts, readonly: true }, file);
+      db.onClose = cleanup;
+      return db;
+    } catch (err) {
+      cleanup();
+      if (err instanceof DbError) throw new DbError(err.code, err.message.split(copy).join(file), { cause: err });
+      if ((err as NodeJS.ErrnoException).code) throw new DbError('io', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code}`, { cause: err });
+      throw err;
+    }
   }
 
   /** The schema version of the open database (LATEST_VERSION after a read-write open). */
@@ -226,6 +285,7 @@ export class LabDb {
   /** Starts a run owned by this process (status 'running') and returns its id. */
   createRun(run: NewRun): string {
     checkRunFields(run, '');
+    checkProvenance(run, '');
     const id = run.id ?? crypto.randomUUID();
     return this.write(() => {
       if (run.experimentId != null && !this.experiments.exists(run.experimentId)) {
@@ -250,8 +310,23 @@ export class LabDb {
         ownerHost: os.hostname(),
         error: null,
         note: null,
+        strategyKnobs: run.strategyKnobs ?? null,
+        sets: run.sets ?? [],
+        scenarioFile: run.scenarioFile ?? null,
       });
       return id;
+    });
+  }
+
+  /**
+   * Records what a run was made from (strategy knobs, `--set` overrides,
+   * scenario file) when its writer did not pass them to createRun; fields
+   * left out keep their stored value.
+   */
+  setRunProvenance(runId: string, provenance: RunProvenance): void {
+    checkProvenance(provenance, '');
+    this.write(() => {
+      if (!this.runs.setProvenance(runId, provenance)) throw this.runNotFound(runId);
     });
   }
 
@@ -327,11 +402,44 @@ export class LabDb {
    * then writes all runs in one transaction, so a failure writes nothing. Returns the ids in document order.
    */
   importResults(doc: unknown): string[] {
-    const results = validateResultsDocument(doc);
-    return this.write(() =>
-      // The importing process is not the runs' writer: a 'running' run gets no owner and is recovered as interrupted.
-      results.runs.map((run) => this.insertResult(run, { version: results.version }, null, null)),
-    );
+    const { header, runs } = validateResultsDocumentWithMeta(doc);
+    return this.write(() => runs.map(({ run, meta }) => this.insertImported(run, meta, header.version)));
+  }
+
+  /**
+   * Imports a `ptlab.results/1` file read one run at a time, so memory stays
+   * bounded by the largest run (see limits.ts), however many runs it holds.
+   * Each run is validated before it is written and all of them are written in
+   * one transaction: a bad run anywhere (DbInputError naming its field) leaves
+   * the database unchanged. Returns the ids in document order.
+   */
+  importResultsFile(file: string): string[] {
+    let size: number;
+    try {
+      size = fs.statSync(file).size;
+    } catch (err) {
+      throw new DbError('io', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+    }
+    if (size > MAX_IMPORT_BYTES) {
+      throw new DbError('invalid-input', `${file} is ${formatBytes(size)}, larger than PT Lab's import limit of ${formatBytes(MAX_IMPORT_BYTES)}`);
+    }
+    return readingFile(file, () => {
+      const doc = readResultsFile(file);
+      const header = validateResultsHeader(doc.header);
+      if (!doc.hasRuns) throw new DbInputError('runs', 'expected an array of runs, but it is missing');
+      return this.write(() => {
+        const ids = new RunIdSet();
+        const out: string[] = [];
+        let index = 0;
+        for (const value of doc.runs()) {
+          const path = `runs[${index++}]`;
+          const run = validateRunResult(value, path);
+          ids.add(run.id, `${path}.id`);
+          out.push(this.insertImported(run, validateRecordedRunMeta(value, path), header.version));
+        }
+        return out;
+      });
+    });
   }
 
   // ---- reading runs ------------------------------------------------------------------------
@@ -354,6 +462,7 @@ export class LabDb {
         metrics: this.runs.metrics(id),
         series: this.series.all(id),
         experimentId: row.experiment_id,
+        experimentName: row.experiment_name,
         version: row.version,
         startedAt: row.started_at,
         finishedAt: row.finished_at,
@@ -363,6 +472,9 @@ export class LabDb {
         ownerHost: row.owner_host,
         tags: this.runs.tags(id),
         note: row.note,
+        strategyKnobs: knobsFromDb(row.strategy_knobs),
+        sets: setsFromDb(row.sets),
+        scenarioFile: row.scenario_file,
       };
       const schedule = parseSchedule(row.schedule);
       if (schedule !== undefined) run.schedule = schedule;
@@ -493,17 +605,29 @@ export class LabDb {
 
   // ---- internals ---------------------------------------------------------------------------
 
+  /**
+   * One imported run with what its export carried. A run exported while it
+   * was 'running' gets no owner here: the importing process is not its
+   * writer, so the next open recovers it as interrupted.
+   */
+  private insertImported(run: RunResult, meta: RecordedRunMeta, documentVersion: string): string {
+    const running = run.status === 'running';
+    const { ownerPid, ownerHost, version, ...rest } = meta;
+    return this.insertResult(run, { ...rest, version: version ?? documentVersion }, running ? null : (ownerPid ?? null), running ? null : (ownerHost ?? null));
+  }
+
   private insertResult(result: RunResult, meta: RunMeta, ownerPid: number | null, ownerHost: string | null): string {
     const id = result.id ?? crypto.randomUUID();
     if (this.runs.status(id) !== undefined) throw new DbError('conflict', `run ${id} already exists in ${this.file}`);
     if (meta.experimentId != null && !this.experiments.exists(meta.experimentId)) {
       throw new DbError('not-found', `experiment ${meta.experimentId} does not exist in ${this.file}`);
     }
+    const experimentId = meta.experimentId ?? (meta.experimentName ? this.experiments.idByNameOrNew(meta.experimentName, nowIso()) : null);
     const running = result.status === 'running';
     const wallMetric = result.metrics['wall.ms'];
     this.runs.insertRun({
       id,
-      experimentId: meta.experimentId ?? null,
+      experimentId,
       scenario: result.scenario,
       strategy: result.strategy,
       mode: result.mode,
@@ -520,6 +644,9 @@ export class LabDb {
       ownerHost,
       error: meta.error ?? null,
       note: meta.note ?? null,
+      strategyKnobs: meta.strategyKnobs ?? null,
+      sets: meta.sets ?? [],
+      scenarioFile: meta.scenarioFile ?? null,
     });
     this.runs.upsertMetrics(id, result.metrics);
     this.runs.insertViolations(id, result.violations);
@@ -586,6 +713,31 @@ export class LabDb {
   }
 }
 
+/** Runs `fn`, which reads `file`; a failure to read it becomes a DbError naming the file (not a bug). */
+function readingFile<T>(file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof DbError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && !code.startsWith('SQLITE_')) throw new DbError('io', `cannot read ${file}: ${code}`, { cause: err });
+    throw err;
+  }
+}
+
+/**
+ * Whether a read-only open must read a copy: the file is in WAL mode (header
+ * bytes 18/19) and no connection has it open (no -shm), so SQLite would
+ * create -wal/-shm beside it. Anything unreadable is left to the normal open's errors.
+ */
+function needsSnapshot(file: string): boolean {
+  try {
+    return fs.existsSync(file) && !fs.existsSync(`${file}-shm`) && readSqliteHeader(file)?.walMode === true;
+  } catch {
+    return false;
+  }
+}
+
 /** Whether a local process exists: ESRCH means gone; EPERM means it exists under another user. */
 function processAlive(pid: number): boolean {
   try {
@@ -601,8 +753,8 @@ function processAlive(pid: number): boolean {
 
 function checkRunFields(run: Pick<NewRun, 'scenario' | 'strategy' | 'mode' | 'seed'>, path: string): void {
   const at = (key: string): string => (path === '' ? key : `${path}.${key}`);
-  expectString(run.scenario, at('scenario'), { nonEmpty: true });
-  expectString(run.strategy, at('strategy'), { nonEmpty: true });
+  expectName(run.scenario, at('scenario'));
+  expectName(run.strategy, at('strategy'));
   expectOneOf(run.mode, at('mode'), RUN_MODES);
   expectInteger(run.seed, at('seed'));
 }
@@ -628,6 +780,7 @@ function checkRunResult(result: RunResult): void {
 
 function checkRunMeta(meta: RunMeta): void {
   expectString(meta.version, 'meta.version', { nonEmpty: true });
+  checkProvenance(meta, 'meta');
   if (meta.wallMs != null) checkFiniteNumber(meta.wallMs, 'meta.wallMs');
   (meta.tags ?? []).forEach((tag, index) => checkTag(tag, `meta.tags[${index}]`));
 }
@@ -635,9 +788,17 @@ function checkRunMeta(meta: RunMeta): void {
 function checkMetrics(metrics: Readonly<Record<string, number>>, path: string): void {
   for (const [key, value] of Object.entries(metrics)) {
     if (key === '') throw new DbInputError(path, 'expected non-empty metric keys');
+    expectSafeKey(key, path);
     // NaN and ±Infinity are allowed: a mean of no samples is NaN, and REAL/NULL keep both exactly.
     if (typeof value !== 'number') throw new DbInputError(`${path}.${key}`, `expected a number, got ${typeof value}`);
   }
+}
+
+function checkProvenance(p: RunProvenance, path: string): void {
+  const at = (key: string): string => (path === '' ? key : `${path}.${key}`);
+  if (p.strategyKnobs != null) validateKnobs(p.strategyKnobs, at('strategyKnobs'));
+  if (p.sets !== undefined) validateSets(p.sets, at('sets'));
+  if (p.scenarioFile != null) expectString(p.scenarioFile, at('scenarioFile'), { nonEmpty: true });
 }
 
 function checkFiniteNumber(value: number, path: string): void {
@@ -650,10 +811,8 @@ function checkSchedule(schedule: readonly number[], path: string): void {
 }
 
 function checkTag(tag: string, path: string): void {
-  expectString(tag, path, { nonEmpty: true });
   // Control characters include runs.ts's TAG_SEPARATOR, which joins tags in the library listing.
-  if (/\p{Cc}/u.test(tag)) throw new DbInputError(path, 'expected a tag without control characters');
-  if (tag.length > 200) throw new DbInputError(path, 'expected a tag of at most 200 characters');
+  expectTag(tag, path);
 }
 
 function checkFilter(filter: RunFilter): RunFilter {
@@ -670,9 +829,7 @@ function checkFilter(filter: RunFilter): RunFilter {
 
 /** Normalises a date to the stored form (ISO 8601 UTC with milliseconds), so text comparison is time comparison. */
 function isoTimestamp(value: string, path: string): string {
-  const time = typeof value === 'string' ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(time)) throw new DbInputError(path, `expected an ISO 8601 date, got ${JSON.stringify(value)}`);
-  return new Date(time).toISOString();
+  return expectIsoDate(value, path);
 }
 
 function savedJson(name: string, json: unknown): string {

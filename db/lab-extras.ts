@@ -60,6 +60,9 @@ export function restoreRuns(db: LabDb, runs: readonly StoredRun[]): number {
         ownerHost: run.ownerHost,
         error: run.error,
         note: run.note,
+        strategyKnobs: run.strategyKnobs ?? null,
+        sets: run.sets ?? [],
+        scenarioFile: run.scenarioFile ?? null,
       });
       q.upsertMetrics(run.id, run.metrics);
       q.insertViolations(run.id, run.violations);

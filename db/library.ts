@@ -32,6 +32,14 @@ export class ExperimentQueries {
              (SELECT count(*) FROM runs r WHERE r.experiment_id = e.id) AS runs
       FROM experiments e ORDER BY e.created_at DESC, e.id DESC`);
     this.existsStmt = db.prepare<[number], number>('SELECT 1 FROM experiments WHERE id = ?').pluck();
+    this.byNameStmt = db.prepare<[string], number>('SELECT id FROM experiments WHERE name = ? ORDER BY id DESC LIMIT 1').pluck();
+  }
+
+  private readonly byNameStmt;
+
+  /** The newest experiment named `name`, or a new one (imports carry experiments by name: ids are per database). */
+  idByNameOrNew(name: string, createdAt: string): number {
+    return this.byNameStmt.get(name) ?? this.insert(name, createdAt, null);
   }
 
   insert(name: string, createdAt: string, notes: string | null): number {

@@ -28,6 +28,10 @@ export interface RunRow {
   owner_host: string | null;
   error: string | null;
   note: string | null;
+  strategy_knobs: string | null;
+  sets: string | null;
+  scenario_file: string | null;
+  experiment_name: string | null;
 }
 
 export interface InsertRunParams {
@@ -48,6 +52,9 @@ export interface InsertRunParams {
   ownerHost: string | null;
   error: string | null;
   note: string | null;
+  strategyKnobs: object | null;
+  sets: readonly string[];
+  scenarioFile: string | null;
 }
 
 interface ViolationRow {
@@ -90,6 +97,9 @@ interface ListRow {
   /** Already sorted (migration 3 keeps it so). */
   kinds: string | null;
   tags: string | null;
+  strategy_knobs: string | null;
+  sets: string | null;
+  scenario_file: string | null;
 }
 
 /** Tags are joined with the ASCII unit separator, which addTag refuses inside a tag. */
@@ -110,7 +120,29 @@ function toListRow(row: ListRow): RunListRow {
     violationCount: row.violation_count,
     kinds: row.kinds === null ? [] : (row.kinds.split(',') as ViolationKind[]),
     tags: row.tags === null ? [] : row.tags.split(TAG_SEPARATOR).sort(),
+    strategyKnobs: knobsFromDb(row.strategy_knobs),
+    sets: setsFromDb(row.sets),
+    scenarioFile: row.scenario_file,
   };
+}
+
+/** Knobs are stored with sorted keys, so equal designs are equal text. */
+export function knobsToDb(value: object | null | undefined): string | null {
+  const knobs = value as Readonly<Record<string, unknown>> | null | undefined;
+  if (knobs === null || knobs === undefined) return null;
+  return JSON.stringify(Object.fromEntries(Object.keys(knobs).sort().map((k) => [k, knobs[k]])));
+}
+
+export function knobsFromDb(text: string | null): Record<string, unknown> | null {
+  return text === null ? null : (JSON.parse(text) as Record<string, unknown>);
+}
+
+function setsToDb(sets: readonly string[] | undefined): string | null {
+  return sets === undefined || sets.length === 0 ? null : JSON.stringify(sets);
+}
+
+export function setsFromDb(text: string | null): string[] {
+  return text === null ? [] : (JSON.parse(text) as string[]);
 }
 
 /** Escapes LIKE wildcards so `text` matches literally. */
@@ -140,6 +172,7 @@ export class RunQueries {
   private readonly removeTagStmt;
   private readonly tagsStmt;
   private readonly setNoteStmt;
+  private readonly setProvenanceStmt;
   private readonly prefixStmt;
   /** listRuns statements by the shape of their WHERE clause: each shape is prepared once. */
   private readonly listStmts = new Map<string, Database.Statement<[ListParams], ListRow>>();
@@ -151,13 +184,21 @@ export class RunQueries {
     this.db = db;
     this.insertRunStmt = db.prepare<[Record<string, string | number | null>]>(`
       INSERT INTO runs (id, experiment_id, scenario, strategy, mode, seed, status, version, config, schedule,
-                        started_at, finished_at, wall_ms, owner_pid, owner_host, error, note)
+                        started_at, finished_at, wall_ms, owner_pid, owner_host, error, note,
+                        strategy_knobs, sets, scenario_file)
       VALUES (@id, @experimentId, @scenario, @strategy, @mode, @seed, @status, @version, @config, @schedule,
-              @startedAt, @finishedAt, @wallMs, @ownerPid, @ownerHost, @error, @note)`);
+              @startedAt, @finishedAt, @wallMs, @ownerPid, @ownerHost, @error, @note,
+              @strategyKnobs, @sets, @scenarioFile)`);
     this.getRunStmt = db.prepare<[string], RunRow>(`
       SELECT id, experiment_id, scenario, strategy, mode, seed, status, version, config, schedule,
-             started_at, finished_at, wall_ms, owner_pid, owner_host, error, note
+             started_at, finished_at, wall_ms, owner_pid, owner_host, error, note,
+             strategy_knobs, sets, scenario_file,
+             (SELECT e.name FROM experiments e WHERE e.id = runs.experiment_id) AS experiment_name
       FROM runs WHERE id = ?`);
+    this.setProvenanceStmt = db.prepare<[Record<string, string | null>]>(`
+      UPDATE runs SET strategy_knobs = coalesce(@strategyKnobs, strategy_knobs), sets = coalesce(@sets, sets),
+                      scenario_file = coalesce(@scenarioFile, scenario_file)
+      WHERE id = @id`);
     this.statusStmt = db.prepare<[string], string>('SELECT status FROM runs WHERE id = ?').pluck();
     this.finishStmt = db.prepare<[Record<string, string | number | null>]>(`
       UPDATE runs
@@ -229,7 +270,15 @@ export class RunQueries {
       ownerHost: p.ownerHost,
       error: p.error,
       note: p.note,
+      strategyKnobs: knobsToDb(p.strategyKnobs),
+      sets: setsToDb(p.sets),
+      scenarioFile: p.scenarioFile,
     });
+  }
+
+  /** Records what a run was made from; fields not given keep their stored value. */
+  setProvenance(id: string, p: { strategyKnobs?: object | null; sets?: readonly string[]; scenarioFile?: string | null }): boolean {
+    return this.setProvenanceStmt.run({ id, strategyKnobs: knobsToDb(p.strategyKnobs), sets: setsToDb(p.sets), scenarioFile: p.scenarioFile ?? null }).changes > 0;
   }
 
   getRunRow(id: string): RunRow | undefined {
@@ -318,7 +367,8 @@ export class RunQueries {
       statement = this.db.prepare<[ListParams], ListRow>(`
         SELECT r.id, r.experiment_id, r.scenario, r.strategy, r.mode, r.seed, r.status,
                r.started_at, r.finished_at, r.wall_ms, r.violation_count, r.violation_kinds AS kinds,
-               (SELECT group_concat(t.tag, char(31)) FROM tags t WHERE t.run_id = r.id) AS tags
+               (SELECT group_concat(t.tag, char(31)) FROM tags t WHERE t.run_id = r.id) AS tags,
+               r.strategy_knobs, r.sets, r.scenario_file
         FROM runs r
         ${where}
         ORDER BY r.started_at DESC, r.rowid DESC

@@ -25,12 +25,31 @@ export interface NewRun {
   config?: unknown;
   /** ISO 8601; defaults to now. */
   startedAt?: string;
+  /** What the run was made from (see RunProvenance). */
+  strategyKnobs?: object | null;
+  sets?: readonly string[];
+  scenarioFile?: string | null;
+}
+
+/**
+ * What a run was made from besides its scenario and strategy names, so
+ * history can tell a variant or a modified scenario from the preset.
+ */
+export interface RunProvenance {
+  /** The strategy's knobs as run (null: not recorded, e.g. a run from before 0.2). */
+  strategyKnobs?: object | null;
+  /** The `--set path=value` overrides applied to the scenario, in order. */
+  sets?: readonly string[];
+  /** The scenario file the run used (null: a preset or a document sent by the app). */
+  scenarioFile?: string | null;
 }
 
 /** What saveRunResult needs besides the RunResult itself. */
 export interface RunMeta {
   version: string;
   experimentId?: number | null;
+  /** Put the run in the newest experiment of this name, created if there is none (ignored when experimentId is given). */
+  experimentName?: string | null;
   /** ISO 8601; defaults to now. */
   startedAt?: string;
   /** ISO 8601; defaults to now unless the status is 'running'. */
@@ -40,6 +59,9 @@ export interface RunMeta {
   error?: string | null;
   tags?: readonly string[];
   note?: string | null;
+  strategyKnobs?: object | null;
+  sets?: readonly string[];
+  scenarioFile?: string | null;
 }
 
 export type FinalRunStatus = Exclude<RunStatus, 'running'>;
@@ -58,6 +80,8 @@ export interface StoredRun extends RunResult {
   /** Always present (empty when the run has none). */
   series: Series[];
   experimentId: number | null;
+  /** The experiment's name (what an export carries: ids are per database). */
+  experimentName: string | null;
   version: string;
   startedAt: string;
   finishedAt: string | null;
@@ -67,6 +91,12 @@ export interface StoredRun extends RunResult {
   ownerHost: string | null;
   tags: string[];
   note: string | null;
+  /** The strategy's knobs as run; null when not recorded. */
+  strategyKnobs: Record<string, unknown> | null;
+  /** The `--set` overrides the run used (empty: none, or not recorded). */
+  sets: string[];
+  /** The scenario file the run used; null for a preset. */
+  scenarioFile: string | null;
 }
 
 export type Verdict = 'safe' | 'violation';
@@ -106,6 +136,9 @@ export interface RunListRow {
   /** Kinds with at least one violation, sorted. */
   kinds: ViolationKind[];
   tags: string[];
+  strategyKnobs: Record<string, unknown> | null;
+  sets: string[];
+  scenarioFile: string | null;
 }
 
 export interface SeriesInfo {

@@ -16,7 +16,9 @@ import {
   type Violation,
   type ViolationKind,
 } from '../core/results.ts';
+import { isUnsafeKey } from '../core/scenario.ts';
 import { DbInputError } from './errors.ts';
+import { MAX_TRACE_STEPS } from './limits.ts';
 
 export const RESULTS_SCHEMA = 'ptlab.results/1';
 export const RUN_MODES: readonly RunMode[] = ['timed', 'random', 'pct', 'explore', 'replay'];
@@ -93,12 +95,48 @@ export function expectOneOf<T extends string>(value: unknown, path: string, allo
 }
 
 function field(object: Obj, key: string, path: string, expected: string): unknown {
-  if (!(key in object) || object[key] === undefined) missing(fieldPath(path, key), expected);
+  if (!Object.hasOwn(object, key) || object[key] === undefined) missing(fieldPath(path, key), expected);
   return object[key];
 }
 
 function optional(object: Obj, key: string): unknown {
-  return object[key];
+  return Object.hasOwn(object, key) ? object[key] : undefined;
+}
+
+/** The ids LabDb generates (crypto.randomUUID()); an imported id must look the same (no paths, no free text). */
+const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function expectRunId(value: unknown, path: string): string {
+  if (typeof value !== 'string' || !RUN_ID.test(value)) fail(path, 'a UUID such as 6f1d2c3b-1a2b-4c3d-8e4f-0123456789ab', value);
+  return value;
+}
+
+/** YYYY-MM-DD, optionally with a time (hh:mm, seconds and fraction optional) and a zone (Z or ±hh:mm). */
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))?)?$/;
+
+/**
+ * An ISO 8601 date or date-time, normalised to the stored form (UTC with
+ * milliseconds, so text order is time order). Only the ISO forms pass:
+ * "yesterday", "May 1, 2024" or February 30th do not.
+ */
+export function expectIsoDate(value: unknown, path: string): string {
+  const m = typeof value === 'string' ? ISO_DATE.exec(value) : null;
+  const time = m ? Date.parse(value as string) : Number.NaN;
+  if (m) {
+    const [year, month, day, hour, minute, second, zoneHour, zoneMinute] = m.slice(1).map((x) => (x === undefined ? 0 : Number(x)));
+    const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+    const valid = month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59 && zoneHour <= 23 && zoneMinute <= 59;
+    if (valid && !Number.isNaN(time)) return new Date(time).toISOString();
+  }
+  return fail(path, 'an ISO 8601 date such as 2024-05-01T09:30:00Z', value);
+}
+
+/** A run tag: text without control characters (they separate tags in the library listing), at most 200 characters. */
+export function expectTag(value: unknown, path: string): string {
+  const tag = expectString(value, path, { nonEmpty: true });
+  if (/\p{Cc}/u.test(tag)) throw new DbInputError(path, 'expected a tag without control characters');
+  if (tag.length > 200) throw new DbInputError(path, 'expected a tag of at most 200 characters');
+  return tag;
 }
 
 /** Checks that `value` is plain JSON data (what JSON.parse can return) so it survives storage unchanged. */
@@ -111,7 +149,10 @@ function expectJson(value: unknown, path: string, depth = 0): unknown {
     return value;
   }
   if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    for (const [key, item] of Object.entries(value)) expectJson(item, fieldPath(path, key), depth + 1);
+    for (const [key, item] of Object.entries(value)) {
+      expectSafeKey(key, path);
+      expectJson(item, fieldPath(path, key), depth + 1);
+    }
     return value;
   }
   return fail(path, 'JSON data', value);
@@ -166,10 +207,18 @@ export function validateViolation(value: unknown, path: string): Violation {
     address: expectAddress(field(o, 'address', path, 'a hex address string'), fieldPath(path, 'address')),
     // The CLI's JSON lists `message` as optional; an absent one reads back as "".
     message: o.message === undefined ? '' : expectString(o.message, fieldPath(path, 'message')),
-    trace: expectArray(field(o, 'trace', path, 'an array of trace steps'), tracePath).map((step, index) =>
-      validateTraceStep(step, `${tracePath}[${index}]`),
-    ),
+    trace: expectTrace(field(o, 'trace', path, 'an array of trace steps'), tracePath),
   };
+}
+
+function expectTrace(value: unknown, path: string): TraceStep[] {
+  const steps = expectArray(value, path);
+  if (steps.length > MAX_TRACE_STEPS) {
+    throw new DbInputError(path, `expected at most ${MAX_TRACE_STEPS.toLocaleString('en-US')} steps (PT Lab's limit per violation trace), got ${steps.length.toLocaleString('en-US')}`);
+  }
+  const out: TraceStep[] = [];
+  for (let index = 0; index < steps.length; index++) out.push(validateTraceStep(steps[index], `${path}[${index}]`));
+  return out;
 }
 
 export function validateSeries(value: unknown, path: string): Series {
@@ -191,15 +240,49 @@ export function validateSeries(value: unknown, path: string): Series {
   };
 }
 
+/**
+ * Refuses a key from input that would reach a prototype when used as a property name
+ * (`__proto__`, `constructor`, `toString`, …), wherever the document is read later.
+ */
+export function expectSafeKey(key: string, path: string): string {
+  if (isUnsafeKey(key)) throw new DbInputError(fieldPath(path, key), 'expected a name other than __proto__, constructor, prototype or another Object.prototype member');
+  return key;
+}
+
+/** A non-empty string that is also usable as a key (scenario and strategy names key summaries). */
+export function expectName(value: unknown, path: string): string {
+  const name = expectString(value, path, { nonEmpty: true });
+  if (isUnsafeKey(name)) fail(path, 'a name other than __proto__, constructor, prototype or another Object.prototype member', value);
+  return name;
+}
+
+/** A strategy's knobs as stored: an object of plain values (the knob names are core's, not checked here). */
+export function validateKnobs(value: unknown, path: string): Record<string, string | number | boolean> {
+  return validateRecord(value, path, (v, p) => {
+    if (typeof v !== 'string' && typeof v !== 'boolean' && !(typeof v === 'number' && Number.isFinite(v))) fail(p, 'a string, number or boolean', v);
+    return v;
+  });
+}
+
+/** `--set` overrides: `path=value` strings. */
+export function validateSets(value: unknown, path: string): string[] {
+  return expectArray(value, path).map((s, index) => {
+    const text = expectString(s, `${path}[${index}]`, { nonEmpty: true });
+    if (!text.includes('=')) fail(`${path}[${index}]`, 'a path=value override', text);
+    return text;
+  });
+}
+
 function validateRecord<T>(value: unknown, path: string, item: (value: unknown, path: string) => T): Record<string, T> {
   const o = expectObject(value, path);
+  for (const key of Object.keys(o)) expectSafeKey(key, path);
   // fromEntries defines own properties, so a "__proto__" key stays data instead of changing the prototype.
   return Object.fromEntries(Object.entries(o).map(([key, entry]) => [key, item(entry, fieldPath(path, key))]));
 }
 
 export function validateRunResult(value: unknown, path: string): RunResult {
   const o = expectObject(value, path);
-  const id = o.id ?? null;
+  const id = optional(o, 'id') ?? null;
   const countsPath = fieldPath(path, 'violationCounts');
   const counts = validateRecord(field(o, 'violationCounts', path, 'an object'), countsPath, (n, p) =>
     expectInteger(n, p, { min: 0 }),
@@ -208,9 +291,9 @@ export function validateRunResult(value: unknown, path: string): RunResult {
 
   const violationsPath = fieldPath(path, 'violations');
   const run: RunResult = {
-    id: id === null ? null : expectString(id, fieldPath(path, 'id'), { nonEmpty: true }),
-    scenario: expectString(field(o, 'scenario', path, 'a non-empty string'), fieldPath(path, 'scenario'), { nonEmpty: true }),
-    strategy: expectString(field(o, 'strategy', path, 'a non-empty string'), fieldPath(path, 'strategy'), { nonEmpty: true }),
+    id: id === null ? null : expectRunId(id, fieldPath(path, 'id')),
+    scenario: expectName(field(o, 'scenario', path, 'a non-empty string'), fieldPath(path, 'scenario')),
+    strategy: expectName(field(o, 'strategy', path, 'a non-empty string'), fieldPath(path, 'strategy')),
     mode: expectOneOf(field(o, 'mode', path, 'a run mode'), fieldPath(path, 'mode'), RUN_MODES),
     seed: expectInteger(field(o, 'seed', path, 'an integer'), fieldPath(path, 'seed')),
     status: expectOneOf(field(o, 'status', path, 'a run status'), fieldPath(path, 'status'), RUN_STATUSES),
@@ -240,42 +323,129 @@ export function validateRunResult(value: unknown, path: string): RunResult {
   return run;
 }
 
-/** Validates a whole `ptlab.results/1` document; returns it typed, or throws DbInputError at the first bad field. */
-export function validateResultsDocument(doc: unknown): ResultsDocument {
-  const o = expectObject(doc, '(document)');
+/**
+ * What the database kept about a run besides its RunResult. An export of
+ * stored runs carries all of it; a `ptlab run --json` document none of it.
+ */
+export interface RecordedRunMeta {
+  version?: string;
+  experimentName?: string | null;
+  startedAt?: string;
+  finishedAt?: string | null;
+  wallMs?: number | null;
+  error?: string | null;
+  ownerPid?: number | null;
+  ownerHost?: string | null;
+  tags?: string[];
+  note?: string | null;
+  strategyKnobs?: Record<string, string | number | boolean> | null;
+  sets?: string[];
+  scenarioFile?: string | null;
+}
+
+function nullable<T>(o: Obj, key: string, path: string, check: (value: unknown, path: string) => T): T | null | undefined {
+  const value = optional(o, key);
+  if (value === undefined) return undefined;
+  return value === null ? null : check(value, fieldPath(path, key));
+}
+
+/** The stored-run fields of an exported run, each checked; absent ones stay absent. */
+export function validateRecordedRunMeta(value: unknown, path: string): RecordedRunMeta {
+  const o = expectObject(value, path);
+  const meta: RecordedRunMeta = {};
+  const text = (v: unknown, p: string): string => expectString(v, p);
+  const version = optional(o, 'version');
+  if (version !== undefined) meta.version = expectString(version, fieldPath(path, 'version'), { nonEmpty: true });
+  const startedAt = optional(o, 'startedAt');
+  if (startedAt !== undefined) meta.startedAt = expectIsoDate(startedAt, fieldPath(path, 'startedAt'));
+  const entries: [keyof RecordedRunMeta, unknown][] = [
+    ['experimentName', nullable(o, 'experimentName', path, (v, p) => expectString(v, p, { nonEmpty: true }))],
+    ['finishedAt', nullable(o, 'finishedAt', path, expectIsoDate)],
+    ['wallMs', nullable(o, 'wallMs', path, expectNumber)],
+    ['error', nullable(o, 'error', path, text)],
+    ['ownerPid', nullable(o, 'ownerPid', path, (v, p) => expectInteger(v, p, { min: 0 }))],
+    ['ownerHost', nullable(o, 'ownerHost', path, text)],
+    ['note', nullable(o, 'note', path, text)],
+    ['strategyKnobs', nullable(o, 'strategyKnobs', path, validateKnobs)],
+    ['scenarioFile', nullable(o, 'scenarioFile', path, (v, p) => expectString(v, p, { nonEmpty: true }))],
+  ];
+  for (const [key, v] of entries) if (v !== undefined) (meta as Record<string, unknown>)[key] = v;
+  const tags = optional(o, 'tags');
+  if (tags !== undefined) {
+    const tagsPath = fieldPath(path, 'tags');
+    meta.tags = expectArray(tags, tagsPath).map((tag, index) => expectTag(tag, `${tagsPath}[${index}]`));
+  }
+  const sets = optional(o, 'sets');
+  if (sets !== undefined) meta.sets = validateSets(sets, fieldPath(path, 'sets'));
+  return meta;
+}
+
+/** The parts of a `ptlab.results/1` document besides its runs. */
+export interface ResultsHeader {
+  version: string;
+  summary: ResultsDocument['summary'] | undefined;
+}
+
+/**
+ * Checks the schema, version and summary of a `ptlab.results/1` document
+ * (`o` holds every top-level field but `runs`, which may be read apart).
+ */
+export function validateResultsHeader(o: Obj): ResultsHeader {
+  for (const key of Object.keys(o)) expectSafeKey(key, '');
   const schema = field(o, 'schema', '', `"${RESULTS_SCHEMA}"`);
   if (schema !== RESULTS_SCHEMA) fail('schema', `"${RESULTS_SCHEMA}"`, schema);
-  const runs = expectArray(field(o, 'runs', '', 'an array of runs'), 'runs').map((run, index) =>
-    validateRunResult(run, `runs[${index}]`),
-  );
-  const ids = new Set<string>();
-  runs.forEach((run, index) => {
-    if (run.id === null) return;
-    if (ids.has(run.id)) throw new DbInputError(`runs[${index}].id`, `expected a unique run id, got a second "${run.id}"`);
-    ids.add(run.id);
-  });
+  let summary: ResultsDocument['summary'] | undefined;
   // The summary is derived from the runs and not stored; check its shape only when present.
-  let summary: ResultsDocument['summary'] = { runs: runs.length, byStrategy: {} };
-  if (o.summary !== undefined) {
-    const s = expectObject(o.summary, 'summary');
-    const byStrategy = validateRecord(field(s, 'byStrategy', 'summary', 'an object'), 'summary.byStrategy', (entry, p) => {
-      const e = expectObject(entry, p);
-      return {
-        runs: expectInteger(field(e, 'runs', p, 'a non-negative integer'), fieldPath(p, 'runs'), { min: 0 }),
-        violating: expectInteger(field(e, 'violating', p, 'a non-negative integer'), fieldPath(p, 'violating'), { min: 0 }),
-        kinds: validateRecord(field(e, 'kinds', p, 'an object'), fieldPath(p, 'kinds'), (n, q) => expectInteger(n, q, { min: 0 })),
-      };
-    });
-    summary = {
-      runs: expectInteger(field(s, 'runs', 'summary', 'a non-negative integer'), 'summary.runs', { min: 0 }),
-      byStrategy,
-    };
-  }
+  if (optional(o, 'summary') !== undefined) summary = validateSummary(o.summary);
   return {
-    schema: RESULTS_SCHEMA,
     // The CLI's documented output may omit the writer's version; runs then record it as "unknown".
-    version: o.version === undefined ? 'unknown' : expectString(o.version, 'version', { nonEmpty: true }),
-    runs,
+    version: optional(o, 'version') === undefined ? 'unknown' : expectString(o.version, 'version', { nonEmpty: true }),
     summary,
+  };
+}
+
+/** Refuses a second run with the same id in one document. */
+export class RunIdSet {
+  private readonly ids = new Set<string>();
+
+  add(id: string | null, path: string): void {
+    if (id === null) return;
+    if (this.ids.has(id)) throw new DbInputError(path, `expected a unique run id, got a second "${id}"`);
+    this.ids.add(id);
+  }
+}
+
+/** Validates a whole `ptlab.results/1` document; returns it typed, or throws DbInputError at the first bad field. */
+export function validateResultsDocument(doc: unknown): ResultsDocument {
+  const { header, runs } = validateResultsDocumentWithMeta(doc);
+  return { schema: RESULTS_SCHEMA, version: header.version, runs: runs.map((r) => r.run), summary: header.summary ?? { runs: runs.length, byStrategy: {} } };
+}
+
+/** Like validateResultsDocument, with each run's stored-run fields (what an export of saved runs carries). */
+export function validateResultsDocumentWithMeta(doc: unknown): { header: ResultsHeader; runs: { run: RunResult; meta: RecordedRunMeta }[] } {
+  const o = expectObject(doc, '(document)');
+  const header = validateResultsHeader(Object.fromEntries(Object.entries(o).filter(([k]) => k !== 'runs')));
+  const ids = new RunIdSet();
+  const runs = expectArray(field(o, 'runs', '', 'an array of runs'), 'runs').map((value, index) => {
+    const run = validateRunResult(value, `runs[${index}]`);
+    ids.add(run.id, `runs[${index}].id`);
+    return { run, meta: validateRecordedRunMeta(value, `runs[${index}]`) };
+  });
+  return { header, runs };
+}
+
+function validateSummary(value: unknown): ResultsDocument['summary'] {
+  const s = expectObject(value, 'summary');
+  const byStrategy = validateRecord(field(s, 'byStrategy', 'summary', 'an object'), 'summary.byStrategy', (entry, p) => {
+    const e = expectObject(entry, p);
+    return {
+      runs: expectInteger(field(e, 'runs', p, 'a non-negative integer'), fieldPath(p, 'runs'), { min: 0 }),
+      violating: expectInteger(field(e, 'violating', p, 'a non-negative integer'), fieldPath(p, 'violating'), { min: 0 }),
+      kinds: validateRecord(field(e, 'kinds', p, 'an object'), fieldPath(p, 'kinds'), (n, q) => expectInteger(n, q, { min: 0 })),
+    };
+  });
+  return {
+    runs: expectInteger(field(s, 'runs', 'summary', 'a non-negative integer'), 'summary.runs', { min: 0 }),
+    byStrategy,
   };
 }

@@ -1,15 +1,58 @@
-/** Plain-text rendering of results and traces for the terminal. */
+/**
+ * Plain-text rendering of results and traces for the terminal, and the
+ * sanitizer every line goes through: scenario names, metric keys, messages
+ * and trace text come from files and the database, so they must not drive
+ * the terminal.
+ */
 import type { ResultsDocument, RunResult, TraceStep, Violation } from '../../core/results.ts';
+import { knobDifferences, STRATEGIES } from '../../core/strategies.ts';
+import { noViolationVerdict } from '../report/metrics.ts';
+
+/**
+ * ESC sequences, whole: CSI (parameters and final byte), OSC/DCS/PM/APC
+ * strings up to BEL or ST (never past the line), and two-byte escapes. A raw
+ * ESC never occurs in JSON.stringify output, so JSON passes untouched. 8-bit
+ * introducers (CSI U+009B, OSC U+009D, …) are C1 controls, escaped below,
+ * which leaves what follows them inert text.
+ */
+const ESCAPE_SEQUENCES = /\u001b(?:\[[0-?]*[ -/]*[@-~]?|[\]PX^_][^\u0007\u001b\u009c\n]*(?:\u0007|\u001b\\|\u009c)?|[ -~]?)/g;
+/** C0 controls but tab and newline, and DEL. */
+const C0 = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
+/** C1 controls and the bidi overrides and isolates ("Trojan Source"). */
+const C1_AND_BIDI = /[\u0080-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text made safe for a terminal: escape sequences and C0 controls (but tab
+ * and newline) are removed; C1 and bidi controls become `\u009b`-style
+ * escapes, which is also exactly how JSON may write them, so a JSON document
+ * passes through unchanged in meaning.
+ */
+export function sanitizeForTerminal(s: string): string {
+  return s
+    .replace(ESCAPE_SEQUENCES, '')
+    .replace(C0, '')
+    .replace(C1_AND_BIDI, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** One table cell: sanitized, on one line. */
+function cellText(s: string | undefined): string {
+  return s === undefined ? '' : sanitizeForTerminal(s).replace(/[\t\n]/g, ' ');
+}
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
-/** A fixed-width table. */
+/** A fixed-width table. Any number of rows (no spread into a call: 200 000 rows must not overflow the stack). */
 export function table(header: string[], rows: string[][]): string {
-  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]): string => r.map((c, i) => pad(c ?? '', w[i])).join('  ').trimEnd();
-  return [line(header), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n');
+  const head = header.map(cellText);
+  const body = rows.map((r) => head.map((_, i) => cellText(r[i])));
+  const w = head.map((h) => h.length);
+  for (const r of body) for (let i = 0; i < w.length; i++) if (r[i].length > w[i]) w[i] = r[i].length;
+  const line = (r: string[]): string => r.map((c, i) => pad(c, w[i])).join('  ').trimEnd();
+  const out = [line(head), line(w.map((n) => '-'.repeat(n)))];
+  for (const r of body) out.push(line(r));
+  return out.join('\n');
 }
 
 /** A trace as a kernel developer reads it: one line per step, oldest first. */
@@ -65,7 +108,7 @@ export function formatResults(doc: ResultsDocument, opts: { traces: boolean }): 
         s,
         String(e.runs),
         String(e.violating),
-        e.violating === 0 ? 'no violation found' : Object.entries(e.kinds).map(([k, n]) => `${k} (${n} run${n === 1 ? '' : 's'})`).join(', '),
+        e.violating === 0 ? noViolationVerdict(doc.runs.filter((r) => r.strategy === s)) : Object.entries(e.kinds).map(([k, n]) => `${k} (${n} run${n === 1 ? '' : 's'})`).join(', '),
       ]),
     ),
   );
@@ -96,23 +139,84 @@ export function formatResults(doc: ResultsDocument, opts: { traces: boolean }): 
   }
   const notes = [...new Set(doc.runs.flatMap((r) => r.notes ?? []))];
   for (const n of notes) out.push('', `note: ${n}`);
-  if (opts.traces) {
-    // The first violation of each kind per strategy, from the run where it came earliest.
-    const shown = new Set<string>();
-    const ordered = [...doc.runs].sort((a, b) => (a.violations[0]?.step ?? Infinity) - (b.violations[0]?.step ?? Infinity));
-    for (const r of ordered) {
-      for (const v of r.violations) {
-        const key = `${r.strategy}/${v.kind}`;
-        if (shown.has(key)) continue;
-        shown.add(key);
-        out.push('', formatViolation(r, v));
-      }
+  if (opts.traces) for (const { run, violation } of printedViolations(doc)) out.push('', formatViolation(run, violation));
+  return out.join('\n');
+}
+
+/**
+ * The violations formatResults prints, in order: the first of each kind per
+ * strategy, from the run where it came earliest. `--save-trace` saves the
+ * first of them, so the file holds the trace that was on the screen.
+ */
+export function printedViolations(doc: ResultsDocument): { run: RunResult; violation: Violation }[] {
+  const shown = new Set<string>();
+  const out: { run: RunResult; violation: Violation }[] = [];
+  const ordered = [...doc.runs].sort((a, b) => (a.violations[0]?.step ?? Infinity) - (b.violations[0]?.step ?? Infinity));
+  for (const run of ordered) {
+    for (const violation of run.violations) {
+      const key = `${run.strategy}/${violation.kind}`;
+      if (shown.has(key)) continue;
+      shown.add(key);
+      out.push({ run, violation });
     }
   }
-  return out.join('\n');
+  return out;
 }
 
 function fmtNum(v: number | undefined): string {
   if (v === undefined) return '';
   return Number.isInteger(v) ? String(v) : v.toFixed(2);
+}
+
+/** What a saved run was made from (the fields db/ keeps beside the names). */
+export interface Provenance {
+  scenario: string;
+  strategy: string;
+  strategyKnobs: Record<string, unknown> | null;
+  sets: string[];
+  scenarioFile: string | null;
+}
+
+function baseName(file: string): string {
+  return file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
+}
+
+/** `thread-race`, `thread-race (arch.vaBits=39)`, `my-race [my-race.json]`. */
+export function scenarioLabel(p: Provenance): string {
+  return `${p.scenario}${p.scenarioFile ? ` [${baseName(p.scenarioFile)}]` : ''}${p.sets.length > 0 ? ` (${p.sets.join(', ')})` : ''}`;
+}
+
+/** Whether a run under a built-in id was made with other knobs (an older or imported run). */
+export function knobsDifferFromBuiltin(p: Provenance): boolean {
+  const builtin = STRATEGIES.find((s) => s.id === p.strategy);
+  return builtin !== undefined && p.strategyKnobs !== null && knobDifferences(builtin.knobs, p.strategyKnobs).length > 0;
+}
+
+/** `upstream`, or `upstream (knobs differ)` when the run was not the built-in design. */
+export function strategyLabel(p: Provenance): string {
+  return knobsDifferFromBuiltin(p) ? `${p.strategy} (knobs differ)` : p.strategy;
+}
+
+/** The lines `ptlab show` prints about what the run was made from. */
+export function describeProvenance(p: Provenance): string[] {
+  const lines = [
+    `scenario: ${p.scenario} ${p.scenarioFile ? `from the file ${p.scenarioFile}` : '(preset)'}${p.sets.length > 0 ? `, with ${p.sets.map((x) => `--set ${x}`).join(' ')}` : ''}`,
+  ];
+  const builtin = STRATEGIES.find((s) => s.id === p.strategy);
+  if (p.strategyKnobs === null) lines.push(`strategy: ${p.strategy} (knobs not recorded)`);
+  else if (builtin) {
+    const diff = knobDifferences(builtin.knobs, p.strategyKnobs);
+    lines.push(diff.length === 0 ? `strategy: ${p.strategy} (built-in)` : `strategy: ${p.strategy}, but not the built-in ${p.strategy}: knobs ${diff.join(', ')}`);
+  } else {
+    // A user strategy: describe it against the built-in it is closest to.
+    let closest = STRATEGIES[0];
+    let diff = knobDifferences(closest.knobs, p.strategyKnobs);
+    for (const s of STRATEGIES) {
+      const d = knobDifferences(s.knobs, p.strategyKnobs);
+      if (d.length < diff.length) [closest, diff] = [s, d];
+    }
+    lines.push(`strategy: ${p.strategy} (user strategy: as ${closest.id} but ${diff.join(', ')})`);
+  }
+  if (p.strategyKnobs !== null) lines.push(`knobs: ${Object.entries(p.strategyKnobs).map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
+  return lines;
 }

@@ -1,27 +1,29 @@
 /**
  * `ptlab`, the command line (SPEC §6). It drives the same LabService as the
  * app. Exit codes: 0 ran; 1 a replay no longer reproduces; 2 bad input (one
- * clear line on stderr); 3 a violation was found with --fail-on-violation.
+ * clear line on stderr); 3 a violation was found with --fail-on-violation;
+ * 70 an internal error (a bug: one line, the stack with --debug).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, closeSync, constants as fsConstants, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { formatVA } from '../../core/arch.ts';
 import { explore } from '../../core/explore.ts';
 import { computeLayout, sharedTables } from '../../core/layout.ts';
-import { PRESETS } from '../../core/presets.ts';
+import { findPreset, PRESETS } from '../../core/presets.ts';
 import { type ResultsDocument, type RunResult, VIOLATION_KINDS, type ViolationKind } from '../../core/results.ts';
 import { SCENARIO_SCHEMA, ScenarioError } from '../../core/scenario.ts';
 import { runScenario, VERSION } from '../../core/runner.ts';
 import { knobChoices, STRATEGIES, StrategyError } from '../../core/strategies.ts';
-import { DbError, DbInputError, LabDb, resolveDbPath } from '../../db/index.ts';
+import { DbError, DbInputError, LabDb, MAX_IMPORT_BYTES, MAX_IMPORT_RUN_BYTES, MAX_TRACE_STEPS, resolveDbPath, type StoredRun } from '../../db/index.ts';
+import { formatBytes } from '../../db/limits.ts';
 import type { SimMode } from '../lab/api.ts';
 import { InputError, intFlag, resolveScenario, resolveStrategies } from '../lab/resolve.ts';
 import { LabService } from '../lab/service.ts';
-import { renderHtmlReport, summarize } from '../report/index.ts';
+import { csvChunks, htmlReportChunks, renderHtmlReport, summarize, writeResultsJson } from '../report/index.ts';
 import { serveWebMode, untilSignal } from '../web/serve.ts';
-import { formatResults, formatTrace, formatViolation, table } from './format.ts';
+import { describeProvenance, formatResults, formatTrace, formatViolation, printedViolations, sanitizeForTerminal, scenarioLabel, strategyLabel, table } from './format.ts';
 import { loadTraceFile, type TraceFile, traceFromRun } from './trace-file.ts';
 
 class ExitCode extends Error {
@@ -30,8 +32,20 @@ class ExitCode extends Error {
   }
 }
 
+/** Every line printed goes through sanitizeForTerminal: names, keys and messages come from files and the database. */
 const out = (s: string): void => {
-  process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+  const text = sanitizeForTerminal(s);
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+};
+
+/** Says on stderr which file a command wrote (stderr: --json keeps stdout one document). */
+const wrote = (what: string): void => {
+  process.stderr.write(`${sanitizeForTerminal(`wrote ${what}`)}\n`);
+};
+
+/** One line on stderr, sanitized like stdout. */
+const err = (s: string): void => {
+  process.stderr.write(`${sanitizeForTerminal(s).replace(/\n+$/, '')}\n`);
 };
 
 // `ptlab … | head`: a reader that goes away is not an error.
@@ -46,6 +60,26 @@ function openDb(file: string | undefined): LabDb {
   return LabDb.open(path);
 }
 
+/**
+ * The database for a command that only reads (list, show, export, compare,
+ * replay): opened as usual when this user can write it (so interrupted runs
+ * get recovered and an older file upgraded), read-only otherwise, in which
+ * case nothing is written beside it either (see LabDb.open).
+ */
+function openDbForReading(file: string | undefined): LabDb {
+  const path = resolveDbPath(file);
+  if (!existsSync(path)) return openDb(file);
+  const writable = (p: string): boolean => {
+    try {
+      accessSync(p, fsConstants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return writable(path) && writable(dirname(path)) ? LabDb.open(path) : LabDb.open(path, { readonly: true });
+}
+
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
@@ -54,6 +88,48 @@ function defaultMode(scenario: string, sets: string[]): SimMode {
   const { scenario: sc } = resolveScenario(scenario, sets);
   const endless = sc.sweep !== undefined || sc.actors.some((a) => ('ops' in a && a.ops === 0) || ('cycles' in a && a.kind === 'hotplug' && a.cycles === 0) || ('repeats' in a && a.repeats === 0));
   return endless ? 'timed' : 'random';
+}
+
+/**
+ * Writes what `produce` emits to `file` in pieces (buffered to about 1 MiB
+ * per write), or to stdout without a file. The file appears whole or not at
+ * all: it is written beside its name and renamed at the end.
+ */
+function writeOutput(file: string | undefined, produce: (write: (chunk: string) => void) => void): void {
+  if (file === undefined) {
+    const tty = process.stdout.isTTY === true;
+    produce((chunk) => process.stdout.write(tty ? sanitizeForTerminal(chunk) : chunk));
+    return;
+  }
+  const partial = `${file}.partial-${process.pid}`;
+  let fd: number | undefined;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    fd = openSync(partial, 'w');
+    let pending: string[] = [];
+    let pendingChars = 0;
+    const flush = (): void => {
+      if (pendingChars === 0) return;
+      writeSync(fd!, pending.join(''));
+      pending = [];
+      pendingChars = 0;
+    };
+    produce((chunk) => {
+      pending.push(chunk);
+      pendingChars += chunk.length;
+      if (pendingChars >= 1024 * 1024) flush();
+    });
+    flush();
+    closeSync(fd);
+    fd = undefined;
+    renameSync(partial, file);
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(partial, { force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && !(e instanceof DbError)) throw new InputError(`cannot write ${file}: ${code}`);
+    throw e;
+  }
 }
 
 function writeFile(file: string, text: string): void {
@@ -69,8 +145,9 @@ export function buildProgram(): Command {
   const program = new Command('ptlab')
     .description('PT Lab: arm64 kernel page-table teardown during memory hot-remove — is it safe, and what does it cost?')
     .version(VERSION)
+    .option('--debug', 'print the stack of an internal error')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(sanitizeForTerminal(s)), outputError: (s, write) => write(s.replace(/^error: /, 'ptlab: ')) });
 
   program
     .command('run')
@@ -99,7 +176,8 @@ export function buildProgram(): Command {
       const seed = intFlag('--seed', o.seed, 1);
       const seeds = intFlag('--seeds', o.seeds, 1, 1, 1_000_000);
       const pctDepth = intFlag('--pct-depth', o.pctDepth, 2, 1, 10);
-      resolveStrategies(o.strategy); // fail fast on bad ids
+      const strategies = resolveStrategies(o.strategy); // fail fast on bad ids
+      const scenarioFile = findPreset(o.scenario) ? null : resolvePath(o.scenario);
       const db = o.save ? openDb(o.db) : null;
       // Ctrl-C cancels: the run in flight is saved as cancelled, finished runs are kept and printed.
       const cancel = new AbortController();
@@ -119,6 +197,8 @@ export function buildProgram(): Command {
             onProgress: (p) => bar?.update(Math.floor(((p.runIndex + p.fraction) / p.runCount) * 100), { run: p.runIndex + 1, runs: p.runCount, strategy: p.strategy, seed: p.seed }),
             onRun: (r) => {
               if (db && r.id) for (const t of o.tag as string[]) db.addTag(r.id, t);
+              // What the run was made from, so history can tell a variant or a modified scenario from the preset.
+              if (db && r.id) db.setRunProvenance(r.id, { strategyKnobs: strategies.find((s) => s.id === r.strategy)?.knobs ?? null, sets, scenarioFile });
             },
             signal: cancel.signal,
           },
@@ -126,11 +206,17 @@ export function buildProgram(): Command {
         bar?.stop();
         if (o.json) out(JSON.stringify(doc, null, 2));
         else out(formatResults(doc, { traces: o.traces }));
-        if (o.report) writeFile(o.report, renderHtmlReport(doc.runs, { title: `${o.scenario}: ${Object.keys(doc.summary.byStrategy).join(', ')}`, version: VERSION }));
+        if (o.report) {
+          writeFile(o.report, renderHtmlReport(doc.runs, { title: `${o.scenario}: ${Object.keys(doc.summary.byStrategy).join(', ')}`, version: VERSION }));
+          wrote(`the HTML report of these ${doc.runs.length} run(s) to ${o.report}`);
+        }
         if (o.saveTrace) {
-          const r = doc.runs.find((x) => x.violations.length > 0);
-          if (!r) throw new InputError('--save-trace: no run found a violation');
-          writeFile(o.saveTrace, JSON.stringify(traceFromRun(r, resolveScenario(o.scenario, sets).doc, resolveStrategies(r.strategy)[0] ?? null), null, 2));
+          // The first trace printed above (or that would be, under --json or --no-traces).
+          const first = printedViolations(doc)[0];
+          if (!first) throw new InputError('--save-trace: no run found a violation');
+          const { run: r, violation: v } = first;
+          writeFile(o.saveTrace, JSON.stringify(traceFromRun(r, resolveScenario(o.scenario, sets).doc, strategies.find((s) => s.id === r.strategy) ?? null, v), null, 2));
+          wrote(`the trace of ${v.kind} (${r.strategy}, seed ${r.seed}, step ${v.step}) to ${o.saveTrace}; check it with \`ptlab replay ${o.saveTrace}\``);
         }
         if (o.failOnViolation && doc.runs.some((r) => r.violations.length > 0)) throw new ExitCode(3);
         if (cancel.signal.aborted) throw new ExitCode(130);
@@ -198,6 +284,7 @@ export function buildProgram(): Command {
       const docs = [];
       let found = false;
       let saved = false;
+      let savedBy = '';
       for (const strategy of strategies) {
         const r = explore(scenario, strategy, { maxSchedules, timeLimitMs: timeLimit === undefined ? undefined : timeLimit * 1000, preemptionBound, seed, kinds, now: () => performance.now() });
         const d = { ...r, config: doc };
@@ -207,6 +294,8 @@ export function buildProgram(): Command {
           const cx = r.counterexample;
           writeFile(o.saveTrace, JSON.stringify({ schema: 'ptlab.trace/1', scenario: doc, strategy: { id: strategy.id, knobs: strategy.knobs }, seed: r.seed, schedule: cx.schedule, expect: { kind: cx.kind, step: cx.step }, trace: cx.trace }, null, 2));
           saved = true;
+          savedBy = strategy.id;
+          wrote(`the counterexample of ${strategy.id} (${cx.kind}) to ${o.saveTrace}`);
         }
         if (!o.json) {
           const bound = r.complete ? 'complete' : r.counterexample ? 'stopped at the first counterexample' : `bounded by ${r.stats.cutBy.join(', ') || 'limits'}`;
@@ -214,7 +303,12 @@ export function buildProgram(): Command {
           if (r.counterexample) {
             const cx = r.counterexample;
             out(`  ${cx.kind}: ${cx.message}`);
-            out(`  counterexample: ${cx.schedule.length} steps (${cx.foundLength} as first found); keep it with --save-trace FILE, check it with \`ptlab replay FILE\``);
+            const keep = !o.saveTrace
+              ? 'keep it with --save-trace FILE, check it with `ptlab replay FILE`'
+              : savedBy === strategy.id
+                ? `saved in ${o.saveTrace}, check it with \`ptlab replay ${o.saveTrace}\``
+                : `not saved (${o.saveTrace} holds ${savedBy}'s)`;
+            out(`  counterexample: ${cx.schedule.length} steps (${cx.foundLength} as first found); ${keep}`);
             out('');
             out(formatTrace(cx.trace));
             out('');
@@ -235,12 +329,12 @@ export function buildProgram(): Command {
       let tf: TraceFile;
       if (arg.endsWith('.json') || arg.includes('/')) tf = loadTraceFile(arg);
       else {
-        const db = openDb(o.db);
+        const db = openDbForReading(o.db);
         try {
           const r = db.getRun(db.resolveRunId(arg));
           if (!r) throw new InputError(`no run ${arg}`);
           if (!r.schedule || r.schedule.length === 0) throw new InputError(`run ${arg} has no recorded schedule (timed runs replay from their seed: ptlab run --seed ${r.seed})`);
-          tf = traceFromRun(r, r.config, resolveStrategies(r.strategy)[0] ?? null);
+          tf = traceFromRun(r, r.config, null);
         } finally {
           db.close();
         }
@@ -320,19 +414,23 @@ function addHistoryCommands(program: Command): void {
     .option('--tag <tag>')
     .option('--since <date>', 'ISO date')
     .option('--until <date>', 'ISO date')
-    .option('--limit <n>', 'at most n rows', '100')
+    .option('--limit <n>', 'at most n rows (default 100; with --json every run)')
     .option('--json', 'as JSON')
     .action((o) => {
-      const db = openDb(o.db);
+      const db = openDbForReading(o.db);
       try {
-        const rows = db.listRuns({ scenario: o.scenario, strategy: o.strategy, verdict: o.verdict, status: o.status, tag: o.tag, since: o.since, until: o.until, limit: intFlag('--limit', o.limit, 100, 1) });
-        if (o.json) return out(JSON.stringify({ schema: 'ptlab.list/1', runs: rows }, null, 2));
+        const filter = { scenario: o.scenario, strategy: o.strategy, verdict: o.verdict, status: o.status, tag: o.tag, since: o.since, until: o.until };
+        const limit = o.limit === undefined && o.json ? undefined : intFlag('--limit', o.limit, 100, 1);
+        const rows = db.listRuns({ ...filter, limit });
+        const total = limit === undefined ? rows.length : db.countRuns(filter);
+        if (o.json) return out(JSON.stringify({ schema: 'ptlab.list/1', total, runs: rows }, null, 2));
         out(
           table(
             ['id', 'started', 'scenario', 'strategy', 'mode', 'seed', 'status', 'violations'],
-            rows.map((r) => [r.id.slice(0, 8), r.startedAt.replace('T', ' ').slice(0, 19), r.scenario, r.strategy, r.mode, String(r.seed), r.status, r.violationCount ? r.kinds.join(',') : '-']),
+            rows.map((r) => [r.id.slice(0, 8), r.startedAt.replace('T', ' ').slice(0, 19), scenarioLabel(r), strategyLabel(r), r.mode, String(r.seed), r.status, r.violationCount ? r.kinds.join(',') : '-']),
           ),
         );
+        if (total > rows.length) out(`… ${(total - rows.length).toLocaleString('en-US')} more; use --limit ${total} or --json`);
       } finally {
         db.close();
       }
@@ -345,12 +443,13 @@ function addHistoryCommands(program: Command): void {
     .option('--db <file>', 'database file')
     .option('--json', 'as JSON')
     .action((id: string, o) => {
-      const db = openDb(o.db);
+      const db = openDbForReading(o.db);
       try {
         const service = new LabService({ db });
         const r = service.getRun(id);
         if (o.json) return out(JSON.stringify(r, null, 2));
-        out(`${r.id}  ${r.scenario} / ${r.strategy}  ${r.mode} seed ${r.seed}  ${r.status}  ${r.startedAt}`);
+        out(`${r.id}  ${scenarioLabel(r)} / ${strategyLabel(r)}  ${r.mode} seed ${r.seed}  ${r.status}  ${r.startedAt}`);
+        for (const line of describeProvenance(r)) out(line);
         out(formatResults({ schema: 'ptlab.results/1', version: VERSION, runs: [r], summary: summarize([r]) }, { traces: true }));
         out('');
         out(table(['metric', 'value'], Object.entries(r.metrics).map(([k, v]) => [k, String(v)])));
@@ -368,13 +467,15 @@ function addHistoryCommands(program: Command): void {
     .option('--report <file.html>', 'write a self-contained HTML report')
     .option('--json', 'as JSON')
     .action((ids: string[], o) => {
-      const db = openDb(o.db);
+      const db = openDbForReading(o.db);
       try {
         const service = new LabService({ db });
         const runs = ids.map((id) => service.getRun(id));
+        if (o.baseline && !runs.some((r) => r.id === db.resolveRunId(o.baseline))) throw new InputError(`--baseline ${o.baseline}: not one of the runs compared`);
         if (o.report) {
           writeFile(o.report, service.exportRuns(ids, 'html', { baselineId: o.baseline }));
-          db.saveReport({ format: 'html', title: `compare ${ids.join(' ')}`, body: readFileSync(o.report), runIds: runs.map((r) => r.id) });
+          // A database opened read-only (not this user's to write) keeps no copy of the report; the file is written all the same.
+          if (!db.readonly) db.saveReport({ format: 'html', title: `compare ${ids.join(' ')}`, body: readFileSync(o.report), runIds: runs.map((r) => r.id) });
         }
         if (o.json) return out(service.exportRuns(ids, 'json'));
         const keys = [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort();
@@ -393,11 +494,22 @@ function addHistoryCommands(program: Command): void {
     .addOption(new Option('--format <f>').choices(['html', 'csv', 'json']).default('json'))
     .option('--out <file>', 'write to a file instead of stdout')
     .action((ids: string[], o) => {
-      const db = openDb(o.db);
+      const db = openDbForReading(o.db);
       try {
-        const text = new LabService({ db }).exportRuns(ids, o.format);
-        if (o.out) writeFile(o.out, text);
-        else process.stdout.write(text);
+        const full = ids.map((id) => db.resolveRunId(id));
+        // One run in memory at a time for json and csv; the HTML report needs them all (its charts), but is written in pieces.
+        function* runs(): Generator<StoredRun> {
+          for (const id of full) {
+            const r = db.getRun(id);
+            if (!r) throw new InputError(`no run ${id}`);
+            yield r;
+          }
+        }
+        writeOutput(o.out, (write) => {
+          if (o.format === 'json') writeResultsJson(write, runs(), VERSION);
+          else if (o.format === 'csv') for (const chunk of csvChunks(runs())) write(chunk);
+          else for (const chunk of htmlReportChunks([...runs()], { version: VERSION })) write(chunk);
+        });
       } finally {
         db.close();
       }
@@ -405,13 +517,16 @@ function addHistoryCommands(program: Command): void {
 
   program
     .command('delete')
-    .description('delete saved runs')
-    .argument('<run-ids...>')
+    .description('delete saved runs (by id, or every run with a tag)')
+    .argument('[run-ids...]')
     .option('--db <file>', 'database file')
+    .option('--tag <tag>', 'delete every run with this tag')
     .action((ids: string[], o) => {
+      if (ids.length === 0 && o.tag === undefined) throw new InputError('delete: give run ids or --tag <tag>');
       const db = openDb(o.db);
       try {
-        out(`deleted ${new LabService({ db }).deleteRuns(ids)} run(s)`);
+        const tagged = o.tag === undefined ? [] : db.listRuns({ tag: o.tag }).map((r) => r.id);
+        out(`deleted ${new LabService({ db }).deleteRuns([...ids, ...tagged])} run(s)${o.tag === undefined ? '' : ` (tagged ${o.tag})`}`);
       } finally {
         db.close();
       }
@@ -419,19 +534,19 @@ function addHistoryCommands(program: Command): void {
 
   program
     .command('import')
-    .description('import a ptlab.results/1 JSON file (validated; all or nothing)')
+    .description(`import a ptlab.results/1 JSON file (validated; all or nothing; read one run at a time; limits: ${formatBytes(MAX_IMPORT_BYTES)} per file, ${formatBytes(MAX_IMPORT_RUN_BYTES)} per run, ${MAX_TRACE_STEPS.toLocaleString('en-US')} trace steps per violation)`)
     .argument('<file.json>')
     .option('--db <file>', 'database file')
     .action((file: string, o) => {
-      let doc: unknown;
       try {
-        doc = JSON.parse(readFileSync(file, 'utf8'));
+        statSync(file);
       } catch (e) {
-        throw new InputError(`cannot import ${file}: ${(e as Error).message}`);
+        throw new InputError(`cannot import ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
       const db = openDb(o.db);
       try {
-        const ids = new LabService({ db }).importResults(doc);
+        // Read one run at a time: memory stays bounded however many runs the file holds.
+        const ids = db.importResultsFile(file);
         out(`imported ${ids.length} run(s)`);
       } finally {
         db.close();
@@ -459,16 +574,29 @@ export async function main(argv: string[]): Promise<number> {
       return 2; // commander already printed the message
     }
     if (e instanceof InputError || e instanceof DbInputError || e instanceof ScenarioError || e instanceof StrategyError) {
-      process.stderr.write(`ptlab: ${e.message}\n`);
+      err(`ptlab: ${e.message}`);
       return 2;
     }
     if (e instanceof DbError) {
-      process.stderr.write(`ptlab: ${e.message}\n`);
+      err(`ptlab: ${e.message}`);
       return 2;
     }
-    process.stderr.write(`ptlab: internal error: ${(e as Error).stack ?? String(e)}\n`);
-    return 1;
+    return internalError(e, argv.includes('--debug') || process.env.PTLAB_DEBUG === '1');
   }
+}
+
+/**
+ * A bug, not bad input: exit 70 (EX_SOFTWARE of sysexits.h), so it can never
+ * read as 1 (a replay no longer reproduces), 2 (bad input) or 3 (violation).
+ * One line; the stack only when asked for.
+ */
+export const EXIT_INTERNAL = 70;
+
+function internalError(e: unknown, debug: boolean): number {
+  const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  if (debug && e instanceof Error && e.stack) err(`ptlab: internal error: ${e.stack}`);
+  else err(`ptlab: internal error: ${what.split('\n')[0]} (a bug in PT Lab; run again with --debug for the stack)`);
+  return EXIT_INTERNAL;
 }
 
 export type { ResultsDocument };

@@ -4,12 +4,11 @@
  * hit (violation kind and step). Also accepts a `ptlab.explore/1` or
  * `ptlab.results/1` document that carries a schedule.
  */
-import { readFileSync } from 'node:fs';
-import type { RunResult, ViolationKind } from '../../core/results.ts';
+import { type RunResult, type Violation, VIOLATION_KINDS, type ViolationKind } from '../../core/results.ts';
 import { parseScenario, type Scenario } from '../../core/scenario.ts';
-import { defineStrategy, findStrategy, type Strategy } from '../../core/strategies.ts';
+import { defineStrategy, findStrategy, STRATEGIES, type Strategy } from '../../core/strategies.ts';
 import { findPreset } from '../../core/presets.ts';
-import { asInputError, InputError } from '../lab/resolve.ts';
+import { asInputError, InputError, MAX_TRACE_FILE_BYTES, readJson } from '../lab/resolve.ts';
 
 export interface TraceFile {
   scenario: Scenario;
@@ -30,9 +29,18 @@ export interface TraceDocument {
   trace?: unknown;
 }
 
-export function traceFromRun(r: RunResult, scenarioDoc: unknown, strategy: Strategy | null): TraceFile & { toJSON(): TraceDocument } {
-  const v = r.violations[0];
-  const strat = strategy ?? findStrategy(r.strategy);
+/**
+ * A run's trace. Without `strategy`, the run's own: its recorded knobs when it
+ * has them (a saved or exported run), else the built-in of its id.
+ */
+export function traceFromRun(
+  r: RunResult & { strategyKnobs?: unknown },
+  scenarioDoc: unknown,
+  strategy: Strategy | null,
+  violation: Violation | undefined = r.violations[0],
+): TraceFile & { toJSON(): TraceDocument } {
+  const v = violation;
+  const strat = strategy ?? traceStrategy(r.strategyKnobs == null ? { id: r.strategy } : { id: r.strategy, knobs: r.strategyKnobs }, `run ${r.id ?? ''}`.trim());
   const expect = v ? { kind: v.kind, step: v.step } : null;
   return {
     scenario: parseScenario(scenarioDoc),
@@ -45,39 +53,59 @@ export function traceFromRun(r: RunResult, scenarioDoc: unknown, strategy: Strat
   };
 }
 
+/**
+ * The trace's strategy. A built-in id with other knobs is refused like any
+ * user strategy posing as a built-in (defineStrategy), so a replay never
+ * reports a variant's result under a built-in's name.
+ */
+function traceStrategy(value: unknown, file: string): Strategy {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InputError(`${file}: strategy: expected an object {id, knobs}`);
+  const s = value as Record<string, unknown>;
+  if (typeof s.id !== 'string') throw new InputError(`${file}: strategy.id: expected a string`);
+  const builtin = STRATEGIES.some((x) => x.id === s.id);
+  if (!builtin && s.knobs === undefined) throw new InputError(`${file}: strategy.knobs: expected the knobs of strategy '${s.id}' (it is not a built-in)`);
+  // Knobs left out of a built-in's entry mean the built-in's own.
+  return defineStrategy(builtin && s.base === undefined ? { ...s, base: s.id } : s, `${file}: strategy`);
+}
+
+function traceSeed(value: unknown, file: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new InputError(`${file}: seed: expected an integer, got ${JSON.stringify(value) ?? 'nothing'}`);
+  return value;
+}
+
+/** `expect`: null (the replay must find no violation) or a known kind at a step. */
+function traceExpect(value: unknown, file: string): TraceFile['expect'] {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'object' || Array.isArray(value)) throw new InputError(`${file}: expect: expected null or {kind, step}`);
+  const e = value as Record<string, unknown>;
+  if (typeof e.kind !== 'string' || !(VIOLATION_KINDS as readonly string[]).includes(e.kind)) {
+    throw new InputError(`${file}: expect.kind: expected one of ${VIOLATION_KINDS.join(', ')}, got ${JSON.stringify(e.kind) ?? 'nothing'}`);
+  }
+  if (typeof e.step !== 'number' || !Number.isSafeInteger(e.step) || e.step < 0) {
+    throw new InputError(`${file}: expect.step: expected a non-negative integer, got ${JSON.stringify(e.step) ?? 'nothing'}`);
+  }
+  return { kind: e.kind as ViolationKind, step: e.step };
+}
+
 function isSchedule(v: unknown): v is number[] {
   return Array.isArray(v) && v.every((x) => Number.isInteger(x) && x >= 0);
 }
 
 /** Load and validate a trace file; errors name the field. */
 export function loadTraceFile(file: string): TraceFile {
-  let doc: Record<string, unknown>;
-  try {
-    doc = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw new InputError(`cannot read trace ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  if (typeof doc !== 'object' || doc === null) throw new InputError(`${file}: expected a JSON object`);
+  const parsed = readJson(file, 'trace', MAX_TRACE_FILE_BYTES);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InputError(`${file}: expected a JSON object`);
+  const doc = parsed as Record<string, unknown>;
   try {
     if (doc.schema === 'ptlab.trace/1') {
       if (!isSchedule(doc.schedule)) throw new InputError(`${file}: schedule: expected an array of actor indices`);
-      const s = doc.strategy as Record<string, unknown> | undefined;
-      if (!s || typeof s.id !== 'string') throw new InputError(`${file}: strategy.id: expected a string`);
-      let strategy: Strategy;
-      try {
-        strategy = findStrategy(s.id);
-        if (s.knobs) strategy = defineStrategy({ id: s.id, base: 'v6', knobs: s.knobs });
-      } catch {
-        strategy = defineStrategy({ id: s.id, base: 'v6', knobs: s.knobs ?? {} });
-      }
-      const e = doc.expect as { kind?: unknown; step?: unknown } | null;
       return {
         scenario: parseScenario(doc.scenario),
         scenarioDoc: doc.scenario,
-        strategy,
-        seed: typeof doc.seed === 'number' ? doc.seed : 0,
+        strategy: traceStrategy(doc.strategy, file),
+        seed: traceSeed(doc.seed, file),
         schedule: doc.schedule,
-        expect: e && typeof e.kind === 'string' && typeof e.step === 'number' ? { kind: e.kind as ViolationKind, step: e.step } : null,
+        expect: traceExpect(doc.expect, file),
       };
     }
     if (doc.schema === 'ptlab.explore/1') {
@@ -90,7 +118,7 @@ export function loadTraceFile(file: string): TraceFile {
         scenario: parseScenario(scDoc),
         scenarioDoc: scDoc,
         strategy: findStrategy(String(doc.strategy)),
-        seed: typeof doc.seed === 'number' ? doc.seed : 1,
+        seed: doc.seed === undefined ? 1 : traceSeed(doc.seed, file),
         schedule: cx.schedule,
         expect: { kind: cx.kind, step: cx.step ?? last?.step ?? cx.schedule.length - 1 },
       };

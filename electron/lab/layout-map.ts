@@ -35,7 +35,7 @@ export function layoutMapOf(scenario: Scenario): LayoutMap {
   const assumptions: string[] = [];
   const memstart = memstartAddr(layout, mem);
   const align = memstartAlign(g, memory.sectionSizeBits);
-  const lowest = Math.min(...memory.boot.map((b) => b.start));
+  const lowest = memory.boot.reduce((lo, b) => Math.min(lo, b.start), Infinity);
   assumptions.push(
     `memstart_addr (PHYS_OFFSET) is ${memstart < 0 ? '-' : ''}${hex(Math.abs(memstart))}: the lowest boot DRAM (${hex(lowest)}) rounded down to ARM64_MEMSTART_ALIGN (${formatSize(align)})` +
       (memory.kaslrLinearOffset > 0 ? `, moved down by ${formatSize(memory.kaslrLinearOffset)} by linear-map KASLR` : ', with no linear-map KASLR offset'),

@@ -3,9 +3,10 @@
  * overrides) into validated scenarios and strategies. Every failure is an
  * InputError with one clear line; the CLI maps it to exit code 2.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { computeLayout, memstartAddr } from '../../core/layout.ts';
 import { findPreset, PRESETS } from '../../core/presets.ts';
-import { applyOverride, parseScenario, type Scenario, ScenarioError } from '../../core/scenario.ts';
+import { applyOverride, isUnsafeKey, parseScenario, type Scenario, ScenarioError } from '../../core/scenario.ts';
 import { defineStrategy, findStrategy, type Strategy, STRATEGIES, StrategyError } from '../../core/strategies.ts';
 
 export class InputError extends Error {}
@@ -16,18 +17,63 @@ export function asInputError(e: unknown): never {
   throw e;
 }
 
-function readJson(file: string, what: string): unknown {
+/**
+ * The path of the first key in `value` that would reach a prototype
+ * (`__proto__`, `constructor`, `toString`, …; see isUnsafeKey), or null.
+ * Iterative, so a deeply nested document cannot overflow the stack.
+ */
+export function unsafeKeyPath(value: unknown, root = ''): string | null {
+  const stack: [unknown, string][] = [[value, root]];
+  while (stack.length > 0) {
+    const [v, at] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) stack.push([v[i], `${at}[${i}]`]);
+      continue;
+    }
+    for (const k of Object.keys(v)) {
+      const here = at === '' ? k : `${at}.${k}`;
+      if (isUnsafeKey(k)) return here;
+      stack.push([(v as Record<string, unknown>)[k], here]);
+    }
+  }
+  return null;
+}
+
+/** Refuses a document from input that has a prototype-reaching key anywhere. */
+export function checkKeys(doc: unknown, what: string): void {
+  const bad = unsafeKeyPath(doc);
+  if (bad !== null) throw new InputError(`${what}: ${bad}: a field may not be named __proto__, constructor, prototype or like another Object.prototype member`);
+}
+
+/** Largest scenario or strategy file read (the presets are a few KiB). */
+export const MAX_DEFINITION_BYTES = 1024 * 1024;
+/** Largest trace file `ptlab replay` reads. */
+export const MAX_TRACE_FILE_BYTES = 256 * 1024 * 1024;
+
+function mib(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(bytes < 1024 * 1024 ? 2 : 0)} MiB`;
+}
+
+/** Reads a JSON document of at most `maxBytes` from a file; `what` names it in errors. */
+export function readJson(file: string, what: string, maxBytes = MAX_DEFINITION_BYTES): unknown {
   let text: string;
   try {
+    const size = statSync(file).size;
+    if (size > maxBytes) throw new InputError(`${what} ${file} is ${mib(size)}, larger than the limit of ${mib(maxBytes)}`);
     text = readFileSync(file, 'utf8');
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw new InputError(`cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  let doc: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    doc = JSON.parse(text) as unknown;
   } catch (e) {
     throw new InputError(`${file} is not valid JSON: ${(e as Error).message}`);
   }
+  checkKeys(doc, file);
+  return doc;
 }
 
 export interface ResolvedScenario {
@@ -43,11 +89,27 @@ export function resolveScenario(nameOrFile: string, sets: readonly string[] = []
   if (preset) doc = preset.doc;
   else if (nameOrFile.endsWith('.json') || nameOrFile.includes('/')) doc = readJson(nameOrFile, 'scenario file');
   else throw new InputError(`unknown scenario '${nameOrFile}' (presets: ${PRESETS.map((p) => p.name).join(', ')}; or give a .json file)`);
+  if (!preset) checkKeys(doc, nameOrFile);
   try {
     for (const s of sets) doc = applyOverride(doc, s);
-    return { doc, scenario: parseScenario(doc) };
+    const scenario = parseScenario(doc);
+    checkLayout(scenario);
+    return { doc, scenario };
   } catch (e) {
     return asInputError(e);
+  }
+}
+
+/**
+ * What only the address layout can tell (a KASLR offset that is not a multiple
+ * of ARM64_MEMSTART_ALIGN, …). Core reports these as plain Errors when a run
+ * starts; caught here they are bad input (exit 2), not a bug (exit 70).
+ */
+function checkLayout(scenario: Scenario): void {
+  try {
+    memstartAddr(computeLayout(scenario.arch.layout, { pageSize: scenario.arch.pageSize, vaBits: scenario.arch.vaBits }), scenario.memory);
+  } catch (e) {
+    throw new InputError(`scenario: ${(e as Error).message}`);
   }
 }
 
@@ -67,14 +129,22 @@ export function resolveStrategies(spec: string | undefined): Strategy[] {
     return asInputError(e);
   }
   if (out.length === 0) throw new InputError('--strategy: expected at least one strategy id');
+  // Runs are saved under the strategy id: one id must mean one design within a batch.
+  const byId = new Map<string, Strategy>();
+  for (const s of out) {
+    const seen = byId.get(s.id);
+    if (seen && JSON.stringify(seen.knobs) !== JSON.stringify(s.knobs)) throw new InputError(`--strategy: two different strategies are both named '${s.id}'`);
+    byId.set(s.id, s);
+  }
   return out;
 }
 
-/** Parse a non-negative integer flag. */
+/** Parse an integer flag within [min, max]; the error says which bound was crossed ("--seeds: must be ≥ 1, got -1"). */
 export function intFlag(name: string, v: string | undefined, dflt: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   if (v === undefined) return dflt;
-  if (!/^\d+$/.test(v)) throw new InputError(`${name}: expected an integer, got '${v}'`);
+  if (!/^-?\d+$/.test(v.trim())) throw new InputError(`${name}: expected an integer, got '${v}'`);
   const n = Number(v);
-  if (n < min || n > max) throw new InputError(`${name}: expected ${min}..${max}, got ${n}`);
+  if (n < min) throw new InputError(`${name}: must be ≥ ${min}, got ${v.trim()}`);
+  if (n > max) throw new InputError(`${name}: must be ≤ ${max}, got ${v.trim()}`);
   return n;
 }

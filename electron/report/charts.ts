@@ -120,8 +120,8 @@ function groupedBars(
 ): string {
   const perFacet = Math.max(1, labels.length);
   const positive = data.map((d) => d.v).filter((v) => v > 0);
-  const max = positive.length > 0 ? Math.max(...positive) : 0;
-  const min = positive.length > 0 ? Math.min(...positive) : 0;
+  const max = positive.reduce((m, v) => (v > m ? v : m), 0);
+  const min = positive.reduce((m, v) => (v < m ? v : m), max);
   const log = min > 0 && max / min > LOG_RATIO;
   const y: Plot.ScaleOptions = log
     ? { type: 'symlog', label: `${yLabel}, log scale`, grid: true, ticks: powerTicks(max), tickFormat: compactNumber, domain: [0, powerTicks(max).at(-1) ?? 1] }
@@ -194,7 +194,7 @@ function lockChart(runs: RunResult[], labels: string[]): Chart | null {
       if (raw !== undefined && Number.isFinite(raw)) data.push({ run: labels[i], cat: l, v: raw / div, raw });
     }
   });
-  const longest = Math.max(...locks.map((l) => l.length));
+  const longest = locks.reduce((m, l) => Math.max(m, l.length), 0);
   const band = Math.max(14, Math.min(22, 120 / Math.max(1, labels.length)));
   const markup = renderPlot({
     width: WIDTH,
@@ -254,7 +254,7 @@ function leakedChart(runs: RunResult[], labels: string[]): Chart | null {
     const raw = r.metrics['pgtable.leaked_pages'];
     if (raw !== undefined && Number.isFinite(raw)) data.push({ run: labels[i], cat: 'leaked', v: raw, raw });
   });
-  const longest = Math.max(...labels.map((l) => l.length));
+  const longest = labels.reduce((m, l) => Math.max(m, l.length), 0);
   const rotate = labels.length * longest * 6.5 > WIDTH - 80;
   const markup = renderPlot({
     width: WIDTH,
@@ -271,7 +271,7 @@ function leakedChart(runs: RunResult[], labels: string[]): Chart | null {
         x: 'run',
         y: 'v',
         fill: 'run',
-        title: (d: BarDatum) => `${d.run}: ${formatNumber(d.raw)} leaked pages`,
+        title: (d: BarDatum) => `${d.run}: ${formatNumber(d.raw)} leaked page${d.raw === 1 ? '' : 's'}`,
       }),
       Plot.text(data, { x: 'run', y: 'v', text: (d: BarDatum) => formatNumber(d.raw), dy: -7, fill: 'currentColor' }),
       Plot.ruleY([0]),
@@ -378,8 +378,7 @@ export function buildCharts(runs: RunResult[], labels: string[] = runLabels(runs
     if (c) charts.push(c);
   }
   for (const c of [lockChart(runs, labels), tlbiChart(runs, labels), leakedChart(runs, labels)]) if (c) charts.push(c);
-  charts.push(...seriesCharts(runs, labels));
-  return charts;
+  return [...charts, ...seriesCharts(runs, labels)];
 }
 
 /**

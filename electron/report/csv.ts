@@ -1,6 +1,9 @@
 /**
  * CSV exports (RFC 4180: comma-separated, CRLF line ends, fields quoted when they
  * hold a comma, quote, CR or LF, quotes doubled), written with csv-stringify.
+ * Text cells that a spreadsheet would read as a formula (starting with = + - @,
+ * tab or CR) get a leading `'` (OWASP, CSV injection): scenario names, metric
+ * keys and messages can come from imported files. Number cells are left as they are.
  */
 import { stringify } from 'csv-stringify/sync';
 import type { RunResult } from '../../core/results.ts';
@@ -28,26 +31,40 @@ export const VIOLATIONS_CSV_COLUMNS = [
 
 type Cell = string | number;
 
-function toCsv(columns: readonly string[], rows: Cell[][]): string {
+/** A text cell that cannot start a spreadsheet formula. */
+export function neutraliseFormula(text: string): string {
+  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+}
+
+function toCsv(columns: readonly string[], rows: Cell[][], header = true): string {
   return stringify(rows, {
-    header: true,
+    header,
     columns: [...columns],
     record_delimiter: '\r\n',
     eof: true,
     // Numbers are written as JavaScript prints them: no locale, full precision.
-    cast: { number: (v: number) => String(v) },
+    cast: { number: (v: number) => String(v), string: neutraliseFormula },
   });
 }
 
 /** One row per (run, metric key), keys in report order. */
 export function renderCsv(runs: readonly RunResult[]): string {
-  const rows: Cell[][] = [];
+  return [...csvChunks(runs)].join('');
+}
+
+function metricRows(r: RunResult): Cell[][] {
+  return Object.keys(r.metrics)
+    .sort(compareMetricKeys)
+    .map((key) => [r.id ?? '', r.scenario, r.strategy, r.mode, r.seed, r.status, key, r.metrics[key]]);
+}
+
+/** renderCsv in pieces, one run at a time (the runs may be read lazily): the header, then each run's rows. */
+export function* csvChunks(runs: Iterable<RunResult>): Generator<string> {
+  yield toCsv(METRICS_CSV_COLUMNS, []);
   for (const r of runs) {
-    for (const key of Object.keys(r.metrics).sort(compareMetricKeys)) {
-      rows.push([r.id ?? '', r.scenario, r.strategy, r.mode, r.seed, r.status, key, r.metrics[key]]);
-    }
+    const rows = metricRows(r);
+    if (rows.length > 0) yield toCsv(METRICS_CSV_COLUMNS, rows, false);
   }
-  return toCsv(METRICS_CSV_COLUMNS, rows);
 }
 
 /** One row per recorded violation (the trace itself is in the JSON and HTML exports). */

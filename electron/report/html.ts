@@ -16,6 +16,7 @@ import {
   groupMetricKeys,
   metricDelta,
   metricDirection,
+  noViolationVerdict,
   runLabels,
   violationKinds,
 } from './metrics.ts';
@@ -144,7 +145,7 @@ function verdictCell(run: RunResult, ri: number): string {
   const kinds = violationKinds(run);
   if (kinds.length === 0) {
     if (run.status === 'completed') return '<span class="badge ok">safe</span>';
-    return `<span class="badge warn">no violation found (${esc(run.status)})</span>`;
+    return `<span class="badge warn">${esc(noViolationVerdict([run]))}</span>`;
   }
   const first = firstOfKind(run);
   return kinds
@@ -179,7 +180,9 @@ function verdictSection(runs: RunResult[], labels: string[]): string {
         for (const r of rs) for (const [k, n] of violationKinds(r)) kinds.set(k, (kinds.get(k) ?? 0) + n);
         const verdict =
           kinds.size === 0
-            ? '<span class="badge ok">safe</span>'
+            ? rs.every((r) => r.status === 'completed')
+              ? '<span class="badge ok">safe</span>'
+              : `<span class="badge warn">${esc(noViolationVerdict(rs))}</span>`
             : [...kinds].map(([k, n]) => `<span class="badge bad">${esc(k)} × ${esc(formatNumber(n))}</span>`).join('');
         return `<tr><td><strong>${esc(s)}</strong></td><td class="num">${rs.length}</td><td class="num">${violating}</td><td>${verdict}</td></tr>`;
       })
@@ -258,7 +261,10 @@ function chartsSection(runs: RunResult[], labels: string[]): string {
   return `<section id="charts"><h2>Charts</h2>\n<div class="charts">\n${figs}\n</div></section>`;
 }
 
-function traceTable(v: Violation): string {
+/** Trace rows per chunk: a 140 000-step trace is written in pieces, never as one string. */
+const ROWS_PER_CHUNK = 2000;
+
+function* traceTable(v: Violation): Generator<string> {
   const hasTime = v.trace.some((s) => s.timeNs !== null);
   const row = (s: TraceStep): string =>
     `<tr data-step="${esc(s.step)}"${s.step === v.step ? ' class="hit"' : ''}><td class="num">${esc(s.step)}</td>${
@@ -270,25 +276,35 @@ function traceTable(v: Violation): string {
     }</td><td class="num">${s.frame ? esc(s.frame.generation) : '—'}</td><td>${s.frame ? esc(s.frame.role) : '—'}</td><td class="mono">${
       s.locks.length > 0 ? s.locks.map((l) => esc(l)).join('<br>') : '—'
     }</td></tr>`;
-  return `<div class="scroll"><table class="trace"><thead><tr><th class="num">step</th>${
+  yield `<div class="scroll"><table class="trace"><thead><tr><th class="num">step</th>${
     hasTime ? '<th class="num">time (ns)</th>' : ''
   }<th class="num">cpu</th><th>actor</th><th>kernel function</th><th>action</th><th>address</th><th class="num">frame pfn</th><th class="num">gen</th><th>role</th><th>locks held</th></tr></thead>
 <tbody>
-${v.trace.map(row).join('\n') || `<tr><td colspan="${hasTime ? 11 : 10}">No trace recorded.</td></tr>`}
-</tbody></table></div>`;
+`;
+  if (v.trace.length === 0) yield `<tr><td colspan="${hasTime ? 11 : 10}">No trace recorded.</td></tr>`;
+  for (let start = 0; start < v.trace.length; start += ROWS_PER_CHUNK) {
+    const rows: string[] = [];
+    for (let i = start; i < Math.min(v.trace.length, start + ROWS_PER_CHUNK); i++) rows.push(row(v.trace[i]));
+    yield (start === 0 ? '' : '\n') + rows.join('\n');
+  }
+  yield '\n</tbody></table></div>';
 }
 
-function tracesSection(runs: RunResult[], labels: string[], maxPerKind: number): string {
-  const parts: string[] = [];
-  runs.forEach((r, ri) => {
-    if (r.violations.length === 0) return;
+function* tracesSection(runs: RunResult[], labels: string[], maxPerKind: number): Generator<string> {
+  yield '<section id="traces"><h2>Violation traces</h2>\n';
+  let parts = 0;
+  for (let ri = 0; ri < runs.length; ri++) {
+    const r = runs[ri];
+    if (r.violations.length === 0) continue;
+    yield `${parts++ > 0 ? '\n' : ''}<h3>${esc(labels[ri])} <span class="note">(${esc(r.scenario)})</span></h3>\n`;
     const shown = new Map<string, number>();
-    const articles: string[] = [];
-    r.violations.forEach((v, vi) => {
+    let articles = 0;
+    for (let vi = 0; vi < r.violations.length; vi++) {
+      const v = r.violations[vi];
       const n = shown.get(v.kind) ?? 0;
       shown.set(v.kind, n + 1);
-      if (n >= maxPerKind) return;
-      articles.push(`<article class="violation" id="${violationAnchor(ri, vi)}" data-kind="${esc(v.kind)}">
+      if (n >= maxPerKind) continue;
+      yield `${articles++ > 0 ? '\n' : ''}<article class="violation" id="${violationAnchor(ri, vi)}" data-kind="${esc(v.kind)}">
 <h4><span class="badge bad">${esc(v.kind)}</span> detected at step ${esc(v.step)} on CPU ${esc(v.cpu)}</h4>
 <p class="msg">${esc(v.message)}</p>
 <dl class="facts"><dt>run</dt><dd>${esc(labels[ri])} — ${esc(r.scenario)}, ${esc(r.mode)}, seed ${esc(r.seed)}${
@@ -296,26 +312,33 @@ function tracesSection(runs: RunResult[], labels: string[], maxPerKind: number):
       }</dd><dt>actor</dt><dd>${esc(v.actor)}</dd><dt>function</dt><dd class="mono">${esc(v.function)}</dd><dt>address</dt><dd class="mono">${esc(
         fmtAddress(v.address),
       )}</dd></dl>
-${traceTable(v)}
-</article>`);
-    });
+`;
+      yield* traceTable(v);
+      yield '\n</article>';
+    }
     const omitted = [...shown].filter(([, n]) => n > maxPerKind).map(([k, n]) => `${n - maxPerKind} more ${k}`);
-    parts.push(`<h3>${esc(labels[ri])} <span class="note">(${esc(r.scenario)})</span></h3>
-${articles.join('\n')}${omitted.length > 0 ? `\n<p class="note">Not shown: ${esc(omitted.join(', '))}.</p>` : ''}`);
-  });
-  return `<section id="traces"><h2>Violation traces</h2>
-${parts.length > 0 ? parts.join('\n') : '<p class="note">No violations: nothing to trace.</p>'}
-</section>`;
+    if (omitted.length > 0) yield `\n<p class="note">Not shown: ${esc(omitted.join(', '))}.</p>`;
+  }
+  if (parts === 0) yield '<p class="note">No violations: nothing to trace.</p>';
+  yield '\n</section>';
 }
 
 /** Render the self-contained HTML report for these runs. */
 export function renderHtmlReport(runs: RunResult[], opts: HtmlReportOptions = {}): string {
+  return [...htmlReportChunks(runs, opts)].join('');
+}
+
+/**
+ * The same report in pieces, in order, for writing to a file as it is made:
+ * long traces never become one giant string (V8 caps a string near 512 MiB).
+ */
+export function* htmlReportChunks(runs: RunResult[], opts: HtmlReportOptions = {}): Generator<string> {
   const base = runs.length > 0 ? baselineIndex(runs, opts.baselineId) : 0;
   const labels = runLabels(runs);
   const generatedAt = opts.generatedAt ?? new Date().toISOString();
   const maxPerKind = Math.max(1, Math.floor(opts.maxTracesPerKind ?? 5));
   const title = opts.title ?? 'PT Lab report';
-  return `<!doctype html>
+  yield `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -333,7 +356,9 @@ ${header(runs, labels, base, opts, generatedAt)}
 ${verdictSection(runs, labels)}
 ${metricsSection(runs, labels, base)}
 ${chartsSection(runs, labels)}
-${tracesSection(runs, labels, maxPerKind)}
+`;
+  yield* tracesSection(runs, labels, maxPerKind);
+  yield `
 </main>
 <footer>Generated by PT Lab ${esc(opts.version ?? 'unknown')}. This file is self-contained: no scripts, no network requests; charts are static SVG.</footer>
 </body>

@@ -6,10 +6,10 @@
  *   renderViolationsCsv(runs)     one row per violation
  *   renderJson(runs, version)     a `ptlab.results/1` document
  */
-export { renderHtmlReport, REPORT_CSP, violationAnchor } from './html.ts';
+export { htmlReportChunks, renderHtmlReport, REPORT_CSP, violationAnchor } from './html.ts';
 export type { HtmlReportOptions } from './html.ts';
-export { renderCsv, renderViolationsCsv, METRICS_CSV_COLUMNS, VIOLATIONS_CSV_COLUMNS } from './csv.ts';
-export { renderJson, buildResultsDocument, summarize } from './json.ts';
+export { csvChunks, neutraliseFormula, renderCsv, renderViolationsCsv, METRICS_CSV_COLUMNS, VIOLATIONS_CSV_COLUMNS } from './csv.ts';
+export { renderJson, buildResultsDocument, summarize, writeResultsJson } from './json.ts';
 export { buildCharts, chartGroups, decimate, MAX_SERIES_POINTS } from './charts.ts';
 export type { Chart } from './charts.ts';
 export {

@@ -203,3 +203,24 @@ export function nsUnit(maxNs: number): { div: number; unit: string } {
   if (maxNs >= 1e3) return { div: 1e3, unit: 'µs' };
   return { div: 1, unit: 'ns' };
 }
+
+const stepFmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+/**
+ * The verdict of runs that found no violation. Only completed runs may say
+ * "no violation found"; a run that stopped early (interrupted, cancelled,
+ * failed, or still running) looked at part of its work only:
+ * "interrupted after 1,350,000 steps: none found so far".
+ */
+export function noViolationVerdict(runs: readonly RunResult[]): string {
+  const unfinished = runs.filter((r) => r.status !== 'completed');
+  if (unfinished.length === 0) return 'no violation found';
+  if (runs.length === 1) {
+    const r = runs[0];
+    const steps = r.metrics['sim.steps'];
+    const after = steps === undefined || !Number.isFinite(steps) ? 'before its step count was saved' : `after ${stepFmt.format(steps)} step${steps === 1 ? '' : 's'}`;
+    return `${r.status} ${after}: none found so far`;
+  }
+  const how = [...new Set(unfinished.map((r) => r.status))].join(' or ');
+  return `none found so far (${unfinished.length} of ${runs.length} runs ${how} before the end)`;
+}

@@ -7,6 +7,10 @@ import type { ResultsDocument } from '../../core/results.ts';
 import { DbInputError, LabDb } from '../../db/index.ts';
 import { validateResultsDocument } from '../../db/validate.ts';
 
+/** Imported ids are UUIDs, as LabDb makes them. */
+const ELSEWHERE = '3c2f7d1e-9b4a-4f6e-8d21-5a0c7e9b1f42';
+const TAKEN = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
+
 let dir: string;
 let file: string;
 let db: LabDb;
@@ -28,7 +32,7 @@ function goodDocument(): ResultsDocument {
     version: '0.1.0',
     runs: [
       {
-        id: 'run-from-elsewhere',
+        id: ELSEWHERE,
         scenario: 'thread-race',
         strategy: 'v6',
         mode: 'random',
@@ -122,9 +126,9 @@ describe('importResults', () => {
     const doc = goodDocument();
     const ids = db.importResults(JSON.parse(JSON.stringify(doc)));
     expect(ids).toHaveLength(2);
-    expect(ids[0]).toBe('run-from-elsewhere');
+    expect(ids[0]).toBe(ELSEWHERE);
     const [first, second] = ids.map((id) => db.getRun(id)!);
-    expect(first).toMatchObject({ ...doc.runs[0], id: 'run-from-elsewhere' });
+    expect(first).toMatchObject({ ...doc.runs[0], id: ELSEWHERE });
     expect(second).toMatchObject({ ...doc.runs[1], id: ids[1] });
     expect(first.version).toBe('0.1.0');
     expect(first.ownerPid).toBeNull();
@@ -147,7 +151,7 @@ describe('importResults', () => {
       [['runs', 1, 'series', 0, 'x', 1], null, 'runs[1].series[0].x[1]: expected a number, got null'],
       [['runs', 0, 'schedule'], [0, -1], 'runs[0].schedule[1]: expected a non-negative integer, got -1'],
       [['runs'], {}, 'runs: expected an array, got an object'],
-      [['runs', 1, 'id'], 'run-from-elsewhere', 'runs[1].id: expected a unique run id, got a second "run-from-elsewhere"'],
+      [['runs', 1, 'id'], ELSEWHERE, `runs[1].id: expected a unique run id, got a second "${ELSEWHERE}"`],
       [['runs', 0, 'metrics'], { 'odd key': true }, 'runs[0].metrics["odd key"]: expected a number, got boolean'],
       [['summary', 'byStrategy', 'v6', 'runs'], 'one', 'summary.byStrategy.v6.runs: expected a non-negative integer, got "one"'],
     ];
@@ -164,12 +168,12 @@ describe('importResults', () => {
   });
 
   it('writes nothing when a later run clashes with a stored one', () => {
-    db.importResults({ ...goodDocument(), runs: [goodDocument().runs[1]].map((r) => ({ ...r, id: 'taken' })) });
+    db.importResults({ ...goodDocument(), runs: [goodDocument().runs[1]].map((r) => ({ ...r, id: TAKEN })) });
     const doc = goodDocument();
-    doc.runs[1].id = 'taken';
-    expect(() => db.importResults(doc)).toThrow(expect.objectContaining({ code: 'conflict', message: expect.stringContaining('run taken already exists') }));
-    expect(db.listRuns().map((r) => r.id)).toEqual(['taken']);
-    expect(db.getRun('run-from-elsewhere')).toBeNull();
+    doc.runs[1].id = TAKEN;
+    expect(() => db.importResults(doc)).toThrow(expect.objectContaining({ code: 'conflict', message: expect.stringContaining(`run ${TAKEN} already exists`) }));
+    expect(db.listRuns().map((r) => r.id)).toEqual([TAKEN]);
+    expect(db.getRun(ELSEWHERE)).toBeNull();
   });
 
   it('accepts the CLI output shape without version, message or summary', () => {

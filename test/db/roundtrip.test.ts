@@ -260,6 +260,9 @@ describe('the library', () => {
       violationCount: 6,
       kinds: ['stale-walk-cache', 'uaf-table-write'],
       tags: [],
+      strategyKnobs: null,
+      sets: [],
+      scenarioFile: null,
     });
     expect(db.listRuns({ tag: 'baseline' })[1].tags).toEqual(['baseline', 'option 2']);
 

@@ -192,7 +192,7 @@ export function validate(value: unknown, node: unknown, root: Schema, path: stri
     const results = b.map((x) => validate(value, x, root, path));
     if (results.some((r) => r.length === 0)) return out;
     if (kind === 'size') out.push({ path, message: `expected a size or address like 134217728, "0x8000000", "128M" or "2G", got ${describe(value)}` });
-    else out.push(...results.sort((p, q) => p.length - q.length)[0]);
+    else for (const e of results.sort((p, q) => p.length - q.length)[0]) out.push(e);
     return out;
   }
   const types = typesOf(n);
@@ -212,14 +212,14 @@ export function validate(value: unknown, node: unknown, root: Schema, path: stri
   if (typeof value === 'string' && typeof n.pattern === 'string' && !new RegExp(n.pattern).test(value)) out.push({ path, message: `${describe(value)} does not have the expected form` });
   if (Array.isArray(value)) {
     if (typeof n.minItems === 'number' && value.length < n.minItems) out.push({ path, message: `expected at least ${n.minItems} ${n.minItems === 1 ? 'item' : 'items'}` });
-    if (n.items) value.forEach((item, i) => out.push(...validate(item, n.items, root, `${path}[${i}]`)));
+    if (n.items) value.forEach((item, i) => { for (const e of validate(item, n.items, root, `${path}[${i}]`)) out.push(e); });
   }
   if (typeOk('object', value) && (n.properties || types.includes('object'))) {
     const v = value as Record<string, unknown>;
     const props = propertiesOf(n);
     for (const k of requiredOf(n)) if (v[k] === undefined) out.push({ path: `${path}.${k}`, message: 'required' });
     for (const [k, item] of Object.entries(v)) {
-      if (k in props) out.push(...validate(item, props[k], root, `${path}.${k}`));
+      if (k in props) { for (const e of validate(item, props[k], root, `${path}.${k}`)) out.push(e); }
       else if (n.additionalProperties === false) out.push({ path: `${path}.${k}`, message: `unknown field (expected one of ${Object.keys(props).join(', ')})` });
     }
   }

@@ -386,6 +386,9 @@ export class FakeLab implements LabClient {
           violationCount: kinds.reduce((n, k) => n + (counts[k] ?? 0), 0),
           kinds,
           tags: ['imported'],
+          strategyKnobs: null,
+          sets: [],
+          scenarioFile: null,
         },
         note: null,
         error: null,
@@ -638,7 +641,7 @@ export class FakeLab implements LabClient {
     if (job.mode === 'timed') {
       return { 'sim.time_ns': Math.round(c * 1e9), 'sim.steps': Math.round(c * 10_400_000), 'vmalloc.ops': Math.round(c * 101_000), 'tlbi.page': Math.round(c * 65), 'tlbi.pgtable': Math.round(c * 3), 'pgtable.live_tables': 72 + Math.round(c * 5) };
     }
-    return { 'sim.steps': Math.round(c * 1500), 'runs.violating': Object.values(lane.kinds).length ? Math.max(...Object.values(lane.kinds).map((n) => n ?? 0)) : 0 };
+    return { 'sim.steps': Math.round(c * 1500), 'runs.violating': Object.values(lane.kinds).length ? Object.values(lane.kinds).reduce((m: number, n) => Math.max(m, n ?? 0), 0) : 0 };
   }
 
   private emitSeries(job: JobSim, lane: LaneSim, from: number, to: number, durationNs: number): void {
@@ -691,6 +694,9 @@ export class FakeLab implements LabClient {
       violationCount: kinds.reduce((n, k) => n + (lane.planned[k] ?? 0), 0),
       kinds,
       tags: [...(req.tags ?? [])],
+      strategyKnobs: null,
+      sets: [...(req.sets ?? [])],
+      scenarioFile: null,
     };
   }
 

@@ -141,6 +141,9 @@ export function generateHistory(n: number, seed: number, newest: Date): Generate
             violationCount: Object.values(counts).reduce((a, b) => a + (b ?? 0), 0),
             kinds,
             tags: [...tag],
+            strategyKnobs: null,
+            sets: [],
+            scenarioFile: null,
           },
           note: prng.next() < 0.01 ? NOTES[prng.below(NOTES.length)] : null,
           error: status === 'failed' ? 'worker exited with code 1: out of memory for the simulated allocator (memory.allocatorPages)' : null,
@@ -333,6 +336,7 @@ export function storedRunOf(g: GeneratedRun, presetDoc: unknown): StoredRun {
   const counts = countsOf(g.row);
   return {
     ...g.row,
+    experimentName: null,
     violations: violationsOf(g.row, counts),
     violationCounts: counts,
     metrics: metricsOf(g.row, counts),
