@@ -280,6 +280,149 @@ export interface AppInfo {
   transport: 'electron' | 'web' | 'in-process';
 }
 
+// ------------------------------------------------------------ part 2: traces, compare, files
+
+/** Where a trace comes from: a saved run's violation (by index in `violations`), or a trace document (`ptlab.trace/1`, an explore counterexample). */
+export type TraceSource = { runId: string; violation: number } | { trace: unknown };
+
+/** A trace opened for the viewer: the replayed run up to (and including) its violation. */
+export interface TraceInfo {
+  /** Opaque handle for traceSteps/traceState (valid for this session). */
+  traceId: string;
+  scenario: string;
+  strategy: string;
+  seed: number;
+  /** The violation the trace ends in (with its narrative and key steps), or null for a trace that expects none. */
+  violation: Violation | null;
+  /** Steps in the full replayed log (0 .. totalSteps-1); the last is the violation's step. */
+  totalSteps: number;
+  /** One lane per actor, in CPU order. */
+  actors: { name: string; cpu: number; kind: string }[];
+  /** Did replaying the recorded schedule reproduce the recorded violation at the recorded step? */
+  reproduced: boolean;
+  /** One line in words, e.g. "reproduced: uaf-table-write at step 1057". */
+  replaySummary: string;
+  /** Kernel source base for function links of the modelled version, e.g. "https://elixir.bootlin.com/linux/v5.7/source". */
+  sourceBase: string;
+  /** Kernel functions that appear in the trace → "path/to/file.c" (for links: `${sourceBase}/${file}#L…` is not known; search by name). */
+  functionFiles: Record<string, string>;
+}
+
+/** The machine at one step of a trace (after that step ran; step -1 is the start). */
+export interface MachineState {
+  step: number;
+  /** swapper_pg_dir and the tables below it: tables on the trace's addresses expanded, others summarised. */
+  root: TableNode;
+  /** Table pages the trace touched that are no longer linked from the root (freed, reused or unlinked). */
+  detached: TableNode[];
+  cpus: CpuState[];
+  locks: LockState[];
+  actors: ActorState[];
+  /** What this step changed, one line each (entry writes old → new, frees, allocations, TLB invalidations, lock changes). */
+  changes: string[];
+}
+
+export interface TableNode {
+  pfn: number;
+  generation: number;
+  level: 'pgd' | 'p4d' | 'pud' | 'pmd' | 'pte';
+  /** live: allocated and holding this generation; freed; reused: allocated again (another generation); static: in the kernel image. */
+  state: 'live' | 'freed' | 'reused' | 'static';
+  /** The VA span the table maps, full 64-bit hex, end inclusive. */
+  start: string;
+  end: string;
+  /** Non-none entries shown (those on the trace's path, and a few around them). */
+  entries: TableEntry[];
+  /** Non-none entries not shown. */
+  omitted: number;
+  /** The step that last changed this table (or -1). */
+  changedAt: number;
+}
+
+export interface TableEntry {
+  index: number;
+  /** First VA the entry maps. */
+  va: string;
+  kind: 'table' | 'block' | 'page';
+  pfn: number;
+  /** The entry points to a freed or reused frame. */
+  dangling: boolean;
+  /** Expanded child table (entries of kind 'table' on the trace's path). */
+  child?: TableNode;
+}
+
+export interface CpuState {
+  cpu: number;
+  leaf: { va: string; size: number; pfn: number; generation: number; stale: boolean }[];
+  walk: { level: string; va: string; pfn: number; generation: number; stale: boolean }[];
+}
+
+export interface LockState {
+  name: string;
+  holder: string | null;
+  /** percpu rwsem: the announced writer. */
+  writer: string | null;
+  readers: string[];
+  waiters: string[];
+}
+
+export interface ActorState {
+  name: string;
+  cpu: number;
+  done: boolean;
+  /** The step it will take next, in kernel terms. */
+  next: { function: string; action: string; address: string } | null;
+  /** The table or page the next step goes through, if any, and whether that pointer is stale (freed or reused since the actor read it). */
+  pointer: { pfn: number; generation: number; role: string; stale: boolean } | null;
+  locks: string[];
+}
+
+/** How a strategy's safety is known, for a comparison's verdict row. */
+export interface SafetyVerdict {
+  strategy: string;
+  /** The preset (safety scenario) this verdict is about. */
+  scenario: string;
+  /** 'proved-safe': explore, complete; 'no-violation': random/pct runs found none; 'violation'; 'bounded': explore hit a bound; 'unknown': not yet checked. */
+  verdict: 'proved-safe' | 'no-violation' | 'violation' | 'bounded' | 'unknown';
+  /** In words what backs it, e.g. "proved safe (explore, complete, on thread-race)", "no violation in 200 runs", "violation (uaf-table-write ×12)". */
+  backing: string;
+  kinds: Partial<Record<ViolationKind, number>>;
+  /** Runs that back it (for links); the first violating run with a violation index, if any. */
+  runIds: string[];
+  trace: { runId: string; violation: number } | null;
+}
+
+export interface SafetyRequest {
+  strategies: StrategyRef[];
+  /** Safety presets to consult (default: every safety preset: thread-race, section-tlb, ptdump-race, …). */
+  scenarios?: string[];
+}
+
+export interface SeriesRequest {
+  runId: string;
+  name: string;
+  /** Simulated-time window (ns); default the whole run. */
+  from?: number;
+  to?: number;
+  /** At most this many buckets; each bucket returns its min and max (default 2000). */
+  points?: number;
+}
+
+/** A decimated series: per bucket, x and the min and max y (min === max when a bucket holds one point). */
+export interface SeriesSlice {
+  name: string;
+  unit: string;
+  /** Points in the full series. */
+  total: number;
+  x: number[];
+  min: number[];
+  max: number[];
+}
+
+export interface SaveFileRequest {
+  file: ExportedFile;
+}
+
 /**
  * The lab API. Every method is async (it crosses a process boundary in the
  * app) and takes and returns JSON data. Bad input throws an error whose
@@ -318,6 +461,25 @@ export interface LabApi {
   getBaseline(): Promise<string | null>;
   setBaseline(id: string | null): Promise<void>;
 
+  // traces (part 2)
+  openTrace(source: TraceSource): Promise<TraceInfo>;
+  /** Steps of the full replayed log, [offset, offset+limit). */
+  traceSteps(traceId: string, offset: number, limit: number): Promise<TraceStep[]>;
+  traceState(traceId: string, step: number): Promise<MachineState>;
+  closeTrace(traceId: string): Promise<void>;
+
+  // compare (part 2)
+  /** Each strategy's safety on the safety presets, from saved runs (explore first, then random/pct). */
+  safety(req: SafetyRequest): Promise<SafetyVerdict[]>;
+  /** Explore the safety presets for strategies whose safety is unknown (a job; its runs are saved). */
+  startSafetyCheck(req: SafetyRequest): Promise<JobInfo>;
+  /** Names, units and point counts of a run's series. */
+  listSeries(runId: string): Promise<{ name: string; unit: string; points: number }[]>;
+  /** A series decimated to min/max per bucket, for charts of any length. */
+  getSeries(req: SeriesRequest): Promise<SeriesSlice>;
+  /** Desktop: ask where to save and write the file (returns the path, or null if cancelled). Web mode: throws; the renderer downloads instead. */
+  saveFile(req: SaveFileRequest): Promise<string | null>;
+
   // experiments
   listExperiments(): Promise<SavedExperiment[]>;
   saveExperiment(doc: ExperimentDoc): Promise<SavedExperiment>;
@@ -352,6 +514,15 @@ export const LAB_METHODS = [
   'setNote',
   'getBaseline',
   'setBaseline',
+  'openTrace',
+  'traceSteps',
+  'traceState',
+  'closeTrace',
+  'safety',
+  'startSafetyCheck',
+  'listSeries',
+  'getSeries',
+  'saveFile',
   'listExperiments',
   'saveExperiment',
   'deleteExperiment',

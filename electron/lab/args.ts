@@ -119,6 +119,45 @@ export const ExportRequestSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const TraceSourceSchema = Type.Union([
+  Type.Object({ runId: Id, violation: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
+  Type.Object({ trace: Type.Unknown({ description: 'a ptlab.trace/1 document' }) }, { additionalProperties: false }),
+]);
+
+export const SafetyRequestSchema = Type.Object(
+  {
+    strategies: Type.Array(Type.Union([StrategyIdSchema, Type.Object({ def: Type.Unknown() }, { additionalProperties: false })]), { minItems: 1, maxItems: 1000 }),
+    scenarios: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 100 })),
+  },
+  { additionalProperties: false },
+);
+
+export const SeriesRequestSchema = Type.Object(
+  {
+    runId: Id,
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    from: Type.Optional(Type.Number()),
+    to: Type.Optional(Type.Number()),
+    points: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+  },
+  { additionalProperties: false },
+);
+
+export const SaveFileRequestSchema = Type.Object(
+  {
+    file: Type.Object(
+      {
+        filename: Type.String({ minLength: 1, maxLength: 255 }),
+        mime: Type.String({ minLength: 1, maxLength: 200 }),
+        encoding: oneOf(['utf8', 'base64'] as const),
+        data: Type.String(),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
 /** Every method's argument schemas, in LAB_METHODS order. */
 export const LAB_ARGS = {
   appInfo: args(),
@@ -144,6 +183,15 @@ export const LAB_ARGS = {
   setNote: args([Id, Type.Union([Type.String({ maxLength: 100_000 }), Type.Null()])]),
   getBaseline: args(),
   setBaseline: args([Type.Union([Id, Type.Null()])]),
+  openTrace: args([TraceSourceSchema]),
+  traceSteps: args([JobId, Type.Integer({ minimum: 0 }), Type.Integer({ minimum: 1, maximum: 100_000 })]),
+  traceState: args([JobId, Type.Integer({ minimum: -1 })]),
+  closeTrace: args([JobId]),
+  safety: args([SafetyRequestSchema]),
+  startSafetyCheck: args([SafetyRequestSchema]),
+  listSeries: args([Id]),
+  getSeries: args([SeriesRequestSchema]),
+  saveFile: args([SaveFileRequestSchema]),
   listExperiments: args(),
   saveExperiment: args([ExperimentDocSchema]),
   deleteExperiment: args([Type.Integer({ minimum: 1 })]),

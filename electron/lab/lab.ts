@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { ExploreResult } from '../../core/explore.ts';
 import { PRESETS } from '../../core/presets.ts';
-import type { ResultsDocument, RunResult, Series, Violation, ViolationKind } from '../../core/results.ts';
+import type { ResultsDocument, RunResult, Series, TraceStep, Violation, ViolationKind } from '../../core/results.ts';
 import { runScenario } from '../../core/runner.ts';
 import { parseScenario, SCENARIO_SCHEMA, ScenarioError, type Scenario } from '../../core/scenario.ts';
 import { checkValue, firstIssue, SchemaError } from '../../core/schema/check.ts';
@@ -43,17 +43,25 @@ import type {
   LabEvent,
   LayoutMap,
   ListRequest,
+  MachineState,
   PresetInfo,
   ReplayRequest,
   ReplayResult,
   RunPage,
   RunRequest,
   RunSummary,
+  SafetyRequest,
+  SafetyVerdict,
+  SaveFileRequest,
   SavedExperiment,
   ScenarioRef,
   Schemas,
+  SeriesRequest,
+  SeriesSlice,
   StrategyCatalog,
   StrategyInfo,
+  TraceInfo,
+  TraceSource,
   Validation,
 } from './api.ts';
 import { runExploreInWorker } from './explore-runner.ts';
@@ -809,6 +817,78 @@ export class Lab implements LabClient {
     if (isBuiltinStrategy(id)) throw new InputError(`'${id}' is a built-in strategy and cannot be deleted`);
     return this.requireDb().deleteStrategy(id);
   }
+
+  // ---- part 2 ------------------------------------------------------------------------------
+
+  async listSeries(runId: string): Promise<{ name: string; unit: string; points: number }[]> {
+    const db = this.requireDb();
+    return db.listSeries(this.fullId(runId));
+  }
+
+  async getSeries(req: SeriesRequest): Promise<SeriesSlice> {
+    const db = this.requireDb();
+    const series = db.getSeries(this.fullId(req.runId), req.name);
+    if (!series) throw new InputError(`run ${req.runId} has no series '${req.name}'`);
+    return decimateSeries(series, req.from ?? -Infinity, req.to ?? Infinity, req.points ?? 2000);
+  }
+
+  async saveFile(_req: SaveFileRequest): Promise<string | null> {
+    throw new InputError('saving through a file dialog is for the desktop app; in web mode the browser downloads the file');
+  }
+
+  // Traces and the safety row land with the trace viewer (issue 8); until then they say so.
+  async openTrace(_source: TraceSource): Promise<TraceInfo> {
+    throw new InputError('the trace viewer is not built yet');
+  }
+
+  async traceSteps(_traceId: string, _offset: number, _limit: number): Promise<TraceStep[]> {
+    throw new InputError('the trace viewer is not built yet');
+  }
+
+  async traceState(_traceId: string, _step: number): Promise<MachineState> {
+    throw new InputError('the trace viewer is not built yet');
+  }
+
+  async closeTrace(_traceId: string): Promise<void> {}
+
+  async safety(_req: SafetyRequest): Promise<SafetyVerdict[]> {
+    throw new InputError('the safety row of Compare is not built yet');
+  }
+
+  async startSafetyCheck(_req: SafetyRequest): Promise<JobInfo> {
+    throw new InputError('the safety row of Compare is not built yet');
+  }
+}
+
+/**
+ * Min/max per bucket of [from, to] (simulated ns), at most `points` buckets:
+ * a chart of any length draws the same extremes as the full series.
+ */
+export function decimateSeries(series: Series, from: number, to: number, points: number): SeriesSlice {
+  const { x, y } = series;
+  let lo = 0;
+  while (lo < x.length && x[lo] < from) lo++;
+  let hi = lo;
+  while (hi < x.length && x[hi] <= to) hi++;
+  const n = hi - lo;
+  const out: SeriesSlice = { name: series.name, unit: series.unit, total: x.length, x: [], min: [], max: [] };
+  if (n === 0) return out;
+  const buckets = Math.max(1, Math.min(points, n));
+  for (let b = 0; b < buckets; b++) {
+    const s = lo + Math.floor((b * n) / buckets);
+    const e = lo + Math.floor(((b + 1) * n) / buckets);
+    if (e <= s) continue;
+    let mn = y[s];
+    let mx = y[s];
+    for (let i = s + 1; i < e; i++) {
+      if (y[i] < mn) mn = y[i];
+      if (y[i] > mx) mx = y[i];
+    }
+    out.x.push(x[s]);
+    out.min.push(mn);
+    out.max.push(mx);
+  }
+  return out;
 }
 
 const SORT_KEYS: Record<Exclude<ListRequest['sort'], undefined>, (r: RunListRow) => string | number | null> = {

@@ -36,6 +36,19 @@ export type {
   StrategyInfo,
   StrategyRef,
   Validation,
+  ActorState,
+  CpuState,
+  LockState,
+  MachineState,
+  SafetyRequest,
+  SafetyVerdict,
+  SaveFileRequest,
+  SeriesRequest,
+  SeriesSlice,
+  TableEntry,
+  TableNode,
+  TraceInfo,
+  TraceSource,
 } from '../../../electron/lab/api.ts';
 
 import type { LabApi, RunPage } from '../../../electron/lab/api.ts';

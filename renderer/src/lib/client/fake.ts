@@ -10,7 +10,7 @@ import { computeLayout, sharedTables, vmemmapRaceReachability } from '../../../.
 import { formatSize, formatVA } from '../../../../core/arch.ts';
 import { PRESETS, findPreset } from '../../../../core/presets.ts';
 import { Prng } from '../../../../core/prng.ts';
-import type { ExploreDocument, ResultsDocument, RunResult, ViolationKind } from '../../../../core/results.ts';
+import type { ExploreDocument, ResultsDocument, RunResult, TraceStep, ViolationKind } from '../../../../core/results.ts';
 import { VIOLATION_KINDS } from '../../../../core/results.ts';
 import { SCENARIO_SCHEMA, ScenarioError, applyOverride, parseScenario } from '../../../../core/scenario.ts';
 import { STRATEGIES, StrategyError, defineStrategy, knobChoices } from '../../../../core/strategies.ts';
@@ -26,6 +26,7 @@ import type {
   LabEvent,
   LayoutMap,
   ListRequest,
+  MachineState,
   PresetInfo,
   ReplayRequest,
   ReplayResult,
@@ -33,13 +34,20 @@ import type {
   RunRequest,
   RunRow,
   RunSummary,
+  SafetyRequest,
+  SafetyVerdict,
+  SaveFileRequest,
   SavedExperiment,
   ScenarioRef,
   Schemas,
+  SeriesRequest,
+  SeriesSlice,
   StoredRun,
   StrategyCatalog,
   StrategyInfo,
   StrategyRef,
+  TraceInfo,
+  TraceSource,
   Validation,
 } from '../api.ts';
 import { EXPERIMENT_COUNT, type GeneratedRun, countsOf, drawCounts, fakeId, generateHistory, outcomeOf, storedRunOf, violationsOf } from './fakeData.ts';
@@ -506,6 +514,55 @@ export class FakeLab implements LabClient {
     if (i < 0) return false;
     this.variants.splice(i, 1);
     return true;
+  }
+
+  // Part 2 (Compare, Trace viewer, Export) is not in the fake yet: these say so.
+  async openTrace(source: TraceSource): Promise<TraceInfo> {
+    this.log('openTrace', [source]);
+    throw new Error('the trace viewer is not built yet');
+  }
+
+  async traceSteps(traceId: string, offset: number, limit: number): Promise<TraceStep[]> {
+    this.log('traceSteps', [traceId, offset, limit]);
+    throw new Error('the trace viewer is not built yet');
+  }
+
+  async traceState(traceId: string, step: number): Promise<MachineState> {
+    this.log('traceState', [traceId, step]);
+    throw new Error('the trace viewer is not built yet');
+  }
+
+  async closeTrace(traceId: string): Promise<void> {
+    this.log('closeTrace', [traceId]);
+  }
+
+  async safety(req: SafetyRequest): Promise<SafetyVerdict[]> {
+    this.log('safety', [req]);
+    throw new Error('the safety row of Compare is not built yet');
+  }
+
+  async startSafetyCheck(req: SafetyRequest): Promise<JobInfo> {
+    this.log('startSafetyCheck', [req]);
+    throw new Error('the safety row of Compare is not built yet');
+  }
+
+  async listSeries(runId: string): Promise<{ name: string; unit: string; points: number }[]> {
+    this.log('listSeries', [runId]);
+    const run = await this.getRun(runId);
+    return run.series.map((x) => ({ name: x.name, unit: x.unit, points: x.x.length }));
+  }
+
+  async getSeries(req: SeriesRequest): Promise<SeriesSlice> {
+    this.log('getSeries', [req]);
+    const run = await this.getRun(req.runId);
+    const x = run.series.find((y) => y.name === req.name);
+    if (!x) throw new Error(`run ${req.runId} has no series '${req.name}'`);
+    return { name: x.name, unit: x.unit, total: x.x.length, x: [...x.x], min: [...x.y], max: [...x.y] };
+  }
+
+  async saveFile(req: SaveFileRequest): Promise<string | null> {
+    this.log('saveFile', [req]);
+    throw new Error('saving through a file dialog is for the desktop app; in web mode the browser downloads the file');
   }
 
   // ------------------------------------------------------------ jobs
