@@ -37,7 +37,7 @@ export interface BuiltSim {
   cost: CostModel;
 }
 
-export const VERSION = '0.1.0';
+export const VERSION = '0.2.0';
 
 /** Memory map of the scenario (the layout module's shape). */
 export function memoryMapOf(s: Scenario): MemoryMap {

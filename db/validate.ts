@@ -17,6 +17,7 @@ import {
   type ViolationKind,
 } from '../core/results.ts';
 import { DbInputError } from './errors.ts';
+import { currentStrategyName } from './legacy.ts';
 
 export const RESULTS_SCHEMA = 'ptlab.results/1';
 export const RUN_MODES: readonly RunMode[] = ['timed', 'random', 'pct', 'explore', 'replay'];
@@ -271,11 +272,9 @@ export function validateResultsDocument(doc: unknown): ResultsDocument {
       byStrategy,
     };
   }
-  return {
-    schema: RESULTS_SCHEMA,
-    // The CLI's documented output may omit the writer's version; runs then record it as "unknown".
-    version: o.version === undefined ? 'unknown' : expectString(o.version, 'version', { nonEmpty: true }),
-    runs,
-    summary,
-  };
+  // The CLI's documented output may omit the writer's version; runs then record it as "unknown".
+  const version = o.version === undefined ? 'unknown' : expectString(o.version, 'version', { nonEmpty: true });
+  // A document from PT Lab 0.1 names strategies as 0.1 did (its v6 is today's v5-reviewed): store them under today's names.
+  for (const run of runs) run.strategy = currentStrategyName(run.strategy, version);
+  return { schema: RESULTS_SCHEMA, version, runs, summary };
 }

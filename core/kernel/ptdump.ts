@@ -12,7 +12,7 @@ import { type Actor, OP_READ_LOCK, OP_READ_UNLOCK, type Program, type Sim } from
 import { N } from './names.ts';
 
 export function* ptdump_show(s: Sim, a: Actor, ranges: readonly (readonly [number, number])[]): Program {
-  const guard = s.knobs.ptdumpGuard === 'get_online_mems';
+  const guard = s.knobs.ptdumpGuard !== 'none';
   if (guard) yield a.lockOp(OP_READ_LOCK, 'ptdump_show', 'get_online_mems()', LOCK_MEM_HOTPLUG);
   for (const [start, end] of ranges) yield walkLevel(s, a, s.root, s.mem.gen[s.root], 0, start, end);
   if (guard) yield a.lockOp(OP_READ_UNLOCK, 'ptdump_show', 'put_online_mems()', LOCK_MEM_HOTPLUG);

@@ -8,11 +8,12 @@ import type Database from 'better-sqlite3';
 import { migration001 } from './001-initial.ts';
 import { migration002 } from './002-tags-notes-reports.ts';
 import { migration003 } from './003-run-violation-summary.ts';
+import { migration004 } from './004-strategy-names-0.2.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
 
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004];
 
 /** The schema version this build writes and understands. */
 export const LATEST_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1].version;

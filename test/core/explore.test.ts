@@ -66,8 +66,8 @@ function replayToEnd(sc: Scenario, strategy: string, seed: number, schedule: num
 }
 
 describe('explore: thread-race (K = 2)', () => {
-  it('v6 and v5: vmalloc writes into the freed shared table (uaf-table-write)', () => {
-    for (const id of ['v6', 'v5']) {
+  it('v5-reviewed and v5: vmalloc writes into the freed shared table (uaf-table-write)', () => {
+    for (const id of ['v5-reviewed', 'v5']) {
       const r = explore(threadRace, findStrategy(id), { now, kinds: ['uaf-table-write'] });
       console.log(summary(r), '(kinds uaf-table-write)');
       expect(r.schema).toBe('ptlab.explore/1');
@@ -81,8 +81,8 @@ describe('explore: thread-race (K = 2)', () => {
     }
   });
 
-  it('v6 and v5: the first use-after-free of either kind; a re-check read goes on to write', () => {
-    for (const id of ['v6', 'v5']) {
+  it('v5-reviewed and v5: the first use-after-free of either kind; a re-check read goes on to write', () => {
+    for (const id of ['v5-reviewed', 'v5']) {
       const r = explore(threadRace, findStrategy(id), { now, kinds: UAF });
       const c = r.counterexample!;
       const last = c.trace[c.trace.length - 1];
@@ -97,8 +97,8 @@ describe('explore: thread-race (K = 2)', () => {
     }
   });
 
-  it('v6 without a kind filter: the race shows as some violation', () => {
-    const r = explore(threadRace, findStrategy('v6'), { now });
+  it('v5-reviewed without a kind filter: the race shows as some violation', () => {
+    const r = explore(threadRace, findStrategy('v5-reviewed'), { now });
     console.log(summary(r));
     expect(r.verdict).toBe('violation');
     expect(r.complete).toBe(false);
@@ -141,7 +141,7 @@ describe('explore: thread-race (K = 2)', () => {
 describe('explore: counterexamples replay exactly', () => {
   it('replays to the same violation at the same step; a tampered schedule diverges', () => {
     for (const [id, kinds] of [
-      ['v6', UAF],
+      ['v5-reviewed', UAF],
       ['opt1', undefined],
     ] as const) {
       const r = explore(threadRace, findStrategy(id), { now, kinds });
@@ -224,11 +224,11 @@ function behaviours(make: () => Sim, cfg: { lipton: boolean; reuse: boolean }, d
 }
 
 describe('explore: the reductions lose nothing', () => {
-  it('thread-race opt2 / upstream and section-tlb v6: reduced and unreduced searches see the same behaviours', () => {
+  it('thread-race opt2 / upstream and section-tlb v5-reviewed: reduced and unreduced searches see the same behaviours', () => {
     for (const [name, id] of [
       ['thread-race', 'opt2'],
       ['thread-race', 'upstream'],
-      ['section-tlb', 'v6'],
+      ['section-tlb', 'v5-reviewed'],
     ] as const) {
       const sc = preset(name);
       const st = findStrategy(id);
@@ -270,7 +270,7 @@ const toyScenario = preset('thread-race', ['memory.boot[0].size=64M', 'memory.al
 
 function toyMachine(programs: Toy[]): () => Sim {
   const sc = toyScenario;
-  const st = findStrategy('v6');
+  const st = findStrategy('v5-reviewed');
   return () => {
     const { sim } = buildSim(sc, st, { mode: 'random', seed: 1 });
     sim.actors.length = 0;
@@ -562,7 +562,7 @@ describe('explore: bounds and the document', () => {
 
   it('a preemption-bounded search never claims completeness when the bound cut it', () => {
     for (const b of [0, 1, 2]) {
-      const r = explore(threadRace, findStrategy('v6'), { now, preemptionBound: b, kinds: UAF });
+      const r = explore(threadRace, findStrategy('v5-reviewed'), { now, preemptionBound: b, kinds: UAF });
       console.log(summary(r), r.stats.cutBy);
       expect(['violation', 'bounded-safe']).toContain(r.verdict);
       if (r.verdict === 'bounded-safe') expect(r.stats.cutBy).toContain('preemptionBound');
