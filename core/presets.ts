@@ -25,12 +25,12 @@ function raceMemory(initial: 'offline' | 'online'): Record<string, unknown> {
 const THREAD_RACE = {
   name: 'thread-race',
   description:
-    "The seed thread's race in its smallest form, on the current (v6) 4K/48-bit layout: vmalloc's top and vmemmap's first GiB share the PUD table under PGD entry 0x1fb. " +
+    "The seed thread's race in its smallest form, on the v6.9 4K/48-bit layout (Ard Biesheuvel's VA-space reorganization, 6.9 on): vmalloc's top and vmemmap's first GiB share the PUD table under PGD entry 0x1fb. " +
     "For that table to become empty, no boot memory may have its struct pages in vmemmap's first GiB: linear-map KASLR moved memstart_addr down by 128 GiB, so boot DRAM at 0x2000000000 " +
     "has its struct pages 2 GiB into vmemmap (PGD 0x1fc), while a hot-pluggable 128 MiB section at 0x40000000 has them at VMEMMAP_START + 16 MiB (PUD entry 0x1ff). " +
     'Hot-remove tears down that section\'s vmemmap (the linear map shares nothing with vmalloc and is left out) while vmalloc threads, each in its own GiB at the top of vmalloc space ' +
     '(as callers of __vmalloc_node_range() with a fixed range would be), populate entries of the shared PUD table.',
-  arch: { pageSize: 4096, vaBits: 48, layout: 'v6' },
+  arch: { pageSize: 4096, vaBits: 48, layout: 'v6.9' },
   memory: raceMemory('offline'),
   vmallocThreads: 2,
   actors: [
@@ -63,9 +63,9 @@ const SECTION_TLB = {
 const PTDUMP_RACE = {
   name: 'ptdump-race',
   description:
-    'v6 layout, 4K/48: ptdump (cat /sys/kernel/debug/kernel_page_tables) walks the linear map and vmemmap of a hot-pluggable 128 MiB section, repeatedly, while the section is removed. ' +
+    'v6.9 layout, 4K/48: ptdump (cat /sys/kernel/debug/kernel_page_tables) walks the linear map and vmemmap of a hot-pluggable 128 MiB section, repeatedly, while the section is removed. ' +
     "The section is alone in its GiB of the linear map, so its PMD table empties and is freed under the walker's feet unless ptdump holds get_online_mems().",
-  arch: { pageSize: 4096, vaBits: 48, layout: 'v6' },
+  arch: { pageSize: 4096, vaBits: 48, layout: 'v6.9' },
   memory: {
     boot: [{ start: '0x80000000', size: '2G' }],
     hotplug: [{ start: '0x140000000', size: '128M', initial: 'offline' }],
@@ -85,7 +85,7 @@ const HEAD_TO_HEAD = {
   description:
     'Cost comparison: 8 CPUs run test_vmalloc-like vmalloc/vfree loops (fix_size, random_size, fix_align, random_size_align), one CPU hot-adds and hot-removes a 128 MiB section in cycles, ' +
     'one CPU runs ptdump every 20 ms. Same memory map as thread-race (the shared PUD table can empty). One simulated second.',
-  arch: { pageSize: 4096, vaBits: 48, layout: 'v6' },
+  arch: { pageSize: 4096, vaBits: 48, layout: 'v6.9' },
   memory: raceMemory('online'),
   vmallocThreads: 8,
   actors: [
@@ -108,7 +108,7 @@ const SCALING = {
 const LARGE = {
   name: 'large',
   description: 'Hot-remove of 64 GiB (512 sections of 128 MiB) with base-page vmemmap (262144 vmemmap pages, 512 PTE tables) while 15 other CPUs run vmalloc/vfree: 16 CPUs in all.',
-  arch: { pageSize: 4096, vaBits: 48, layout: 'v6' },
+  arch: { pageSize: 4096, vaBits: 48, layout: 'v6.9' },
   memory: {
     boot: [{ start: '0x80000000', size: '4G' }],
     hotplug: [{ start: '0x1000000000', size: '64G', initial: 'online' }],

@@ -7,7 +7,7 @@
  */
 import type { PageSize, VaBits } from './arch.ts';
 import { COST_DEFAULTS, type CostKey } from './costs.ts';
-import { LAYOUT_ERAS, type LayoutEra } from './layout.ts';
+import { defaultSectionSizeBits, LAYOUT_ERA_NAMES, type LayoutEra, layoutEra } from './layout.ts';
 import { PROFILE_NAMES, type ProfileName } from './workload.ts';
 
 export interface RangeSpec {
@@ -261,7 +261,8 @@ export function parseScenario(v: unknown, path = 'scenario'): Scenario {
   for (const k of ['pageSize', 'vaBits', 'layout']) if (arch[k] === undefined) throw new ScenarioError(`${path}.arch.${k}: required`);
   const pageSize = oneOf(arch.pageSize, [4096, 16384, 65536] as const, `${path}.arch.pageSize`);
   const vaBits = oneOf(arch.vaBits, [39, 42, 47, 48] as const, `${path}.arch.vaBits`);
-  const layout = oneOf(arch.layout, LAYOUT_ERAS, `${path}.arch.layout`);
+  // An alias (0.1's `v6`) is accepted and stands for its era from here on.
+  const layout = layoutEra(oneOf(arch.layout, LAYOUT_ERA_NAMES, `${path}.arch.layout`));
   if (o.memory === undefined) throw new ScenarioError(`${path}.memory: required`);
   const m = obj(o.memory, `${path}.memory`);
   onlyKeys(m, ['boot', 'hotplug', 'sectionSizeBits', 'kaslrLinearOffset', 'vmemmapMapping', 'linearMapping', 'allocatorPages', 'allocatorBlocks'], `${path}.memory`);
@@ -300,7 +301,7 @@ export function parseScenario(v: unknown, path = 'scenario'): Scenario {
     memory: {
       boot,
       hotplug,
-      sectionSizeBits: opt(m, 'sectionSizeBits', pageSize === 65536 ? 29 : 27, (x, p) => int(x, p, 20, 40), `${path}.memory`),
+      sectionSizeBits: opt(m, 'sectionSizeBits', defaultSectionSizeBits(layout, pageSize), (x, p) => int(x, p, 20, 40), `${path}.memory`),
       kaslrLinearOffset: opt(m, 'kaslrLinearOffset', 0, parseSize, `${path}.memory`),
       vmemmapMapping: opt(m, 'vmemmapMapping', pageSize === 4096 ? ('pmd' as const) : ('base' as const), (x, p) => oneOf(x, ['pmd', 'base'] as const, p), `${path}.memory`),
       linearMapping: opt(m, 'linearMapping', 'block' as const, (x, p) => oneOf(x, ['block', 'page'] as const, p), `${path}.memory`),
@@ -415,7 +416,7 @@ export const SCENARIO_SCHEMA = {
       type: 'object',
       required: ['pageSize', 'vaBits', 'layout'],
       additionalProperties: false,
-      properties: { pageSize: { enum: [4096, 16384, 65536] }, vaBits: { enum: [39, 42, 47, 48] }, layout: { enum: [...LAYOUT_ERAS] } },
+      properties: { pageSize: { enum: [4096, 16384, 65536] }, vaBits: { enum: [39, 42, 47, 48] }, layout: { enum: [...LAYOUT_ERA_NAMES] } },
     },
     memory: {
       type: 'object',
