@@ -46,7 +46,8 @@ export function buildMetrics(sim: Sim): Record<string, number> {
   m['tlbi.all'] = sim.counters.tlbiAll;
   m['pgtable.allocated_pages'] = sim.mem.tablesAllocated;
   m['pgtable.freed_pages'] = sim.mem.tablesFreed;
-  const leaked = sim.leakedTables();
+  // What the last completed hot-remove left behind (or, if none completed, what is left now).
+  const leaked = sim.leakedAtLastRemove >= 0 ? sim.leakedAtLastRemove : sim.leakedTables();
   m['pgtable.leaked_pages'] = leaked;
   m['pgtable.leaked_bytes'] = leaked * sim.g.pageSize;
   m['sim.steps'] = sim.steps;

@@ -18,7 +18,7 @@ function raceMemory(initial: 'offline' | 'online'): Record<string, unknown> {
     sectionSizeBits: 27,
     kaslrLinearOffset: '128G',
     vmemmapMapping: 'pmd',
-    linearMapping: 'block',
+    linearMapping: 'page',
   };
 }
 
@@ -43,7 +43,8 @@ const THREAD_RACE = {
 const SECTION_TLB = {
   name: 'section-tlb',
   description:
-    'v5.4 layout, 4K/48, 1 GiB sections (SECTION_SIZE_BITS 30 as before 5.12): a 1 GiB hot-pluggable section mapped in the linear map by one PUD block and in vmemmap by 8 PMD blocks. ' +
+    'v5.4 layout, 4K/48, 1 GiB sections (SECTION_SIZE_BITS 30 as before 5.12), booted with rodata=off: the linear map of hot-added memory is then block-mapped ' +
+    '(with the default rodata_full, arch_add_memory() passes NO_BLOCK_MAPPINGS and there is no block entry to tear down), so the 1 GiB section is one PUD block in the linear map and 8 PMD blocks in vmemmap. ' +
     'A CPU reads the section through the linear map and its struct pages through vmemmap, so its TLB holds both block translations; then the section is offlined and removed.',
   arch: { pageSize: 4096, vaBits: 48, layout: 'v5.4' },
   memory: {
@@ -51,6 +52,7 @@ const SECTION_TLB = {
     hotplug: [{ start: '0x100000000', size: '1G', initial: 'online' }],
     sectionSizeBits: 30,
     vmemmapMapping: 'pmd',
+    // rodata=off: the one case where hot-added memory gets block mappings (arch_add_memory() without NO_BLOCK_MAPPINGS).
     linearMapping: 'block',
   },
   actors: [
@@ -63,19 +65,17 @@ const SECTION_TLB = {
 const PTDUMP_RACE = {
   name: 'ptdump-race',
   description:
-    'v6.9 layout, 4K/48: ptdump (cat /sys/kernel/debug/kernel_page_tables) walks the linear map and vmemmap of a hot-pluggable 128 MiB section, repeatedly, while the section is removed. ' +
-    "The section is alone in its GiB of the linear map, so its PMD table empties and is freed under the walker's feet unless ptdump holds get_online_mems().",
+    'v6.9 layout, 4K/48: ptdump (cat /sys/kernel/debug/kernel_page_tables, ptdump_show()) walks the vmemmap of a hot-pluggable 128 MiB section in a loop (500 reads) while the section is removed. ' +
+    "Same memory map as thread-race, so the section's vmemmap PMD table and the PUD table above it can empty and be freed under the walker's feet. " +
+    'The guard came with the series: V5 2/3 ("arm64/mm: Hold memory hotplug lock while walking for kernel page table dump", merged as bf2b59f60ee1) put ptdump_show() under get_online_mems(), ' +
+    'so every built-in strategy is safe here; the race is what a strategy with ptdumpGuard "none" shows ({"id":"bare","base":"v5-reviewed","knobs":{"ptdumpGuard":"none"}}). ' +
+    'The linear-map teardown is left out to keep the race small; it frees the section\'s PMD table and 64 PTE tables and races the same way ' +
+    '(--set actors[1].linear=true --set actors[0].region=hotplug --set actors[0].repeats=8, a far longer run).',
   arch: { pageSize: 4096, vaBits: 48, layout: 'v6.9' },
-  memory: {
-    boot: [{ start: '0x80000000', size: '2G' }],
-    hotplug: [{ start: '0x140000000', size: '128M', initial: 'offline' }],
-    sectionSizeBits: 27,
-    vmemmapMapping: 'pmd',
-    linearMapping: 'block',
-  },
+  memory: raceMemory('offline'),
   actors: [
-    { kind: 'ptdump', region: 'hotplug', repeats: 40, cadenceNs: 0 },
-    { kind: 'hotremove', range: { start: '0x140000000', size: '128M' }, linear: true, offline: false, deviceLock: true },
+    { kind: 'ptdump', region: 'vmemmap', repeats: 500, cadenceNs: 0 },
+    { kind: 'hotremove', range: { start: '0x40000000', size: '128M' }, linear: false, offline: false, deviceLock: true },
   ],
   run: { durationNs: 1e9, maxSteps: 500000 },
 };
@@ -107,14 +107,18 @@ const SCALING = {
 
 const LARGE = {
   name: 'large',
-  description: 'Hot-remove of 64 GiB (512 sections of 128 MiB) with base-page vmemmap (262144 vmemmap pages, 512 PTE tables) while 15 other CPUs run vmalloc/vfree: 16 CPUs in all.',
+  description:
+    'Hot-remove of 64 GiB (512 sections of 128 MiB) with base-page vmemmap (262144 vmemmap pages, 512 PTE tables) while 15 other CPUs run vmalloc/vfree: 16 CPUs in all. ' +
+    'The linear map is page-mapped (rodata_full, the default): its teardown is 16777216 PTEs, each cleared and flushed with its own flush_tlb_kernel_range() (v5.7), ' +
+    'about 6 simulated seconds of TLB maintenance with the default costs, so within the 3 simulated seconds here the removal is still running when the run ends ' +
+    '(hotremove.ops 0). --set run.durationNs=10e9 lets it finish (a much longer run); with rodata=off (memory.linearMapping=block) it is 64 PUD blocks and finishes well within 3 s.',
   arch: { pageSize: 4096, vaBits: 48, layout: 'v6.9' },
   memory: {
     boot: [{ start: '0x80000000', size: '4G' }],
     hotplug: [{ start: '0x1000000000', size: '64G', initial: 'online' }],
     sectionSizeBits: 27,
     vmemmapMapping: 'base',
-    linearMapping: 'block',
+    linearMapping: 'page',
   },
   vmallocThreads: 15,
   actors: [

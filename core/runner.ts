@@ -3,14 +3,14 @@
  * actors and their programs) and runs it in one mode, producing a RunResult.
  * Pure: no clock, no I/O; the same inputs give the same result.
  */
-import { type Geometry, alignDown, alignUp, indexAt } from './arch.ts';
+import { type Geometry, addrEnd, alignDown, alignUp, indexAt } from './arch.ts';
 import { type CostModel, defaultCostModel } from './costs.ts';
-import { __create_pgd_mapping, vmemmap_populate } from './kernel/mmu.ts';
+import { leafAt } from './kernel/mmu.ts';
 import { add_memory, remove_memory } from './kernel/hotplug.ts';
 import { ptdump_show } from './kernel/ptdump.ts';
 import { type VmArea, vfree, vmalloc } from './kernel/vmalloc.ts';
 import { computeLayout, type Layout, type MemoryMap, memstartAddr, type ReachabilityReport, vmemmapRangeOf, vmemmapRaceReachability, insideLinearRegion } from './layout.ts';
-import { ENTRY_TABLE } from './model/memory.ts';
+import { ENTRY_BLOCK, ENTRY_NONE, ENTRY_PAGE, ENTRY_TABLE, ROLE_PGTABLE, ROLE_VMEMMAP } from './model/memory.ts';
 import { buildMetrics } from './metrics.ts';
 import { Prng } from './prng.ts';
 import type { RunMode, RunResult } from './results.ts';
@@ -54,7 +54,9 @@ function poolSize(s: Scenario, g: Geometry, vmallocThreads: number): { pages: nu
   const memmapBytes = (total / g.pageSize) * 64;
   const pmdSize = g.pmdDepth >= 0 ? g.entrySize[g.pmdDepth] : g.pageSize;
   const basePages = s.memory.vmemmapMapping === 'base' ? Math.ceil(memmapBytes / g.pageSize) : 0;
-  const linearTables = s.memory.linearMapping === 'page' ? Math.ceil(total / g.pageSize / g.PTRS_PER_PTE) + 64 : 64;
+  // Boot memory's linear map uses blocks (bootTables); page-mapped hot-pluggable memory needs a PTE table per PMD_SIZE.
+  const hotplugTotal = s.memory.hotplug.reduce((n, r) => n + r.size, 0);
+  const linearTables = s.memory.linearMapping === 'page' ? Math.ceil(hotplugTotal / g.pageSize / g.PTRS_PER_PTE) + 64 : 64;
   const busy = s.actors.some((a) => a.kind === 'vmalloc' && a.profile === 'long_busy_list') ? 15_100 : 0;
   const pages = s.memory.allocatorPages || 2048 + basePages + linearTables + vmallocThreads * (256 + busy) + Math.ceil(basePages / g.PTRS_PER_PTE);
   const blocks = s.memory.allocatorBlocks || (s.memory.vmemmapMapping === 'pmd' ? Math.ceil(memmapBytes / pmdSize) + 8 + s.memory.hotplug.length * 2 : 0);
@@ -164,27 +166,76 @@ function bootTables(sim: Sim, scenario: Scenario): void {
     }
     f = mem.frameOf(mem.val(f, i));
   }
-  const boot = sim.addActor('boot', 0, 'hotplug', 'boot', (s, a) => bootProgram(s, a, scenario));
-  while (!boot.done) sim.step(boot.index);
-  sim.actors.pop();
+  const sec = 2 ** scenario.memory.sectionSizeBits;
+  const vmemmapDepth = sim.opts.vmemmapPmd && g.pmdDepth >= 0 ? g.pmdDepth : g.levels - 1;
+  const ranges = [...scenario.memory.boot.map((r) => ({ ...r, initial: 'online' as const, boot: true })), ...scenario.memory.hotplug.map((r) => ({ ...r, boot: false }))];
+  for (const r of ranges) {
+    if (r.initial === 'absent') continue;
+    // Boot memory is never removed: how its own linear map is granular changes no table hot-pluggable memory
+    // shares with it (a shared PMD or PUD table holds live entries either way), so it is mapped with blocks
+    // wherever they fit, which keeps building the machine cheap. Hot-pluggable memory follows the scenario.
+    const lin = sim.linear(r.start);
+    bootMap(sim, sim.root, 0, lin, lin + r.size, r.start - lin, r.boot || sim.opts.linearBlocks, -1);
+    const start = alignDown(r.start, sec);
+    const v = vmemmapRangeOf(layout, sim.memstart, { start, size: alignUp(r.start + r.size, sec) - start });
+    bootMap(sim, sim.root, 0, v.start, v.end, Number.NaN, sim.opts.vmemmapPmd, vmemmapDepth);
+  }
+  for (const s of sim.sections) {
+    const h = scenario.memory.hotplug.find((r) => s.start >= r.start && s.start < r.start + r.size);
+    s.state = !h || h.initial === 'absent' ? 0 : h.initial === 'online' ? SECTION_ONLINE : SECTION_OFFLINE;
+  }
   sim.resetAfterBoot();
 }
 
-function* bootProgram(s: Sim, a: Actor, scenario: Scenario): Program {
-  const ranges = [...scenario.memory.boot.map((r) => ({ ...r, initial: 'online' as const })), ...scenario.memory.hotplug];
-  for (const r of ranges) {
-    if (r.initial === 'absent') continue;
-    yield __create_pgd_mapping(s, a, s.linear(r.start), r.start, r.size, s.opts.linearBlocks);
-    const sec = 2 ** scenario.memory.sectionSizeBits;
-    const start = alignDown(r.start, sec);
-    const end = alignUp(r.start + r.size, sec);
-    const v = vmemmapRangeOf(s.layout, s.memstart, { start, size: end - start });
-    yield vmemmap_populate(s, a, v.start, v.end, s.opts.vmemmapPmd);
+/**
+ * The tables __create_pgd_mapping() (physDelta: VA -> PA offset) or
+ * vmemmap_populate() (physDelta NaN: backing allocated here) would build for
+ * [addr, end), written straight into memory: at boot nothing runs
+ * concurrently, so no step, lock or check is needed. Allocation order and
+ * leaf placement are the map builders' (core/kernel/mmu.ts createLevel(),
+ * leafAt()).
+ */
+function bootMap(sim: Sim, tf: number, d: number, addr: number, end: number, physDelta: number, blocks: boolean, blockDepth: number): void {
+  const g = sim.g;
+  const mem = sim.mem;
+  const vmemmap = Number.isNaN(physDelta);
+  const leaf = g.levels - 1;
+  if (d === leaf && !vmemmap) {
+    // A run of page entries within one table: set_pte() for each, in one pass.
+    mem.fillNone(tf, indexAt(g, d, addr), (end - addr) / g.pageSize, ENTRY_PAGE, (addr + physDelta) / g.pageSize, 1);
+    return;
   }
-  for (const sec of s.sections) {
-    const h = scenario.memory.hotplug.find((r) => sec.start >= r.start && sec.start < r.start + r.size);
-    sec.state = !h || h.initial === 'absent' ? 0 : h.initial === 'online' ? SECTION_ONLINE : SECTION_OFFLINE;
-  }
+  let next = addr;
+  do {
+    next = addrEnd(g, d, addr, end);
+    const idx = indexAt(g, d, addr);
+    const k = mem.kind(tf, idx);
+    if (leafAt(g, d, addr, next, blocks, vmemmap, blockDepth)) {
+      if (k !== ENTRY_NONE) continue;
+      let pfn: number;
+      if (vmemmap) {
+        const b = d === leaf ? mem.allocPage(ROLE_VMEMMAP) : mem.allocBlock(ROLE_VMEMMAP);
+        if (b < 0) throw new ScenarioError('scenario.memory: the page allocator pool is too small for the boot vmemmap; set memory.allocatorPages/allocatorBlocks');
+        pfn = mem.pfnOf(b);
+      } else {
+        pfn = (addr + physDelta) / g.pageSize;
+      }
+      mem.setEntry(tf, idx, d === leaf ? ENTRY_PAGE : ENTRY_BLOCK, pfn);
+      continue;
+    }
+    let child: number;
+    if (k === ENTRY_NONE) {
+      child = mem.allocPage(ROLE_PGTABLE);
+      if (child < 0) throw new ScenarioError('scenario.memory: the page allocator pool is too small for the boot page tables; set memory.allocatorPages');
+      mem.makeTable(child, d + 1);
+      mem.setEntry(tf, idx, ENTRY_TABLE, mem.pfnOf(child));
+    } else if (k === ENTRY_TABLE) {
+      child = mem.frameOf(mem.val(tf, idx));
+    } else {
+      continue; // a block already covers it
+    }
+    bootMap(sim, child, d + 1, addr, next, physDelta, blocks, blockDepth);
+  } while ((addr = next) < end);
 }
 
 function* hotplugProgram(

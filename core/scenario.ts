@@ -304,7 +304,8 @@ export function parseScenario(v: unknown, path = 'scenario'): Scenario {
       sectionSizeBits: opt(m, 'sectionSizeBits', defaultSectionSizeBits(layout, pageSize), (x, p) => int(x, p, 20, 40), `${path}.memory`),
       kaslrLinearOffset: opt(m, 'kaslrLinearOffset', 0, parseSize, `${path}.memory`),
       vmemmapMapping: opt(m, 'vmemmapMapping', pageSize === 4096 ? ('pmd' as const) : ('base' as const), (x, p) => oneOf(x, ['pmd', 'base'] as const, p), `${path}.memory`),
-      linearMapping: opt(m, 'linearMapping', 'block' as const, (x, p) => oneOf(x, ['block', 'page'] as const, p), `${path}.memory`),
+      // rodata_full is the default (RODATA_FULL_DEFAULT_ENABLED): arch_add_memory() passes NO_BLOCK_MAPPINGS | NO_CONT_MAPPINGS.
+      linearMapping: opt(m, 'linearMapping', 'page' as const, (x, p) => oneOf(x, ['block', 'page'] as const, p), `${path}.memory`),
       allocatorPages: opt(m, 'allocatorPages', 0, (x, p) => int(x, p, 0, 64 * 1024 * 1024), `${path}.memory`),
       allocatorBlocks: opt(m, 'allocatorBlocks', 0, (x, p) => int(x, p, 0, 1024 * 1024), `${path}.memory`),
     },

@@ -367,6 +367,13 @@ export class Sim {
   readonly ops = new Float64Array(LAT_NAMES.length);
   /** Ranges hot-removed during the run: [start, end) offsets, for the leak metric. */
   readonly removedRanges: number[] = [];
+  /**
+   * Leaked table pages as they stood when the last hot-remove completed, or
+   * -1 before any did. A run that ends in the middle of a teardown (a timed
+   * run's clock runs out) would otherwise count the tables that teardown had
+   * emptied and not yet reached as leaked.
+   */
+  leakedAtLastRemove = -1;
   // Step log.
   private logCap: number;
   private logActor: Int16Array;
@@ -958,6 +965,7 @@ export class Sim {
     this.ops.fill(0);
     this.tlbs.invalidateAll();
     this.removedRanges.length = 0;
+    this.leakedAtLastRemove = -1;
   }
 
   /** vmalloc areas mapped and not yet freed: [va, pages, firstPfn...] kept per area. */

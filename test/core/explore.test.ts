@@ -266,7 +266,7 @@ interface ToyEnv {
 }
 
 /** A machine with hand-written programs (at most 3: the thread-race machine has 3 CPUs). */
-const toyScenario = preset('thread-race', ['memory.boot[0].size=64M', 'memory.allocatorPages=64', 'memory.allocatorBlocks=2']);
+const toyScenario = preset('thread-race', ['memory.boot[0].size=64M', 'memory.allocatorPages=64', 'memory.allocatorBlocks=2', 'memory.linearMapping=block']);
 
 function toyMachine(programs: Toy[]): () => Sim {
   const sc = toyScenario;
