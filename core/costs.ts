@@ -32,7 +32,7 @@ export const COST_DEFAULTS = {
   spinLock: { value: 20, source: 'assumed', note: 'uncontended spin_lock/spin_unlock pair half' },
   lockHandoff: { value: 150, source: 'assumed', note: 'cache-line transfer when a contended lock changes hands' },
   percpuReadFast: { value: 8, source: 'cited', note: 'percpu_down_read fast path: preempt_disable + this_cpu_inc, no shared atomics (percpu-rwsem.h)' },
-  rcuGracePeriod: { value: 8_000_000, source: 'assumed', note: 'rcu_sync_enter() waits one RCU grace period (percpu-rwsem writer); ms-scale on a busy system' },
+  rcuGracePeriod: { value: 8_000_000, source: 'assumed', note: 'one RCU grace period: what rcu_sync_enter() waits in every percpu_down_write() unless the previous writer left less than one ago; ms-scale on a busy system' },
   mutexLock: { value: 40, source: 'assumed', note: 'uncontended mutex_lock' },
   vmapAreaAlloc: { value: 300, source: 'assumed', note: 'alloc_vmap_area(): rb-tree search and insert under vmap_area_lock' },
   vmapAreaFree: { value: 200, source: 'assumed', note: 'return a vmap_area to the free tree under vmap_area_lock' },

@@ -731,29 +731,47 @@ export class Sim {
         if (LOCK_TYPES[l] === LOCK_SPIN) a.spinDepth--;
         break;
       }
-      case OP_READ_LOCK:
+      case OP_READ_LOCK: {
         this.checker.maySleep(a, 'percpu_down_read() may sleep');
+        // A reader that was blocked waited for the writer to leave (acquire() moves its clock there).
+        if (this.opts.timed) this.locks.readerWaitTotal[a.lock] += Math.max(0, this.locks.freeAt[a.lock] - a.time);
         this.acquire(a, a.lock, c.percpuReadFast);
         this.locks.readers[a.lock]++;
         a.readHeld |= 1 << a.lock;
         break;
+      }
       case OP_READ_UNLOCK:
         this.locks.readers[a.lock]--;
         a.readHeld &= ~(1 << a.lock);
         this.release(a, a.lock, c.percpuReadFast);
         break;
-      case OP_WRITE_ENTER:
+      case OP_WRITE_ENTER: {
         this.checker.maySleep(a, 'percpu_down_write() may sleep');
-        this.locks.writer[a.lock] = a.index;
-        a.lockAcquiredAt[a.lock] = a.time;
-        // rcu_sync_enter(): readers are forced onto the slow path after a grace period.
-        this.charge(a, c.rcuGracePeriod);
-        this.locks.graceEnd[a.lock] = a.time;
+        const locks = this.locks;
+        const l = a.lock;
+        locks.writer[l] = a.index;
+        a.lockAcquiredAt[l] = a.time;
+        // rcu_sync_enter() (kernel/rcu/sync.c): from GP_IDLE it waits one grace period, after which every reader
+        // takes the slow path; if the previous writer left less than a grace period ago, rcu_sync is still past
+        // GP_PASSED and the readers never went back to the fast path: no grace period to wait for.
+        if (this.opts.timed) {
+          if (a.time - locks.writerLeftAt[l] < c.rcuGracePeriod) locks.graceSkipped[l]++;
+          else {
+            const t0 = a.time;
+            this.charge(a, c.rcuGracePeriod);
+            locks.graceWaited[l]++;
+            locks.graceTotal[l] += a.time - t0;
+          }
+        }
+        locks.graceEnd[l] = a.time;
         break;
+      }
       case OP_WRITE_LOCK: {
         const waited = Math.max(0, this.locks.freeAt[a.lock] - a.time);
         if (this.opts.timed && waited > 0) {
+          // The wait for in-flight readers to drain.
           a.time += waited;
+          this.locks.drainTotal[a.lock] += waited;
           if (a.time > this.now) this.now = a.time;
         }
         // The writer's wait includes its grace period.
@@ -769,6 +787,8 @@ export class Sim {
         this.locks.holder[a.lock] = -1;
         this.locks.writer[a.lock] = -1;
         this.locks.graceEnd[a.lock] = Infinity;
+        // rcu_sync_exit(): the readers' fast path comes back one grace period from now.
+        this.locks.writerLeftAt[a.lock] = a.time;
         break;
       case OP_ACCESS:
         this.hardwareAccess(a);
