@@ -39,6 +39,8 @@ export const COST_DEFAULTS = {
   memAccess: { value: 2, source: 'assumed', note: 'a load/store that hits the TLB' },
   walkLevel: { value: 25, source: 'assumed', note: 'one level of a hardware table walk on a TLB miss (walk-cache miss)' },
   offlinePerPage: { value: 60, source: 'assumed', note: 'offline_pages(): isolate and migrate one (mostly free) page' },
+  onlinePerPage: { value: 20, source: 'assumed', note: 'online_pages_range(): hand one page to the buddy allocator' },
+  kthreadCreate: { value: 30_000, source: 'assumed', note: 'kthreadd creating a kernel thread (copy_process()), besides the vmalloc of its stack' },
   work: { value: 1, source: 'assumed', note: 'scale for explicit think/work time (1 = ns as given)' },
   jitter: { value: 0.1, source: 'assumed', note: 'relative jitter (uniform +/-) applied to every step cost, from the seeded PRNG' },
 } as const satisfies Record<string, CostEntry>;

@@ -238,8 +238,8 @@ export interface PhysRange {
 export interface MemoryMap {
   /** Memory present at boot: never removable (early sections). */
   boot: PhysRange[];
-  /** Hot-pluggable ranges (present at start or added later). */
-  hotplug: PhysRange[];
+  /** Hot-pluggable ranges (present at start or added later), with their NUMA node (0 when not given: the boot node). */
+  hotplug: (PhysRange & { node?: number })[];
   /** SECTION_SIZE_BITS: 30 (v5.2-v5.11) or 27 (since 5.12, 4K/16K). */
   sectionSizeBits: number;
   /** Bytes memstart_addr is moved down by linear-map KASLR (a multiple of ARM64_MEMSTART_ALIGN). */

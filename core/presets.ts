@@ -80,6 +80,27 @@ const PTDUMP_RACE = {
   run: { durationNs: 1e9, maxSteps: 500000 },
 };
 
+const ONLINE_NEW_NODE = {
+  name: 'online-new-node',
+  description:
+    'A node with no memory online yet (node 1: a hot-added NUMA node, CXL memory) gets its first 128 MiB onlined (echo online > /sys/devices/system/memory/memoryN/state). ' +
+    'online_pages() holds mem_hotplug_lock for write and, because the node comes online for the first time, kswapd_run() and kcompactd_run() start its kswapd and kcompactd with kthread_run(): ' +
+    'the onliner queues the request for kthreadd and waits for the new thread (wait_for_completion_killable()), still holding the lock. kthreadd allocates the thread\'s stack with vmalloc ' +
+    '(CONFIG_VMAP_STACK: alloc_thread_stack_node() -> __vmalloc_node_range()). Under Option 2 that vmalloc takes get_online_mems() and waits for the writer, which waits for kthreadd: deadlock. ' +
+    'No other strategy takes mem_hotplug_lock in vmalloc (Option 1\'s spinlock around vmalloc makes the stack allocation sleep in atomic context instead). ' +
+    'This is the concrete form of Anshuman Khandual\'s caveat on Option 2 (11 Jun 2019): "unless we dont want to further the usage of mem_hotplug_lock in core MM".',
+  arch: { pageSize: 4096, vaBits: 48, layout: 'v6.9' },
+  memory: {
+    boot: [{ start: '0x80000000', size: '2G' }],
+    hotplug: [{ start: '0x880000000', size: '128M', initial: 'offline', node: 1 }],
+    sectionSizeBits: 27,
+    vmemmapMapping: 'pmd',
+    linearMapping: 'page',
+  },
+  actors: [{ kind: 'online', range: { start: '0x880000000', size: '128M' }, deviceLock: true }],
+  run: { durationNs: 1e9, maxSteps: 200000 },
+};
+
 const HEAD_TO_HEAD = {
   name: 'head-to-head',
   description:
@@ -132,6 +153,7 @@ export const PRESETS: readonly Preset[] = [
   { name: 'thread-race', summary: 'the seed race: vmalloc populates a PUD table that vmemmap teardown frees', doc: THREAD_RACE },
   { name: 'section-tlb', summary: 'block-mapped section removed while a CPU still has it in its TLB', doc: SECTION_TLB },
   { name: 'ptdump-race', summary: 'ptdump walks tables that hot-remove frees', doc: PTDUMP_RACE },
+  { name: 'online-new-node', summary: 'a node\'s first memory comes online: Option 2 deadlocks (kswapd\'s stack is vmalloc\'ed under the hot-plug lock)', doc: ONLINE_NEW_NODE },
   { name: 'head-to-head', summary: '8 vmalloc CPUs + hot-remove cycles + ptdump: the options side by side', doc: HEAD_TO_HEAD },
   { name: 'scaling', summary: 'head-to-head over 1..64 vmalloc CPUs', doc: SCALING },
   { name: 'large', summary: '64 GiB hot-remove, base-page vmemmap, 16 CPUs', doc: LARGE },

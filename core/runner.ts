@@ -6,7 +6,8 @@
 import { type Geometry, addrEnd, alignDown, alignUp, indexAt } from './arch.ts';
 import { type CostModel, defaultCostModel } from './costs.ts';
 import { leafAt } from './kernel/mmu.ts';
-import { add_memory, remove_memory } from './kernel/hotplug.ts';
+import { add_memory, online_memory, remove_memory } from './kernel/hotplug.ts';
+import { kthreadd } from './kernel/kthread.ts';
 import { ptdump_show } from './kernel/ptdump.ts';
 import { type VmArea, vfree, vmalloc } from './kernel/vmalloc.ts';
 import { computeLayout, type Layout, type MemoryMap, memstartAddr, type ReachabilityReport, vmemmapRangeOf, vmemmapRaceReachability, insideLinearRegion } from './layout.ts';
@@ -43,7 +44,7 @@ export const VERSION = '0.2.0';
 export function memoryMapOf(s: Scenario): MemoryMap {
   return {
     boot: s.memory.boot,
-    hotplug: s.memory.hotplug.map((h) => ({ start: h.start, size: h.size })),
+    hotplug: s.memory.hotplug.map((h) => ({ start: h.start, size: h.size, node: h.node })),
     sectionSizeBits: s.memory.sectionSizeBits,
     kaslrLinearOffset: s.memory.kaslrLinearOffset,
   };
@@ -76,7 +77,10 @@ export function buildSim(scenario: Scenario, strategy: Strategy, opts: BuildOpti
   }
   const actors = resolvedActors(scenario);
   const vmallocThreads = actors.reduce((n, a) => n + (a.kind === 'vmalloc' ? a.count : 0), 0);
-  const cpus = actors.reduce((n, a) => n + (a.kind === 'vmalloc' ? a.count : 1), 0);
+  // Memory in a node other than the boot node may bring that node online for the first time, which starts kernel
+  // threads: kthreadd, the thread that creates them, then runs on a CPU of its own.
+  const withKthreadd = scenario.memory.hotplug.some((h) => h.node !== 0);
+  const cpus = actors.reduce((n, a) => n + (a.kind === 'vmalloc' ? a.count : 1), 0) + (withKthreadd ? 1 : 0);
   const pool = poolSize(scenario, g, vmallocThreads);
   const cost = { ...defaultCostModel(), ...scenario.cost };
   const timed = opts.mode === 'timed';
@@ -143,7 +147,17 @@ export function buildSim(scenario: Scenario, strategy: Strategy, opts: BuildOpti
       case 'access':
         sim.addActor('access', sim.actors.length, 'access', 'access', (s, a) => accessProgram(s, a, scenario, spec.repeats, spec.thinkNs));
         break;
+      case 'online':
+        sim.addActor('online', sim.actors.length, 'online', 'online', (s, a) => online_memory(s, a, spec.range.start, spec.range.size, spec.deviceLock));
+        break;
     }
+  }
+  if (withKthreadd) {
+    sim.kthreadQueue = sim.addCompletion('kthread_create_list', -1);
+    const kt = sim.addActor('kthreadd', sim.actors.length, 'kthreadd', 'kthreadd', (s, a) => kthreadd(s, a, sharedWindow));
+    kt.daemon = true;
+    // Each actor that may online memory waits for its threads on a create->done of its own, which kthreadd completes.
+    for (const a of sim.actors) if (a.kind === 'online' || a.kind === 'hotplug' || a.kind === 'hotremove') a.kthreadDone = sim.addCompletion(`create->done of ${a.name}`, kt.index);
   }
   const reachability = vmemmapRaceReachability(layout, memory, scenario.memory.vmemmapMapping);
   return { sim, layout, memory, reachability, cost };

@@ -18,6 +18,8 @@ export interface RangeSpec {
 export interface HotplugRange extends RangeSpec {
   /** State at the start: absent (to be hot-added), online, or offline. */
   initial: 'absent' | 'online' | 'offline';
+  /** NUMA node (0, the default, is the boot node; memory onlined in another node for the first time starts its kswapd and kcompactd). */
+  node: number;
 }
 
 export interface HotremoveActor {
@@ -57,6 +59,13 @@ export interface VmallocActor {
   thinkNs: number;
 }
 
+/** Onlines present, offline memory (`echo online > .../memoryN/state`): online_pages(). */
+export interface OnlineActor {
+  kind: 'online';
+  range: RangeSpec;
+  deviceLock: boolean;
+}
+
 export interface PtdumpActor {
   kind: 'ptdump';
   region: 'all' | 'hotplug' | 'vmemmap' | 'linear';
@@ -72,7 +81,7 @@ export interface AccessActor {
   thinkNs: number;
 }
 
-export type ActorSpec = HotremoveActor | HotplugActor | VmallocActor | PtdumpActor | AccessActor;
+export type ActorSpec = HotremoveActor | HotplugActor | OnlineActor | VmallocActor | PtdumpActor | AccessActor;
 
 export interface Scenario {
   name: string;
@@ -200,9 +209,11 @@ function list<T>(v: unknown, path: string, item: (v: unknown, path: string) => T
 
 const MAX_NS = 3600e9;
 
+const ACTOR_KINDS = ['hotremove', 'hotplug', 'online', 'vmalloc', 'ptdump', 'access'] as const;
+
 function actor(v: unknown, path: string): ActorSpec {
   const o = obj(v, path);
-  const kind = oneOf(o.kind, ['hotremove', 'hotplug', 'vmalloc', 'ptdump', 'access'] as const, `${path}.kind`);
+  const kind = oneOf(o.kind, ACTOR_KINDS, `${path}.kind`);
   switch (kind) {
     case 'hotremove':
     case 'hotplug': {
@@ -218,6 +229,10 @@ function actor(v: unknown, path: string): ActorSpec {
         thinkNs: opt(o, 'thinkNs', 1_000_000, (x, p) => num(x, p, 0, MAX_NS), path),
       } as HotremoveActor | HotplugActor;
     }
+    case 'online':
+      onlyKeys(o, ['kind', 'range', 'deviceLock'], path);
+      if (o.range === undefined) throw new ScenarioError(`${path}.range: required`);
+      return { kind, range: range(o.range, `${path}.range`), deviceLock: opt(o, 'deviceLock', true, bool, path) };
     case 'vmalloc':
       onlyKeys(o, ['kind', 'count', 'profile', 'ops', 'pages', 'window', 'touch', 'vfree', 'thinkNs'], path);
       return {
@@ -271,9 +286,13 @@ export function parseScenario(v: unknown, path = 'scenario'): Scenario {
   if (boot.length === 0) throw new ScenarioError(`${path}.memory.boot: expected at least one range`);
   const hotplug = list(m.hotplug ?? [], `${path}.memory.hotplug`, (x, p) => {
     const h = obj(x, p);
-    onlyKeys(h, ['start', 'size', 'initial'], p);
+    onlyKeys(h, ['start', 'size', 'initial', 'node'], p);
     const r = range({ start: h.start, size: h.size }, p);
-    return { ...r, initial: opt(h, 'initial', 'online' as const, (y, q) => oneOf(y, ['absent', 'online', 'offline'] as const, q), p) };
+    return {
+      ...r,
+      initial: opt(h, 'initial', 'online' as const, (y, q) => oneOf(y, ['absent', 'online', 'offline'] as const, q), p),
+      node: opt(h, 'node', 0, (y, q) => int(y, q, 0, 63), p),
+    };
   });
   if (o.actors === undefined) throw new ScenarioError(`${path}.actors: required`);
   const actors = list(o.actors, `${path}.actors`, actor);
@@ -343,10 +362,11 @@ function checkConsistency(s: Scenario, path: string): void {
     }
   });
   s.actors.forEach((a, i) => {
-    if (a.kind !== 'hotremove' && a.kind !== 'hotplug') return;
-    const inside = s.memory.hotplug.some((h) => a.range.start >= h.start && a.range.start + a.range.size <= h.start + h.size);
-    if (!inside) throw new ScenarioError(`${path}.actors[${i}].range: must lie inside one of memory.hotplug`);
+    if (a.kind !== 'hotremove' && a.kind !== 'hotplug' && a.kind !== 'online') return;
+    const h = s.memory.hotplug.find((x) => a.range.start >= x.start && a.range.start + a.range.size <= x.start + x.size);
+    if (!h) throw new ScenarioError(`${path}.actors[${i}].range: must lie inside one of memory.hotplug`);
     if (a.range.start % sec || a.range.size % sec) throw new ScenarioError(`${path}.actors[${i}].range: start and size must be multiples of the section size`);
+    if (a.kind === 'online' && h.initial !== 'offline') throw new ScenarioError(`${path}.actors[${i}]: an online actor needs memory that is present and offline (memory.hotplug initial "offline")`);
   });
 }
 
@@ -431,7 +451,7 @@ export const SCENARIO_SCHEMA = {
             type: 'object',
             required: ['start', 'size'],
             additionalProperties: false,
-            properties: { start: { $ref: '#/$defs/size' }, size: { $ref: '#/$defs/size' }, initial: { enum: ['absent', 'online', 'offline'] } },
+            properties: { start: { $ref: '#/$defs/size' }, size: { $ref: '#/$defs/size' }, initial: { enum: ['absent', 'online', 'offline'] }, node: { type: 'integer', minimum: 0, maximum: 63 } },
           },
         },
         sectionSizeBits: { type: 'integer', minimum: 20, maximum: 40 },
@@ -452,7 +472,7 @@ export const SCENARIO_SCHEMA = {
         type: 'object',
         required: ['kind'],
         properties: {
-          kind: { enum: ['hotremove', 'hotplug', 'vmalloc', 'ptdump', 'access'] },
+          kind: { enum: [...ACTOR_KINDS] },
           range: { $ref: '#/$defs/range' },
           linear: { type: 'boolean' },
           offline: { type: 'boolean' },
