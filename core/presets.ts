@@ -22,6 +22,11 @@ function raceMemory(initial: 'offline' | 'online'): Record<string, unknown> {
   };
 }
 
+/** What thread-race's machine takes for granted (DOMAIN §9 "Reachability assumptions"); the KASLR condition is derived (core/notes.ts). */
+const PERCPU_ASSUMPTION =
+  'no percpu chunk has pinned the PUD table vmalloc shares with vmemmap: pcpu_get_vm_areas() places percpu chunks top-down from VMALLOC_END and vmalloc never frees ' +
+  'intermediate tables, so on a booted system whose percpu allocator has grown past its first chunk that table may already hold a live entry and never empty';
+
 const THREAD_RACE = {
   name: 'thread-race',
   description:
@@ -29,7 +34,11 @@ const THREAD_RACE = {
     "For that table to become empty, no boot memory may have its struct pages in vmemmap's first GiB: linear-map KASLR moved memstart_addr down by 128 GiB, so boot DRAM at 0x2000000000 " +
     "has its struct pages 2 GiB into vmemmap (PGD 0x1fc), while a hot-pluggable 128 MiB section at 0x40000000 has them at VMEMMAP_START + 16 MiB (PUD entry 0x1ff). " +
     'Hot-remove tears down that section\'s vmemmap (the linear map shares nothing with vmalloc and is left out) while vmalloc threads, each in its own GiB at the top of vmalloc space ' +
-    '(as callers of __vmalloc_node_range() with a fixed range would be), populate entries of the shared PUD table.',
+    '(as callers of __vmalloc_node_range() with a fixed range would be), populate entries of the shared PUD table. ' +
+    'It assumes no percpu chunk has pinned that PUD table yet (percpu chunks are placed top-down from VMALLOC_END) and a CPU whose PARange lets linear-map KASLR move memstart_addr ' +
+    '(PARange <= 46 bits on 48-bit VA since 5.11); every run says so in its notes. ' +
+    'On the v5.11 layout (5.11-6.8: the 5.15, 6.1 and 6.6 LTS kernels; --set arch.layout=v5.11) vmemmap starts in its own PGD entry: no table is shared and the tool says the race is unreachable.',
+  assumptions: [PERCPU_ASSUMPTION],
   arch: { pageSize: 4096, vaBits: 48, layout: 'v6.9' },
   memory: raceMemory('offline'),
   vmallocThreads: 2,
@@ -65,19 +74,36 @@ const SECTION_TLB = {
 const PTDUMP_RACE = {
   name: 'ptdump-race',
   description:
-    'v6.9 layout, 4K/48: ptdump (cat /sys/kernel/debug/kernel_page_tables, ptdump_show()) walks the vmemmap of a hot-pluggable 128 MiB section in a loop (500 reads) while the section is removed. ' +
+    'v6.9 layout, 4K/48: ptdump (cat /sys/kernel/debug/kernel_page_tables, three times; ptdump_show()) walks the vmemmap region while a hot-pluggable 128 MiB section is removed. ' +
     "Same memory map as thread-race, so the section's vmemmap PMD table and the PUD table above it can empty and be freed under the walker's feet. " +
     'The guard came with the series: V5 2/3 ("arm64/mm: Hold memory hotplug lock while walking for kernel page table dump", merged as bf2b59f60ee1) put ptdump_show() under get_online_mems(), ' +
     'so every built-in strategy is safe here; the race is what a strategy with ptdumpGuard "none" shows ({"id":"bare","base":"v5-reviewed","knobs":{"ptdumpGuard":"none"}}). ' +
     'The linear-map teardown is left out to keep the race small; it frees the section\'s PMD table and 64 PTE tables and races the same way ' +
-    '(--set actors[1].linear=true --set actors[0].region=hotplug --set actors[0].repeats=8, a far longer run).',
+    '(--set actors[1].linear=true --set actors[0].region=all --set actors[0].repeats=8, a far longer run; ptdump-check-wx does that).',
   arch: { pageSize: 4096, vaBits: 48, layout: 'v6.9' },
   memory: raceMemory('offline'),
   actors: [
-    { kind: 'ptdump', region: 'vmemmap', repeats: 500, cadenceNs: 0 },
+    { kind: 'ptdump', region: 'vmemmap-region', repeats: 3, cadenceNs: 0 },
     { kind: 'hotremove', range: { start: '0x40000000', size: '128M' }, linear: false, offline: false, deviceLock: true },
   ],
   run: { durationNs: 1e9, maxSteps: 500000 },
+};
+
+const PTDUMP_CHECK_WX = {
+  name: 'ptdump-check-wx',
+  description:
+    'v6.9 layout, 4K/48: the W+X check (ptdump_check_wx(), CONFIG_DEBUG_WX) walks every kernel mapping, repeatedly, while a page-mapped 128 MiB section (linear map and vmemmap) is removed. ' +
+    'V5 2/3 and the merged bf2b59f60ee1 guarded only ptdump_show(); ptdump_check_wx() walked without get_online_mems() until 59305202c67f ("mm/ptdump: take the memory hotplug lock inside ' +
+    'ptdump_walk_pgd()", 2025, Fixes: bbd6ec605c0f), so every strategy that frees page-table pages walks into a freed one here. It is reachable at runtime only from 6.9, whose ' +
+    '/sys/kernel/debug/check_wx_pages (565474afe08a) runs it on every read; before 6.9 only mark_rodata_ro() calls it, once at the end of boot, and with --set arch.layout=v5.11 the tool says so. ' +
+    'The 2025 fix is ptdumpGuard "ptdump_walk_pgd" ({"id":"upstream-2025","base":"upstream","knobs":{"ptdumpGuard":"ptdump_walk_pgd"}}).',
+  arch: { pageSize: 4096, vaBits: 48, layout: 'v6.9' },
+  memory: raceMemory('offline'),
+  actors: [
+    { kind: 'ptdump', entry: 'ptdump_check_wx', region: 'all', repeats: 8, cadenceNs: 0 },
+    { kind: 'hotremove', range: { start: '0x40000000', size: '128M' }, linear: true, offline: false, deviceLock: true },
+  ],
+  run: { durationNs: 1e9, maxSteps: 1_000_000 },
 };
 
 const ONLINE_NEW_NODE = {
@@ -152,7 +178,8 @@ const LARGE = {
 export const PRESETS: readonly Preset[] = [
   { name: 'thread-race', summary: 'the seed race: vmalloc populates a PUD table that vmemmap teardown frees', doc: THREAD_RACE },
   { name: 'section-tlb', summary: 'block-mapped section removed while a CPU still has it in its TLB', doc: SECTION_TLB },
-  { name: 'ptdump-race', summary: 'ptdump walks tables that hot-remove frees', doc: PTDUMP_RACE },
+  { name: 'ptdump-race', summary: 'ptdump (kernel_page_tables) walks tables hot-remove frees: guarded since V5 2/3', doc: PTDUMP_RACE },
+  { name: 'ptdump-check-wx', summary: 'the W+X check walks tables hot-remove frees: unguarded until 2025, reachable at runtime from 6.9', doc: PTDUMP_CHECK_WX },
   { name: 'online-new-node', summary: 'a node\'s first memory comes online: Option 2 deadlocks (kswapd\'s stack is vmalloc\'ed under the hot-plug lock)', doc: ONLINE_NEW_NODE },
   { name: 'head-to-head', summary: '8 vmalloc CPUs + hot-remove cycles + ptdump: the options side by side', doc: HEAD_TO_HEAD },
   { name: 'scaling', summary: 'head-to-head over 1..64 vmalloc CPUs', doc: SCALING },

@@ -8,11 +8,12 @@ import { type CostModel, defaultCostModel } from './costs.ts';
 import { leafAt } from './kernel/mmu.ts';
 import { add_memory, online_memory, remove_memory } from './kernel/hotplug.ts';
 import { kthreadd } from './kernel/kthread.ts';
-import { ptdump_show } from './kernel/ptdump.ts';
+import { ptdump_check_wx, ptdump_show, type PtdumpEntry } from './kernel/ptdump.ts';
 import { type VmArea, vfree, vmalloc } from './kernel/vmalloc.ts';
 import { computeLayout, type Layout, type MemoryMap, memstartAddr, type ReachabilityReport, vmemmapRangeOf, vmemmapRaceReachability, insideLinearRegion } from './layout.ts';
 import { ENTRY_BLOCK, ENTRY_NONE, ENTRY_PAGE, ENTRY_TABLE, ROLE_PGTABLE, ROLE_VMEMMAP } from './model/memory.ts';
 import { buildMetrics } from './metrics.ts';
+import { scenarioNotes } from './notes.ts';
 import { Prng } from './prng.ts';
 import type { RunMode, RunResult } from './results.ts';
 import { resolvedActors, type Scenario, ScenarioError } from './scenario.ts';
@@ -142,7 +143,7 @@ export function buildSim(scenario: Scenario, strategy: Strategy, opts: BuildOpti
         break;
       }
       case 'ptdump':
-        sim.addActor('ptdump', sim.actors.length, 'ptdump', 'ptdump', (s, a) => ptdumpProgram(s, a, scenario, spec.region, spec.repeats, spec.cadenceNs));
+        sim.addActor('ptdump', sim.actors.length, 'ptdump', 'ptdump', (s, a) => ptdumpProgram(s, a, scenario, spec.entry, spec.region, spec.repeats, spec.cadenceNs));
         break;
       case 'access':
         sim.addActor('access', sim.actors.length, 'access', 'access', (s, a) => accessProgram(s, a, scenario, spec.repeats, spec.thinkNs));
@@ -304,6 +305,8 @@ function* vmallocProgram(s: Sim, a: Actor, thread: number, window: number, spec:
 function ptdumpRanges(s: Sim, scenario: Scenario, region: string): [number, number][] {
   const l = s.layout;
   if (region === 'all') return [[0, s.g.vaSpan]];
+  // The whole [VMEMMAP_START, VMEMMAP_END): the struct pages of every section, and the tables vmemmap shares.
+  if (region === 'vmemmap-region') return [[l.VMEMMAP_START, l.VMEMMAP_END]];
   const out: [number, number][] = [];
   for (const r of scenario.memory.hotplug) {
     if (region === 'hotplug' || region === 'linear') out.push([s.linear(r.start), s.linear(r.start + r.size)]);
@@ -316,11 +319,12 @@ function ptdumpRanges(s: Sim, scenario: Scenario, region: string): [number, numb
   return out;
 }
 
-function* ptdumpProgram(s: Sim, a: Actor, scenario: Scenario, region: string, repeats: number, cadenceNs: number): Program {
+function* ptdumpProgram(s: Sim, a: Actor, scenario: Scenario, entry: PtdumpEntry, region: string, repeats: number, cadenceNs: number): Program {
   const ranges = ptdumpRanges(s, scenario, region);
+  const file = entry === 'ptdump_show' ? 'kernel_page_tables' : 'check_wx_pages';
   for (let n = 0; repeats === 0 || n < repeats; n++) {
-    if (cadenceNs > 0) yield a.work('ptdump', 'wait for the next read of kernel_page_tables', cadenceNs);
-    yield ptdump_show(s, a, ranges);
+    if (cadenceNs > 0) yield a.work('ptdump', `wait for the next read of ${file}`, cadenceNs);
+    yield entry === 'ptdump_show' ? ptdump_show(s, a, ranges) : ptdump_check_wx(s, a, ranges);
   }
 }
 
@@ -444,7 +448,7 @@ export function startRun(scenario: Scenario, strategy: Strategy, opts: RunOption
         violationCounts: sim.checker.countsObject(),
         metrics: buildMetrics(sim),
         ...(keep ? { schedule: sim.schedule.slice() } : {}),
-        notes: built.reachability.raceReachable ? [] : [built.reachability.summary],
+        notes: scenarioNotes(scenario, built.layout, built.memory, built.reachability),
       };
     },
   };

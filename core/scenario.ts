@@ -8,6 +8,7 @@
 import type { PageSize, VaBits } from './arch.ts';
 import { COST_DEFAULTS, type CostKey } from './costs.ts';
 import { defaultSectionSizeBits, LAYOUT_ERA_NAMES, type LayoutEra, layoutEra } from './layout.ts';
+import { PTDUMP_ENTRIES, type PtdumpEntry } from './kernel/ptdump.ts';
 import { PROFILE_NAMES, type ProfileName } from './workload.ts';
 
 export interface RangeSpec {
@@ -68,7 +69,10 @@ export interface OnlineActor {
 
 export interface PtdumpActor {
   kind: 'ptdump';
-  region: 'all' | 'hotplug' | 'vmemmap' | 'linear';
+  /** Entry point: debugfs kernel_page_tables (ptdump_show) or the W+X check (ptdump_check_wx; at runtime only from 6.9's check_wx_pages). */
+  entry: PtdumpEntry;
+  /** What the walk covers: everything, the hot-pluggable ranges (linear map and vmemmap), one of those, or the whole vmemmap region. */
+  region: 'all' | 'hotplug' | 'vmemmap' | 'linear' | 'vmemmap-region';
   repeats: number;
   cadenceNs: number;
 }
@@ -112,6 +116,8 @@ export interface Scenario {
   };
   cost: Partial<Record<CostKey, number>>;
   sweep?: { vmallocThreads: number[] };
+  /** What the scenario takes for granted about the machine, in words; every run of it carries them as notes. */
+  assumptions: string[];
 }
 
 export class ScenarioError extends Error {}
@@ -247,10 +253,11 @@ function actor(v: unknown, path: string): ActorSpec {
         thinkNs: opt(o, 'thinkNs', 0, (x, p) => num(x, p, 0, MAX_NS), path),
       };
     case 'ptdump':
-      onlyKeys(o, ['kind', 'region', 'repeats', 'cadenceNs'], path);
+      onlyKeys(o, ['kind', 'entry', 'region', 'repeats', 'cadenceNs'], path);
       return {
         kind,
-        region: opt(o, 'region', 'hotplug' as const, (x, p) => oneOf(x, ['all', 'hotplug', 'vmemmap', 'linear'] as const, p), path),
+        entry: opt(o, 'entry', 'ptdump_show' as PtdumpEntry, (x, p) => oneOf(x, PTDUMP_ENTRIES, p), path),
+        region: opt(o, 'region', 'hotplug' as const, (x, p) => oneOf(x, ['all', 'hotplug', 'vmemmap', 'linear', 'vmemmap-region'] as const, p), path),
         repeats: opt(o, 'repeats', 1, (x, p) => int(x, p, 0, 1e6), path),
         cadenceNs: opt(o, 'cadenceNs', 10_000_000, (x, p) => num(x, p, 0, MAX_NS), path),
       };
@@ -265,7 +272,7 @@ function actor(v: unknown, path: string): ActorSpec {
   }
 }
 
-const TOP_KEYS = ['name', 'description', 'arch', 'memory', 'vmallocThreads', 'cpus', 'tlb', 'actors', 'run', 'cost', 'sweep', '$schema'] as const;
+const TOP_KEYS = ['name', 'description', 'assumptions', 'arch', 'memory', 'vmallocThreads', 'cpus', 'tlb', 'actors', 'run', 'cost', 'sweep', '$schema'] as const;
 
 /** Validate and normalise a scenario document. */
 export function parseScenario(v: unknown, path = 'scenario'): Scenario {
@@ -316,6 +323,7 @@ export function parseScenario(v: unknown, path = 'scenario'): Scenario {
   const s: Scenario = {
     name: opt(o, 'name', 'custom', str, path),
     description: opt(o, 'description', '', str, path),
+    assumptions: opt(o, 'assumptions', [] as string[], (x, p) => list(x, p, str), path),
     arch: { pageSize, vaBits, layout },
     memory: {
       boot,
@@ -433,6 +441,7 @@ export const SCENARIO_SCHEMA = {
     $schema: { type: 'string' },
     name: { type: 'string' },
     description: { type: 'string' },
+    assumptions: { type: 'array', items: { type: 'string' }, description: 'what the scenario takes for granted; shown as notes on every run' },
     arch: {
       type: 'object',
       required: ['pageSize', 'vaBits', 'layout'],
@@ -486,7 +495,8 @@ export const SCENARIO_SCHEMA = {
           window: { enum: ['shared', 'top-gib-per-thread'] },
           touch: { type: 'boolean' },
           vfree: { type: 'boolean' },
-          region: { enum: ['all', 'hotplug', 'vmemmap', 'linear'] },
+          entry: { enum: [...PTDUMP_ENTRIES] },
+          region: { enum: ['all', 'hotplug', 'vmemmap', 'linear', 'vmemmap-region'] },
           repeats: { type: 'integer', minimum: 0 },
           cadenceNs: { type: 'number', minimum: 0 },
           targets: { enum: ['hotplug'] },
