@@ -31,7 +31,7 @@ export const COST_DEFAULTS = {
   tlbiBarrier: { value: 300, source: 'assumed', note: 'dsb(ish) completion wait that ends each flush sequence' },
   spinLock: { value: 20, source: 'assumed', note: 'uncontended spin_lock/spin_unlock pair half' },
   lockHandoff: { value: 150, source: 'assumed', note: 'cache-line transfer when a contended lock changes hands' },
-  percpuReadFast: { value: 8, source: 'cited', note: 'percpu_down_read fast path: preempt_disable + this_cpu_inc, no shared atomics (percpu-rwsem.h)' },
+  percpuReadFast: { value: 8, source: 'assumed', note: 'percpu_down_read()/percpu_up_read() fast path; the shape (preempt_disable + this_cpu_inc, no shared atomics) is from percpu-rwsem.h, the 8 ns is an estimate' },
   rcuGracePeriod: { value: 8_000_000, source: 'assumed', note: 'one RCU grace period: what rcu_sync_enter() waits in every percpu_down_write() unless the previous writer left less than one ago; ms-scale on a busy system' },
   mutexLock: { value: 40, source: 'assumed', note: 'uncontended mutex_lock' },
   vmapAreaAlloc: { value: 300, source: 'assumed', note: 'alloc_vmap_area(): rb-tree search and insert under vmap_area_lock' },

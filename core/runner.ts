@@ -41,6 +41,16 @@ export interface BuiltSim {
 
 export const VERSION = '0.2.0';
 
+/**
+ * The notes every run of `scenario` carries (reachability, what it assumes),
+ * without running it: for listings such as `ptlab scenarios --layout`.
+ */
+export function scenarioNotesOf(scenario: Scenario): string[] {
+  const layout = computeLayout(scenario.arch.layout, { pageSize: scenario.arch.pageSize, vaBits: scenario.arch.vaBits });
+  const memory = memoryMapOf(scenario);
+  return scenarioNotes(scenario, layout, memory, vmemmapRaceReachability(layout, memory, scenario.memory.vmemmapMapping));
+}
+
 /** Memory map of the scenario (the layout module's shape). */
 export function memoryMapOf(s: Scenario): MemoryMap {
   return {

@@ -347,7 +347,8 @@ function* createLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr:
       if (a.rf < 0) return;
       cf = a.rf;
       cg = a.rg;
-      yield a.write(fn, N.populate[name], tf, tg, idx, addr, ENTRY_TABLE, s.mem.pfnOf(cf));
+      const child = g.name[d + 1];
+      yield a.write(fn, vmemmap ? N.populate[child] : N.mapPopulate[child], tf, tg, idx, addr, ENTRY_TABLE, s.mem.pfnOf(cf));
     } else if (a.rk !== ENTRY_TABLE) {
       continue; // a block already covers it
     }

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { indexAt } from '../../core/arch.ts';
 import { explore, exploreMachine, stateDigest, type ExploreResult } from '../../core/explore.ts';
 import { ENTRY_NONE, ENTRY_PAGE, ENTRY_TABLE, ROLE_PGTABLE, ROLE_VMALLOC } from '../../core/model/memory.ts';
-import { LOCK_MEM_HOTPLUG, LOCK_PTL } from '../../core/model/locks.ts';
+import { LOCK_MEM_HOTPLUG, LOCK_PTL, LOCK_VMAP_PURGE } from '../../core/model/locks.ts';
 import { findPreset } from '../../core/presets.ts';
 import { buildSim, runScenario } from '../../core/runner.ts';
 import { applyOverride, parseScenario, type Scenario } from '../../core/scenario.ts';
@@ -21,6 +21,7 @@ import {
   OP_LOCK,
   OP_READ_LOCK,
   OP_READ_UNLOCK,
+  OP_TRYLOCK,
   OP_UNLOCK,
   OP_WRITE_ENTER,
   OP_WRITE_LOCK,
@@ -263,6 +264,8 @@ interface ToyEnv {
   pteIdx: number;
   page: number;
   pageg: number;
+  c0: number;
+  c1: number;
 }
 
 /** A machine with hand-written programs (at most 3: the thread-race machine has 3 CPUs). */
@@ -316,7 +319,12 @@ function toyMachine(programs: Toy[]): () => Sim {
       pteIdx: indexAt(g, g.levels - 1, va),
       page,
       pageg: mem.gen[page],
+      c0: -1,
+      c1: -1,
     };
+    // Two completions the toys may post and wait on (toy1 completes c0 in the waits-for graph).
+    env.c0 = sim.addCompletion('c0', 1);
+    env.c1 = sim.addCompletion('c1', -1);
     programs.forEach((p, i) => sim.addActor(`toy${i}`, i, 'vmalloc', 'toy', (s, a) => p(s, a, env)));
     return sim;
   };
@@ -353,6 +361,52 @@ const lock = (a: Actor, l = LOCK_PTL): number => a.lockOp(OP_LOCK, 'toy', 'lock'
 const unlock = (a: Actor, l = LOCK_PTL): number => a.lockOp(OP_UNLOCK, 'toy', 'unlock', l);
 
 const TOYS: { name: string; digest: boolean; programs: Toy[] }[] = [
+  {
+    // (fidelity, issue 9) try_purge_vmap_area_lazy()'s mutex_trylock(): it fails if it runs while another CPU holds the lock.
+    name: 'mutex_trylock against a lock section (the trylock fails or takes it)',
+    digest: true,
+    programs: [
+      function* (_s, a, e) {
+        yield a.lockOp(OP_TRYLOCK, 'toy', 'trylock', LOCK_VMAP_PURGE);
+        if (a.rv === 1) {
+          yield a.write('toy', 'set t[0]', e.t, e.tg, 0, 0, P, 1);
+          yield unlock(a, LOCK_VMAP_PURGE);
+        } else yield a.write('toy', 'set t[1]', e.t, e.tg, 1, 0, P, 2);
+      },
+      function* (_s, a, e) {
+        yield lock(a, LOCK_VMAP_PURGE);
+        yield a.read('toy', 'read t[0]', e.t, e.tg, 0, 0);
+        yield a.write('toy', 'set t[0]', e.t, e.tg, 0, 0, P, 3);
+        yield unlock(a, LOCK_VMAP_PURGE);
+      },
+      function* (_s, a, e) {
+        yield a.read('toy', 'read t[1]', e.t, e.tg, 1, 0);
+        yield a.read('toy', 'read t[0]', e.t, e.tg, 0, 0);
+      },
+    ],
+  },
+  {
+    // (fidelity, issue 9) complete() / wait_for_completion() with payloads, as kthreadd's queue uses them.
+    name: 'completions: two posts, one waiter that takes the oldest, a second that waits on another',
+    digest: true,
+    programs: [
+      function* (_s, a, e) {
+        yield a.write('toy', 'set t[0]', e.t, e.tg, 0, 0, P, 7);
+        yield a.complete('toy', 'complete(c0)', e.c0, 7);
+        yield a.waitForCompletion('toy', 'wait(c1)', e.c1);
+        yield a.read('toy', 'read t[1]', e.t, e.tg, 1, 0);
+      },
+      function* (_s, a, e) {
+        yield a.waitForCompletion('toy', 'wait(c0)', e.c0);
+        yield a.write('toy', 'set t[1] from the payload', e.t, e.tg, 1, 0, P, 100 + a.rv);
+        yield a.complete('toy', 'complete(c1)', e.c1, 0);
+      },
+      function* (_s, a, e) {
+        yield a.read('toy', 'read t[0]', e.t, e.tg, 0, 0);
+        yield a.complete('toy', 'complete(c0)', e.c0, 9);
+      },
+    ],
+  },
   {
     name: 'a lock section raced by an unlocked reader and writer (not atomic: split)',
     digest: true,

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { findPreset } from '../../core/presets.ts';
-import { runScenario } from '../../core/runner.ts';
+import { runScenario, scenarioNotesOf } from '../../core/runner.ts';
 import { applyOverride, parseScenario } from '../../core/scenario.ts';
 import { defineStrategy, findStrategy, STRATEGIES, type Strategy } from '../../core/strategies.ts';
 
@@ -70,6 +70,9 @@ describe('thread-race states its assumptions, and every run shows them', () => {
     expect(notes.some((n) => n.includes('linear_region_size - 2^PARange >= ARM64_MEMSTART_ALIGN (1 GiB)') && n.includes('PARange is at most 46 bits'))).toBe(true);
     const v54 = runScenario(scenario('thread-race', ['arch.layout=v5.4']), findStrategy('upstream'), { mode: 'random', seed: 1 }).result.notes ?? [];
     expect(v54.some((n) => n.includes('before 5.11 arm64_memblock_init() randomises within linear_region_size'))).toBe(true);
+  });
+  it('the notes are there without a run, for listings', () => {
+    expect(scenarioNotesOf(scenario('thread-race'))).toEqual(notes);
   });
   it('the preset says so in its description too', () => {
     const d = String(findPreset('thread-race')!.doc.description);
