@@ -139,6 +139,18 @@ describe('explore: thread-race (K = 2)', () => {
   });
 });
 
+describe('explore: thread-race on the v5.11 layout (5.11-6.8)', () => {
+  it('no strategy can write into or read a freed table: vmalloc and vmemmap share none (complete searches)', () => {
+    const v511 = preset('thread-race', ['arch.layout=v5.11']);
+    for (const st of STRATEGIES) {
+      const r = explore(v511, st, { now, kinds: UAF });
+      console.log(summary(r), '(kinds uaf-table-write, uaf-table-read)');
+      expect(r.verdict, st.id).toBe('safe');
+      expect(r.complete, st.id).toBe(true);
+    }
+  });
+});
+
 describe('explore: counterexamples replay exactly', () => {
   it('replays to the same violation at the same step; a tampered schedule diverges', () => {
     for (const [id, kinds] of [

@@ -12,7 +12,7 @@ import { applyOverride, parseScenario } from '../../core/scenario.ts';
 import { defineStrategy, findStrategy, STRATEGIES, STRATEGY_IDS } from '../../core/strategies.ts';
 
 /** The presets with finite work (random mode runs them to the end). */
-const RACE_PRESETS = ['thread-race', 'section-tlb', 'ptdump-race'];
+const RACE_PRESETS = ['thread-race', 'section-tlb', 'ptdump-race', 'online-new-node'];
 
 /** A run's outcome without the strategy's name. */
 function outcome(r: RunResult): string {
