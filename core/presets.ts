@@ -130,14 +130,16 @@ const ONLINE_NEW_NODE = {
 const HEAD_TO_HEAD = {
   name: 'head-to-head',
   description:
-    'Cost comparison: 8 CPUs run test_vmalloc-like vmalloc/vfree loops (fix_size, random_size, fix_align, random_size_align), one CPU hot-adds and hot-removes a 128 MiB section in cycles, ' +
-    'one CPU runs ptdump every 20 ms. Same memory map as thread-race (the shared PUD table can empty). One simulated second.',
+    'Cost comparison: 8 CPUs run test_vmalloc-like vmalloc/vfree loops (fix_size, random_size, fix_align, random_size_align); one CPU hot-adds (and auto-onlines) and hot-removes ' +
+    '(offline, then remove) a page-mapped 128 MiB section, pausing 20 ms between operations, so each operation\'s mem_hotplug_begin() waits for a fresh RCU grace period ' +
+    '(offline and remove, back to back, share one); one CPU reads kernel_page_tables every 20 ms. Same memory map as thread-race (the shared PUD table can empty). One simulated second.',
+  assumptions: [PERCPU_ASSUMPTION],
   arch: { pageSize: 4096, vaBits: 48, layout: 'v6.9' },
   memory: raceMemory('online'),
   vmallocThreads: 8,
   actors: [
     { kind: 'vmalloc', count: 8, profile: 'mixed', ops: 0, window: 'shared', touch: true, vfree: true, thinkNs: 2000 },
-    { kind: 'hotplug', range: { start: '0x40000000', size: '128M' }, cycles: 0, thinkNs: 5_000_000, linear: true, offline: true, deviceLock: true },
+    { kind: 'hotplug', range: { start: '0x40000000', size: '128M' }, cycles: 0, thinkNs: 20_000_000, linear: true, offline: true, deviceLock: true },
     { kind: 'ptdump', region: 'hotplug', repeats: 0, cadenceNs: 20_000_000 },
   ],
   run: { durationNs: 1e9, maxSteps: 100_000_000 },
