@@ -8,10 +8,12 @@ import { formatSize } from './arch.ts';
 import { type Layout, type MemoryMap, memstartAlign, type ReachabilityReport } from './layout.ts';
 import type { Scenario } from './scenario.ts';
 
-/** Every note for a run of `scenario` (the reachability summary first when the race cannot happen). */
+/** Every note for a run of `scenario` (the reachability summary first when it has the race's two sides and the race cannot happen). */
 export function scenarioNotes(scenario: Scenario, layout: Layout, memory: MemoryMap, reachability: ReachabilityReport): string[] {
   const notes: string[] = [];
-  if (!reachability.raceReachable) notes.push(reachability.summary);
+  // The vmalloc/vmemmap race needs both sides: a vmalloc CPU and a teardown.
+  const racing = scenario.actors.some((a) => a.kind === 'vmalloc') && scenario.actors.some((a) => a.kind === 'hotremove' || a.kind === 'hotplug');
+  if (racing && !reachability.raceReachable) notes.push(reachability.summary);
   if (scenario.actors.some((a) => a.kind === 'ptdump' && a.entry === 'ptdump_check_wx')) notes.push(checkWxNote(layout));
   const kaslr = kaslrNote(layout, memory);
   if (kaslr) notes.push(kaslr);
