@@ -22,8 +22,8 @@ await main(['scenarios']);
 say('2. Is it safe? thread-race (the race from the V5 review), 100 random interleavings per strategy:');
 let code = await main(['run', '--scenario', 'thread-race', '--seeds', '100', '--no-traces', '--tag', 'demo']);
 
-say('3. The counterexample for the reviewed teardown (v6), as a kernel trace:');
-code ||= await main(['run', '--scenario', 'thread-race', '--strategy', 'v6', '--seed', '3', '--seeds', '20', '--tag', 'demo']);
+say('3. The counterexample for the reviewed teardown (v5-reviewed: V5 with the review\'s ordering fixes), as a kernel trace:');
+code ||= await main(['run', '--scenario', 'thread-race', '--strategy', 'v5-reviewed', '--seed', '3', '--seeds', '20', '--tag', 'demo']);
 
 say('4. What does it cost? head-to-head for 20 simulated ms (the full preset runs 1 s):');
 code ||= await main(['run', '--scenario', 'head-to-head', '--mode', 'timed', '--set', 'run.durationNs=20000000', '--no-traces', '--tag', 'demo']);

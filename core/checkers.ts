@@ -52,7 +52,7 @@ export class Checker {
     return out;
   }
 
-  private report(kind: ViolationKind, a: Actor | null, message: string, frame: number, pending = true): void {
+  private report(kind: ViolationKind, a: Actor | null, message: string, frame: number, pending = true, others: readonly Actor[] = []): void {
     const n = (this.counts.get(kind) ?? 0) + 1;
     this.counts.set(kind, n);
     this.total++;
@@ -66,7 +66,7 @@ export class Checker {
       function: a ? a.fn : '',
       address: a && a.addr >= 0 ? formatVA(this.sim.g, a.addr) : '',
       message,
-      trace: this.buildTrace(a, frame, pending),
+      trace: this.buildTrace(a, frame, pending, others),
     });
   }
 
@@ -76,19 +76,24 @@ export class Checker {
    * (same actor, function and action, e.g. an emptiness scan) fold into one
    * line with a repeat count.
    */
-  private buildTrace(a: Actor | null, frame: number, pending: boolean): TraceStep[] {
+  private buildTrace(a: Actor | null, frame: number, pending: boolean, others: readonly Actor[] = []): TraceStep[] {
     const sim = this.sim;
     const now = sim.steps; // the violating step is being performed; it is logged as `now`
     const first = Math.max(sim.firstLoggedStep(), now - SCAN_BACK);
     const pfn = frame >= 0 ? sim.mem.pfnOf(frame) : -1;
     const picked: number[] = [];
-    let own = 0;
+    // The offender's last steps, and those of every other actor the violation involves (a deadlock's cycle).
+    const tail = new Map<number, number>();
+    if (a) tail.set(a.index, 0);
+    for (const o of others) tail.set(o.index, 0);
     for (let s = now - 1; s >= first; s--) {
-      const byActor = a !== null && sim.loggedActor(s) === a.index;
+      const who = sim.loggedActor(s);
+      const own = tail.get(who);
+      const byActor = own !== undefined && own < ACTOR_TAIL;
       const onFrame = frame >= 0 && (sim.loggedFrame(s) === frame || sim.loggedValPfn(s) === pfn);
-      if (onFrame || (byActor && own < ACTOR_TAIL)) {
+      if (onFrame || byActor) {
         picked.push(s);
-        if (byActor) own++;
+        if (own !== undefined) tail.set(who, own + 1);
       }
     }
     picked.reverse();
@@ -101,8 +106,10 @@ export class Checker {
         folded[folded.length - 1] = t;
       } else folded.push(t);
     }
-    const steps = folded.slice(-(MAX_TRACE - 1));
+    const steps = folded.slice(-(MAX_TRACE - 1 - others.length));
     if (a && pending) steps.push(this.pendingStep(a, now));
+    // Each other actor's pending step: where it is stuck.
+    for (const o of others) if (o !== a) steps.push(this.pendingStep(o, now));
     return steps;
   }
 
@@ -207,21 +214,22 @@ export class Checker {
     this.report('deadlock', a, `${a.name} in ${a.fn} tried to take ${LOCK_NAMES[a.lock]}, which it already holds`, -1);
   }
 
-  /** A cycle of waiters: each actor waits for a lock the next one holds. */
+  /** A cycle of waiters: each actor waits for the next (a lock it holds, a completion it will post). */
   deadlockCycle(actors: Actor[]): void {
-    const desc = actors
-      .map((x, i) => {
-        const next = actors[(i + 1) % actors.length];
-        return `${x.name} in ${x.fn} waits for ${LOCK_NAMES[x.lock]}, held by ${next.name}`;
-      })
-      .join('; ');
-    this.report('deadlock', actors[0], `deadlock: ${desc}`, -1);
+    const desc = actors.map((x, i) => this.sim.describeWait(x, actors[(i + 1) % actors.length])).join('; ');
+    this.report('deadlock', actors[0], `deadlock: ${desc}`, -1, true, actors.slice(1));
   }
 
+  /** Nothing can run and some actor is not finished: report the waits-for cycle if there is one, else every wait. */
   deadlockAllBlocked(): void {
-    const blocked = this.sim.actors.filter((x) => !x.done);
-    const desc = blocked.map((x) => `${x.name} waits in ${x.fn} for ${x.lock >= 0 ? LOCK_NAMES[x.lock] : '?'}`).join('; ');
-    this.report('deadlock', blocked[0] ?? null, `no actor can run: ${desc}`, -1);
+    const cycle = this.sim.waitCycle();
+    if (cycle) {
+      this.deadlockCycle(cycle);
+      return;
+    }
+    const blocked = this.sim.actors.filter((x) => !x.done && !x.daemon);
+    const desc = blocked.map((x) => this.sim.describeWait(x, null)).join('; ');
+    this.report('deadlock', blocked[0] ?? null, `no actor can run: ${desc}`, -1, true, blocked.slice(1));
   }
 
   /** A completed vmalloc mapping is not reachable from swapper_pg_dir. */

@@ -125,6 +125,7 @@ import {
   OP_ACCESS,
   OP_ALLOC_BLOCK,
   OP_ALLOC_PAGE,
+  OP_COMPLETE,
   OP_FREE,
   OP_LOCK,
   OP_MEM_STATE,
@@ -135,15 +136,18 @@ import {
   OP_TLBI_ALL,
   OP_TLBI_PGTABLE,
   OP_TLBI_RANGE,
+  OP_TRYLOCK,
   OP_UNLOCK,
   OP_VA_ALLOC,
   OP_VA_LAZY_FREE,
   OP_VA_RELEASE,
+  OP_WAIT_COMPLETION,
   OP_WRITE,
   OP_WRITE_ENTER,
   OP_WRITE_LOCK,
   OP_WRITE_UNLOCK,
   OP_XCHG,
+  SECTION_ONLINE,
   SECTION_REMOVED,
   type Sim,
 } from './sim.ts';
@@ -828,7 +832,49 @@ class Stepper {
           const ps = sim.g.pageSize;
           fb.tlbAcc(S_LEAF_PFN, -1, -1, a.v / ps, (a.v + a.size) / ps, false);
         }
+        // (fidelity, issue 9) Going online also reads whether the node already has online memory: the state of
+        // the node's other sections.
+        if (a.k === SECTION_ONLINE) {
+          let node = -1;
+          for (let k = 0; k < secs.length; k++) if (secs[k].start >= a.v && secs[k].start + secs[k].size <= a.v + a.size) node = secs[k].node;
+          for (let k = 0; k < secs.length; k++) {
+            if (secs[k].node === node && !(secs[k].start >= a.v && secs[k].start + secs[k].size <= a.v + a.size)) fb.add(cellKey(T_SECTION, k), M_R);
+          }
+        }
         sim.step(i);
+        return;
+      }
+      // (fidelity, issue 9) A completion is a lock word of its own, index N_LOCKS + id: complete() writes it and
+      // releases, wait_for_completion() writes it and acquires, so a wait that a complete() let through is not
+      // reversed (it was not enabled before; and a wait takes the oldest post, so a later post before or after it
+      // changes nothing it does). Two complete()s on one completion do not commute (FIFO of posts).
+      case OP_COMPLETE: {
+        const w = N_LOCKS + a.compl;
+        fb.add(cellKey(T_HOLDER, w), M_W);
+        fb.rel |= 1 << w;
+        sim.step(i);
+        return;
+      }
+      case OP_WAIT_COMPLETION: {
+        const w = N_LOCKS + a.compl;
+        fb.add(cellKey(T_HOLDER, w), M_W);
+        fb.acq |= 1 << w;
+        sim.step(i);
+        return;
+      }
+      // (fidelity, issue 9) mutex_trylock(): reads the lock and takes it if free. It is always enabled, so the order
+      // against an unlock matters (before it, the trylock fails): no acquire bit, so that race is reversed; a
+      // successful one races with other acquisitions like a lock does.
+      case OP_TRYLOCK: {
+        const l = a.lock;
+        fb.add(cellKey(T_HOLDER, l), M_W);
+        fb.add(cellKey(T_WRITER, l), M_R);
+        fb.add(cellKey(T_READERS, l), M_R);
+        sim.step(i);
+        if (a.rv === 1) {
+          fb.acqLock = l;
+          fb.acqKind = ACQ_EXCL;
+        }
         return;
       }
       default:
@@ -1140,7 +1186,8 @@ export class ExploreEngine {
   };
 
   private atomicSite(site: string): boolean {
-    return this.cfg.lipton && !this.nonAtomic.has(site);
+    // (fidelity, issue 9) `${lock}|*` marks every site of a lock that some actor trylocks (see the trylock check below).
+    return this.cfg.lipton && !this.nonAtomic.has(site) && !this.nonAtomic.has(`${site.slice(0, site.indexOf('|'))}|*`);
   }
 
   private grow(n: number): void {
@@ -1299,6 +1346,13 @@ export class ExploreEngine {
       const a = sim.actors[choice];
       const held = a.locksHeld | (a.readHeld << 8);
       const site = a.op === OP_LOCK ? `${a.lock}|${a.fn}` : null;
+      // (fidelity, issue 9) mutex_trylock() observes whether its lock is held, which a critical section run as one
+      // event would hide (the lock word is not counted by the mover check): every site of that lock is split from
+      // the next round on.
+      if (a.op === OP_TRYLOCK && this.cfg.lipton && !this.nonAtomic.has(`${a.lock}|*`) && !this.newNonAtomic.has(`${a.lock}|*`)) {
+        this.newNonAtomic.add(`${a.lock}|*`);
+        this.abortRound = true;
+      }
       const macro = site !== null && this.atomicSite(site) ? a.lock : -1;
       const before = this.vcount(sim);
       let violated = false;

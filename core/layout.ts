@@ -1,14 +1,53 @@
 /**
  * Kernel virtual address layouts of arm64 by era, computed from the kernel's
- * own formulas (arch/arm64/include/asm/memory.h of v5.2, v5.4 and the current
- * layout; see DOMAIN §3), the physical memory map (memstart_addr, boot and
+ * own formulas (arch/arm64/include/asm/memory.h and pgtable.h of each era;
+ * DOMAIN §3 and §9), the physical memory map (memstart_addr, boot and
  * hot-pluggable memory) and which intermediate tables two regions share and
  * whether such a shared table can ever become empty.
+ *
+ * Eras are named by the first release with that layout:
+ *  - v5.2  (up to 5.3): pre-flip, the linear map is the upper half;
+ *  - v5.4  (5.4-5.10): flipped ("arm64: mm: Flip kernel VA space");
+ *  - v5.11 (5.11-6.8): VMEMMAP_START = -(1 << (VA_BITS - VMEMMAP_SHIFT)),
+ *    VMALLOC_END = VMEMMAP_START - SZ_256M, PCI I/O and fixmap below vmemmap;
+ *  - v6.9  (6.9 on): Ard Biesheuvel's VA-space reorganization (branch
+ *    for-next/reorg-va-space, posted as 20230307140522.2311461-*-ardb@kernel.org):
+ *    32697ff38287 "arm64: vmemmap: Avoid base2 order of struct page size to
+ *    dimension region", d432b8d57c0c "arm64: mm: Reclaim unused vmemmap region
+ *    for vmalloc use", b730b0f2b1fc "arm64: mm: Move fixmap region above
+ *    vmemmap region" and 031e011d8b22 "arm64: mm: Move PCI I/O emulation
+ *    region above the vmemmap region". Verified: they reached
+ *    torvalds/linux master on 14 Mar 2024 with the arm64 pull of the 6.9
+ *    merge window (kernel.org post-receive log of that day, after 6.8 was
+ *    released on 10 Mar 2024), so the first release carrying them is 6.9.
+ * `v6` (PT Lab 0.1's name for the current layout) stays an alias of `v6.9`.
  */
 import { type ArchConfig, type Geometry, alignDown, alignUp, formatSize, formatVA, geometry } from './arch.ts';
 
-export type LayoutEra = 'v5.2' | 'v5.4' | 'v6';
-export const LAYOUT_ERAS: readonly LayoutEra[] = ['v5.2', 'v5.4', 'v6'];
+export type LayoutEra = 'v5.2' | 'v5.4' | 'v5.11' | 'v6.9';
+export const LAYOUT_ERAS: readonly LayoutEra[] = ['v5.2', 'v5.4', 'v5.11', 'v6.9'];
+/** Old names still accepted for a layout, and the era each stands for. */
+export const LAYOUT_ALIASES: Readonly<Record<string, LayoutEra>> = Object.freeze({ v6: 'v6.9' });
+/** Every accepted layout name: the eras, then the aliases. */
+export type LayoutEraName = LayoutEra | 'v6';
+export const LAYOUT_ERA_NAMES: readonly LayoutEraName[] = [...LAYOUT_ERAS, 'v6'];
+
+/** The era a layout name stands for (aliases resolved). */
+export function layoutEra(name: LayoutEraName): LayoutEra {
+  return Object.hasOwn(LAYOUT_ALIASES, name) ? LAYOUT_ALIASES[name] : (name as LayoutEra);
+}
+
+/**
+ * SECTION_SIZE_BITS of the era's first release: 30 (1 GiB) up to 5.11,
+ * 27 (4K, 16K) or 29 (64K) from 5.12 (f0b13ee23241 "arm64/sparsemem: reduce
+ * SECTION_SIZE_BITS"). The v5.11 layout spans both: 5.11 itself has 30,
+ * 5.12-6.8 have 27, so a scenario for those kernels sets it.
+ */
+export function defaultSectionSizeBits(era: LayoutEraName, pageSize: number): number {
+  const e = layoutEra(era);
+  if (e === 'v5.2' || e === 'v5.4' || e === 'v5.11') return 30;
+  return pageSize === 65536 ? 29 : 27;
+}
 
 export type RegionKind = 'linear' | 'vmalloc' | 'vmemmap' | 'fixmap' | 'pci-io' | 'modules' | 'bpf';
 
@@ -27,6 +66,8 @@ const SZ_64K = 1 << 16;
 const SZ_2M = 1 << 21;
 const SZ_8M = 1 << 23;
 const SZ_16M = 1 << 24;
+const SZ_32M = 1 << 25;
+const SZ_256M = 1 << 28;
 const SZ_128M = 1 << 27;
 const SZ_1G = 2 ** 30;
 const SZ_2G = 2 ** 31;
@@ -56,8 +97,12 @@ export interface Layout {
   MODULES_END: number;
 }
 
+/** STRUCT_PAGE_MAX_SHIFT: log2 of the upper bound of sizeof(struct page) the v5.x formulas use. */
+const STRUCT_PAGE_MAX_SHIFT = 6n;
+
 /** Compute a layout. All arithmetic is done on exact 64-bit values, then turned into offsets. */
-export function computeLayout(era: LayoutEra, arch: ArchConfig): Layout {
+export function computeLayout(name: LayoutEraName, arch: ArchConfig): Layout {
+  const era = layoutEra(name);
   const g = geometry(arch);
   const M = (1n << 64n) - 1n;
   const neg = (x: bigint): bigint => (-x) & M;
@@ -102,7 +147,7 @@ export function computeLayout(era: LayoutEra, arch: ArchConfig): Layout {
     // Flipped: linear map is the lower half.
     PAGE_OFFSET = neg(1n << VA);
     PAGE_END = neg(1n << (VA - 1n));
-    VMEMMAP_SIZE = (PAGE_END - PAGE_OFFSET) >> (PAGE_SHIFT - 6n);
+    VMEMMAP_SIZE = (PAGE_END - PAGE_OFFSET) >> (PAGE_SHIFT - STRUCT_PAGE_MAX_SHIFT);
     VMEMMAP_START = neg(VMEMMAP_SIZE + BigInt(SZ_2M));
     VMEMMAP_END = VMEMMAP_START + VMEMMAP_SIZE;
     const PCI_IO_END = VMEMMAP_START - BigInt(SZ_2M);
@@ -113,8 +158,26 @@ export function computeLayout(era: LayoutEra, arch: ArchConfig): Layout {
     MODULES_END = MODULES_VADDR + BigInt(SZ_128M);
     VMALLOC_START = MODULES_END;
     VMALLOC_END = neg(PUD_SIZE + VMEMMAP_SIZE + BigInt(SZ_64K));
+  } else if (era === 'v5.11') {
+    // 5.11-6.8 memory.h: vmemmap at -(1 << (VA_BITS - VMEMMAP_SHIFT)), PCI I/O and the fixmap
+    // just below it; pgtable.h: VMALLOC_END (VMEMMAP_START - SZ_256M). The BPF JIT region
+    // below the modules is 5.11's (dropped later in the era; it does not move vmalloc's top).
+    PAGE_OFFSET = neg(1n << VA);
+    PAGE_END = neg(1n << (VA - 1n));
+    const VMEMMAP_SHIFT = PAGE_SHIFT - STRUCT_PAGE_MAX_SHIFT;
+    VMEMMAP_SIZE = (PAGE_END - PAGE_OFFSET) >> VMEMMAP_SHIFT;
+    VMEMMAP_START = neg(1n << (VA - VMEMMAP_SHIFT));
+    VMEMMAP_END = VMEMMAP_START + VMEMMAP_SIZE;
+    const PCI_IO_END = VMEMMAP_START - BigInt(SZ_8M);
+    PCI_IO_START = PCI_IO_END - BigInt(SZ_16M);
+    FIXADDR_TOP = VMEMMAP_START - BigInt(SZ_32M);
+    BPF_START = PAGE_END;
+    MODULES_VADDR = BPF_START + BigInt(SZ_128M);
+    MODULES_END = MODULES_VADDR + BigInt(SZ_128M);
+    VMALLOC_START = MODULES_END;
+    VMALLOC_END = VMEMMAP_START - BigInt(SZ_256M);
   } else {
-    // Current: vmemmap 1 GiB from the top, fixmap and PCI I/O above it.
+    // 6.9 on: vmemmap 1 GiB from the top, fixmap and PCI I/O above it.
     PAGE_OFFSET = neg(1n << VA);
     PAGE_END = neg(1n << (VA - 1n));
     VMEMMAP_END = neg(BigInt(SZ_1G));
@@ -175,8 +238,8 @@ export interface PhysRange {
 export interface MemoryMap {
   /** Memory present at boot: never removable (early sections). */
   boot: PhysRange[];
-  /** Hot-pluggable ranges (present at start or added later). */
-  hotplug: PhysRange[];
+  /** Hot-pluggable ranges (present at start or added later), with their NUMA node (0 when not given: the boot node). */
+  hotplug: (PhysRange & { node?: number })[];
   /** SECTION_SIZE_BITS: 30 (v5.2-v5.11) or 27 (since 5.12, 4K/16K). */
   sectionSizeBits: number;
   /** Bytes memstart_addr is moved down by linear-map KASLR (a multiple of ARM64_MEMSTART_ALIGN). */

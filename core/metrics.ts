@@ -3,7 +3,7 @@
  * (`wall.ms` is added by the caller: `core` reads no clock.)
  */
 import { VIOLATION_KINDS } from './results.ts';
-import { LOCK_NAMES, N_LOCKS } from './model/locks.ts';
+import { LOCK_MEM_HOTPLUG, LOCK_NAMES, N_LOCKS } from './model/locks.ts';
 import { LAT_NAMES, type Sim } from './sim.ts';
 
 /** Percentile by nearest rank on a sorted array. */
@@ -39,6 +39,15 @@ export function buildMetrics(sim: Sim): Record<string, number> {
       m[`${k}.acquisitions`] = sim.locks.acquisitions[l];
       m[`${k}.contended`] = sim.locks.contended[l];
     }
+    // mem_hotplug_lock's cost, attributed: every writer (every hot-add, offline and remove) pays rcu_sync_enter()'s
+    // grace period unless the previous writer left less than one ago; what the readers' guard adds is the drain of
+    // in-flight readers and the readers blocked behind a writer.
+    const mh = 'lock.mem_hotplug_lock';
+    m[`${mh}.grace_ns.total`] = Math.round(sim.locks.graceTotal[LOCK_MEM_HOTPLUG]);
+    m[`${mh}.grace_periods`] = sim.locks.graceWaited[LOCK_MEM_HOTPLUG];
+    m[`${mh}.grace_periods_skipped`] = sim.locks.graceSkipped[LOCK_MEM_HOTPLUG];
+    m[`${mh}.drain_ns.total`] = Math.round(sim.locks.drainTotal[LOCK_MEM_HOTPLUG]);
+    m[`${mh}.reader_wait_ns.total`] = Math.round(sim.locks.readerWaitTotal[LOCK_MEM_HOTPLUG]);
   }
   m['vmalloc.failed'] = sim.counters.vmallocFailed;
   m['tlbi.page'] = sim.counters.tlbiPage;
@@ -46,7 +55,8 @@ export function buildMetrics(sim: Sim): Record<string, number> {
   m['tlbi.all'] = sim.counters.tlbiAll;
   m['pgtable.allocated_pages'] = sim.mem.tablesAllocated;
   m['pgtable.freed_pages'] = sim.mem.tablesFreed;
-  const leaked = sim.leakedTables();
+  // What the last completed hot-remove left behind (or, if none completed, what is left now).
+  const leaked = sim.leakedAtLastRemove >= 0 ? sim.leakedAtLastRemove : sim.leakedTables();
   m['pgtable.leaked_pages'] = leaked;
   m['pgtable.leaked_bytes'] = leaked * sim.g.pageSize;
   m['sim.steps'] = sim.steps;

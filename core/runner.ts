@@ -3,15 +3,17 @@
  * actors and their programs) and runs it in one mode, producing a RunResult.
  * Pure: no clock, no I/O; the same inputs give the same result.
  */
-import { type Geometry, alignDown, alignUp, indexAt } from './arch.ts';
+import { type Geometry, addrEnd, alignDown, alignUp, indexAt } from './arch.ts';
 import { type CostModel, defaultCostModel } from './costs.ts';
-import { __create_pgd_mapping, vmemmap_populate } from './kernel/mmu.ts';
-import { add_memory, remove_memory } from './kernel/hotplug.ts';
-import { ptdump_show } from './kernel/ptdump.ts';
+import { leafAt } from './kernel/mmu.ts';
+import { add_memory, online_memory, remove_memory } from './kernel/hotplug.ts';
+import { kthreadd } from './kernel/kthread.ts';
+import { ptdump_check_wx, ptdump_show, type PtdumpEntry } from './kernel/ptdump.ts';
 import { type VmArea, vfree, vmalloc } from './kernel/vmalloc.ts';
 import { computeLayout, type Layout, type MemoryMap, memstartAddr, type ReachabilityReport, vmemmapRangeOf, vmemmapRaceReachability, insideLinearRegion } from './layout.ts';
-import { ENTRY_TABLE } from './model/memory.ts';
+import { ENTRY_BLOCK, ENTRY_NONE, ENTRY_PAGE, ENTRY_TABLE, ROLE_PGTABLE, ROLE_VMEMMAP } from './model/memory.ts';
 import { buildMetrics } from './metrics.ts';
+import { scenarioNotes } from './notes.ts';
 import { Prng } from './prng.ts';
 import type { RunMode, RunResult } from './results.ts';
 import { resolvedActors, type Scenario, ScenarioError } from './scenario.ts';
@@ -37,13 +39,23 @@ export interface BuiltSim {
   cost: CostModel;
 }
 
-export const VERSION = '0.1.0';
+export const VERSION = '0.2.0';
+
+/**
+ * The notes every run of `scenario` carries (reachability, what it assumes),
+ * without running it: for listings such as `ptlab scenarios --layout`.
+ */
+export function scenarioNotesOf(scenario: Scenario): string[] {
+  const layout = computeLayout(scenario.arch.layout, { pageSize: scenario.arch.pageSize, vaBits: scenario.arch.vaBits });
+  const memory = memoryMapOf(scenario);
+  return scenarioNotes(scenario, layout, memory, vmemmapRaceReachability(layout, memory, scenario.memory.vmemmapMapping));
+}
 
 /** Memory map of the scenario (the layout module's shape). */
 export function memoryMapOf(s: Scenario): MemoryMap {
   return {
     boot: s.memory.boot,
-    hotplug: s.memory.hotplug.map((h) => ({ start: h.start, size: h.size })),
+    hotplug: s.memory.hotplug.map((h) => ({ start: h.start, size: h.size, node: h.node })),
     sectionSizeBits: s.memory.sectionSizeBits,
     kaslrLinearOffset: s.memory.kaslrLinearOffset,
   };
@@ -54,7 +66,9 @@ function poolSize(s: Scenario, g: Geometry, vmallocThreads: number): { pages: nu
   const memmapBytes = (total / g.pageSize) * 64;
   const pmdSize = g.pmdDepth >= 0 ? g.entrySize[g.pmdDepth] : g.pageSize;
   const basePages = s.memory.vmemmapMapping === 'base' ? Math.ceil(memmapBytes / g.pageSize) : 0;
-  const linearTables = s.memory.linearMapping === 'page' ? Math.ceil(total / g.pageSize / g.PTRS_PER_PTE) + 64 : 64;
+  // Boot memory's linear map uses blocks (bootTables); page-mapped hot-pluggable memory needs a PTE table per PMD_SIZE.
+  const hotplugTotal = s.memory.hotplug.reduce((n, r) => n + r.size, 0);
+  const linearTables = s.memory.linearMapping === 'page' ? Math.ceil(hotplugTotal / g.pageSize / g.PTRS_PER_PTE) + 64 : 64;
   const busy = s.actors.some((a) => a.kind === 'vmalloc' && a.profile === 'long_busy_list') ? 15_100 : 0;
   const pages = s.memory.allocatorPages || 2048 + basePages + linearTables + vmallocThreads * (256 + busy) + Math.ceil(basePages / g.PTRS_PER_PTE);
   const blocks = s.memory.allocatorBlocks || (s.memory.vmemmapMapping === 'pmd' ? Math.ceil(memmapBytes / pmdSize) + 8 + s.memory.hotplug.length * 2 : 0);
@@ -74,7 +88,10 @@ export function buildSim(scenario: Scenario, strategy: Strategy, opts: BuildOpti
   }
   const actors = resolvedActors(scenario);
   const vmallocThreads = actors.reduce((n, a) => n + (a.kind === 'vmalloc' ? a.count : 0), 0);
-  const cpus = actors.reduce((n, a) => n + (a.kind === 'vmalloc' ? a.count : 1), 0);
+  // Memory in a node other than the boot node may bring that node online for the first time, which starts kernel
+  // threads: kthreadd, the thread that creates them, then runs on a CPU of its own.
+  const withKthreadd = scenario.memory.hotplug.some((h) => h.node !== 0);
+  const cpus = actors.reduce((n, a) => n + (a.kind === 'vmalloc' ? a.count : 1), 0) + (withKthreadd ? 1 : 0);
   const pool = poolSize(scenario, g, vmallocThreads);
   const cost = { ...defaultCostModel(), ...scenario.cost };
   const timed = opts.mode === 'timed';
@@ -136,12 +153,22 @@ export function buildSim(scenario: Scenario, strategy: Strategy, opts: BuildOpti
         break;
       }
       case 'ptdump':
-        sim.addActor('ptdump', sim.actors.length, 'ptdump', 'ptdump', (s, a) => ptdumpProgram(s, a, scenario, spec.region, spec.repeats, spec.cadenceNs));
+        sim.addActor('ptdump', sim.actors.length, 'ptdump', 'ptdump', (s, a) => ptdumpProgram(s, a, scenario, spec.entry, spec.region, spec.repeats, spec.cadenceNs));
         break;
       case 'access':
         sim.addActor('access', sim.actors.length, 'access', 'access', (s, a) => accessProgram(s, a, scenario, spec.repeats, spec.thinkNs));
         break;
+      case 'online':
+        sim.addActor('online', sim.actors.length, 'online', 'online', (s, a) => online_memory(s, a, spec.range.start, spec.range.size, spec.deviceLock));
+        break;
     }
+  }
+  if (withKthreadd) {
+    sim.kthreadQueue = sim.addCompletion('kthread_create_list', -1);
+    const kt = sim.addActor('kthreadd', sim.actors.length, 'kthreadd', 'kthreadd', (s, a) => kthreadd(s, a, sharedWindow));
+    kt.daemon = true;
+    // Each actor that may online memory waits for its threads on a create->done of its own, which kthreadd completes.
+    for (const a of sim.actors) if (a.kind === 'online' || a.kind === 'hotplug' || a.kind === 'hotremove') a.kthreadDone = sim.addCompletion(`create->done of ${a.name}`, kt.index);
   }
   const reachability = vmemmapRaceReachability(layout, memory, scenario.memory.vmemmapMapping);
   return { sim, layout, memory, reachability, cost };
@@ -164,27 +191,76 @@ function bootTables(sim: Sim, scenario: Scenario): void {
     }
     f = mem.frameOf(mem.val(f, i));
   }
-  const boot = sim.addActor('boot', 0, 'hotplug', 'boot', (s, a) => bootProgram(s, a, scenario));
-  while (!boot.done) sim.step(boot.index);
-  sim.actors.pop();
+  const sec = 2 ** scenario.memory.sectionSizeBits;
+  const vmemmapDepth = sim.opts.vmemmapPmd && g.pmdDepth >= 0 ? g.pmdDepth : g.levels - 1;
+  const ranges = [...scenario.memory.boot.map((r) => ({ ...r, initial: 'online' as const, boot: true })), ...scenario.memory.hotplug.map((r) => ({ ...r, boot: false }))];
+  for (const r of ranges) {
+    if (r.initial === 'absent') continue;
+    // Boot memory is never removed: how its own linear map is granular changes no table hot-pluggable memory
+    // shares with it (a shared PMD or PUD table holds live entries either way), so it is mapped with blocks
+    // wherever they fit, which keeps building the machine cheap. Hot-pluggable memory follows the scenario.
+    const lin = sim.linear(r.start);
+    bootMap(sim, sim.root, 0, lin, lin + r.size, r.start - lin, r.boot || sim.opts.linearBlocks, -1);
+    const start = alignDown(r.start, sec);
+    const v = vmemmapRangeOf(layout, sim.memstart, { start, size: alignUp(r.start + r.size, sec) - start });
+    bootMap(sim, sim.root, 0, v.start, v.end, Number.NaN, sim.opts.vmemmapPmd, vmemmapDepth);
+  }
+  for (const s of sim.sections) {
+    const h = scenario.memory.hotplug.find((r) => s.start >= r.start && s.start < r.start + r.size);
+    s.state = !h || h.initial === 'absent' ? 0 : h.initial === 'online' ? SECTION_ONLINE : SECTION_OFFLINE;
+  }
   sim.resetAfterBoot();
 }
 
-function* bootProgram(s: Sim, a: Actor, scenario: Scenario): Program {
-  const ranges = [...scenario.memory.boot.map((r) => ({ ...r, initial: 'online' as const })), ...scenario.memory.hotplug];
-  for (const r of ranges) {
-    if (r.initial === 'absent') continue;
-    yield __create_pgd_mapping(s, a, s.linear(r.start), r.start, r.size, s.opts.linearBlocks);
-    const sec = 2 ** scenario.memory.sectionSizeBits;
-    const start = alignDown(r.start, sec);
-    const end = alignUp(r.start + r.size, sec);
-    const v = vmemmapRangeOf(s.layout, s.memstart, { start, size: end - start });
-    yield vmemmap_populate(s, a, v.start, v.end, s.opts.vmemmapPmd);
+/**
+ * The tables __create_pgd_mapping() (physDelta: VA -> PA offset) or
+ * vmemmap_populate() (physDelta NaN: backing allocated here) would build for
+ * [addr, end), written straight into memory: at boot nothing runs
+ * concurrently, so no step, lock or check is needed. Allocation order and
+ * leaf placement are the map builders' (core/kernel/mmu.ts createLevel(),
+ * leafAt()).
+ */
+function bootMap(sim: Sim, tf: number, d: number, addr: number, end: number, physDelta: number, blocks: boolean, blockDepth: number): void {
+  const g = sim.g;
+  const mem = sim.mem;
+  const vmemmap = Number.isNaN(physDelta);
+  const leaf = g.levels - 1;
+  if (d === leaf && !vmemmap) {
+    // A run of page entries within one table: set_pte() for each, in one pass.
+    mem.fillNone(tf, indexAt(g, d, addr), (end - addr) / g.pageSize, ENTRY_PAGE, (addr + physDelta) / g.pageSize, 1);
+    return;
   }
-  for (const sec of s.sections) {
-    const h = scenario.memory.hotplug.find((r) => sec.start >= r.start && sec.start < r.start + r.size);
-    sec.state = !h || h.initial === 'absent' ? 0 : h.initial === 'online' ? SECTION_ONLINE : SECTION_OFFLINE;
-  }
+  let next = addr;
+  do {
+    next = addrEnd(g, d, addr, end);
+    const idx = indexAt(g, d, addr);
+    const k = mem.kind(tf, idx);
+    if (leafAt(g, d, addr, next, blocks, vmemmap, blockDepth)) {
+      if (k !== ENTRY_NONE) continue;
+      let pfn: number;
+      if (vmemmap) {
+        const b = d === leaf ? mem.allocPage(ROLE_VMEMMAP) : mem.allocBlock(ROLE_VMEMMAP);
+        if (b < 0) throw new ScenarioError('scenario.memory: the page allocator pool is too small for the boot vmemmap; set memory.allocatorPages/allocatorBlocks');
+        pfn = mem.pfnOf(b);
+      } else {
+        pfn = (addr + physDelta) / g.pageSize;
+      }
+      mem.setEntry(tf, idx, d === leaf ? ENTRY_PAGE : ENTRY_BLOCK, pfn);
+      continue;
+    }
+    let child: number;
+    if (k === ENTRY_NONE) {
+      child = mem.allocPage(ROLE_PGTABLE);
+      if (child < 0) throw new ScenarioError('scenario.memory: the page allocator pool is too small for the boot page tables; set memory.allocatorPages');
+      mem.makeTable(child, d + 1);
+      mem.setEntry(tf, idx, ENTRY_TABLE, mem.pfnOf(child));
+    } else if (k === ENTRY_TABLE) {
+      child = mem.frameOf(mem.val(tf, idx));
+    } else {
+      continue; // a block already covers it
+    }
+    bootMap(sim, child, d + 1, addr, next, physDelta, blocks, blockDepth);
+  } while ((addr = next) < end);
 }
 
 function* hotplugProgram(
@@ -239,6 +315,8 @@ function* vmallocProgram(s: Sim, a: Actor, thread: number, window: number, spec:
 function ptdumpRanges(s: Sim, scenario: Scenario, region: string): [number, number][] {
   const l = s.layout;
   if (region === 'all') return [[0, s.g.vaSpan]];
+  // The whole [VMEMMAP_START, VMEMMAP_END): the struct pages of every section, and the tables vmemmap shares.
+  if (region === 'vmemmap-region') return [[l.VMEMMAP_START, l.VMEMMAP_END]];
   const out: [number, number][] = [];
   for (const r of scenario.memory.hotplug) {
     if (region === 'hotplug' || region === 'linear') out.push([s.linear(r.start), s.linear(r.start + r.size)]);
@@ -251,11 +329,12 @@ function ptdumpRanges(s: Sim, scenario: Scenario, region: string): [number, numb
   return out;
 }
 
-function* ptdumpProgram(s: Sim, a: Actor, scenario: Scenario, region: string, repeats: number, cadenceNs: number): Program {
+function* ptdumpProgram(s: Sim, a: Actor, scenario: Scenario, entry: PtdumpEntry, region: string, repeats: number, cadenceNs: number): Program {
   const ranges = ptdumpRanges(s, scenario, region);
+  const file = entry === 'ptdump_show' ? 'kernel_page_tables' : 'check_wx_pages';
   for (let n = 0; repeats === 0 || n < repeats; n++) {
-    if (cadenceNs > 0) yield a.work('ptdump', 'wait for the next read of kernel_page_tables', cadenceNs);
-    yield ptdump_show(s, a, ranges);
+    if (cadenceNs > 0) yield a.work('ptdump', `wait for the next read of ${file}`, cadenceNs);
+    yield entry === 'ptdump_show' ? ptdump_show(s, a, ranges) : ptdump_check_wx(s, a, ranges);
   }
 }
 
@@ -379,7 +458,7 @@ export function startRun(scenario: Scenario, strategy: Strategy, opts: RunOption
         violationCounts: sim.checker.countsObject(),
         metrics: buildMetrics(sim),
         ...(keep ? { schedule: sim.schedule.slice() } : {}),
-        notes: built.reachability.raceReachable ? [] : [built.reachability.summary],
+        notes: scenarioNotes(scenario, built.layout, built.memory, built.reachability),
       };
     },
   };

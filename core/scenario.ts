@@ -7,7 +7,8 @@
  */
 import type { PageSize, VaBits } from './arch.ts';
 import { COST_DEFAULTS, type CostKey } from './costs.ts';
-import { LAYOUT_ERAS, type LayoutEra } from './layout.ts';
+import { defaultSectionSizeBits, LAYOUT_ERA_NAMES, type LayoutEra, layoutEra } from './layout.ts';
+import { PTDUMP_ENTRIES, type PtdumpEntry } from './kernel/ptdump.ts';
 import { PROFILE_NAMES, type ProfileName } from './workload.ts';
 
 export interface RangeSpec {
@@ -18,6 +19,8 @@ export interface RangeSpec {
 export interface HotplugRange extends RangeSpec {
   /** State at the start: absent (to be hot-added), online, or offline. */
   initial: 'absent' | 'online' | 'offline';
+  /** NUMA node (0, the default, is the boot node; memory onlined in another node for the first time starts its kswapd and kcompactd). */
+  node: number;
 }
 
 export interface HotremoveActor {
@@ -57,9 +60,19 @@ export interface VmallocActor {
   thinkNs: number;
 }
 
+/** Onlines present, offline memory (`echo online > .../memoryN/state`): online_pages(). */
+export interface OnlineActor {
+  kind: 'online';
+  range: RangeSpec;
+  deviceLock: boolean;
+}
+
 export interface PtdumpActor {
   kind: 'ptdump';
-  region: 'all' | 'hotplug' | 'vmemmap' | 'linear';
+  /** Entry point: debugfs kernel_page_tables (ptdump_show) or the W+X check (ptdump_check_wx; at runtime only from 6.9's check_wx_pages). */
+  entry: PtdumpEntry;
+  /** What the walk covers: everything, the hot-pluggable ranges (linear map and vmemmap), one of those, or the whole vmemmap region. */
+  region: 'all' | 'hotplug' | 'vmemmap' | 'linear' | 'vmemmap-region';
   repeats: number;
   cadenceNs: number;
 }
@@ -72,7 +85,7 @@ export interface AccessActor {
   thinkNs: number;
 }
 
-export type ActorSpec = HotremoveActor | HotplugActor | VmallocActor | PtdumpActor | AccessActor;
+export type ActorSpec = HotremoveActor | HotplugActor | OnlineActor | VmallocActor | PtdumpActor | AccessActor;
 
 export interface Scenario {
   name: string;
@@ -103,6 +116,8 @@ export interface Scenario {
   };
   cost: Partial<Record<CostKey, number>>;
   sweep?: { vmallocThreads: number[] };
+  /** What the scenario takes for granted about the machine, in words; every run of it carries them as notes. */
+  assumptions: string[];
 }
 
 export class ScenarioError extends Error {}
@@ -200,9 +215,11 @@ function list<T>(v: unknown, path: string, item: (v: unknown, path: string) => T
 
 const MAX_NS = 3600e9;
 
+const ACTOR_KINDS = ['hotremove', 'hotplug', 'online', 'vmalloc', 'ptdump', 'access'] as const;
+
 function actor(v: unknown, path: string): ActorSpec {
   const o = obj(v, path);
-  const kind = oneOf(o.kind, ['hotremove', 'hotplug', 'vmalloc', 'ptdump', 'access'] as const, `${path}.kind`);
+  const kind = oneOf(o.kind, ACTOR_KINDS, `${path}.kind`);
   switch (kind) {
     case 'hotremove':
     case 'hotplug': {
@@ -218,6 +235,10 @@ function actor(v: unknown, path: string): ActorSpec {
         thinkNs: opt(o, 'thinkNs', 1_000_000, (x, p) => num(x, p, 0, MAX_NS), path),
       } as HotremoveActor | HotplugActor;
     }
+    case 'online':
+      onlyKeys(o, ['kind', 'range', 'deviceLock'], path);
+      if (o.range === undefined) throw new ScenarioError(`${path}.range: required`);
+      return { kind, range: range(o.range, `${path}.range`), deviceLock: opt(o, 'deviceLock', true, bool, path) };
     case 'vmalloc':
       onlyKeys(o, ['kind', 'count', 'profile', 'ops', 'pages', 'window', 'touch', 'vfree', 'thinkNs'], path);
       return {
@@ -232,10 +253,11 @@ function actor(v: unknown, path: string): ActorSpec {
         thinkNs: opt(o, 'thinkNs', 0, (x, p) => num(x, p, 0, MAX_NS), path),
       };
     case 'ptdump':
-      onlyKeys(o, ['kind', 'region', 'repeats', 'cadenceNs'], path);
+      onlyKeys(o, ['kind', 'entry', 'region', 'repeats', 'cadenceNs'], path);
       return {
         kind,
-        region: opt(o, 'region', 'hotplug' as const, (x, p) => oneOf(x, ['all', 'hotplug', 'vmemmap', 'linear'] as const, p), path),
+        entry: opt(o, 'entry', 'ptdump_show' as PtdumpEntry, (x, p) => oneOf(x, PTDUMP_ENTRIES, p), path),
+        region: opt(o, 'region', 'hotplug' as const, (x, p) => oneOf(x, ['all', 'hotplug', 'vmemmap', 'linear', 'vmemmap-region'] as const, p), path),
         repeats: opt(o, 'repeats', 1, (x, p) => int(x, p, 0, 1e6), path),
         cadenceNs: opt(o, 'cadenceNs', 10_000_000, (x, p) => num(x, p, 0, MAX_NS), path),
       };
@@ -250,7 +272,7 @@ function actor(v: unknown, path: string): ActorSpec {
   }
 }
 
-const TOP_KEYS = ['name', 'description', 'arch', 'memory', 'vmallocThreads', 'cpus', 'tlb', 'actors', 'run', 'cost', 'sweep', '$schema'] as const;
+const TOP_KEYS = ['name', 'description', 'assumptions', 'arch', 'memory', 'vmallocThreads', 'cpus', 'tlb', 'actors', 'run', 'cost', 'sweep', '$schema'] as const;
 
 /** Validate and normalise a scenario document. */
 export function parseScenario(v: unknown, path = 'scenario'): Scenario {
@@ -261,7 +283,8 @@ export function parseScenario(v: unknown, path = 'scenario'): Scenario {
   for (const k of ['pageSize', 'vaBits', 'layout']) if (arch[k] === undefined) throw new ScenarioError(`${path}.arch.${k}: required`);
   const pageSize = oneOf(arch.pageSize, [4096, 16384, 65536] as const, `${path}.arch.pageSize`);
   const vaBits = oneOf(arch.vaBits, [39, 42, 47, 48] as const, `${path}.arch.vaBits`);
-  const layout = oneOf(arch.layout, LAYOUT_ERAS, `${path}.arch.layout`);
+  // An alias (0.1's `v6`) is accepted and stands for its era from here on.
+  const layout = layoutEra(oneOf(arch.layout, LAYOUT_ERA_NAMES, `${path}.arch.layout`));
   if (o.memory === undefined) throw new ScenarioError(`${path}.memory: required`);
   const m = obj(o.memory, `${path}.memory`);
   onlyKeys(m, ['boot', 'hotplug', 'sectionSizeBits', 'kaslrLinearOffset', 'vmemmapMapping', 'linearMapping', 'allocatorPages', 'allocatorBlocks'], `${path}.memory`);
@@ -270,9 +293,13 @@ export function parseScenario(v: unknown, path = 'scenario'): Scenario {
   if (boot.length === 0) throw new ScenarioError(`${path}.memory.boot: expected at least one range`);
   const hotplug = list(m.hotplug ?? [], `${path}.memory.hotplug`, (x, p) => {
     const h = obj(x, p);
-    onlyKeys(h, ['start', 'size', 'initial'], p);
+    onlyKeys(h, ['start', 'size', 'initial', 'node'], p);
     const r = range({ start: h.start, size: h.size }, p);
-    return { ...r, initial: opt(h, 'initial', 'online' as const, (y, q) => oneOf(y, ['absent', 'online', 'offline'] as const, q), p) };
+    return {
+      ...r,
+      initial: opt(h, 'initial', 'online' as const, (y, q) => oneOf(y, ['absent', 'online', 'offline'] as const, q), p),
+      node: opt(h, 'node', 0, (y, q) => int(y, q, 0, 63), p),
+    };
   });
   if (o.actors === undefined) throw new ScenarioError(`${path}.actors: required`);
   const actors = list(o.actors, `${path}.actors`, actor);
@@ -296,14 +323,16 @@ export function parseScenario(v: unknown, path = 'scenario'): Scenario {
   const s: Scenario = {
     name: opt(o, 'name', 'custom', str, path),
     description: opt(o, 'description', '', str, path),
+    assumptions: opt(o, 'assumptions', [] as string[], (x, p) => list(x, p, str), path),
     arch: { pageSize, vaBits, layout },
     memory: {
       boot,
       hotplug,
-      sectionSizeBits: opt(m, 'sectionSizeBits', pageSize === 65536 ? 29 : 27, (x, p) => int(x, p, 20, 40), `${path}.memory`),
+      sectionSizeBits: opt(m, 'sectionSizeBits', defaultSectionSizeBits(layout, pageSize), (x, p) => int(x, p, 20, 40), `${path}.memory`),
       kaslrLinearOffset: opt(m, 'kaslrLinearOffset', 0, parseSize, `${path}.memory`),
       vmemmapMapping: opt(m, 'vmemmapMapping', pageSize === 4096 ? ('pmd' as const) : ('base' as const), (x, p) => oneOf(x, ['pmd', 'base'] as const, p), `${path}.memory`),
-      linearMapping: opt(m, 'linearMapping', 'block' as const, (x, p) => oneOf(x, ['block', 'page'] as const, p), `${path}.memory`),
+      // rodata_full is the default (RODATA_FULL_DEFAULT_ENABLED): arch_add_memory() passes NO_BLOCK_MAPPINGS | NO_CONT_MAPPINGS.
+      linearMapping: opt(m, 'linearMapping', 'page' as const, (x, p) => oneOf(x, ['block', 'page'] as const, p), `${path}.memory`),
       allocatorPages: opt(m, 'allocatorPages', 0, (x, p) => int(x, p, 0, 64 * 1024 * 1024), `${path}.memory`),
       allocatorBlocks: opt(m, 'allocatorBlocks', 0, (x, p) => int(x, p, 0, 1024 * 1024), `${path}.memory`),
     },
@@ -341,10 +370,11 @@ function checkConsistency(s: Scenario, path: string): void {
     }
   });
   s.actors.forEach((a, i) => {
-    if (a.kind !== 'hotremove' && a.kind !== 'hotplug') return;
-    const inside = s.memory.hotplug.some((h) => a.range.start >= h.start && a.range.start + a.range.size <= h.start + h.size);
-    if (!inside) throw new ScenarioError(`${path}.actors[${i}].range: must lie inside one of memory.hotplug`);
+    if (a.kind !== 'hotremove' && a.kind !== 'hotplug' && a.kind !== 'online') return;
+    const h = s.memory.hotplug.find((x) => a.range.start >= x.start && a.range.start + a.range.size <= x.start + x.size);
+    if (!h) throw new ScenarioError(`${path}.actors[${i}].range: must lie inside one of memory.hotplug`);
     if (a.range.start % sec || a.range.size % sec) throw new ScenarioError(`${path}.actors[${i}].range: start and size must be multiples of the section size`);
+    if (a.kind === 'online' && h.initial !== 'offline') throw new ScenarioError(`${path}.actors[${i}]: an online actor needs memory that is present and offline (memory.hotplug initial "offline")`);
   });
 }
 
@@ -448,11 +478,12 @@ export const SCENARIO_SCHEMA = {
     $schema: { type: 'string' },
     name: { type: 'string' },
     description: { type: 'string' },
+    assumptions: { type: 'array', items: { type: 'string' }, description: 'what the scenario takes for granted; shown as notes on every run' },
     arch: {
       type: 'object',
       required: ['pageSize', 'vaBits', 'layout'],
       additionalProperties: false,
-      properties: { pageSize: { enum: [4096, 16384, 65536] }, vaBits: { enum: [39, 42, 47, 48] }, layout: { enum: [...LAYOUT_ERAS] } },
+      properties: { pageSize: { enum: [4096, 16384, 65536] }, vaBits: { enum: [39, 42, 47, 48] }, layout: { enum: [...LAYOUT_ERA_NAMES] } },
     },
     memory: {
       type: 'object',
@@ -466,7 +497,7 @@ export const SCENARIO_SCHEMA = {
             type: 'object',
             required: ['start', 'size'],
             additionalProperties: false,
-            properties: { start: { $ref: '#/$defs/size' }, size: { $ref: '#/$defs/size' }, initial: { enum: ['absent', 'online', 'offline'] } },
+            properties: { start: { $ref: '#/$defs/size' }, size: { $ref: '#/$defs/size' }, initial: { enum: ['absent', 'online', 'offline'] }, node: { type: 'integer', minimum: 0, maximum: 63 } },
           },
         },
         sectionSizeBits: { type: 'integer', minimum: 20, maximum: 40 },
@@ -487,7 +518,7 @@ export const SCENARIO_SCHEMA = {
         type: 'object',
         required: ['kind'],
         properties: {
-          kind: { enum: ['hotremove', 'hotplug', 'vmalloc', 'ptdump', 'access'] },
+          kind: { enum: [...ACTOR_KINDS] },
           range: { $ref: '#/$defs/range' },
           linear: { type: 'boolean' },
           offline: { type: 'boolean' },
@@ -501,7 +532,8 @@ export const SCENARIO_SCHEMA = {
           window: { enum: ['shared', 'top-gib-per-thread'] },
           touch: { type: 'boolean' },
           vfree: { type: 'boolean' },
-          region: { enum: ['all', 'hotplug', 'vmemmap', 'linear'] },
+          entry: { enum: [...PTDUMP_ENTRIES] },
+          region: { enum: ['all', 'hotplug', 'vmemmap', 'linear', 'vmemmap-region'] },
           repeats: { type: 'integer', minimum: 0 },
           cadenceNs: { type: 'number', minimum: 0 },
           targets: { enum: ['hotplug'] },

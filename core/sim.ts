@@ -49,6 +49,12 @@ export const OP_PURGE_TAKE = 21;
 export const OP_VA_RELEASE = 22;
 export const OP_MEM_STATE = 23;
 export const OP_DONE = 24;
+/** complete(&x): post completion x (a counting semaphore with a FIFO of payloads), e.g. a kthread create request. */
+export const OP_COMPLETE = 25;
+/** wait_for_completion(&x): enabled once x has been completed; takes the oldest payload into rv. */
+export const OP_WAIT_COMPLETION = 26;
+/** mutex_trylock(): takes the lock if it is free (rv = 1), else goes on without it (rv = 0); never waits. */
+export const OP_TRYLOCK = 27;
 
 /** Step-log marker: a write cleared an entry that pointed to the logged pfn. */
 const LOG_CLEARED = -3;
@@ -66,7 +72,7 @@ export const LAT_HOTREMOVE = 2;
 export const LAT_HOTADD = 3;
 export const LAT_NAMES = ['vmalloc', 'vfree', 'hotremove', 'hotadd'] as const;
 
-export type ActorKind = 'hotremove' | 'hotadd' | 'hotplug' | 'vmalloc' | 'ptdump' | 'access';
+export type ActorKind = 'hotremove' | 'hotadd' | 'hotplug' | 'online' | 'vmalloc' | 'ptdump' | 'access' | 'kthreadd';
 /**
  * An actor's program: a generator that yields a step code after describing
  * its next shared access, or yields another Program to call it (the
@@ -88,6 +94,12 @@ export class Actor {
   readonly stack: Program<unknown>[] = [];
   done = false;
   stuck = false;
+  /**
+   * A kernel thread that waits for work forever (kthreadd): the run may end
+   * with it waiting, and that is not a deadlock. Blocked in the middle of its
+   * work it still takes part in the waits-for graph.
+   */
+  daemon = false;
   // The pending step.
   op = OP_NONE;
   fn = '';
@@ -100,6 +112,10 @@ export class Actor {
   v = 0;
   size = 0;
   lock = -1;
+  /** For OP_COMPLETE / OP_WAIT_COMPLETION: the completion. */
+  compl = -1;
+  /** This actor's create->done for kthread_run() (kthreadd completes it), or -1 when it starts no threads. */
+  kthreadDone = -1;
   role = 0;
   depth = -1;
   /** For OP_FREE: check that no TLB still maps the page (teardown frees; lazy vfree frees do not). */
@@ -236,6 +252,19 @@ export class Actor {
     return this.at(OP_VA_RELEASE, fn, act, -1);
   }
 
+  /** complete(&x), posting `payload` (kthreadd's queue carries the requester's own completion). */
+  complete(fn: string, act: string, compl: number, payload: number): number {
+    this.compl = compl;
+    this.v = payload;
+    return this.at(OP_COMPLETE, fn, act, -1);
+  }
+
+  /** wait_for_completion(&x); the payload taken arrives in rv. */
+  waitForCompletion(fn: string, act: string, compl: number): number {
+    this.compl = compl;
+    return this.at(OP_WAIT_COMPLETION, fn, act, -1);
+  }
+
   memState(fn: string, act: string, pa: number, size: number, state: number): number {
     this.v = pa;
     this.size = size;
@@ -291,6 +320,19 @@ export interface PhysSection {
   size: number;
   state: number;
   gen: number;
+  /** NUMA node of the memory (0: the boot node). */
+  node: number;
+}
+
+/** A completion (include/linux/completion.h), with the FIFO of what each complete() posted. */
+export interface Completion {
+  name: string;
+  /** Posts not yet taken by a waiter. */
+  payloads: number[];
+  /** Simulated time of the latest complete(). */
+  completedAt: number;
+  /** The actor whose progress completes it (for the waits-for graph), or -1 if anyone may. */
+  owner: number;
 }
 
 export interface SimOptions {
@@ -352,6 +394,10 @@ export class Sim {
   readonly root = 0;
   readonly sections: PhysSection[] = [];
   readonly vaWindows: VaAllocator[] = [];
+  /** Completions, by id (Actor.compl). */
+  readonly completions: Completion[] = [];
+  /** kthreadd's work queue (kthread_create_list): a completion whose posts are the requesters' own completions; -1 without kthreadd. */
+  kthreadQueue = -1;
   /** Lazily freed vmap areas waiting for a purge: [va, size, window] triples. */
   readonly purgeList: number[] = [];
   lazyPages = 0;
@@ -367,6 +413,13 @@ export class Sim {
   readonly ops = new Float64Array(LAT_NAMES.length);
   /** Ranges hot-removed during the run: [start, end) offsets, for the leak metric. */
   readonly removedRanges: number[] = [];
+  /**
+   * Leaked table pages as they stood when the last hot-remove completed, or
+   * -1 before any did. A run that ends in the middle of a teardown (a timed
+   * run's clock runs out) would otherwise count the tables that teardown had
+   * emptied and not yet reached as leaked.
+   */
+  leakedAtLastRemove = -1;
   // Step log.
   private logCap: number;
   private logActor: Int16Array;
@@ -434,7 +487,7 @@ export class Sim {
     // Span of the VA a walk-cache entry for a table of depth d covers.
     this.spanSize = (d: number) => g.entrySize[d - 1];
     for (const r of opts.memory.hotplug) {
-      this.sections.push(...splitSections(r.start, r.size, 2 ** opts.memory.sectionSizeBits));
+      this.sections.push(...splitSections(r.start, r.size, 2 ** opts.memory.sectionSizeBits, r.node ?? 0));
     }
   }
 
@@ -446,6 +499,12 @@ export class Sim {
     a.stack.push(make(this, a));
     this.advance(a);
     return a;
+  }
+
+  /** A new completion; `owner` is the actor whose progress completes it (-1: anyone). */
+  addCompletion(name: string, owner: number): number {
+    this.completions.push({ name, payloads: [], completedAt: 0, owner });
+    return this.completions.length - 1;
   }
 
   addVaWindow(start: number, end: number): number {
@@ -466,6 +525,8 @@ export class Sim {
         return this.locks.canWriteEnter(a.lock);
       case OP_WRITE_LOCK:
         return this.locks.canWriteLock(a.lock, a.index);
+      case OP_WAIT_COMPLETION:
+        return this.completions[a.compl].payloads.length > 0;
       default:
         return true;
     }
@@ -478,8 +539,9 @@ export class Sim {
     return n;
   }
 
+  /** Every actor has finished (a daemon may still be waiting for work). */
   allDone(): boolean {
-    for (const a of this.actors) if (!a.done) return false;
+    for (const a of this.actors) if (!a.done && !a.daemon) return false;
     return true;
   }
 
@@ -540,8 +602,32 @@ export class Sim {
       case OP_WRITE_LOCK:
         readers();
         break;
+      case OP_WAIT_COMPLETION: {
+        // wait_for_completion(): whoever will call complete() (kthreadd, for a kthread being created).
+        const owner = this.completions[a.compl].owner;
+        if (owner >= 0 && owner !== a.index) out.push(owner);
+        break;
+      }
     }
     return out;
+  }
+
+  /** What a blocked actor waits for, in kernel terms, for deadlock reports; `next` is the actor it waits on. */
+  describeWait(a: Actor, next: Actor | null): string {
+    const who = next ? next.name : 'another CPU';
+    switch (a.op) {
+      case OP_WAIT_COMPLETION:
+        return `${a.name} in ${a.fn} waits for completion ${this.completions[a.compl].name}, which ${who} completes`;
+      case OP_READ_LOCK:
+        return `${a.name} in ${a.fn} waits to take ${LOCK_NAMES[a.lock]} for read, held for write by ${who}`;
+      case OP_WRITE_LOCK:
+        return `${a.name} in ${a.fn} waits for the readers of ${LOCK_NAMES[a.lock]} to leave, ${who} among them`;
+      case OP_LOCK:
+      case OP_WRITE_ENTER:
+        return `${a.name} in ${a.fn} waits for ${LOCK_NAMES[a.lock]}, held by ${who}`;
+      default:
+        return `${a.name} in ${a.fn} cannot go on`;
+    }
   }
 
   /**
@@ -550,6 +636,18 @@ export class Sim {
    * Returns true if a cycle was found.
    */
   findWaitCycle(): boolean {
+    const cycle = this.waitCycle();
+    if (!cycle) return false;
+    this.checker.deadlockCycle(cycle);
+    for (const a of cycle) {
+      a.done = true;
+      a.stuck = true;
+    }
+    return true;
+  }
+
+  /** A cycle in the waits-for graph among blocked actors, or null. Changes nothing. */
+  waitCycle(): Actor[] | null {
     const n = this.actors.length;
     const state = new Uint8Array(n); // 0 unvisited, 1 on the path, 2 done
     const path: number[] = [];
@@ -572,17 +670,9 @@ export class Sim {
     for (let i = 0; i < n; i++) {
       if (state[i] !== 0 || !blocked(i)) continue;
       const cycle = visit(i);
-      if (cycle) {
-        const actors = cycle.map((k) => this.actors[k]);
-        this.checker.deadlockCycle(actors);
-        for (const a of actors) {
-          a.done = true;
-          a.stuck = true;
-        }
-        return true;
-      }
+      if (cycle) return cycle.map((k) => this.actors[k]);
     }
-    return false;
+    return null;
   }
 
   /** Perform actor i's pending step and advance its program to the next one. */
@@ -724,29 +814,47 @@ export class Sim {
         if (LOCK_TYPES[l] === LOCK_SPIN) a.spinDepth--;
         break;
       }
-      case OP_READ_LOCK:
+      case OP_READ_LOCK: {
         this.checker.maySleep(a, 'percpu_down_read() may sleep');
+        // A reader that was blocked waited for the writer to leave (acquire() moves its clock there).
+        if (this.opts.timed) this.locks.readerWaitTotal[a.lock] += Math.max(0, this.locks.freeAt[a.lock] - a.time);
         this.acquire(a, a.lock, c.percpuReadFast);
         this.locks.readers[a.lock]++;
         a.readHeld |= 1 << a.lock;
         break;
+      }
       case OP_READ_UNLOCK:
         this.locks.readers[a.lock]--;
         a.readHeld &= ~(1 << a.lock);
         this.release(a, a.lock, c.percpuReadFast);
         break;
-      case OP_WRITE_ENTER:
+      case OP_WRITE_ENTER: {
         this.checker.maySleep(a, 'percpu_down_write() may sleep');
-        this.locks.writer[a.lock] = a.index;
-        a.lockAcquiredAt[a.lock] = a.time;
-        // rcu_sync_enter(): readers are forced onto the slow path after a grace period.
-        this.charge(a, c.rcuGracePeriod);
-        this.locks.graceEnd[a.lock] = a.time;
+        const locks = this.locks;
+        const l = a.lock;
+        locks.writer[l] = a.index;
+        a.lockAcquiredAt[l] = a.time;
+        // rcu_sync_enter() (kernel/rcu/sync.c): from GP_IDLE it waits one grace period, after which every reader
+        // takes the slow path; if the previous writer left less than a grace period ago, rcu_sync is still past
+        // GP_PASSED and the readers never went back to the fast path: no grace period to wait for.
+        if (this.opts.timed) {
+          if (a.time - locks.writerLeftAt[l] < c.rcuGracePeriod) locks.graceSkipped[l]++;
+          else {
+            const t0 = a.time;
+            this.charge(a, c.rcuGracePeriod);
+            locks.graceWaited[l]++;
+            locks.graceTotal[l] += a.time - t0;
+          }
+        }
+        locks.graceEnd[l] = a.time;
         break;
+      }
       case OP_WRITE_LOCK: {
         const waited = Math.max(0, this.locks.freeAt[a.lock] - a.time);
         if (this.opts.timed && waited > 0) {
+          // The wait for in-flight readers to drain.
           a.time += waited;
+          this.locks.drainTotal[a.lock] += waited;
           if (a.time > this.now) this.now = a.time;
         }
         // The writer's wait includes its grace period.
@@ -762,6 +870,8 @@ export class Sim {
         this.locks.holder[a.lock] = -1;
         this.locks.writer[a.lock] = -1;
         this.locks.graceEnd[a.lock] = Infinity;
+        // rcu_sync_exit(): the readers' fast path comes back one grace period from now.
+        this.locks.writerLeftAt[a.lock] = a.time;
         break;
       case OP_ACCESS:
         this.hardwareAccess(a);
@@ -803,7 +913,50 @@ export class Sim {
         this.purging = [];
         break;
       }
+      case OP_TRYLOCK: {
+        // mutex_trylock(): never waits, never sleeps.
+        const l = a.lock;
+        if (this.locks.canLock(l)) {
+          this.locks.recordWait(l, 0);
+          this.locks.holder[l] = a.index;
+          a.locksHeld |= 1 << l;
+          a.lockAcquiredAt[l] = a.time;
+          a.rv = 1;
+        } else a.rv = 0;
+        this.charge(a, c.mutexLock);
+        break;
+      }
+      case OP_COMPLETE: {
+        const x = this.completions[a.compl];
+        x.payloads.push(a.v);
+        if (a.time > x.completedAt) x.completedAt = a.time;
+        this.charge(a, c.spinLock);
+        break;
+      }
+      case OP_WAIT_COMPLETION: {
+        const x = this.completions[a.compl];
+        a.rv = x.payloads.shift() ?? -1;
+        if (this.opts.timed && x.completedAt > a.time) {
+          // Woken by the complete(): its clock joins the completer's.
+          a.time = x.completedAt + c.lockHandoff;
+          if (a.time > this.now) this.now = a.time;
+        }
+        this.charge(a, c.spinLock);
+        break;
+      }
       case OP_MEM_STATE: {
+        // Going online: does the range's node get its first online memory (node_states_check_changes_online()'s
+        // status_change_nid)? The boot node (0) always has some.
+        let firstOfNode = a.k === SECTION_ONLINE;
+        let node = 0;
+        for (const s of this.sections) {
+          if (s.start >= a.v && s.start + s.size <= a.v + a.size) node = s.node;
+        }
+        if (node === 0) firstOfNode = false;
+        for (const s of this.sections) {
+          if (s.node === node && s.state === SECTION_ONLINE && !(s.start >= a.v && s.start + s.size <= a.v + a.size)) firstOfNode = false;
+        }
+        a.rv = firstOfNode ? 1 : 0;
         for (const s of this.sections) {
           if (s.start >= a.v && s.start + s.size <= a.v + a.size) {
             s.state = a.k;
@@ -958,6 +1111,7 @@ export class Sim {
     this.ops.fill(0);
     this.tlbs.invalidateAll();
     this.removedRanges.length = 0;
+    this.leakedAtLastRemove = -1;
   }
 
   /** vmalloc areas mapped and not yet freed: [va, pages, firstPfn...] kept per area. */
@@ -1183,9 +1337,9 @@ export class Sim {
   }
 }
 
-function splitSections(start: number, size: number, sectionSize: number): PhysSection[] {
+function splitSections(start: number, size: number, sectionSize: number, node: number): PhysSection[] {
   const out: PhysSection[] = [];
-  for (let s = start; s < start + size; s += sectionSize) out.push({ start: s, size: Math.min(sectionSize, start + size - s), state: SECTION_ABSENT, gen: 0 });
+  for (let s = start; s < start + size; s += sectionSize) out.push({ start: s, size: Math.min(sectionSize, start + size - s), state: SECTION_ABSENT, gen: 0, node });
   return out;
 }
 

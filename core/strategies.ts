@@ -1,7 +1,9 @@
 /**
- * Teardown and locking designs as sets of knobs. The six stable ids of SPEC
- * §2.5 are presets; users derive variants by overriding knobs
- * (`{"id": "v6-no-walk-tlbi", "base": "v6", "knobs": {"walkCacheTlbi": false}}`).
+ * Teardown and locking designs as sets of knobs. The stable ids of SPEC §2.5
+ * are presets, named after what was posted in the 2019 review of
+ * "arm64/mm: Enable memory hot remove" (DOMAIN §1, §9); users derive variants
+ * by overriding knobs
+ * (`{"id": "no-walk-tlbi", "base": "v5-reviewed", "knobs": {"walkCacheTlbi": false}}`).
  */
 
 export interface StrategyKnobs {
@@ -21,8 +23,13 @@ export interface StrategyKnobs {
   teardownLock: 'none' | 'ptl';
   /** What vmalloc holds for its whole duration. */
   vmallocGuard: 'none' | 'ptl' | 'get_online_mems';
-  /** What ptdump holds while it walks. */
-  ptdumpGuard: 'none' | 'get_online_mems';
+  /**
+   * Which ptdump entry points walk under get_online_mems():
+   * 'none' — neither (arm64 before V5 2/3 / bf2b59f60ee1);
+   * 'get_online_mems' — ptdump_show() only (V5 2/3, merged as bf2b59f60ee1 in v5.7): ptdump_check_wx() walks unguarded;
+   * 'ptdump_walk_pgd' — inside the generic ptdump_walk_pgd(), so every entry point (59305202c67f, 2025).
+   */
+  ptdumpGuard: 'none' | 'get_online_mems' | 'ptdump_walk_pgd';
 }
 
 export interface Strategy {
@@ -32,7 +39,8 @@ export interface Strategy {
   knobs: StrategyKnobs;
 }
 
-const V6_KNOBS: StrategyKnobs = {
+/** V5 with the review's ordering fixes (two passes, clear -> TLBI -> free) and V5 2/3's ptdump_show() guard. */
+const REVIEWED_KNOBS: StrategyKnobs = {
   teardown: 'two-pass',
   leafOrder: 'clear-tlbi-free',
   blockTlbi: true,
@@ -41,50 +49,71 @@ const V6_KNOBS: StrategyKnobs = {
   freeTables: 'all-empty',
   teardownLock: 'none',
   vmallocGuard: 'none',
-  ptdumpGuard: 'none',
+  ptdumpGuard: 'get_online_mems',
 };
+
+const PTDUMP_SERIES = 'ptdump_show() walks under get_online_mems() (V5 2/3, "Hold memory hotplug lock while walking for kernel page table dump").';
 
 export const STRATEGIES: readonly Strategy[] = [
   {
     id: 'v5',
-    title: 'V5 as posted',
+    title: 'V5 as posted (29 May 2019)',
     description:
-      'remove_pagetable(): one pass under init_mm.page_table_lock; block (section) entries freed before pmd_clear() and without TLBI; every empty table freed.',
-    knobs: { ...V6_KNOBS, teardown: 'one-pass', leafOrder: 'free-clear-tlbi', blockTlbi: false, teardownLock: 'ptl' },
+      '[PATCH V5 3/3] remove_pagetable(): one pass under init_mm.page_table_lock; section (block) entries are freed before pmd_clear() and cleared without TLB maintenance; ' +
+      `every table found empty is freed, tables shared with vmalloc included. ${PTDUMP_SERIES}`,
+    knobs: { ...REVIEWED_KNOBS, teardown: 'one-pass', leafOrder: 'free-clear-tlbi', blockTlbi: false, teardownLock: 'ptl' },
+  },
+  {
+    id: 'v5-reviewed',
+    title: 'V5 with the review\'s ordering (not a posted version)',
+    description:
+      "V5 with Mark Rutland's review of 30 May 2019 applied and nothing else: unmap_hotplug_range() clears leaves clear -> TLBI -> free, then free_empty_tables() " +
+      'clears, walk-cache-invalidates and frees every empty table, the PUD table vmemmap shares with vmalloc included, with no lock against vmalloc: the ordering ' +
+      `fixes alone leave the race of the thread. ${PTDUMP_SERIES} Named v6 before PT Lab 0.2 (whose v6 also left ptdump unguarded).`,
+    knobs: { ...REVIEWED_KNOBS },
   },
   {
     id: 'v6',
-    title: 'Reviewed teardown (V6 shape)',
+    title: 'V6 as posted (19 Jun 2019): Option 3',
     description:
-      'unmap_hotplug_range() clears leaves clear->TLBI->free, then free_empty_tables() clears, walk-cache-invalidates and frees every empty table, shared ones included. No lock against vmalloc: the race remains.',
-    knobs: { ...V6_KNOBS },
+      'V6 3/3 keeps the reviewed two-pass teardown (init_mm ptl dropped) but "skip[s] freeing page table pages while tearing down vmemmap mapping": vmemmap_free() ' +
+      `never calls free_empty_tables(), which is Option 3 as it was posted; the linear map's empty tables are still freed. ${PTDUMP_SERIES} Same knobs as opt3.`,
+    knobs: { ...REVIEWED_KNOBS, freeTables: 'never-vmemmap' },
   },
   {
     id: 'opt1',
-    title: 'Option 1: init_mm ptl over all of vmalloc',
+    title: 'Option 1 (11 Jun 2019): init_mm ptl over all of vmalloc',
     description:
-      'vmalloc holds init_mm.page_table_lock for its whole duration and the teardown runs under it too (as in V5, which Option 1 was proposed against). Serialises vmalloc, and sleeps in atomic context: vmalloc allocates pages under a spinlock.',
-    knobs: { ...V6_KNOBS, teardownLock: 'ptl', vmallocGuard: 'ptl' },
+      'vmalloc holds init_mm.page_table_lock for its whole duration and the teardown runs under it too (as in V5, which the options answered). Serialises every vmalloc ' +
+      `on one spinlock, and is wrong besides: vmalloc allocates pages (GFP_KERNEL, may sleep) under it. ${PTDUMP_SERIES}`,
+    knobs: { ...REVIEWED_KNOBS, teardownLock: 'ptl', vmallocGuard: 'ptl' },
   },
   {
     id: 'opt2',
-    title: 'Option 2: get_online_mems() over vmalloc',
+    title: 'Option 2 (11 Jun 2019): get_online_mems() over all of vmalloc',
     description:
-      'vmalloc holds mem_hotplug_lock for read (percpu rwsem) for its whole duration; hot-remove, which holds it for write, waits for in-flight vmallocs to drain.',
-    knobs: { ...V6_KNOBS, vmallocGuard: 'get_online_mems' },
+      'vmalloc holds mem_hotplug_lock for read (a percpu rwsem) for its whole duration; hot-remove, which holds it for write, drains in-flight vmallocs and blocks new ones. ' +
+      'Safe for the teardown race (thread-race is proved safe), but it deadlocks elsewhere: online_pages() holds mem_hotplug_lock for write and, when a node comes online for the first time, ' +
+      'waits for kthreadd to create kswapd and kcompactd, whose stacks kthreadd vmallocs (CONFIG_VMAP_STACK) — see the online-new-node scenario. ' +
+      PTDUMP_SERIES,
+    knobs: { ...REVIEWED_KNOBS, vmallocGuard: 'get_online_mems' },
   },
   {
     id: 'opt3',
-    title: 'Option 3: never free vmemmap tables',
-    description: 'vmemmap_free() unmaps and frees the backing memory but never frees page-table pages; empty vmemmap tables leak until the range is re-added.',
-    knobs: { ...V6_KNOBS, freeTables: 'never-vmemmap' },
+    title: 'Option 3 (11 Jun 2019): never free vmemmap tables',
+    description:
+      'vmemmap_free() unmaps and frees the backing memory but never frees page-table pages; empty vmemmap tables leak until the range is re-added. ' +
+      `Posted as V6 (the v6 strategy has the same knobs). ${PTDUMP_SERIES}`,
+    knobs: { ...REVIEWED_KNOBS, freeTables: 'never-vmemmap' },
   },
   {
     id: 'upstream',
-    title: 'Merged in v5.7 (floor/ceiling)',
+    title: 'Merged in v5.7 (bbd6ec605c0f): floor/ceiling',
     description:
-      'free_empty_tables() frees a table only if its whole span lies inside [floor, ceiling) of the region being removed (as free_pgd_range() does), so tables shared with vmalloc are never freed; ptdump walks under get_online_mems().',
-    knobs: { ...V6_KNOBS, freeTables: 'floor-ceiling', ptdumpGuard: 'get_online_mems' },
+      'free_empty_tables() frees a table only if its whole span lies inside [floor, ceiling) of the region being removed (as free_pgd_range() does), so tables shared with vmalloc are never freed. ' +
+      'ptdump_show() walks under get_online_mems() (bf2b59f60ee1); ptdump_check_wx() walks unguarded until 59305202c67f (2025) — at runtime it is reachable only from 6.9 ' +
+      '(/sys/kernel/debug/check_wx_pages, 565474afe08a); before 6.9 only mark_rodata_ro() calls it, once at boot.',
+    knobs: { ...REVIEWED_KNOBS, freeTables: 'floor-ceiling' },
   },
 ];
 
@@ -99,7 +128,7 @@ const KNOB_VALUES: { [K in keyof StrategyKnobs]: readonly StrategyKnobs[K][] } =
   freeTables: ['all-empty', 'floor-ceiling', 'never-vmemmap', 'never'],
   teardownLock: ['none', 'ptl'],
   vmallocGuard: ['none', 'ptl', 'get_online_mems'],
-  ptdumpGuard: ['none', 'get_online_mems'],
+  ptdumpGuard: ['none', 'get_online_mems', 'ptdump_walk_pgd'],
 };
 
 export function knobChoices(): typeof KNOB_VALUES {
@@ -128,7 +157,7 @@ export function defineStrategy(def: unknown, path = 'strategy'): Strategy {
   if (typeof d.id !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/i.test(d.id) || d.id in Object.prototype) {
     throw new StrategyError(`${path}.id: expected a name of letters, digits, '.', '_' or '-'`);
   }
-  const base = d.base === undefined ? findStrategy('v6') : typeof d.base === 'string' ? findStrategy(d.base) : null;
+  const base = d.base === undefined ? findStrategy('v5-reviewed') : typeof d.base === 'string' ? findStrategy(d.base) : null;
   if (!base) throw new StrategyError(`${path}.base: expected a strategy id`);
   const knobs: StrategyKnobs = { ...base.knobs };
   if (d.knobs !== undefined) {

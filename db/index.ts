@@ -19,6 +19,7 @@ import {
   type Series,
   type Violation,
 } from '../core/results.ts';
+import { currentStrategyName } from './legacy.ts';
 import { jsonFromDb, nowIso } from './codec.ts';
 import { readResultsFile } from './json-stream.ts';
 import { formatBytes, MAX_IMPORT_BYTES } from './limits.ts';
@@ -434,6 +435,8 @@ export class LabDb {
         for (const value of doc.runs()) {
           const path = `runs[${index++}]`;
           const run = validateRunResult(value, path);
+          // A document from PT Lab 0.1 names strategies as 0.1 did (its v6 is today's v5-reviewed).
+          run.strategy = currentStrategyName(run.strategy, header.version);
           ids.add(run.id, `${path}.id`);
           out.push(this.insertImported(run, validateRecordedRunMeta(value, path), header.version));
         }

@@ -18,6 +18,7 @@ import {
 } from '../core/results.ts';
 import { isUnsafeKey } from '../core/scenario.ts';
 import { DbInputError } from './errors.ts';
+import { currentStrategyName } from './legacy.ts';
 import { MAX_TRACE_STEPS } from './limits.ts';
 
 export const RESULTS_SCHEMA = 'ptlab.results/1';
@@ -428,6 +429,8 @@ export function validateResultsDocumentWithMeta(doc: unknown): { header: Results
   const ids = new RunIdSet();
   const runs = expectArray(field(o, 'runs', '', 'an array of runs'), 'runs').map((value, index) => {
     const run = validateRunResult(value, `runs[${index}]`);
+    // A document from PT Lab 0.1 names strategies as 0.1 did (its v6 is today's v5-reviewed): store them under today's names.
+    run.strategy = currentStrategyName(run.strategy, header.version);
     ids.add(run.id, `runs[${index}].id`);
     return { run, meta: validateRecordedRunMeta(value, `runs[${index}]`) };
   });

@@ -1,12 +1,19 @@
 /**
- * mm/memory_hotplug.c flows around the arch hooks: add_memory() ->
- * mem_hotplug_begin() -> arch_add_memory() (linear map, then __add_pages()
- * -> sparse vmemmap per section) -> mem_hotplug_done(); and remove_memory()
- * -> [offline_pages()] -> try_remove_memory() -> mem_hotplug_begin() ->
- * arch_remove_memory() (__remove_pages() -> vmemmap_free() per section, then
- * __remove_pgd_mapping()) -> mem_hotplug_done(). device_hotplug_lock is a
- * mutex around each; mem_hotplug_lock is taken for write
- * (percpu_down_write: announce, grace period, drain readers).
+ * mm/memory_hotplug.c flows around the arch hooks (v5.2 shape): add_memory()
+ * -> mem_hotplug_begin() -> arch_add_memory() (linear map, then
+ * __add_pages() -> sparse vmemmap per section) -> mem_hotplug_done(), then
+ * auto-online: online_pages() under its own mem_hotplug_begin() ("device_online()
+ * will take the lock when calling online_pages()"), which starts kswapd and
+ * kcompactd when the node comes online for the first time; and
+ * remove_memory() -> [offline_pages()] -> try_remove_memory() ->
+ * mem_hotplug_begin() -> arch_remove_memory() (__remove_pages() ->
+ * vmemmap_free() per section, then __remove_pgd_mapping()) ->
+ * mem_hotplug_done(). device_hotplug_lock is a mutex around each;
+ * mem_hotplug_lock is taken for write (percpu_down_write: rcu_sync_enter(),
+ * drain readers).
+ * Deviation: when a node's last memory goes offline, offline_pages() stops
+ * kswapd and kcompactd (kswapd_stop(), kcompactd_stop()); that is not modelled
+ * as steps, but the next online of the node starts them again, as it would.
  */
 import { alignDown } from '../arch.ts';
 import { LOCK_DEVICE_HOTPLUG, LOCK_MEM_HOTPLUG } from '../model/locks.ts';
@@ -26,6 +33,7 @@ import {
   type Sim,
 } from '../sim.ts';
 import { vmemmapRangeOf } from '../layout.ts';
+import { kthread_run } from './kthread.ts';
 import { __create_pgd_mapping, __remove_pgd_mapping, vmemmap_free, vmemmap_populate } from './mmu.ts';
 
 export interface HotplugParts {
@@ -64,9 +72,38 @@ export function* add_memory(s: Sim, a: Actor, pa: number, size: number, parts: H
     const v = vmemmapRangeOf(s.layout, s.memstart, sec);
     yield vmemmap_populate(s, a, v.start, v.end, s.opts.vmemmapPmd);
   }
-  yield a.memState('online_pages', 'online_pages(pfn, nr_pages)', pa, size, SECTION_ONLINE);
   yield mem_hotplug_done(a);
+  // memhp_auto_online: walk_memory_blocks(..., online_memory_block) -> device_online() -> online_pages().
+  yield online_pages(s, a, pa, size);
   if (parts.deviceLock) yield a.lockOp(OP_UNLOCK, 'unlock_device_hotplug', 'mutex_unlock(&device_hotplug_lock)', LOCK_DEVICE_HOTPLUG);
+  s.recordLatency(LAT_HOTADD, a.time - t0);
+}
+
+/**
+ * online_pages() (mm/memory_hotplug.c, v5.2): under mem_hotplug_lock for write,
+ * online_pages_range() gives the pages to the buddy allocator; if that brings the
+ * node its first online memory (status_change_nid), kswapd_run() and
+ * kcompactd_run() start the node's kswapd and kcompactd with kthread_run(), and
+ * wait for kthreadd to create them, still holding mem_hotplug_lock.
+ */
+export function* online_pages(s: Sim, a: Actor, pa: number, size: number): Program {
+  yield mem_hotplug_begin(a);
+  yield a.work('online_pages', 'online_pages_range(): __free_pages_core() of each page', (size / s.g.pageSize) * s.cost.onlinePerPage);
+  yield a.memState('online_pages', 'node_states_check_changes_online(); zone and node online', pa, size, SECTION_ONLINE);
+  if (a.rv === 1) {
+    if (a.kthreadDone < 0) throw new Error(`${a.name}: onlines a new node but has no kthread completion (buildSim adds kthreadd for scenarios with memory in nodes other than 0)`);
+    yield kthread_run(s, a, 'kswapd_run', 'kswapd', a.kthreadDone);
+    yield kthread_run(s, a, 'kcompactd_run', 'kcompactd', a.kthreadDone);
+  }
+  yield mem_hotplug_done(a);
+}
+
+/** Online [pa, pa+size) as `echo online > /sys/devices/system/memory/memoryN/state` does (device_online() under device_hotplug_lock). */
+export function* online_memory(s: Sim, a: Actor, pa: number, size: number, deviceLock: boolean): Program {
+  const t0 = a.time;
+  if (deviceLock) yield a.lockOp(OP_LOCK, 'lock_device_hotplug_sysfs', 'mutex_lock(&device_hotplug_lock)', LOCK_DEVICE_HOTPLUG);
+  yield online_pages(s, a, pa, size);
+  if (deviceLock) yield a.lockOp(OP_UNLOCK, 'unlock_device_hotplug', 'mutex_unlock(&device_hotplug_lock)', LOCK_DEVICE_HOTPLUG);
   s.recordLatency(LAT_HOTADD, a.time - t0);
 }
 
@@ -92,6 +129,7 @@ export function* remove_memory(s: Sim, a: Actor, pa: number, size: number, parts
   }
   if (parts.linear) yield __remove_pgd_mapping(s, a, lin, size);
   yield mem_hotplug_done(a);
+  s.leakedAtLastRemove = s.leakedTables();
   yield a.memState('try_remove_memory', 'memory removed (DIMM ejected)', pa, size, SECTION_REMOVED);
   if (parts.deviceLock) yield a.lockOp(OP_UNLOCK, 'unlock_device_hotplug', 'mutex_unlock(&device_hotplug_lock)', LOCK_DEVICE_HOTPLUG);
   s.recordLatency(LAT_HOTREMOVE, a.time - t0);

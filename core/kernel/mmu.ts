@@ -5,7 +5,7 @@
  * functions (unmap_hotplug_pmd_range() etc.), named per level in the trace.
  * Every READ_ONCE, p?d_clear, set_p?d, TLBI and free is one step.
  */
-import { addrEnd, alignDown, indexAt } from '../arch.ts';
+import { addrEnd, alignDown, type Geometry, indexAt } from '../arch.ts';
 import { ENTRY_BLOCK, ENTRY_NONE, ENTRY_PAGE, ENTRY_TABLE, ROLE_PGTABLE, ROLE_VMEMMAP } from '../model/memory.ts';
 import { LOCK_PTL, LOCK_NAMES } from '../model/locks.ts';
 import { type Actor, OP_LOCK, OP_UNLOCK, type Program, type Sim } from '../sim.ts';
@@ -293,6 +293,23 @@ export function* __create_pgd_mapping(s: Sim, a: Actor, virt: number, phys: numb
 }
 
 /**
+ * Does the map builder put a leaf at depth d for [addr, next)? Always at the
+ * PTE level; a block only where the mapping allows blocks and the range is
+ * aligned to the entry's size: vmemmap at its block depth (PMD with 4K
+ * pages), the linear map at the PMD level or, with 4K pages, a 1 GiB block
+ * at a real PUD level (use_1G_block()). A PUD folded into the PGD (4K/39)
+ * gets no 1 GiB linear blocks here (DOMAIN §9).
+ */
+export function leafAt(g: Geometry, d: number, addr: number, next: number, blocks: boolean, vmemmap: boolean, blockDepth: number): boolean {
+  if (d === g.levels - 1) return true;
+  if (!blocks) return false;
+  const size = g.entrySize[d];
+  if (addr % size !== 0 || next - addr !== size) return false;
+  if (vmemmap) return d === blockDepth;
+  return d === g.pmdDepth || (d === g.pudDepth && g.pageSize === 4096);
+}
+
+/**
  * Walk [addr, end) populating missing tables, then write leaves. `physDelta`
  * maps a VA to its physical address (linear map); with `physDelta` NaN the
  * leaves are vmemmap backing allocated here (vmemmap_populate()).
@@ -308,10 +325,7 @@ function* createLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr:
     next = addrEnd(g, d, addr, end);
     const idx = indexAt(g, d, addr);
     yield a.read(fn, N.read[name], tf, tg, idx, addr);
-    const size = g.entrySize[d];
-    const aligned = addr % size === 0 && next - addr === size;
-    const wantBlock = d === leaf || (blocks && aligned && (vmemmap ? d === blockDepth : d >= g.levels - 3 && (d === g.pmdDepth || (d === g.pudDepth && g.pageSize === 4096))));
-    if (wantBlock) {
+    if (leafAt(g, d, addr, next, blocks, vmemmap, blockDepth)) {
       if (a.rk !== ENTRY_NONE) continue; // vmemmap_verify(): already populated
       let pfn: number;
       if (vmemmap) {
@@ -333,7 +347,8 @@ function* createLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr:
       if (a.rf < 0) return;
       cf = a.rf;
       cg = a.rg;
-      yield a.write(fn, N.populate[name], tf, tg, idx, addr, ENTRY_TABLE, s.mem.pfnOf(cf));
+      const child = g.name[d + 1];
+      yield a.write(fn, vmemmap ? N.populate[child] : N.mapPopulate[child], tf, tg, idx, addr, ENTRY_TABLE, s.mem.pfnOf(cf));
     } else if (a.rk !== ENTRY_TABLE) {
       continue; // a block already covers it
     }

@@ -10,6 +10,9 @@ function byLevel(f: (n: string) => string): Record<string, string> {
   return out;
 }
 
+/** The entry that points to a table of each level (p4d folded on arm64 in the modelled kernels). */
+const PARENT: Record<string, string> = { pgd: 'pgd', p4d: 'pgd', pud: 'pgd', pmd: 'pud', pte: 'pmd' };
+
 const SIZE_NAME: Record<string, string> = { pgd: 'PGDIR_SIZE', p4d: 'P4D_SIZE', pud: 'PUD_SIZE', pmd: 'PMD_SIZE', pte: 'PAGE_SIZE' };
 
 export const N = {
@@ -24,7 +27,14 @@ export const N = {
   freeLeaf: byLevel((n) => `free_hotplug_page_range(page, ${SIZE_NAME[n]})`),
   alloc: byLevel((n) => (n === 'pte' ? '__pte_alloc_kernel' : `__${n}_alloc`)),
   allocOne: byLevel((n) => (n === 'pte' ? 'pte_alloc_one_kernel(&init_mm)' : `${n}_alloc_one(&init_mm, addr)`)),
-  populate: byLevel((n) => (n === 'pte' ? 'pmd_populate_kernel(&init_mm, pmd, new)' : `${n}_populate(&init_mm, ${n}p, new)`)),
+  /**
+   * Installing a new table of level `n` (keyed by the new table's level, so a folded level needs no special case):
+   * the generic populate of mm/memory.c's __p?d_alloc() and mm/sparse-vmemmap.c — a PTE table goes in with
+   * pmd_populate_kernel(), a PMD table with pud_populate(), a PUD table with pgd_populate() (p4d folded).
+   */
+  populate: byLevel((n) => (n === 'pte' ? 'pmd_populate_kernel(&init_mm, pmd, new)' : `${PARENT[n]}_populate(&init_mm, ${PARENT[n]}p, new)`)),
+  /** The same for arch/arm64/mm/mmu.c's map builders: __pmd_populate(pmdp, pte_phys, PMD_TYPE_TABLE) and friends. */
+  mapPopulate: byLevel((n) => `__${PARENT[n]}_populate(${PARENT[n]}p, ${n}_phys, ${n === 'pte' ? 'PMD' : 'PUD'}_TYPE_TABLE)`),
   recheck: byLevel((n) => `${n}_none(*${n}p) /* re-check under the lock */`),
   vmapRange: byLevel((n) => (n === 'pgd' ? 'vmap_page_range' : `vmap_${n}_range`)),
   vunmapRange: byLevel((n) => (n === 'pgd' ? 'vunmap_page_range' : `vunmap_${n}_range`)),

@@ -10,7 +10,7 @@
 import { addrEnd, indexAt } from '../arch.ts';
 import { ENTRY_NONE, ENTRY_PAGE, ENTRY_TABLE, ROLE_PGTABLE, ROLE_VMALLOC } from '../model/memory.ts';
 import { LOCK_MEM_HOTPLUG, LOCK_PTL, LOCK_VMAP_PURGE } from '../model/locks.ts';
-import { type Actor, LAT_VFREE, LAT_VMALLOC, OP_LOCK, OP_READ_LOCK, OP_READ_UNLOCK, OP_UNLOCK, type Program, type Sim } from '../sim.ts';
+import { type Actor, LAT_VFREE, LAT_VMALLOC, OP_LOCK, OP_READ_LOCK, OP_READ_UNLOCK, OP_TRYLOCK, OP_UNLOCK, type Program, type Sim } from '../sim.ts';
 import { N } from './names.ts';
 
 const FN_VMALLOC = '__vmalloc_node_range';
@@ -124,7 +124,7 @@ function* pXd_alloc(s: Sim, a: Actor, tf: number, tg: number, idx: number, addr:
   if (takeLock) yield a.lockOp(OP_LOCK, fn, 'spin_lock(&init_mm.page_table_lock)', LOCK_PTL);
   yield a.read(fn, N.recheck[parent], tf, tg, idx, addr);
   const used = a.rk === ENTRY_NONE;
-  if (used) yield a.write(fn, N.populate[parent], tf, tg, idx, addr, ENTRY_TABLE, s.mem.pfnOf(nf));
+  if (used) yield a.write(fn, N.populate[child], tf, tg, idx, addr, ENTRY_TABLE, s.mem.pfnOf(nf));
   if (takeLock) yield a.lockOp(OP_UNLOCK, fn, 'spin_unlock(&init_mm.page_table_lock)', LOCK_PTL);
   if (!used) yield a.free(fn, child === 'pte' ? 'pte_free_kernel(&init_mm, new)' : `${child}_free(&init_mm, new)`, nf, ng, -1, true);
 }
@@ -167,9 +167,17 @@ function* vunmapLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr:
   } while ((addr = next) < end);
 }
 
-/** try_purge_vmap_area_lazy() -> __purge_vmap_area_lazy(): one flush for all queued areas. */
+/**
+ * try_purge_vmap_area_lazy() -> __purge_vmap_area_lazy(): one flush for all
+ * queued areas. v5.2 takes vmap_purge_lock with mutex_trylock() and skips the
+ * purge when another CPU is purging (that CPU's purge takes the areas queued
+ * so far). The modelled vmalloc is v5.2's whatever the layout era, so this is
+ * always the trylock (the mutex_lock() purges of vm_unmap_aliases() and of
+ * alloc_vmap_area()'s overflow path are not modelled).
+ */
 export function* purge_vmap_area_lazy(s: Sim, a: Actor): Program {
-  yield a.lockOp(OP_LOCK, 'try_purge_vmap_area_lazy', 'mutex_lock(&vmap_purge_lock)', LOCK_VMAP_PURGE);
+  yield a.lockOp(OP_TRYLOCK, 'try_purge_vmap_area_lazy', 'mutex_trylock(&vmap_purge_lock)', LOCK_VMAP_PURGE);
+  if (a.rv !== 1) return; // another CPU is purging
   yield a.purgeTake('__purge_vmap_area_lazy', 'llist_del_all(&vmap_purge_list)');
   if (a.rv >= 0) {
     const start = a.rv;

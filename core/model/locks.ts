@@ -26,6 +26,20 @@ export class Locks {
   readonly writer = new Int32Array(N_LOCKS).fill(-1);
   /** percpu rwsem: simulated time the writer's grace period ends; readers before it still take the fast path. */
   readonly graceEnd = new Float64Array(N_LOCKS).fill(Infinity);
+  /**
+   * percpu rwsem: simulated time the last writer left (rcu_sync_exit()), or
+   * -Infinity. Until one grace period after it, rcu_sync's callback has not
+   * run (gp_state >= GP_PASSED), readers are still on the slow path, and a new
+   * writer's rcu_sync_enter() waits for no grace period (kernel/rcu/sync.c).
+   */
+  readonly writerLeftAt = new Float64Array(N_LOCKS).fill(-Infinity);
+  /** percpu rwsem accounting: writers' time in rcu_sync_enter()'s grace period, and how many they waited for or skipped. */
+  readonly graceTotal = new Float64Array(N_LOCKS);
+  readonly graceWaited = new Float64Array(N_LOCKS);
+  readonly graceSkipped = new Float64Array(N_LOCKS);
+  /** percpu rwsem accounting: writers' wait for in-flight readers to drain, and readers' wait behind a writer. */
+  readonly drainTotal = new Float64Array(N_LOCKS);
+  readonly readerWaitTotal = new Float64Array(N_LOCKS);
   /** Simulated time the lock last became free (timed mode), for wait accounting. */
   readonly freeAt = new Float64Array(N_LOCKS);
   readonly waitTotal = new Float64Array(N_LOCKS);

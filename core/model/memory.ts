@@ -209,6 +209,30 @@ export class PhysMem {
     }
   }
 
+  /**
+   * Boot-time bulk write: entries [i0, i0 + n) of table f that are none become
+   * `kind` entries for pfns pfn0, pfn0 + step, ... (one page table's worth of a
+   * linear map in one call; reference counts kept as setEntry keeps them).
+   */
+  fillNone(f: number, i0: number, n: number, kind: number, pfn0: number, step: number): void {
+    const base = this.slotFor(f) * this.ptrs + i0;
+    const kinds = this.kinds;
+    const vals = this.vals;
+    const last = pfn0 + (n - 1) * step;
+    // Pool frames are referenced only if the run of pfns reaches into the pool.
+    const intoPool = Math.max(pfn0, last) >= this.poolBasePfn && Math.min(pfn0, last) < this.poolBasePfn + this.nFrames;
+    for (let i = 0; i < n; i++) {
+      if (kinds[base + i] !== ENTRY_NONE) continue;
+      const pfn = pfn0 + i * step;
+      kinds[base + i] = kind;
+      vals[base + i] = pfn;
+      if (intoPool) {
+        const t = this.frameOf(pfn);
+        if (t >= 0) this.refs[t]++;
+      }
+    }
+  }
+
   /** Number of non-none entries in table frame f. */
   countLive(f: number): number {
     const s = this.slot[f];

@@ -18,6 +18,14 @@ export class Tlbs {
   readonly leafGen: Uint32Array;
   readonly leafValid: Uint8Array;
   private readonly leafNext: Int32Array;
+  /**
+   * Per CPU: a VA interval holding every valid leaf entry (it grows on fills
+   * and is reset by a full flush), so a per-page TLBI of a range no entry of
+   * that CPU can cover skips its scan. A linear-map teardown issues one TLBI
+   * per page; the vmalloc CPUs' TLBs hold vmalloc addresses far from it.
+   */
+  private readonly leafLo: Float64Array;
+  private readonly leafHi: Float64Array;
   // Walk cache.
   readonly walkDepth: Int8Array;
   readonly walkSpan: Float64Array;
@@ -40,6 +48,8 @@ export class Tlbs {
     this.leafGen = new Uint32Array(nl);
     this.leafValid = new Uint8Array(nl);
     this.leafNext = new Int32Array(cpus);
+    this.leafLo = new Float64Array(cpus).fill(Infinity);
+    this.leafHi = new Float64Array(cpus).fill(-Infinity);
     const nw = cpus * walkCap;
     this.walkDepth = new Int8Array(nw);
     this.walkSpan = new Float64Array(nw);
@@ -66,6 +76,8 @@ export class Tlbs {
     this.leafPfn[i] = pfn;
     this.leafGen[i] = gen;
     this.leafValid[i] = 1;
+    if (vaStart < this.leafLo[cpu]) this.leafLo[cpu] = vaStart;
+    if (vaStart + size > this.leafHi[cpu]) this.leafHi[cpu] = vaStart + size;
   }
 
   /** Walk-cache entry of `cpu` for the table of `depth` covering span start `span`, or -1. */
@@ -89,9 +101,12 @@ export class Tlbs {
 
   /** TLBI VAALE1IS: drop leaf entries covering `va` on every CPU. */
   invalidateLeafVa(va: number): void {
-    const n = this.leafValid.length;
-    for (let i = 0; i < n; i++) {
-      if (this.leafValid[i] && va >= this.leafVa[i] && va < this.leafVa[i] + this.leafSize[i]) this.leafValid[i] = 0;
+    for (let c = 0; c < this.cpus; c++) {
+      if (va < this.leafLo[c] || va >= this.leafHi[c]) continue;
+      const end = (c + 1) * this.leafCap;
+      for (let i = c * this.leafCap; i < end; i++) {
+        if (this.leafValid[i] && va >= this.leafVa[i] && va < this.leafVa[i] + this.leafSize[i]) this.leafValid[i] = 0;
+      }
     }
   }
 
@@ -110,6 +125,8 @@ export class Tlbs {
   invalidateAll(): void {
     this.leafValid.fill(0);
     this.walkValid.fill(0);
+    this.leafLo.fill(Infinity);
+    this.leafHi.fill(-Infinity);
   }
 
   /** First CPU whose leaf TLB maps a pfn in [pfn, pfn + pages), or -1. */

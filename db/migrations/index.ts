@@ -8,30 +8,21 @@ import type Database from 'better-sqlite3';
 import { migration001 } from './001-initial.ts';
 import { migration002 } from './002-tags-notes-reports.ts';
 import { migration003 } from './003-run-violation-summary.ts';
+import { migration004 } from './004-strategy-names-0.2.ts';
 import { migration005 } from './005-run-provenance.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
 
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration005];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005];
 
 /** The schema version this build writes and understands. */
 export const LATEST_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1].version;
 
-/**
- * Version 4 (the strategy rename) is written on another branch; until both
- * are merged the list has a hole there. A number listed here and present in
- * MIGRATIONS is simply a normal migration, so nothing needs changing after
- * the merge.
- */
-export const RESERVED_VERSIONS: readonly number[] = [4];
-
 // A gap or reordering would silently skip a step on some databases: fail at import time instead.
-[...MIGRATIONS.map((m) => m.version), ...RESERVED_VERSIONS.filter((v) => !MIGRATIONS.some((m) => m.version === v))]
-  .sort((a, b) => a - b)
-  .forEach((version, index) => {
-    if (version !== index + 1) throw new Error(`migration version ${version} is out of sequence, expected ${index + 1}`);
-  });
+MIGRATIONS.forEach((migration, index) => {
+  if (migration.version !== index + 1) throw new Error(`migration version ${migration.version} is out of sequence, expected ${index + 1}`);
+});
 MIGRATIONS.forEach((migration, index) => {
   if (index > 0 && migration.version <= MIGRATIONS[index - 1].version) throw new Error(`migration ${migration.name} is listed out of order`);
 });

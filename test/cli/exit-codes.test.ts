@@ -36,7 +36,7 @@ describe('ptlab run: bad input exits 2 with one line naming the problem', () => 
   });
 
   it('unknown strategy', () => {
-    expectBadInput(['run', '--scenario', 'thread-race', '--strategy', 'v6,bogus-strategy', '--no-save'], ['bogus-strategy']);
+    expectBadInput(['run', '--scenario', 'thread-race', '--strategy', 'v5-reviewed,bogus-strategy', '--no-save'], ['bogus-strategy']);
   });
 
   it.each([['abc'], ['0']])('bad --seeds %s', (v) => {
@@ -47,9 +47,9 @@ describe('ptlab run: bad input exits 2 with one line naming the problem', () => 
 describe('ptlab run --fail-on-violation', () => {
   const seeds = 20;
 
-  it(`thread-race, v6, seeds 1..${seeds}: a violation is found → exit 3`, () => {
-    console.log(`[exit-codes] thread-race v6 seeds 1..${seeds}`);
-    const r = runCli(['run', '--scenario', 'thread-race', '--strategy', 'v6', '--seeds', String(seeds), '--fail-on-violation', '--no-save']);
+  it(`thread-race, v5-reviewed, seeds 1..${seeds}: a violation is found → exit 3`, () => {
+    console.log(`[exit-codes] thread-race v5-reviewed seeds 1..${seeds}`);
+    const r = runCli(['run', '--scenario', 'thread-race', '--strategy', 'v5-reviewed', '--seeds', String(seeds), '--fail-on-violation', '--no-save']);
     expect(r.status, r.stderr).toBe(3);
   });
 

@@ -44,8 +44,8 @@ function externalRefs(html: string): string[] {
 }
 
 beforeAll(() => {
-  console.log(`[history] thread-race v6 seeds 1..${V6_SEEDS} tagged x; thread-race upstream seed 1`);
-  v6 = runCliJson<ResultsJson>(['run', '--scenario', 'thread-race', '--strategy', 'v6', '--seeds', String(V6_SEEDS), '--json', '--tag', 'x', '--db', db]).runs;
+  console.log(`[history] thread-race v5-reviewed seeds 1..${V6_SEEDS} tagged x; thread-race upstream seed 1`);
+  v6 = runCliJson<ResultsJson>(['run', '--scenario', 'thread-race', '--strategy', 'v5-reviewed', '--seeds', String(V6_SEEDS), '--json', '--tag', 'x', '--db', db]).runs;
   safe = runCliJson<ResultsJson>(['run', '--scenario', 'thread-race', '--strategy', 'upstream', '--seed', '1', '--json', '--db', db]).runs[0];
   violating = v6.find((r) => r.violations.length > 0)!;
 });
@@ -54,7 +54,7 @@ describe('a saved run reads back exactly as printed', () => {
   it('runs saved with --db get ids', () => {
     expect(v6).toHaveLength(V6_SEEDS);
     for (const r of [...v6, safe]) expect(typeof r.id).toBe('string');
-    expect(violating, `v6 finds a violation on thread-race within seeds 1..${V6_SEEDS}`).toBeDefined();
+    expect(violating, `v5-reviewed finds a violation on thread-race within seeds 1..${V6_SEEDS}`).toBeDefined();
     expect(safe.violations).toHaveLength(0);
   });
 
@@ -100,7 +100,7 @@ describe('ptlab compare and export', () => {
     const r = runCli(['compare', safe.id!, violating.id!, '--report', file, '--db', db]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('upstream');
-    expect(r.stdout).toContain('v6');
+    expect(r.stdout).toContain('v5-reviewed');
     expect(fs.existsSync(file)).toBe(true);
     const html = fs.readFileSync(file, 'utf8');
     expect(html.toLowerCase()).toContain('<html');

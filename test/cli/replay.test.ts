@@ -22,8 +22,8 @@ let trace: TraceDoc;
 afterAll(() => rmTmp(dir));
 
 beforeAll(() => {
-  console.log('[replay] thread-race v6 seeds 1..30 --save-trace');
-  const r = runCli(['run', '--scenario', 'thread-race', '--strategy', 'v6', '--seeds', '30', '--save-trace', traceFile, '--no-save']);
+  console.log('[replay] thread-race v5-reviewed seeds 1..30 --save-trace');
+  const r = runCli(['run', '--scenario', 'thread-race', '--strategy', 'v5-reviewed', '--seeds', '30', '--save-trace', traceFile, '--no-save']);
   expect(r.status, r.stderr).toBe(0);
   trace = JSON.parse(fs.readFileSync(traceFile, 'utf8')) as TraceDoc;
   console.log(`[replay] trace: seed ${trace.seed}, ${trace.schedule.length} choices, expects ${trace.expect?.kind} at step ${trace.expect?.step}`);
@@ -84,11 +84,11 @@ describe('ptlab replay <trace.json>', () => {
 describe('ptlab replay <run-id>', () => {
   it('replays saved random-mode runs from the database', () => {
     const db = path.join(dir, 'replay.db');
-    console.log('[replay] thread-race v6 seeds 1..8 saved, then replay by id');
-    const doc = runCliJson<ResultsJson>(['run', '--scenario', 'thread-race', '--strategy', 'v6', '--seeds', '8', '--json', '--db', db]);
+    console.log('[replay] thread-race v5-reviewed seeds 1..8 saved, then replay by id');
+    const doc = runCliJson<ResultsJson>(['run', '--scenario', 'thread-race', '--strategy', 'v5-reviewed', '--seeds', '8', '--json', '--db', db]);
     const bad = doc.runs.find((r) => r.violations.length > 0);
     const ok = doc.runs.find((r) => r.violations.length === 0);
-    expect(bad, 'some v6 seed in 1..8 finds a violation').toBeDefined();
+    expect(bad, 'some v5-reviewed seed in 1..8 finds a violation').toBeDefined();
 
     const r = runCli(['replay', bad!.id!.slice(0, 8), '--db', db]);
     expect(r.status, r.stderr).toBe(0);

@@ -23,10 +23,10 @@ describe('ptlab run --json shape', () => {
   it('is one ptlab.results/1 document with one run per strategy × seed', () => {
     expect(randomDoc.schema).toBe('ptlab.results/1');
     expect(Array.isArray(randomDoc.runs)).toBe(true);
-    expect(randomDoc.runs).toHaveLength(6 * 5);
+    expect(randomDoc.runs).toHaveLength(7 * 5);
     expect(randomDoc.summary).toBeTypeOf('object');
     const strategies = new Set(randomDoc.runs.map((r) => r.strategy));
-    expect([...strategies].sort()).toEqual(['opt1', 'opt2', 'opt3', 'upstream', 'v5', 'v6']);
+    expect([...strategies].sort()).toEqual(['opt1', 'opt2', 'opt3', 'upstream', 'v5', 'v5-reviewed', 'v6']);
   });
 
   it('every run has the contract fields', () => {
@@ -50,7 +50,7 @@ describe('ptlab run --json shape', () => {
 
   it('violations carry kind, step, cpu, actor, function, address and a trace', () => {
     const violations = randomDoc.runs.flatMap((r) => r.violations.map((v) => ({ r, v })));
-    expect(violations.length, 'v5 and v6 find violations on thread-race within 5 seeds').toBeGreaterThan(0);
+    expect(violations.length, 'v5 and v5-reviewed find violations on thread-race within 5 seeds').toBeGreaterThan(0);
     for (const { r, v } of violations) {
       const where = `${r.strategy} seed ${r.seed} ${v.kind}`;
       expect(VIOLATION_KINDS, where).toContain(v.kind);

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { indexAt } from '../../core/arch.ts';
 import { explore, exploreMachine, stateDigest, type ExploreResult } from '../../core/explore.ts';
 import { ENTRY_NONE, ENTRY_PAGE, ENTRY_TABLE, ROLE_PGTABLE, ROLE_VMALLOC } from '../../core/model/memory.ts';
-import { LOCK_MEM_HOTPLUG, LOCK_PTL } from '../../core/model/locks.ts';
+import { LOCK_MEM_HOTPLUG, LOCK_PTL, LOCK_VMAP_PURGE } from '../../core/model/locks.ts';
 import { findPreset } from '../../core/presets.ts';
 import { buildSim, runScenario } from '../../core/runner.ts';
 import { applyOverride, parseScenario, type Scenario } from '../../core/scenario.ts';
@@ -21,6 +21,7 @@ import {
   OP_LOCK,
   OP_READ_LOCK,
   OP_READ_UNLOCK,
+  OP_TRYLOCK,
   OP_UNLOCK,
   OP_WRITE_ENTER,
   OP_WRITE_LOCK,
@@ -66,8 +67,8 @@ function replayToEnd(sc: Scenario, strategy: string, seed: number, schedule: num
 }
 
 describe('explore: thread-race (K = 2)', () => {
-  it('v6 and v5: vmalloc writes into the freed shared table (uaf-table-write)', () => {
-    for (const id of ['v6', 'v5']) {
+  it('v5-reviewed and v5: vmalloc writes into the freed shared table (uaf-table-write)', () => {
+    for (const id of ['v5-reviewed', 'v5']) {
       const r = explore(threadRace, findStrategy(id), { now, kinds: ['uaf-table-write'] });
       console.log(summary(r), '(kinds uaf-table-write)');
       expect(r.schema).toBe('ptlab.explore/1');
@@ -81,8 +82,8 @@ describe('explore: thread-race (K = 2)', () => {
     }
   });
 
-  it('v6 and v5: the first use-after-free of either kind; a re-check read goes on to write', () => {
-    for (const id of ['v6', 'v5']) {
+  it('v5-reviewed and v5: the first use-after-free of either kind; a re-check read goes on to write', () => {
+    for (const id of ['v5-reviewed', 'v5']) {
       const r = explore(threadRace, findStrategy(id), { now, kinds: UAF });
       const c = r.counterexample!;
       const last = c.trace[c.trace.length - 1];
@@ -97,8 +98,8 @@ describe('explore: thread-race (K = 2)', () => {
     }
   });
 
-  it('v6 without a kind filter: the race shows as some violation', () => {
-    const r = explore(threadRace, findStrategy('v6'), { now });
+  it('v5-reviewed without a kind filter: the race shows as some violation', () => {
+    const r = explore(threadRace, findStrategy('v5-reviewed'), { now });
     console.log(summary(r));
     expect(r.verdict).toBe('violation');
     expect(r.complete).toBe(false);
@@ -138,10 +139,22 @@ describe('explore: thread-race (K = 2)', () => {
   });
 });
 
+describe('explore: thread-race on the v5.11 layout (5.11-6.8)', () => {
+  it('no strategy can write into or read a freed table: vmalloc and vmemmap share none (complete searches)', () => {
+    const v511 = preset('thread-race', ['arch.layout=v5.11']);
+    for (const st of STRATEGIES) {
+      const r = explore(v511, st, { now, kinds: UAF });
+      console.log(summary(r), '(kinds uaf-table-write, uaf-table-read)');
+      expect(r.verdict, st.id).toBe('safe');
+      expect(r.complete, st.id).toBe(true);
+    }
+  });
+});
+
 describe('explore: counterexamples replay exactly', () => {
   it('replays to the same violation at the same step; a tampered schedule diverges', () => {
     for (const [id, kinds] of [
-      ['v6', UAF],
+      ['v5-reviewed', UAF],
       ['opt1', undefined],
     ] as const) {
       const r = explore(threadRace, findStrategy(id), { now, kinds });
@@ -224,11 +237,11 @@ function behaviours(make: () => Sim, cfg: { lipton: boolean; reuse: boolean }, d
 }
 
 describe('explore: the reductions lose nothing', () => {
-  it('thread-race opt2 / upstream and section-tlb v6: reduced and unreduced searches see the same behaviours', () => {
+  it('thread-race opt2 / upstream and section-tlb v5-reviewed: reduced and unreduced searches see the same behaviours', () => {
     for (const [name, id] of [
       ['thread-race', 'opt2'],
       ['thread-race', 'upstream'],
-      ['section-tlb', 'v6'],
+      ['section-tlb', 'v5-reviewed'],
     ] as const) {
       const sc = preset(name);
       const st = findStrategy(id);
@@ -263,14 +276,16 @@ interface ToyEnv {
   pteIdx: number;
   page: number;
   pageg: number;
+  c0: number;
+  c1: number;
 }
 
 /** A machine with hand-written programs (at most 3: the thread-race machine has 3 CPUs). */
-const toyScenario = preset('thread-race', ['memory.boot[0].size=64M', 'memory.allocatorPages=64', 'memory.allocatorBlocks=2']);
+const toyScenario = preset('thread-race', ['memory.boot[0].size=64M', 'memory.allocatorPages=64', 'memory.allocatorBlocks=2', 'memory.linearMapping=block']);
 
 function toyMachine(programs: Toy[]): () => Sim {
   const sc = toyScenario;
-  const st = findStrategy('v6');
+  const st = findStrategy('v5-reviewed');
   return () => {
     const { sim } = buildSim(sc, st, { mode: 'random', seed: 1 });
     sim.actors.length = 0;
@@ -316,7 +331,12 @@ function toyMachine(programs: Toy[]): () => Sim {
       pteIdx: indexAt(g, g.levels - 1, va),
       page,
       pageg: mem.gen[page],
+      c0: -1,
+      c1: -1,
     };
+    // Two completions the toys may post and wait on (toy1 completes c0 in the waits-for graph).
+    env.c0 = sim.addCompletion('c0', 1);
+    env.c1 = sim.addCompletion('c1', -1);
     programs.forEach((p, i) => sim.addActor(`toy${i}`, i, 'vmalloc', 'toy', (s, a) => p(s, a, env)));
     return sim;
   };
@@ -353,6 +373,52 @@ const lock = (a: Actor, l = LOCK_PTL): number => a.lockOp(OP_LOCK, 'toy', 'lock'
 const unlock = (a: Actor, l = LOCK_PTL): number => a.lockOp(OP_UNLOCK, 'toy', 'unlock', l);
 
 const TOYS: { name: string; digest: boolean; programs: Toy[] }[] = [
+  {
+    // (fidelity, issue 9) try_purge_vmap_area_lazy()'s mutex_trylock(): it fails if it runs while another CPU holds the lock.
+    name: 'mutex_trylock against a lock section (the trylock fails or takes it)',
+    digest: true,
+    programs: [
+      function* (_s, a, e) {
+        yield a.lockOp(OP_TRYLOCK, 'toy', 'trylock', LOCK_VMAP_PURGE);
+        if (a.rv === 1) {
+          yield a.write('toy', 'set t[0]', e.t, e.tg, 0, 0, P, 1);
+          yield unlock(a, LOCK_VMAP_PURGE);
+        } else yield a.write('toy', 'set t[1]', e.t, e.tg, 1, 0, P, 2);
+      },
+      function* (_s, a, e) {
+        yield lock(a, LOCK_VMAP_PURGE);
+        yield a.read('toy', 'read t[0]', e.t, e.tg, 0, 0);
+        yield a.write('toy', 'set t[0]', e.t, e.tg, 0, 0, P, 3);
+        yield unlock(a, LOCK_VMAP_PURGE);
+      },
+      function* (_s, a, e) {
+        yield a.read('toy', 'read t[1]', e.t, e.tg, 1, 0);
+        yield a.read('toy', 'read t[0]', e.t, e.tg, 0, 0);
+      },
+    ],
+  },
+  {
+    // (fidelity, issue 9) complete() / wait_for_completion() with payloads, as kthreadd's queue uses them.
+    name: 'completions: two posts, one waiter that takes the oldest, a second that waits on another',
+    digest: true,
+    programs: [
+      function* (_s, a, e) {
+        yield a.write('toy', 'set t[0]', e.t, e.tg, 0, 0, P, 7);
+        yield a.complete('toy', 'complete(c0)', e.c0, 7);
+        yield a.waitForCompletion('toy', 'wait(c1)', e.c1);
+        yield a.read('toy', 'read t[1]', e.t, e.tg, 1, 0);
+      },
+      function* (_s, a, e) {
+        yield a.waitForCompletion('toy', 'wait(c0)', e.c0);
+        yield a.write('toy', 'set t[1] from the payload', e.t, e.tg, 1, 0, P, 100 + a.rv);
+        yield a.complete('toy', 'complete(c1)', e.c1, 0);
+      },
+      function* (_s, a, e) {
+        yield a.read('toy', 'read t[0]', e.t, e.tg, 0, 0);
+        yield a.complete('toy', 'complete(c0)', e.c0, 9);
+      },
+    ],
+  },
   {
     name: 'a lock section raced by an unlocked reader and writer (not atomic: split)',
     digest: true,
@@ -562,7 +628,7 @@ describe('explore: bounds and the document', () => {
 
   it('a preemption-bounded search never claims completeness when the bound cut it', () => {
     for (const b of [0, 1, 2]) {
-      const r = explore(threadRace, findStrategy('v6'), { now, preemptionBound: b, kinds: UAF });
+      const r = explore(threadRace, findStrategy('v5-reviewed'), { now, preemptionBound: b, kinds: UAF });
       console.log(summary(r), r.stats.cutBy);
       expect(['violation', 'bounded-safe']).toContain(r.verdict);
       if (r.verdict === 'bounded-safe') expect(r.stats.cutBy).toContain('preemptionBound');

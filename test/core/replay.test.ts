@@ -10,7 +10,7 @@ import { applyOverride, parseScenario } from '../../core/scenario.ts';
 import { STRATEGIES } from '../../core/strategies.ts';
 
 describe('replay determinism', () => {
-  for (const preset of ['thread-race', 'section-tlb', 'ptdump-race']) {
+  for (const preset of ['thread-race', 'section-tlb', 'ptdump-race', 'online-new-node']) {
     it(`${preset}: each strategy's random runs (seeds 1..3) replay exactly`, () => {
       const sc = parseScenario(findPreset(preset)!.doc);
       for (const strategy of STRATEGIES) {

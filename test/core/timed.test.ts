@@ -32,15 +32,15 @@ describe(`timed head-to-head (20 ms, seed ${SEED})`, () => {
     for (const r of results) for (const k of keys) expect(r.metrics, `${r.strategy} ${k}`).toHaveProperty([k]);
   });
 
-  it('Option 1 serialises vmalloc on init_mm.page_table_lock: fewer vmallocs and far more ptl wait than v6', () => {
-    const v6 = results.find((r) => r.strategy === 'v6')!.metrics;
+  it('Option 1 serialises vmalloc on init_mm.page_table_lock: fewer vmallocs and far more ptl wait than v5-reviewed', () => {
+    const v6 = results.find((r) => r.strategy === 'v5-reviewed')!.metrics;
     const o1 = results.find((r) => r.strategy === 'opt1')!.metrics;
     expect(o1['vmalloc.ops']).toBeLessThan(v6['vmalloc.ops']);
     expect(o1['lock.init_mm.page_table_lock.wait_ns.total']).toBeGreaterThan(10 * v6['lock.init_mm.page_table_lock.wait_ns.total']);
   });
 
-  it('Option 2 makes vmalloc wait for hot-remove (the writer drains readers): a longer vmalloc tail than v6', () => {
-    const v6 = results.find((r) => r.strategy === 'v6')!.metrics;
+  it('Option 2 makes vmalloc wait for hot-remove (the writer drains readers): a longer vmalloc tail than v5-reviewed', () => {
+    const v6 = results.find((r) => r.strategy === 'v5-reviewed')!.metrics;
     const o2 = results.find((r) => r.strategy === 'opt2')!.metrics;
     expect(o2['vmalloc.latency_ns.max']).toBeGreaterThan(v6['vmalloc.latency_ns.max']);
     expect(o2['lock.mem_hotplug_lock.wait_ns.total']).toBeGreaterThan(v6['lock.mem_hotplug_lock.wait_ns.total']);

@@ -77,8 +77,8 @@ describe('LabService.run', () => {
   it('a multi-seed random sweep reports progress for every run, ending each at fraction 1', async () => {
     const service = new LabService({ db: null });
     const events: RunProgress[] = [];
-    console.log('[service] thread-race random, v6, seeds 1..3');
-    const doc = await service.run({ scenario: 'thread-race', strategies: 'v6', mode: 'random', seed: 1, seeds: 3 }, { onProgress: (p) => events.push(p) });
+    console.log('[service] thread-race random, v5-reviewed, seeds 1..3');
+    const doc = await service.run({ scenario: 'thread-race', strategies: 'v5-reviewed', mode: 'random', seed: 1, seeds: 3 }, { onProgress: (p) => events.push(p) });
     expect(doc.runs).toHaveLength(3);
     checkProgress(events, 3);
     for (let i = 0; i < 3; i++) {
