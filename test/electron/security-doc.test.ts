@@ -42,7 +42,7 @@ const EXPECT: Record<string, string> = {
   'electron/preload.ts:42': 'exposeInMainWorld',
   'electron/web/headers.ts:20': 'appCsp',
   'electron/web/headers.ts:28': 'connect-src',
-  'package.json:51': '"electron"',
+  'package.json:54': '"electron"',
 };
 
 describe('docs/SECURITY.md', () => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 /**
  * The lab API (`Lab`) over a temporary database, as the app drives it: jobs
  * and their events, cancel, explore in its worker, history with undo,
@@ -281,9 +282,11 @@ describe('history', () => {
     expect(csv.mime).toBe('text/csv');
     const json = await lab.exportRuns({ ids, format: 'json' });
     const doc = JSON.parse(json.data) as { runs: { id: string }[] };
-    doc.runs.forEach((r) => (r.id = `${r.id}-copy`));
+    // Imported ids must be UUIDs: give the copies fresh ones.
+    const copies = doc.runs.map(() => randomUUID());
+    doc.runs.forEach((r, i) => (r.id = copies[i]));
     const { ids: imported } = await lab.importResults(doc);
-    expect(imported).toEqual(ids.map((id) => `${id}-copy`));
+    expect(imported).toEqual(copies);
     await expect(lab.exportRuns({ ids, format: 'pdf' })).rejects.toThrow(/PDF export arrives with part 2/);
     await expect(lab.importResults({ schema: 'ptlab.results/1', runs: [{ scenario: 'x' }] })).rejects.toThrow(/runs\[0\]\.strategy/);
   });
