@@ -14,7 +14,7 @@ import { computeLayout, sharedTables } from '../../core/layout.ts';
 import { findPreset, PRESETS } from '../../core/presets.ts';
 import { type ResultsDocument, type RunResult, VIOLATION_KINDS, type ViolationKind } from '../../core/results.ts';
 import { SCENARIO_SCHEMA, ScenarioError } from '../../core/scenario.ts';
-import { runScenario, VERSION } from '../../core/runner.ts';
+import { runScenario, scenarioNotesOf, VERSION } from '../../core/runner.ts';
 import { knobChoices, STRATEGIES, StrategyError } from '../../core/strategies.ts';
 import { DbError, DbInputError, LabDb, MAX_IMPORT_BYTES, MAX_IMPORT_RUN_BYTES, MAX_TRACE_STEPS, resolveDbPath, type StoredRun } from '../../db/index.ts';
 import { formatBytes } from '../../db/limits.ts';
@@ -399,7 +399,13 @@ function describeLayout(name: string): string {
     '',
     'tables shared by regions:',
     table(['table', 'span start', 'span end', 'regions'], shared),
+    ...notesBlock(scenarioNotesOf(scenario)),
   ].join('\n');
+}
+
+/** What a scenario assumes and when its race is reachable, as a listing section. */
+function notesBlock(notes: readonly string[]): string[] {
+  return notes.length === 0 ? [] : ['', 'notes:', ...notes.map((n) => `  - ${sanitizeForTerminal(n)}`)];
 }
 
 function addHistoryCommands(program: Command): void {
