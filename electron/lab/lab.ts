@@ -69,6 +69,7 @@ import { layoutMapOf } from './layout-map.ts';
 import { defineVariant, isBuiltinStrategy, resolveScenarioRef, resolveStrategyRefs, strategyFromRecord } from './refs.ts';
 import { InputError } from './resolve.ts';
 import { LabService, type RunProgress } from './service.ts';
+import { TraceStore } from './traces.ts';
 
 /** Progress events per job are at most this often. */
 const PROGRESS_EVERY_MS = 100;
@@ -264,6 +265,9 @@ export class Lab implements LabClient {
   }
 
   private savedStrategy = (id: string): unknown | null => this.db?.getStrategy(id)?.json ?? null;
+
+  /** The session's open traces (part 2). */
+  private readonly traces = new TraceStore({ getRun: (id) => this.getRun(id), savedStrategy: this.savedStrategy });
 
   private checkExperiment(id: number | undefined): void {
     if (id === undefined) return;
@@ -836,20 +840,22 @@ export class Lab implements LabClient {
     throw new InputError('saving through a file dialog is for the desktop app; in web mode the browser downloads the file');
   }
 
-  // Traces and the safety row land with the trace viewer (issue 8); until then they say so.
-  async openTrace(_source: TraceSource): Promise<TraceInfo> {
-    throw new InputError('the trace viewer is not built yet');
+  // Traces (electron/lab/traces.ts): replayed with their whole log, the machine readable at any step.
+  async openTrace(source: TraceSource): Promise<TraceInfo> {
+    return this.traces.openTrace(source);
   }
 
-  async traceSteps(_traceId: string, _offset: number, _limit: number): Promise<TraceStep[]> {
-    throw new InputError('the trace viewer is not built yet');
+  async traceSteps(traceId: string, offset: number, limit: number): Promise<TraceStep[]> {
+    return this.traces.traceSteps(traceId, offset, limit);
   }
 
-  async traceState(_traceId: string, _step: number): Promise<MachineState> {
-    throw new InputError('the trace viewer is not built yet');
+  async traceState(traceId: string, step: number): Promise<MachineState> {
+    return this.traces.traceState(traceId, step);
   }
 
-  async closeTrace(_traceId: string): Promise<void> {}
+  async closeTrace(traceId: string): Promise<void> {
+    return this.traces.closeTrace(traceId);
+  }
 
   async safety(_req: SafetyRequest): Promise<SafetyVerdict[]> {
     throw new InputError('the safety row of Compare is not built yet');
