@@ -69,6 +69,7 @@ import { layoutMapOf } from './layout-map.ts';
 import { defineVariant, isBuiltinStrategy, resolveScenarioRef, resolveStrategyRefs, strategyFromRecord } from './refs.ts';
 import { InputError } from './resolve.ts';
 import { LabService, type RunProgress } from './service.ts';
+import { Safety, SAFETY_TAG, startSafetyJob } from './safety.ts';
 import { TraceStore } from './traces.ts';
 
 /** Progress events per job are at most this often. */
@@ -373,8 +374,8 @@ export class Lab implements LabClient {
     return copyJob(job.info);
   }
 
-  private onRunProgress(job: Job, p: RunProgress): void {
-    const s = job.lanes.get(laneKey(p.strategy, p.point));
+  private onRunProgress(job: Job, p: RunProgress, lane: string = laneKey(p.strategy, p.point)): void {
+    const s = job.lanes.get(lane);
     if (!s) return;
     const runKey = `${p.seed}`;
     if (s.runKey !== runKey) {
@@ -404,8 +405,8 @@ export class Lab implements LabClient {
     }
   }
 
-  private onRunFinished(job: Job, r: RunResult, point: number | null): void {
-    const s = job.lanes.get(laneKey(r.strategy, point));
+  private onRunFinished(job: Job, r: RunResult, point: number | null, lane: string = laneKey(r.strategy, point)): void {
+    const s = job.lanes.get(lane);
     if (!s) return;
     if (s.runKey !== `${r.seed}`) {
       s.runKey = `${r.seed}`;
@@ -857,12 +858,37 @@ export class Lab implements LabClient {
     return this.traces.closeTrace(traceId);
   }
 
-  async safety(_req: SafetyRequest): Promise<SafetyVerdict[]> {
-    throw new InputError('the safety row of Compare is not built yet');
+  // The safety row (electron/lab/safety.ts): verdicts from saved runs; the check runs as one job of explore lanes and run batches.
+  async safety(req: SafetyRequest): Promise<SafetyVerdict[]> {
+    return this.safetyOf().verdicts(req);
   }
 
-  async startSafetyCheck(_req: SafetyRequest): Promise<JobInfo> {
-    throw new InputError('the safety row of Compare is not built yet');
+  async startSafetyCheck(req: SafetyRequest): Promise<JobInfo> {
+    const db = this.requireDb();
+    return startSafetyJob<Job>(this.safetyOf(), req, {
+      version: this.version,
+      newJob: (title, lanes) => this.newJob('explore', title, lanes),
+      info: (job) => copyJob(job.info),
+      aborted: (job) => job.abort.signal.aborted,
+      track: (job, work) => this.track(job, work),
+      lane: (job, key) => job.lanes.get(key)!.lane,
+      explore: (job, key, scenario, config, strategy, r) => this.exploreLane(job, job.lanes.get(key)!, scenario, config, strategy, r, true),
+      random: async (job, key, doc, scenario, strategy, seeds) =>
+        (
+          await this.service.runResolved(
+            { doc, scenario, strategies: [strategy], mode: 'random', seed: 1, seeds, save: true, tags: [SAFETY_TAG] },
+            { signal: job.abort.signal, onProgress: (p) => this.onRunProgress(job, p, key), onRun: (r, point) => this.onRunFinished(job, r, point, key) },
+          )
+        ).runs,
+      recordKnobs: (runId, strategy) => db.setRunProvenance(runId, { strategyKnobs: strategy.knobs }),
+    });
+  }
+
+  private safetyCache: Safety | null = null;
+
+  private safetyOf(): Safety {
+    this.safetyCache ??= new Safety({ db: this.requireDb(), savedStrategy: this.savedStrategy });
+    return this.safetyCache;
   }
 }
 
