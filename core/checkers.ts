@@ -22,6 +22,13 @@ function shape(t: TraceStep): string {
   return `${t.actor}|${t.function}|${t.action.replace(/0x[0-9a-f]+/g, '#')}`;
 }
 
+/** A trace line being built: the step, whether it is a key step, and its shape (computed once). */
+interface Line {
+  t: TraceStep;
+  key: boolean;
+  shape: string;
+}
+
 /** Block periods folded: a single line repeated (a 512-entry scan), or pairs and triples of lines (read, clear; read, clear, TLBI). */
 const FOLD_PERIODS = [1, 2, 3];
 
@@ -30,7 +37,7 @@ const FOLD_PERIODS = [1, 2, 3];
  * them line for line (and none is a key step), the earlier block merges
  * into the later one, whose lines count the repeats.
  */
-function pushFolded(out: { t: TraceStep; key: boolean }[], line: { t: TraceStep; key: boolean }): void {
+function pushFolded(out: Line[], line: Line): void {
   out.push(line);
   for (const k of FOLD_PERIODS) {
     const n = out.length;
@@ -39,7 +46,7 @@ function pushFolded(out: { t: TraceStep; key: boolean }[], line: { t: TraceStep;
     for (let j = 0; j < k && same; j++) {
       const x = out[n - 2 * k + j];
       const y = out[n - k + j];
-      same = !x.key && !y.key && shape(x.t) === shape(y.t);
+      same = !x.key && !y.key && x.shape === y.shape;
     }
     if (!same) continue;
     for (let j = 0; j < k; j++) out[n - k + j].t.repeat = (out[n - 2 * k + j].t.repeat ?? 1) + (out[n - k + j].t.repeat ?? 1);
@@ -137,8 +144,11 @@ export class Checker {
       }
     }
     picked.reverse();
-    const folded: { t: TraceStep; key: boolean }[] = [];
-    for (const s of picked) pushFolded(folded, { t: sim.traceStep(s), key: keys.has(s) });
+    const folded: Line[] = [];
+    for (const s of picked) {
+      const t = sim.traceStep(s);
+      pushFolded(folded, { t, key: keys.has(s), shape: shape(t) });
+    }
     const room = MAX_TRACE - (pending && a ? 1 : 0) - others.filter((o) => o !== a).length;
     // Past the room, drop the oldest lines that are not key steps.
     let excess = folded.length - room;
