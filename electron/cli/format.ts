@@ -61,6 +61,18 @@ export function table(header: string[], rows: string[][]): string {
  * step's role (took-pointer, cleared, freed, stale-use, ...).
  */
 export function formatTrace(trace: TraceStep[]): string {
+  const keys = keyStepLines(trace.flatMap((t) => (t.key ? [{ step: t.step, actor: t.actor, role: t.key.role, label: t.key.label }] : [])));
+  return keys ? `${keys}\n\n${traceTable(trace)}` : traceTable(trace);
+}
+
+/** "  key steps:" and one line per key step, or "" when there is none. */
+function keyStepLines(keys: readonly { step: number; actor: string; role: string; label: string }[]): string {
+  if (keys.length === 0) return '';
+  const w = keys.reduce((m, k) => Math.max(m, String(k.step).length), 0);
+  return ['  key steps:', ...keys.map((k) => `    ${String(k.step).padStart(w)}  ${cellText(k.actor)}  ${k.role}: ${cellText(k.label)}`)].join('\n');
+}
+
+function traceTable(trace: TraceStep[]): string {
   const hasKey = trace.some((t) => t.key !== undefined);
   const rows = trace.map((t) => [
     String(t.step) + (t.repeat ? ` (x${t.repeat})` : ''),
@@ -97,22 +109,26 @@ export function wrap(text: string, width: number, indent = ''): string {
   return lines.join('\n');
 }
 
-/** The violation's narrative, wrapped, then its key steps one per line (nothing for a violation recorded without them). */
+/**
+ * The violation's narrative, wrapped, then its key steps one per line (from
+ * `keySteps`, or from the trace's marks for a violation stored without
+ * them); nothing for a violation recorded before narratives.
+ */
 export function formatNarrative(v: Pick<Violation, 'narrative' | 'keySteps' | 'trace'>): string {
   const out: string[] = [];
   if (v.narrative) out.push(wrap(sanitizeForTerminal(v.narrative), 100, '  '));
-  const keys = v.keySteps ?? v.trace.flatMap((t) => (t.key ? [{ step: t.step, actor: t.actor, role: t.key.role, label: t.key.label }] : []));
-  if (keys.length > 0) {
-    out.push('', '  key steps:');
-    const w = keys.reduce((m, k) => Math.max(m, String(k.step).length), 0);
-    for (const k of keys) out.push(`    ${String(k.step).padStart(w)}  ${cellText(k.actor)}  ${k.role}: ${cellText(k.label)}`);
+  const keys = keyStepLines(v.keySteps ?? v.trace.flatMap((t) => (t.key ? [{ step: t.step, actor: t.actor, role: t.key.role, label: t.key.label }] : [])));
+  if (keys) {
+    if (out.length > 0) out.push('');
+    out.push(keys);
   }
   return out.join('\n');
 }
 
+/** A violation: what and where, the narrative and key steps, then the trace table. */
 export function formatViolation(r: RunResult, v: Violation): string {
   const story = formatNarrative(v);
-  return [`${v.kind}: ${r.strategy}, ${r.mode} seed ${r.seed}, at step ${v.step}`, `  ${v.message}`, ...(story ? ['', story] : []), '', formatTrace(v.trace)].join('\n');
+  return [`${v.kind}: ${r.strategy}, ${r.mode} seed ${r.seed}, at step ${v.step}`, `  ${v.message}`, ...(story ? ['', story] : []), '', traceTable(v.trace)].join('\n');
 }
 
 const KEY_METRICS: [string, string][] = [
