@@ -22,17 +22,21 @@ interface TraceDoc {
 }
 
 describe('--save-trace saves exactly the trace that was printed', () => {
-  it('thread-race v6, seeds 1..30: same seed, kind, step and steps as the first printed trace', () => {
+  it('thread-race v5-reviewed (0.1\'s v6), seeds 1..30: same seed, kind, step and steps as the first printed trace', () => {
     const file = path.join(dir, 'race.json');
-    console.log('[small] thread-race v6 seeds 1..30 --save-trace');
-    const r = runCli(['run', '--scenario', 'thread-race', '--strategy', 'v6', '--seeds', '30', '--save-trace', file, '--no-save']);
+    console.log('[small] thread-race v5-reviewed seeds 1..30 --save-trace');
+    const r = runCli(['run', '--scenario', 'thread-race', '--strategy', 'v5-reviewed', '--seeds', '30', '--save-trace', file, '--no-save']);
     expect(r.status, r.stderr).toBe(0);
-    const head = /^([a-z-]+): v6, random seed (\d+), at step (\d+)$/m.exec(r.stdout);
+    const head = /^([a-z-]+): v5-reviewed, random seed (\d+), at step (\d+)$/m.exec(r.stdout);
     expect(head, 'a printed trace').not.toBeNull();
     const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as TraceDoc;
     expect({ seed: saved.seed, kind: saved.expect.kind, step: saved.expect.step }).toEqual({ seed: Number(head![2]), kind: head![1], step: Number(head![3]) });
     // The printed table's step column, in order, is the saved trace's.
-    const printed = r.stdout.slice(head!.index).split('\n\n')[1];
+    // The table is the first block after the heading that starts with its header (the narrative and key steps come before it).
+    const printed = r.stdout
+      .slice(head!.index)
+      .split('\n\n')
+      .find((b) => b.startsWith('step '))!;
     const printedSteps = printed
       .split('\n')
       .slice(2)
