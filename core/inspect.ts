@@ -190,6 +190,9 @@ interface SectionVal {
 /** How many of an actor's next steps are searched for the pointer it is about to go through. */
 const POINTER_LOOKAHEAD = 16;
 
+/** A lock as every run starts: free, no writer, no reader. */
+const BOOT_LOCK: LockVal = { holder: -1, writer: -1, readers: 0 };
+
 const CH_ENTRY = 0;
 const CH_FRAME = 1;
 const CH_LEAF = 2;
@@ -216,6 +219,8 @@ export interface RecordOptions {
   strategy: Strategy;
   seed: number;
   schedule: readonly number[];
+  /** Keep the machine's history only for steps before this one (the trace's end); the replay itself runs the whole schedule. */
+  recordUntil?: number;
 }
 
 /**
@@ -264,22 +269,30 @@ export class TraceRecording {
     this.stepIdx = new Int16Array(n);
     this.stepSize = new Float64Array(n);
     this.changeStart = new Int32Array(n + 1);
-    let pending: Pending | null = null;
+    // One pending record, reused: the wrapper runs once per step of runs of 100,000 steps and more.
+    const pending: Pending = { op: 0, f: -1, idx: 0, lock: -1, addr: -1, size: 0, cpu: 0 };
     let pendingStep = -1;
     let sim: Sim | null = null;
     const finish = (): void => {
-      if (sim && pending) this.afterStep(sim, pendingStep, pending);
-      pending = null;
+      if (sim && pendingStep >= 0) this.afterStep(sim, pendingStep, pending);
+      pendingStep = -1;
     };
+    const until = o.recordUntil ?? n;
     const wrap = (inner: Scheduler): Scheduler => ({
       pick: (s, enabled, k) => {
         sim = s;
         finish();
         const i = inner.pick(s, enabled, k);
-        if (i >= 0) {
+        if (i >= 0 && s.steps < until) {
           const a = s.actors[i];
           pendingStep = s.steps;
-          pending = { op: a.op, f: a.f, idx: a.idx, lock: a.lock, addr: a.addr, size: a.size, cpu: a.cpu };
+          pending.op = a.op;
+          pending.f = a.f;
+          pending.idx = a.idx;
+          pending.lock = a.lock;
+          pending.addr = a.addr;
+          pending.size = a.size;
+          pending.cpu = a.cpu;
           this.beforeStep(s, pendingStep, pending);
         }
         return i;
@@ -361,19 +374,21 @@ export class TraceRecording {
     }
     const locks = sim.locks;
     for (let l = 0; l < N_LOCKS; l++) {
-      const cur = this.lockHist[l].last() ?? { holder: -1, writer: -1, readers: 0 };
+      const h = this.lockHist[l];
+      const cur = h.steps.length > 0 ? h.vals[h.vals.length - 1] : BOOT_LOCK;
       if (cur.holder !== locks.holder[l] || cur.writer !== locks.writer[l] || cur.readers !== locks.readers[l]) {
         this.lockHist[l].push(step, { holder: locks.holder[l], writer: locks.writer[l], readers: locks.readers[l] });
         this.change(CH_LOCK, l);
       }
     }
-    a.forEach((x, i) => {
-      const cur = this.doneHist[i].last() ?? false;
-      if (cur !== x.done) {
-        this.doneHist[i].push(step, x.done);
+    for (let i = 0; i < a.length; i++) {
+      const h = this.doneHist[i];
+      const cur = h.steps.length > 0 ? h.vals[h.vals.length - 1] : this.boot.actors[i].done;
+      if (cur !== a[i].done) {
+        h.push(step, a[i].done);
         this.change(CH_DONE, i);
       }
-    });
+    }
   }
 
   private cellKey(f: number, i: number): number {
@@ -435,10 +450,15 @@ export class TraceRecording {
       const to = cpu < 0 ? n : (cpu + 1) * cap;
       const cur = walk ? this.curWalk : this.curLeaf;
       const hist = walk ? this.walk : this.leaf;
+      const valid = walk ? t.walkValid : t.leafValid;
+      const va = walk ? t.walkSpan : t.leafVa;
+      const pfn = walk ? t.walkPfn : t.leafPfn;
+      const gen = walk ? t.walkGen : t.leafGen;
       for (let i = from; i < to; i++) {
-        const now = slotOf(t, i, walk);
+        // Compared in place: a TLBI over a long teardown visits every slot thousands of times.
         const was = cur[i];
-        if (now.valid === was.valid && (!now.valid || (now.va === was.va && now.pfn === was.pfn && now.gen === was.gen && now.size === was.size && now.depth === was.depth))) continue;
+        if (valid[i] === was.valid && (valid[i] === 0 || (va[i] === was.va && pfn[i] === was.pfn && gen[i] === was.gen))) continue;
+        const now = slotOf(t, i, walk);
         cur[i] = now;
         let h = hist.get(i);
         if (!h) {

@@ -80,12 +80,14 @@ export class TraceStore {
 
   async openTrace(source: TraceSource): Promise<TraceInfo> {
     const r = await this.resolve(source);
-    const rec = TraceRecording.record({ scenario: r.scenario, strategy: r.strategy, seed: r.seed, schedule: r.schedule });
+    // History is kept up to the recorded violation's step: the trace ends there (the replay still runs the whole schedule).
+    const until = r.expect ? r.expect.step + 1 : undefined;
+    const rec = TraceRecording.record({ scenario: r.scenario, strategy: r.strategy, seed: r.seed, schedule: r.schedule, recordUntil: until });
     const { reproduced, summary } = replayVerdict(r.expect, rec.result.violations, rec.diverged, r.schedule.length);
     const replayed = r.expect ? (rec.result.violations.find((x) => x.kind === r.expect!.kind) ?? null) : null;
     const violation = replayed ?? r.recorded;
     // The trace ends at the violation's step (a lost mapping found when the run ended: at the end).
-    const total = violation && violation.step < rec.steps ? violation.step + 1 : rec.steps;
+    const total = Math.min(violation && violation.step < rec.steps ? violation.step + 1 : rec.steps, until ?? Infinity);
     const functions = new Set<string>();
     for (let s = 0; s < total; s++) functions.add(rec.sim.loggedFn(s));
     const era = rec.sim.layout.era;
