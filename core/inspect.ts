@@ -283,7 +283,12 @@ export class TraceRecording {
         sim = s;
         finish();
         const i = inner.pick(s, enabled, k);
-        if (i >= 0 && s.steps < until) {
+        if (i >= 0 && s.steps >= until) {
+          // Past the trace's end only what each step was (op, lock) is kept: the actors' next steps are read from there.
+          const a = s.actors[i];
+          this.stepOp[s.steps] = a.op;
+          this.stepLock[s.steps] = a.lock;
+        } else if (i >= 0) {
           const a = s.actors[i];
           pendingStep = s.steps;
           pending.op = a.op;
@@ -383,9 +388,11 @@ export class TraceRecording {
     }
     for (let i = 0; i < a.length; i++) {
       const h = this.doneHist[i];
+      // A deadlocked actor is taken out of the run (done and stuck): it is not finished, it waits.
+      const done = a[i].done && !a[i].stuck;
       const cur = h.steps.length > 0 ? h.vals[h.vals.length - 1] : this.boot.actors[i].done;
-      if (cur !== a[i].done) {
-        h.push(step, a[i].done);
+      if (cur !== done) {
+        h.push(step, done);
         this.change(CH_DONE, i);
       }
     }
@@ -706,9 +713,11 @@ export class TraceRecording {
       const waiters = sim.actors
         .filter((a, i) => {
           const s = nextOf[i];
-          if (s < 0 || this.doneAt(i, last)) return false;
-          const op = this.stepOp[s];
-          if (this.stepLock[s] !== l) return false;
+          if (this.doneAt(i, last)) return false;
+          // Its next step: in the log, or (it never steps again) what it was left pending on.
+          if (s < 0 && a.done && !a.stuck) return false;
+          const op = s >= 0 ? this.stepOp[s] : a.op;
+          if ((s >= 0 ? this.stepLock[s] : a.lock) !== l) return false;
           if (op === OP_LOCK) return !(probe.holder[l] === i || probe.canLock(l));
           if (op === OP_READ_LOCK) return !probe.canReadLock(l);
           if (op === OP_WRITE_ENTER) return !probe.canWriteEnter(l);
@@ -774,7 +783,7 @@ export class TraceRecording {
     const done = this.doneAt(i, n);
     if (next < 0) {
       // It takes no further step in the log: what it was left waiting on at the end, if anything.
-      if (a.done) return { name: a.name, cpu: a.cpu, done: true, next: null, pointer: null, locks };
+      if (a.done && !a.stuck) return { name: a.name, cpu: a.cpu, done: true, next: null, pointer: null, locks };
       return { name: a.name, cpu: a.cpu, done, next: { function: a.fn, action: a.act, address: a.addr >= 0 ? formatVA(sim.g, a.addr) : '' }, pointer: this.pointer(a.op, a.f, a.g, n), locks };
     }
     const r = sim.loggedStep(next, newLoggedStep());
@@ -891,7 +900,7 @@ export class TraceRecording {
           break;
         }
         case CH_DONE:
-          out.push(`${sim.actors[key].name} ${this.doneAt(key, n) ? (sim.actors[key].stuck ? 'is stuck (deadlock)' : 'finished') : 'runs again'}`);
+          out.push(`${sim.actors[key].name} ${this.doneAt(key, n) ? 'finished' : 'runs again'}`);
           break;
       }
     }

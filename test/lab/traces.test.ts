@@ -190,6 +190,21 @@ describe('other sources', () => {
   });
 });
 
+describe('a deadlock (online-new-node, opt2, seed 1) at its last step', () => {
+  it('shows the lock held by the onliner, kthreadd waiting for it, and both actors stuck on their next step', async () => {
+    const { id, run } = saveRandomRun(findPreset('online-new-node')!.doc, findStrategy('opt2'), 1);
+    const info = await lab.openTrace({ runId: id, violation: run.violations.findIndex((v) => v.kind === 'deadlock') });
+    expect(info.reproduced).toBe(true);
+    const st = await lab.traceState(info.traceId, info.totalSteps - 1);
+    expect(st.locks.find((l) => l.name === 'mem_hotplug_lock')).toMatchObject({ holder: 'online', writer: 'online', waiters: ['kthreadd'] });
+    const online = st.actors.find((a) => a.name === 'online')!;
+    const kthreadd = st.actors.find((a) => a.name === 'kthreadd')!;
+    expect(online).toMatchObject({ done: false, next: { action: 'wait_for_completion_killable(&done)' } });
+    expect(kthreadd).toMatchObject({ done: false, next: { action: 'get_online_mems() /* Option 2 */' } });
+    await lab.closeTrace(info.traceId);
+  });
+});
+
 describe('a ~100,000-step trace', () => {
   it('opens, pages and answers any step (timings printed)', async () => {
     // A CPU touches a page-mapped 128 MiB section, which is then removed without the walk-cache TLBI: the stale walk cache shows after ~100,000 steps.
