@@ -15,6 +15,7 @@ import {
   type TraceStep,
   type Violation,
   type ViolationKind,
+  KEY_STEP_ROLES,
 } from '../core/results.ts';
 import { isUnsafeKey } from '../core/scenario.ts';
 import { DbInputError } from './errors.ts';
@@ -187,7 +188,31 @@ function validateTraceStep(value: unknown, path: string): TraceStep {
       expectString(lock, `${locksPath}[${index}]`),
     ),
     ...(o.repeat === undefined ? {} : { repeat: expectInteger(o.repeat, fieldPath(path, 'repeat'), { min: 2 }) }),
+    ...(o.key === undefined ? {} : { key: validateKeyMark(o.key, fieldPath(path, 'key')) }),
   };
+}
+
+/** A trace line's key-step mark: {role, label}. */
+function validateKeyMark(value: unknown, path: string): NonNullable<TraceStep['key']> {
+  const o = expectObject(value, path);
+  return {
+    role: expectOneOf(field(o, 'role', path, 'a key step role'), fieldPath(path, 'role'), KEY_STEP_ROLES),
+    label: expectString(field(o, 'label', path, 'a string'), fieldPath(path, 'label')),
+  };
+}
+
+function validateKeySteps(value: unknown, path: string): NonNullable<Violation['keySteps']> {
+  return expectArray(value, path).map((item, index) => {
+    const p = `${path}[${index}]`;
+    const o = expectObject(item, p);
+    return {
+      step: expectInteger(field(o, 'step', p, 'a non-negative integer'), fieldPath(p, 'step'), { min: 0 }),
+      actor: expectString(field(o, 'actor', p, 'a string'), fieldPath(p, 'actor')),
+      cpu: expectInteger(field(o, 'cpu', p, 'an integer'), fieldPath(p, 'cpu')),
+      role: expectOneOf(field(o, 'role', p, 'a key step role'), fieldPath(p, 'role'), KEY_STEP_ROLES),
+      label: expectString(field(o, 'label', p, 'a string'), fieldPath(p, 'label')),
+    };
+  });
 }
 
 function expectAddress(value: unknown, path: string): string {
@@ -209,6 +234,8 @@ export function validateViolation(value: unknown, path: string): Violation {
     // The CLI's JSON lists `message` as optional; an absent one reads back as "".
     message: o.message === undefined ? '' : expectString(o.message, fieldPath(path, 'message')),
     trace: expectTrace(field(o, 'trace', path, 'an array of trace steps'), tracePath),
+    ...(o.narrative === undefined ? {} : { narrative: expectString(o.narrative, fieldPath(path, 'narrative')) }),
+    ...(o.keySteps === undefined ? {} : { keySteps: validateKeySteps(o.keySteps, fieldPath(path, 'keySteps')) }),
   };
 }
 

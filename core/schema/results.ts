@@ -6,7 +6,7 @@
  * fields), as db/validate.ts allows them.
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
-import { type ResultsDocument, type RunResult, type Series, type TraceStep, type Violation, VIOLATION_KINDS } from '../results.ts';
+import { KEY_STEP_ROLES, type ResultsDocument, type RunResult, type Series, type TraceStep, type Violation, VIOLATION_KINDS } from '../results.ts';
 import { EXPECTED } from './check.ts';
 
 /** A union of string literals (TypeBox's Union of Literal) from a constant list. */
@@ -18,6 +18,7 @@ export function oneOf<const T extends readonly string[]>(values: T, options: Rec
 }
 
 export const ViolationKindSchema = oneOf(VIOLATION_KINDS);
+export const KeyStepRoleSchema = oneOf(KEY_STEP_ROLES);
 export const RunModeSchema = oneOf(['timed', 'random', 'pct', 'explore', 'replay'] as const);
 export const RunStatusSchema = oneOf(['running', 'completed', 'failed', 'interrupted', 'cancelled'] as const);
 
@@ -36,6 +37,7 @@ export const TraceStepSchema = Type.Object(
     frame: Type.Union([Type.Object({ pfn: Count, generation: Type.Integer(), role: Type.String() }), Type.Null()]),
     locks: Type.Array(Type.String()),
     repeat: Type.Optional(Type.Integer({ minimum: 2 })),
+    key: Type.Optional(Type.Object({ role: KeyStepRoleSchema, label: Type.String() })),
   },
   { $id: 'ptlab.trace-step', title: 'One step of a trace, in kernel terms' },
 );
@@ -49,6 +51,8 @@ export const ViolationSchema = Type.Object({
   address: Address,
   message: Type.Optional(Type.String()),
   trace: Type.Array(TraceStepSchema),
+  narrative: Type.Optional(Type.String()),
+  keySteps: Type.Optional(Type.Array(Type.Object({ step: Count, actor: Type.String(), cpu: Type.Integer(), role: KeyStepRoleSchema, label: Type.String() }))),
 });
 
 export const SeriesSchema = Type.Object({
