@@ -10,6 +10,7 @@ import { mount } from 'svelte';
 import App from './App.svelte';
 import type { LabClient } from './lib/api.ts';
 import { downloadFile } from './lib/download.ts';
+import { fileSaver } from './lib/save.ts';
 import { type PtlabBridge, electronClient } from './lib/client/electron.ts';
 import { webClient } from './lib/client/web.ts';
 import type { AddressBar } from './lib/router.svelte.ts';
@@ -47,13 +48,14 @@ const bar: AddressBar = {
 };
 
 const client = await pickClient();
+const desktop = Boolean((window as Window & { ptlab?: PtlabBridge }).ptlab);
 mount(App, {
   target: document.getElementById('app')!,
   props: {
     client,
     bar,
     storage: window.localStorage,
-    saveFile: (file) => downloadFile(document, file),
+    saveFile: fileSaver({ desktop, client, download: (file) => downloadFile(document, file) }),
     mac: /Mac|iPhone|iPad/.test(navigator.platform),
   },
 });
