@@ -13,7 +13,7 @@ export type Route =
   | { screen: 'designer'; preset?: string; experiment?: number }
   | { screen: 'live'; jobId?: string }
   | { screen: 'compare'; ids: string[] }
-  | { screen: 'trace'; runId?: string; violation?: number }
+  | { screen: 'trace'; runId?: string; violation?: number; step?: number }
   | { screen: 'export'; ids: string[]; baseline?: string; title?: string };
 
 export interface ScreenInfo {
@@ -54,7 +54,7 @@ export function hrefOf(r: Route): string {
       return text ? `#/export?${text}` : '#/export';
     }
     case 'trace':
-      return r.runId ? `#/trace/${encodeURIComponent(r.runId)}/${r.violation ?? 0}` : '#/trace';
+      return r.runId ? `#/trace/${encodeURIComponent(r.runId)}/${r.violation ?? 0}${r.step !== undefined ? `?step=${r.step}` : ''}` : '#/trace';
   }
 }
 
@@ -84,7 +84,8 @@ export function parseHref(hash: string): Route | null {
       return { screen, ids, ...(baseline ? { baseline } : {}), ...(title ? { title } : {}) };
     }
     case 'trace':
-      return parts[0] ? { screen, runId: parts[0], violation: /^\d+$/.test(parts[1] ?? '') ? Number(parts[1]) : 0 } : { screen };
+      if (!parts[0]) return { screen };
+      return { screen, runId: parts[0], violation: /^\d+$/.test(parts[1] ?? '') ? Number(parts[1]) : 0, ...(/^-?\d+$/.test(q.get('step') ?? '') ? { step: Number(q.get('step')) } : {}) };
     default:
       return null;
   }

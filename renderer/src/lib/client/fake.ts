@@ -164,6 +164,13 @@ export class FakeLab implements LabClient {
     this.prng = new Prng((opts.seed ?? 17) ^ 0xfeed);
     this.runs = generateHistory(opts.runs ?? 300, opts.seed ?? 17, opts.newest ?? DEFAULT_NEWEST);
     for (const r of this.runs) this.byId.set(r.row.id, r);
+    // The runs behind the safety verdicts, made up front in a fixed order so their ids are the same in every session.
+    for (const p of SAFETY_PRESETS) {
+      for (const s of STRATEGIES) {
+        const cell = safetyCell(p.name, s.id);
+        if (cell) this.evidenceRun(p.name, s.id, cell);
+      }
+    }
     const newest = (opts.newest ?? DEFAULT_NEWEST).getTime();
     EXPERIMENT_NAMES.slice(0, EXPERIMENT_COUNT).forEach((name, i) => {
       const preset = i === 2 ? 'ptdump-race' : i === 1 ? 'head-to-head' : 'thread-race';
