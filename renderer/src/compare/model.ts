@@ -8,23 +8,20 @@
 import type { SafetyVerdict, StoredRun } from '../lib/api.ts';
 import { type Delta, type MetricInfo, deltaOf, metricInfo } from '../lib/metrics.ts';
 
-/** Column labels that tell the runs apart with as little as needed: strategy, then seed, scenario or mode where those differ. */
+/** Column labels that tell the runs apart with as little as needed: the strategy, then the scenario or mode where those differ, then the seed (and the id) where labels still collide. */
 export function runLabels(runs: readonly Pick<StoredRun, 'id' | 'strategy' | 'seed' | 'scenario' | 'mode'>[]): string[] {
   const scenarios = new Set(runs.map((r) => r.scenario)).size > 1;
   const modes = new Set(runs.map((r) => r.mode)).size > 1;
-  const perStrategy = new Map<string, number>();
-  for (const r of runs) perStrategy.set(r.strategy, (perStrategy.get(r.strategy) ?? 0) + 1);
-  const labels = runs.map((r) => {
-    const parts = [r.strategy];
-    if (scenarios) parts.push(r.scenario);
-    if (modes) parts.push(r.mode);
-    if ((perStrategy.get(r.strategy) ?? 0) > 1) parts.push(`seed ${r.seed}`);
-    return parts.join(' · ');
-  });
-  // Still equal (same strategy and seed twice): add the id's first block.
-  const count = new Map<string, number>();
-  for (const l of labels) count.set(l, (count.get(l) ?? 0) + 1);
-  return labels.map((l, i) => ((count.get(l) ?? 0) > 1 ? `${l} · ${runs[i].id.slice(0, 8)}` : l));
+  const collide = (labels: string[]): ((l: string) => boolean) => {
+    const count = new Map<string, number>();
+    for (const l of labels) count.set(l, (count.get(l) ?? 0) + 1);
+    return (l) => (count.get(l) ?? 0) > 1;
+  };
+  let labels = runs.map((r) => [r.strategy, ...(scenarios ? [r.scenario] : []), ...(modes ? [r.mode] : [])].join(' · '));
+  let clash = collide(labels);
+  labels = labels.map((l, i) => (clash(l) ? `${l} · seed ${runs[i].seed}` : l));
+  clash = collide(labels);
+  return labels.map((l, i) => (clash(l) ? `${l} · ${runs[i].id.slice(0, 8)}` : l));
 }
 
 export interface KnobRow {
