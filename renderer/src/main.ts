@@ -24,7 +24,9 @@ async function pickClient(): Promise<LabClient> {
     const { FakeLab } = await import('./lib/client/fake.ts');
     const runs = Number(params.get('runs') ?? 300);
     const tickMs = Number(params.get('tick') ?? 100);
-    const fake = new FakeLab({ runs: Number.isInteger(runs) && runs >= 0 ? runs : 300, tickMs: Number.isFinite(tickMs) ? tickMs : 100 });
+    // ?points=1000000: timed runs' series that long (generated on request), for the Compare benchmark.
+    const points = Number(params.get('points') ?? 200);
+    const fake = new FakeLab({ runs: Number.isInteger(runs) && runs >= 0 ? runs : 300, tickMs: Number.isFinite(tickMs) ? tickMs : 100, seriesPoints: Number.isInteger(points) && points >= 2 ? points : 200 });
     // The screenshot script and the benchmark drive the fake from outside.
     (window as Window & { ptlabFake?: unknown }).ptlabFake = fake;
     return fake;

@@ -12,8 +12,9 @@ import { errorLine } from '../lib/client/methods.ts';
 import { type KeyStep, ROLE_ORDER, storyOf } from '../lib/story.ts';
 import { type Row, type StepKind, buildRows, rowOfStep } from './rows.ts';
 
-/** Steps per traceSteps request. */
-export const PAGE = 10_000;
+/** Steps in the first traceSteps request (what the first paint waits for), then per request after it. */
+export const FIRST_PAGE = 5_000;
+export const PAGE = 50_000;
 /** Machine states kept (the user steps back and forth over a few). */
 const STATE_CACHE = 48;
 
@@ -94,19 +95,23 @@ export class TraceState {
 
   private async loadSteps(g: number, info: TraceInfo): Promise<void> {
     let acc: TraceStep[] = [];
-    for (let offset = 0; offset < info.totalSteps; offset += PAGE) {
+    for (let offset = 0; offset < info.totalSteps; ) {
+      const size = offset === 0 ? FIRST_PAGE : PAGE;
       let page: TraceStep[];
       try {
-        page = await this.client.traceSteps(info.traceId, offset, Math.min(PAGE, info.totalSteps - offset));
+        page = await this.client.traceSteps(info.traceId, offset, Math.min(size, info.totalSteps - offset));
       } catch (e) {
         if (g === this.generation) this.error = `Steps from ${offset.toLocaleString('en-US')} could not be read: ${errorLine(e)}`;
         break;
       }
       if (g !== this.generation) return;
+      offset += size;
       acc = acc.concat(page);
       this.steps = acc;
       if (offset === 0) this.opening = false;
       if (page.length === 0) break;
+      // Let the page paint what has arrived before asking for more (an in-process lab answers at once).
+      await new Promise((resolve) => setTimeout(resolve, 0));
     }
     if (g === this.generation) this.opening = false;
   }

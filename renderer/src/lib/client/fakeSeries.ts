@@ -3,10 +3,10 @@
  * length (1,000,000 points for the benchmark) is a function of its index,
  * a smooth trend per cell of 256 points plus bounded per-point noise, so
  * `getSeries` decimates any window to min/max per bucket the way the lab
- * service does — exactly below 256 points per bucket, and from per-cell
- * bounds above that (a bucket's min/max is then within the noise of the
- * true one), which keeps a request over a million points to a few
- * thousand cell visits.
+ * service does — exactly up to two cells per bucket, and from the bounds of
+ * the cells a wider bucket touches above that (a little wider than the true
+ * min/max, never narrower), which keeps a request over a million points to
+ * a few thousand cell visits.
  */
 import type { Series } from '../../../../core/results.ts';
 import type { SeriesSlice } from '../api.ts';
@@ -99,6 +99,13 @@ export function decimateLazy(series: LazySeries, from = -Infinity, to = Infinity
         const v = series.at(i);
         if (v < mn) mn = v;
         if (v > mx) mx = v;
+      }
+    } else if (e - s > 2 * CELL) {
+      // Wide buckets: the bounds of every cell they touch (a little wider than exact at the ends, never narrower).
+      for (let c = Math.floor(s / CELL); c <= Math.floor((e - 1) / CELL); c++) {
+        const [a, z] = series.cellBounds(c);
+        if (a < mn) mn = a;
+        if (z > mx) mx = z;
       }
     } else {
       // Exact at the ragged ends, per-cell bounds in between.
