@@ -139,4 +139,22 @@ describe('Compare', () => {
     await waitFor(() => expect(fake.calls.filter((c) => c.method === 'getSeries').length).toBeGreaterThanOrEqual(3));
     for (const g of gets) expect(g.points).toBeLessThanOrEqual(100_000);
   });
+
+  it('draws throughput against CPUs for a sweep, one line per strategy over its vmallocThreads points', async () => {
+    const fake = new FakeLab({ tickMs: 0, runs: 20, jobTicks: 4 });
+    const job = await fake.startRun({ scenario: { preset: 'scaling' }, strategies: ['upstream', 'opt1'], mode: 'timed', seed: 1, seeds: 1 });
+    fake.advance(400);
+    const ids = (await fake.jobs()).find((j) => j.jobId === job.jobId)!.lanes.flatMap((l) => l.runIds);
+    expect(ids).toHaveLength(14);
+    renderApp(`#/compare?ids=${ids.join(',')}`, { fake });
+    const charts = await screen.findByLabelText('Charts');
+    await waitFor(() => expect(charts.querySelector('[data-chart="scaling"]')).not.toBeNull());
+    const table = charts.querySelector<HTMLElement>('[data-chart="scaling"] table.values')!;
+    expect([...table.querySelectorAll('tbody th')].map((th) => th.textContent)).toEqual(['1', '2', '4', '8', '16', '32', '64']);
+    expect([...table.querySelectorAll('thead th')].map((th) => th.textContent)).toEqual(['cpus', 'upstream', 'opt1']);
+    // At 64 CPUs opt1 (init_mm's lock around all of vmalloc) does far fewer vmallocs a second than upstream.
+    const last = [...table.querySelectorAll('tbody tr')].at(-1)!.querySelectorAll('td');
+    const perSecond = (text: string | null): number => Number((text ?? '').replace(/\/s$/, '').replace(/k$/, 'e3').replace(/M$/, 'e6'));
+    expect(perSecond(last[0].textContent)).toBeGreaterThan(3 * perSecond(last[1].textContent));
+  });
 });
