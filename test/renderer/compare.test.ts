@@ -123,10 +123,16 @@ describe('Compare', () => {
   it('draws the charts from the runs: latency distributions from percentiles (and says so), lock wait, TLBIs, and each recorded series', async () => {
     const fake = new FakeLab({ tickMs: 0, runs: 400 });
     const ids = await timedRuns(fake, ['v5-reviewed', 'upstream', 'opt2']);
-    renderApp(`#/compare?ids=${ids.join(',')}`, { fake });
+    const { saved } = renderApp(`#/compare?ids=${ids.join(',')}`, { fake });
     const charts = await screen.findByLabelText('Charts');
     await waitFor(() => expect(charts.querySelector('[data-chart="latency-vmalloc"]')).not.toBeNull());
     const latency = charts.querySelector<HTMLElement>('[data-chart="latency-vmalloc"]')!;
+    // Saved as SVG, written from the chart's data: the runs' lines and labels are in it.
+    await fireEvent.click(within(latency).getByRole('button', { name: 'SVG' }));
+    await waitFor(() => expect(saved).toHaveLength(1));
+    expect(saved[0]).toMatchObject({ filename: 'ptlab-latency-vmalloc.svg', mime: 'image/svg+xml', encoding: 'utf8' });
+    expect(saved[0].data.match(/<polyline /g)).toHaveLength(3);
+    for (const s of ['v5-reviewed', 'upstream', 'opt2']) expect(saved[0].data).toContain(`>${s}</text>`);
     expect(latency.textContent).toContain('Drawn through p50, p90, p99 and max');
     // Each run's p99 is a point of its curve (the table under the chart carries the values).
     const p99 = (await fake.getRun(ids[0])).metrics['vmalloc.latency_ns.p99'];
