@@ -45,16 +45,18 @@ async function live(page: Page): Promise<void> {
   await page.waitForTimeout(2500);
 }
 
+// Code that runs in the page is source text (this file is type-checked for Node, without the DOM).
+
 /** Completed timed head-to-head runs of these strategies, one each, as the Library would find them. */
 async function timedRuns(page: Page, strategies: string[]): Promise<string[]> {
-  return page.evaluate<string[], string[]>(
-    async (want) => {
-      const fake = (window as unknown as { ptlabFake: { listRuns(r: object): Promise<{ rows: { id: string; strategy: string }[] }> } }).ptlabFake;
-      const { rows } = await fake.listRuns({ scenario: 'head-to-head', mode: 'timed', status: 'completed', limit: 200 });
-      return want.map((s) => rows.find((r) => r.strategy === s)!.id);
-    },
-    strategies,
+  return page.evaluate<string[]>(
+    `window.ptlabFake.listRuns({ scenario: 'head-to-head', mode: 'timed', status: 'completed', limit: 200 }).then(({ rows }) => ${JSON.stringify(strategies)}.map((s) => rows.find((r) => r.strategy === s).id))`,
   );
+}
+
+/** Follow an in-app link, as a click on it would. */
+async function follow(page: Page, hash: string): Promise<void> {
+  await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
 }
 
 /** The reviewed teardown against upstream (pinned as the baseline) and the other options, at the top: safety, knobs, metrics, the first charts. */
@@ -62,7 +64,7 @@ async function compare(page: Page): Promise<void> {
   await page.goto(`${served.url}?runs=400#/library`);
   await page.waitForSelector('[role=grid] [role=row][data-id]');
   const ids = await timedRuns(page, ['v5-reviewed', 'upstream', 'v6', 'opt2', 'opt1']);
-  await page.evaluate((hash) => (location.hash = hash), `#/compare?ids=${ids.join(',')}`);
+  await follow(page, `#/compare?ids=${ids.join(',')}`);
   await page.waitForSelector('table[aria-label="Safety per strategy"]');
   await page.locator(`th[data-run="${ids[1]}"]`).getByRole('button', { name: 'pin as baseline' }).click();
   await page.waitForSelector(`th[data-run="${ids[1]}"] .pinned`);
@@ -73,10 +75,10 @@ async function compare(page: Page): Promise<void> {
 /** The same comparison with the charts scrolled into view: lock wait, TLBIs, leaked tables, a series over time. */
 async function compareCharts(page: Page): Promise<void> {
   await compare(page);
-  await page.evaluate(() => {
-    const charts = document.querySelector('.charts')!;
-    charts.scrollTop = (document.querySelector<HTMLElement>('[data-chart="lock-wait"]')?.offsetTop ?? 0) - (charts as HTMLElement).offsetTop - 4;
-  });
+  await page.evaluate(`(() => {
+    const charts = document.querySelector('.charts');
+    charts.scrollTop = document.querySelector('[data-chart="lock-wait"]').offsetTop - charts.offsetTop - 4;
+  })()`);
   await page.waitForTimeout(400);
 }
 
@@ -84,11 +86,8 @@ async function compareCharts(page: Page): Promise<void> {
 async function trace(page: Page): Promise<void> {
   await page.goto(`${served.url}?runs=400#/library`);
   await page.waitForSelector('[role=grid] [role=row][data-id]');
-  const link = await page.evaluate(async () => {
-    const fake = (window as unknown as { ptlabFake: { safety(r: object): Promise<{ trace: { runId: string; violation: number } | null }[]> } }).ptlabFake;
-    return (await fake.safety({ strategies: ['v5-reviewed'], scenarios: ['thread-race'] }))[0].trace!;
-  });
-  await page.evaluate((hash) => (location.hash = hash), `#/trace/${link.runId}/${link.violation}?step=1052`);
+  const link = await page.evaluate<{ runId: string; violation: number }>(`window.ptlabFake.safety({ strategies: ['v5-reviewed'], scenarios: ['thread-race'] }).then((v) => v[0].trace)`);
+  await follow(page, `#/trace/${link.runId}/${link.violation}?step=1052`);
   await page.waitForSelector('[aria-label="Detached tables"] [data-state="freed"]');
   await page.getByRole('button', { name: 'highlight the chain' }).click();
   await page.waitForTimeout(500);
