@@ -89,7 +89,8 @@ export type KeyStepRole = (typeof KEY_STEP_ROLES)[number];
 export interface KeyStep {
   step: number;
   actor: string;
-  cpu: number;
+  /** The CPU the actor runs on (absent in documents that did not record it). */
+  cpu?: number;
   role: KeyStepRole;
   /** One line in kernel terms, e.g. "read the PGD entry -> PUD table pfn 0x200004c (vmap_page_range)". */
   label: string;

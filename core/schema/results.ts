@@ -52,7 +52,7 @@ export const ViolationSchema = Type.Object({
   message: Type.Optional(Type.String()),
   trace: Type.Array(TraceStepSchema),
   narrative: Type.Optional(Type.String()),
-  keySteps: Type.Optional(Type.Array(Type.Object({ step: Count, actor: Type.String(), cpu: Type.Integer(), role: KeyStepRoleSchema, label: Type.String() }))),
+  keySteps: Type.Optional(Type.Array(Type.Object({ step: Count, actor: Type.String(), cpu: Type.Optional(Type.Integer()), role: KeyStepRoleSchema, label: Type.String() }))),
 });
 
 export const SeriesSchema = Type.Object({
