@@ -68,6 +68,26 @@ describe('Compare', () => {
     await waitFor(() => expect(verdictCell('v6', 'online-new-node').getAttribute('data-verdict')).toBe('proved-safe'));
   });
 
+  it('checks every unknown cell in one job', async () => {
+    const fake = new FakeLab({ tickMs: 0, runs: 400 });
+    const [v6, upstream] = await timedRuns(fake, ['v6', 'upstream']);
+    renderApp(`#/compare?ids=${v6},${upstream}`, { fake });
+    await screen.findByRole('table', { name: 'Safety per strategy' });
+    const unknown = (): HTMLElement[] => [...document.querySelectorAll<HTMLElement>('[data-verdict="unknown"]')];
+    const before = unknown().length;
+    expect(before).toBeGreaterThan(0);
+    await fireEvent.click(screen.getByRole('button', { name: `check every unknown (${before})` }));
+    await waitFor(() => expect(fake.calls.some((c) => c.method === 'startSafetyCheck')).toBe(true));
+    const req = fake.calls.find((c) => c.method === 'startSafetyCheck')!.args[0] as { strategies: string[]; scenarios: string[] };
+    // Every unknown cell is covered by the one request.
+    for (const cell of unknown()) {
+      const row = cell.closest('tr')!;
+      expect(req.strategies).toContain(row.querySelector('.strategy')?.textContent?.trim().split(/\s/)[0]);
+    }
+    fake.advance(400);
+    await waitFor(() => expect(unknown().length).toBe(0));
+  });
+
   it("shows each metric's value, delta and % against the pinned baseline, coloured by direction", async () => {
     const fake = new FakeLab({ tickMs: 0, runs: 400 });
     const [reviewed, upstream, opt1] = await timedRuns(fake, ['v5-reviewed', 'upstream', 'opt1']);
