@@ -5,17 +5,11 @@
  * none renamed. Unknown extra fields are allowed (newer writers may add
  * fields), as db/validate.ts allows them.
  */
-import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { type ResultsDocument, type RunResult, type Series, type TraceStep, type Violation, VIOLATION_KINDS } from '../results.ts';
-import { EXPECTED } from './check.ts';
+import { EXPECTED, oneOf } from './check.ts';
 
-/** A union of string literals (TypeBox's Union of Literal) from a constant list. */
-export function oneOf<const T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) {
-  return Type.Union(
-    values.map((v) => Type.Literal(v)),
-    options,
-  ) as unknown as TSchema & { static: T[number] };
-}
+export { oneOf };
 
 export const ViolationKindSchema = oneOf(VIOLATION_KINDS);
 export const RunModeSchema = oneOf(['timed', 'random', 'pct', 'explore', 'replay'] as const);
