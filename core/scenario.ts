@@ -9,12 +9,11 @@
  */
 import { Value } from '@sinclair/typebox/value';
 import { defaultSectionSizeBits, layoutEra } from './layout.ts';
-import { findIssue, isUnsafeKey, phrase } from './schema/check.ts';
+import { DOCUMENT_WORDING, findIssue, isUnsafeKey, phrase } from './schema/check.ts';
 import {
   ACTOR_SCHEMAS,
   type ActorSpec,
   type Complete,
-  SCENARIO_WORDING,
   type Scenario,
   type ScenarioDoc,
   ScenarioDocSchema,
@@ -82,7 +81,7 @@ function inSchemaOrder<T extends object>(schema: { properties: object }, o: T): 
 export function parseScenario(v: unknown, path = 'scenario'): Scenario {
   const issue = findIssue(ScenarioDocSchema, v);
   if (issue) {
-    const p = phrase(issue, SCENARIO_WORDING, path);
+    const p = phrase(issue, DOCUMENT_WORDING, path);
     throw new ScenarioError(`${p.path}: ${p.message}`);
   }
   // Value.Default fills in place: work on a copy so the caller's document (stored as the run's config) stays as written.

@@ -309,6 +309,18 @@ export const LAB_WORDING: Wording = {
   unknown: (_key, known, noun) => `unknown ${noun}${known.length ? ` (known: ${known.join(', ')})` : ''}`,
 };
 
+/**
+ * The dialect of parseScenario and defineStrategy (documents a user writes by hand):
+ * `scenario.arch.vaBits: required (one of 39, 42, 47, 48)`, `…: expected an integer from 1 to 256, got 0`.
+ */
+export const DOCUMENT_WORDING: Wording = {
+  quoteChoices: true,
+  listRequired: false,
+  got: showValue,
+  missing: (expected) => (/^an? (object|array)$/.test(expected) ? 'required' : `required (${expected})`),
+  unknown: (_key, known, noun) => `unknown ${noun} (known: ${known.join(', ')})`,
+};
+
 /** An issue in words: the field's path under `base` and the message. */
 export function phrase(issue: Issue, wording: Wording = LAB_WORDING, base = ''): SchemaIssue {
   const path = dottedPath(base, issue.pointer);

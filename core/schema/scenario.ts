@@ -14,7 +14,7 @@ import { COST_DEFAULTS, type CostKey } from '../costs.ts';
 import { PTDUMP_ENTRIES } from '../kernel/ptdump.ts';
 import { LAYOUT_ERA_NAMES, type LayoutEra } from '../layout.ts';
 import { PROFILE_NAMES } from '../workload.ts';
-import { EXPECTED, ITEM_NOUN, KEY_NOUN, oneOf, showValue, toJsonSchema, type Wording } from './check.ts';
+import { EXPECTED, ITEM_NOUN, KEY_NOUN, oneOf, toJsonSchema } from './check.ts';
 
 /** A size or address: a number, "0x…" hex, or a decimal with a binary unit ("128M", "2G", "512GiB"); spaces around it are ignored. */
 export const SIZE_PATTERN = '^\\s*(?:(0[xX][0-9a-fA-F]+)|(\\d+(?:\\.\\d+)?)\\s*([KMGTPkmgtp]?)(?:[iI]?[bB])?)\\s*$';
@@ -304,15 +304,6 @@ export interface Scenario {
   /** What the scenario takes for granted about the machine, in words; every run of it carries them as notes. */
   assumptions: string[];
 }
-
-/** How parseScenario words a failed check: `scenario.arch.vaBits: required`, `…: expected an integer from 1 to 256, got 0`. */
-export const SCENARIO_WORDING: Wording = {
-  quoteChoices: true,
-  listRequired: false,
-  got: showValue,
-  missing: (expected) => (/^an? (object|array)$/.test(expected) ? 'required' : `required (${expected})`),
-  unknown: (_key, known, noun) => `unknown ${noun} (known: ${known.join(', ')})`,
-};
 
 // The schema's choices and the core types must agree: checked at compile time.
 const _pageSize = (x: Static<typeof ArchSchema>['pageSize']): PageSize => x;

@@ -66,7 +66,7 @@ const edgePreset = fc
   .chain((doc) => fc.record({ doc: fc.constant(doc), at: fc.constantFrom(...pathsOf(doc).filter((p) => p.length > 0)), value: edgeValues }))
   .map(({ doc, at, value }) => edit(doc, at, value));
 
-const PATH_LINE = /^scenario(?:\.[^\s.:[]+|\[(?:\d+|"[^"]*")\])*: \S/;
+const PATH_LINE = /^scenario(?:\.[^\s.:[]+|\[(?:\d+|"(?:[^"\\]|\\.)*")\])*: \S/;
 
 function outcome(doc: unknown): 'ok' | string {
   try {
