@@ -224,6 +224,9 @@ function unionIssue(e: ValueError): Issue {
   const branches = (s.anyOf ?? []) as Loose[];
   const here: Issue = { pointer: e.path, kind: 'invalid', schema: e.schema, value: e.value };
   if (typeof s[EXPECTED] === 'string' || choicesOf(e.schema)) return here;
+  // X or null, given something other than null: it had to be an X.
+  const nonNull = branches.filter((b) => b.type !== 'null');
+  if (nonNull.length === 1 && branches.length === 2 && e.value !== null) return issueAt(nonNull[0] as unknown as TSchema, e.value, e.path);
   const key = discriminator(branches);
   if (key !== null) {
     const v = e.value;
@@ -235,14 +238,17 @@ function unionIssue(e: ValueError): Issue {
     const inner = findIssue(branch as unknown as TSchema, v);
     return inner ? prefixed(e.path, inner) : here;
   }
-  let best: Issue | null = null;
-  for (const branch of e.errors) {
-    const first = branch.First();
-    if (!first) continue;
-    const i = issueOf(first);
-    if (!best || progress(i) > progress(best)) best = i;
-  }
-  return best && progress(best) > depth(e.path) ? best : here;
+  let best: { issue: Issue; branch: number } | null = null;
+  e.errors.forEach((errors, branch) => {
+    const first = errors.First();
+    if (!first) return;
+    const issue = issueOf(first);
+    if (!best || progress(issue) > progress(best.issue)) best = { issue, branch };
+  });
+  const found = best as { issue: Issue; branch: number } | null;
+  if (!found || progress(found.issue) <= depth(e.path)) return here;
+  // The furthest branch's first problem in document order, as findIssue would report it.
+  return issueAt(branches[found.branch] as unknown as TSchema, e.value, e.path);
 }
 
 /** How far into the value a branch got before failing: a missing or unknown field says nothing about its object's own fit. */
@@ -269,11 +275,56 @@ function issueOf(e: ValueError): Issue {
   }
 }
 
-/** The first problem of `value` against `schema` (the first in document order of the schema), or null when it conforms. */
-export function findIssue(schema: TSchema, value: unknown): Issue | null {
-  if (Value.Check(schema, value)) return null;
+function escapeKey(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+function isObjectLike(v: unknown): v is Loose {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The first problem of `value` (which fails `schema`), at `pointer`, in the
+ * order a reader meets it: an object's unknown fields first (a misspelt name
+ * explains the "required" that follows), then its fields in the schema's
+ * order, each field missing or wrong as it comes. TypeBox reports every
+ * missing field of an object before any wrong one, so objects, and the
+ * arrays and records that hold them, are walked here.
+ */
+function issueAt(schema: TSchema, value: unknown, pointer: string): Issue {
+  const s = schema as Loose;
+  if (s.type === 'object' && s.properties && isObjectLike(value)) {
+    const props = s.properties as Record<string, TSchema>;
+    const required = Array.isArray(s.required) ? (s.required as string[]) : [];
+    if (s.additionalProperties === false) {
+      for (const k of Object.getOwnPropertyNames(value)) if (!Object.hasOwn(props, k)) return { pointer: `${pointer}/${escapeKey(k)}`, kind: 'unknown', schema, value: value[k] };
+    }
+    for (const [k, p] of Object.entries(props)) {
+      const v = Object.hasOwn(value, k) ? value[k] : undefined;
+      const at = `${pointer}/${escapeKey(k)}`;
+      if (v === undefined) {
+        if (required.includes(k)) return { pointer: at, kind: 'missing', schema: p, value: undefined };
+      } else if (!Value.Check(p, v)) return issueAt(p, v, at);
+    }
+  }
   const first = Value.Errors(schema, value).First();
-  return first ? issueOf(first) : null;
+  if (!first) return { pointer, kind: 'invalid', schema, value };
+  if (first.path !== '' && first.type !== ValueErrorType.Union) {
+    // An item of an array or a value of a record: walk into it, so objects inside are read in order too.
+    const seg = first.path.split('/')[1];
+    const key = seg.replace(/~1/g, '/').replace(/~0/g, '~');
+    const child: unknown = Array.isArray(value) ? value[Number(key)] : isObjectLike(value) ? value[key] : undefined;
+    const childSchema = s.type === 'array' ? s.items : s.patternProperties && typeof s.patternProperties === 'object' ? Object.values(s.patternProperties)[0] : undefined;
+    if (child !== undefined && childSchema && typeof childSchema === 'object' && !Array.isArray(childSchema) && !Value.Check(childSchema as TSchema, child)) {
+      return issueAt(childSchema as TSchema, child, `${pointer}/${seg}`);
+    }
+  }
+  return prefixed(pointer, issueOf(first));
+}
+
+/** The first problem of `value` against `schema`, in document order (see issueAt), or null when it conforms. */
+export function findIssue(schema: TSchema, value: unknown): Issue | null {
+  return Value.Check(schema, value) ? null : issueAt(schema, value, '');
 }
 
 /** Every problem, one per field (the first at each), at most `limit` of them: what a form shows as you type. */
@@ -289,6 +340,71 @@ export function findIssues(schema: TSchema, value: unknown, limit = 200): Issue[
     if (out.length >= limit) break;
   }
   return out;
+}
+
+/**
+ * A copy of `value` (which conforms to `schema`) with only what the schema
+ * describes: fields an object schema does not list are dropped, at every
+ * depth; `Unknown` parts are kept as they are. What a checked document is
+ * stored as, so fields a newer writer added never reach the database.
+ */
+export function projectValue<T>(schema: TSchema, value: unknown): T {
+  return project(schema, value) as T;
+}
+
+/** A schema whose values are never objects or arrays: nothing inside to drop. */
+function isScalar(s: Loose): boolean {
+  if (Array.isArray(s.anyOf)) return (s.anyOf as Loose[]).every(isScalar);
+  return s.type === 'string' || s.type === 'number' || s.type === 'integer' || s.type === 'boolean' || s.type === 'null';
+}
+
+const propertyLists = new WeakMap<object, [string, TSchema][]>();
+
+function propertyList(s: Loose): [string, TSchema][] {
+  let list = propertyLists.get(s);
+  if (!list) propertyLists.set(s, (list = Object.entries(s.properties as Record<string, TSchema>)));
+  return list;
+}
+
+const soleContainers = new WeakMap<object, TSchema | null>();
+
+/** The one object or array branch of a union (X or null, X or a string…), or null when there are several: no need to try each. */
+function soleContainer(s: Loose): TSchema | null {
+  let found = soleContainers.get(s);
+  if (found === undefined) {
+    const containers = (s.anyOf as Loose[]).filter((b) => b.type === 'object' || b.type === 'array');
+    soleContainers.set(s, (found = containers.length === 1 ? (containers[0] as unknown as TSchema) : null));
+  }
+  return found;
+}
+
+function project(schema: TSchema, value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const s = schema as Loose;
+  if (Array.isArray(s.anyOf)) {
+    const only = soleContainer(s);
+    const branch = only ?? (s.anyOf as TSchema[]).find((b) => Value.Check(b, value));
+    return branch ? project(branch, value) : value;
+  }
+  if (s.type === 'array' && Array.isArray(value) && s.items && !Array.isArray(s.items)) {
+    const items = s.items as TSchema;
+    return isScalar(items as Loose) ? value.slice() : value.map((x) => project(items, x));
+  }
+  if (s.type === 'object' && isObjectLike(value)) {
+    const out: Loose = {};
+    if (s.properties) {
+      for (const [k, p] of propertyList(s)) if (Object.hasOwn(value, k) && value[k] !== undefined) out[k] = project(p, value[k]);
+    } else if (s.patternProperties) {
+      const item = Object.values(s.patternProperties as Record<string, TSchema>)[0];
+      for (const [k, v] of Object.entries(value)) {
+        // defineProperty: a key such as "__proto__" stays data instead of setting the prototype.
+        if (k === '__proto__') Object.defineProperty(out, k, { value: project(item, v), enumerable: true, writable: true, configurable: true });
+        else out[k] = project(item, v);
+      }
+    }
+    return out;
+  }
+  return value;
 }
 
 /** How a document's messages are worded: the parts in which the dialects differ. */

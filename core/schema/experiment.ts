@@ -5,7 +5,7 @@
  * references and the run parameters with their limits.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { oneOf, ViolationKindSchema } from './results.ts';
+import { oneOf, SetSchema, TagSchema as RunTagSchema, ViolationKindSchema } from './results.ts';
 import { StrategyIdSchema } from './strategy.ts';
 
 /** A preset by name, or a whole scenario document (checked by parseScenario when used). */
@@ -21,12 +21,12 @@ export const SimModeSchema = oneOf(['timed', 'random', 'pct'] as const);
 export const ExperimentModeSchema = oneOf(['timed', 'random', 'pct', 'explore'] as const);
 
 /** `path=value` scenario overrides (`--set`). */
-export const SetsSchema = Type.Array(Type.String({ minLength: 3, maxLength: 10_000 }), { maxItems: 1000 });
+export const SetsSchema = Type.Array(SetSchema, { maxItems: 1000 });
 export const StrategiesSchema = Type.Array(StrategyRefSchema, { maxItems: 256 });
 export const SeedSchema = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 export const SeedsSchema = Type.Integer({ minimum: 1, maximum: 1_000_000 });
 export const PctDepthSchema = Type.Integer({ minimum: 1, maximum: 10 });
-export const TagSchema = Type.String({ minLength: 1, maxLength: 200 });
+export const TagSchema = RunTagSchema;
 export const TagsSchema = Type.Array(TagSchema, { maxItems: 100 });
 
 export const ExploreBoundsSchema = Type.Object(
