@@ -26,4 +26,4 @@ export { ExperimentDocSchema, ScenarioRefSchema, StrategyRefSchema } from './exp
 export { ResultsDocumentSchema, RunResultSchema, TraceStepSchema, ViolationSchema } from './results.ts';
 export { SCENARIO_SCHEMA, ScenarioDocSchema } from './scenario.ts';
 export { StrategyDefSchema, StrategyIdSchema } from './strategy.ts';
-export { TraceDocumentSchema } from './trace.ts';
+export { parseTraceDocument, type ReplayInput, TraceDocumentError, TraceDocumentSchema } from './trace.ts';
