@@ -9,7 +9,7 @@
  */
 import { Value } from '@sinclair/typebox/value';
 import { defaultSectionSizeBits, layoutEra } from './layout.ts';
-import { DOCUMENT_WORDING, findIssue, isUnsafeKey, phrase } from './schema/check.ts';
+import { DOCUMENT_WORDING, findIssue, findIssues, isUnsafeKey, phrase, type SchemaIssue } from './schema/check.ts';
 import {
   ACTOR_SCHEMAS,
   type ActorSpec,
@@ -75,6 +75,15 @@ function inSchemaOrder<T extends object>(schema: { properties: object }, o: T): 
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(schema.properties)) if (Object.hasOwn(o, k)) out[k] = (o as Record<string, unknown>)[k];
   return out as T;
+}
+
+/**
+ * Every field error the schema finds in a scenario document, in parseScenario's
+ * words, one per field (what the Designer shows as you type). The rules that
+ * span fields are parseScenario's alone: it reports the first of those.
+ */
+export function scenarioFieldErrors(v: unknown, path = 'scenario'): SchemaIssue[] {
+  return findIssues(ScenarioDocSchema, v).map((issue) => phrase(issue, DOCUMENT_WORDING, path));
 }
 
 /** Validate and normalise a scenario document. */

@@ -329,17 +329,34 @@ export function findIssue(schema: TSchema, value: unknown): Issue | null {
 
 /** Every problem, one per field (the first at each), at most `limit` of them: what a form shows as you type. */
 export function findIssues(schema: TSchema, value: unknown, limit = 200): Issue[] {
-  if (Value.Check(schema, value)) return [];
   const out: Issue[] = [];
   const seen = new Set<string>();
-  for (const e of Value.Errors(schema, value)) {
-    const issue = issueOf(e);
-    if (seen.has(issue.pointer)) continue;
+  const add = (issue: Issue): void => {
+    if (seen.has(issue.pointer) || out.length >= limit) return;
     seen.add(issue.pointer);
     out.push(issue);
-    if (out.length >= limit) break;
-  }
+  };
+  const visit = (s: TSchema, v: unknown, pointer: string): void => {
+    if (Value.Check(s, v)) return;
+    for (const e of Value.Errors(s, v)) {
+      if (out.length >= limit) return;
+      const branch = e.type === ValueErrorType.Union ? meantBranch(e) : null;
+      // An actor with several bad fields: each of them, in the branch its kind names.
+      if (branch) visit(branch, e.value, pointer + e.path);
+      else add(prefixed(pointer, issueOf(e)));
+    }
+  };
+  visit(schema, value, '');
   return out;
+}
+
+/** The branch of a discriminated union (the actors' `kind`) an object value names, or null. */
+function meantBranch(e: ValueError): TSchema | null {
+  const branches = ((e.schema as Loose).anyOf ?? []) as Loose[];
+  const key = discriminator(branches);
+  if (key === null || !isObjectLike(e.value) || !Object.hasOwn(e.value, key)) return null;
+  const tag = e.value[key];
+  return (branches.find((b) => (b.properties as Record<string, Loose>)[key].const === tag) as unknown as TSchema | undefined) ?? null;
 }
 
 /**

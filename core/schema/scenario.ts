@@ -48,7 +48,7 @@ export const RangeSchema = rangeSchema();
 
 export const HotplugRangeSchema = Type.Object(
   {
-    start: size('physical address of the first byte; a multiple of the section size'),
+    start: size('physical address; a multiple of the section size'),
     size: size('length in bytes; a multiple of the section size'),
     initial: Type.Optional(
       oneOf(['absent', 'online', 'offline'] as const, { default: 'online', description: 'state at the start: absent (to be hot-added), online, or present and offline' }),
@@ -66,9 +66,9 @@ export const HotplugRangeSchema = Type.Object(
 );
 
 const hotRange = () => rangeSchema('the memory to act on: inside one of memory.hotplug, section-aligned');
-const deviceLock = () => Type.Optional(Type.Boolean({ default: true, description: 'take lock_device_hotplug() around the operation, as the sysfs path does' }));
+const deviceLock = () => Type.Optional(Type.Boolean({ default: true, description: 'lock_device_hotplug() around it, as sysfs does' }));
 const removeFields = () => ({
-  linear: Type.Optional(Type.Boolean({ default: true, description: 'also tear down the linear map of the range (not only vmemmap)' })),
+  linear: Type.Optional(Type.Boolean({ default: true, description: 'also tear down the linear map (not only vmemmap)' })),
   offline: Type.Optional(Type.Boolean({ default: true, description: 'offline_pages() before removing' })),
   deviceLock: deviceLock(),
 });
@@ -108,16 +108,16 @@ export const VmallocActorSchema = Type.Object(
   {
     kind: Type.Literal('vmalloc', { description: 'threads calling vmalloc()/vfree() as lib/test_vmalloc.c does' }),
     count: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, default: 1, description: 'threads (each on its own CPU)' })),
-    profile: Type.Optional(oneOf(PROFILE_NAMES, { default: 'fix_size', description: "test_vmalloc's test case the threads run" })),
+    profile: Type.Optional(oneOf(PROFILE_NAMES, { default: 'fix_size', description: 'test_vmalloc test case the threads run' })),
     ops: Type.Optional(Type.Integer({ minimum: 0, maximum: 1e9, default: 0, description: 'operations per thread; 0 = until the run ends' })),
-    pages: Type.Optional(Type.Integer({ minimum: 1, maximum: 65536, default: 1, description: "pages per allocation for fix_size (test_vmalloc's nr_pages)" })),
+    pages: Type.Optional(Type.Integer({ minimum: 1, maximum: 65536, default: 1, description: "pages per allocation (fix_size: test_vmalloc's nr_pages)" })),
     window: Type.Optional(
       oneOf(['shared', 'top-gib-per-thread'] as const, {
         default: 'shared',
         description: "where each thread's areas go: all of vmalloc space, or thread i in the i-th GiB below VMALLOC_END",
       }),
     ),
-    touch: Type.Optional(Type.Boolean({ default: true, description: 'write each page after mapping it (goes through the TLB)' })),
+    touch: Type.Optional(Type.Boolean({ default: true, description: 'write each page after mapping it (through the TLB)' })),
     vfree: Type.Optional(Type.Boolean({ default: true, description: 'vfree() each area after use' })),
     thinkNs: Type.Optional(ns('simulated ns between operations', 0)),
   },
@@ -171,9 +171,9 @@ export const ACTOR_SCHEMAS = {
 
 export const ArchSchema = Type.Object(
   {
-    pageSize: oneOf([4096, 16384, 65536] as const, { description: 'PAGE_SIZE in bytes (4K, 16K or 64K granule)' }),
-    vaBits: oneOf([39, 42, 47, 48] as const, { description: 'VA_BITS: the size of the kernel virtual address space' }),
-    layout: oneOf(LAYOUT_ERA_NAMES, { description: 'kernel VA layout of this release era ("v6" is an old name of v6.9)' }),
+    pageSize: oneOf([4096, 16384, 65536] as const, { description: 'PAGE_SIZE: the 4K, 16K or 64K granule, in bytes' }),
+    vaBits: oneOf([39, 42, 47, 48] as const, { description: 'VA_BITS: bits of kernel virtual address' }),
+    layout: oneOf(LAYOUT_ERA_NAMES, { description: 'kernel VA layout of this release era (v6 is an old name of v6.9)' }),
   },
   { additionalProperties: false, description: 'the CPU and the kernel configuration' },
 );
