@@ -4,14 +4,26 @@
  * the pieces the lab API's requests share with it: scenario and strategy
  * references and the run parameters with their limits.
  */
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { oneOf, SetSchema, TagSchema as RunTagSchema, ViolationKindSchema } from './results.ts';
+import { ScenarioDocSchema } from './scenario.ts';
 import { StrategyIdSchema } from './strategy.ts';
+
+/**
+ * A scenario document as a request carries it: an object of the scenario's
+ * own fields (an unknown one is refused at once), each checked by
+ * parseScenario when used — after the request's `--set` overrides, which may
+ * supply or fix fields, so nothing deeper can be required here.
+ */
+export const ScenarioDocArgSchema = Type.Object(Object.fromEntries(Object.keys(ScenarioDocSchema.properties).map((k) => [k, Type.Optional(Type.Unknown())])), {
+  additionalProperties: false,
+  description: 'a scenario document (ptlab.scenario/1), checked field by field after the overrides',
+}) as unknown as TSchema & { static: unknown };
 
 /** A preset by name, or a whole scenario document (checked by parseScenario when used). */
 export const ScenarioRefSchema = Type.Union([
   Type.Object({ preset: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
-  Type.Object({ doc: Type.Unknown({ description: 'a scenario document (ptlab.scenario/1)' }) }, { additionalProperties: false }),
+  Type.Object({ doc: ScenarioDocArgSchema }, { additionalProperties: false }),
 ]);
 
 /** A built-in or saved strategy id, or a variant definition (checked by defineStrategy when used). */
