@@ -65,17 +65,19 @@ describe('Library', () => {
         if (s.length === 0) throw new Error('no rows');
         return s;
       });
+    let lowest = 0;
     await waitFor(async () => {
       const s = await seeds();
       expect(s).toEqual([...s].sort((a, b) => a - b));
-      expect(s[0]).toBe(1);
+      lowest = s[0];
     });
     expect(seedHeader.closest('[role=columnheader]')!.getAttribute('aria-sort')).toBe('ascending');
     await fireEvent.click(seedHeader);
     await waitFor(async () => {
       const s = await seeds();
       expect(s).toEqual([...s].sort((a, b) => b - a));
-      expect(s[0]).toBeGreaterThan(1);
+      // The other way round starts from the other end of the whole library, not of the page shown.
+      expect(s[0]).toBeGreaterThan(lowest);
     });
   });
 

@@ -30,20 +30,27 @@ const UNGUARDED_VMALLOC_RACE: Outcome = { p: 0.35, kinds: { 'uaf-table-write': 2
 /** The verdict of each strategy on each preset, as the engine reports it. */
 export function outcomeOf(scenario: string, strategy: string, mode: Mode): Outcome {
   const timed = mode === 'timed';
+  // The engine's verdicts per preset and strategy (README "The verdicts"), with made-up frequencies.
   switch (scenario) {
     case 'thread-race':
-      if (strategy === 'v5') return { p: 0.6, kinds: { 'uaf-table-write': 2, 'uaf-table-read': 3, 'lost-mapping': 2 } };
-      if (strategy === 'v6' || strategy === 'v5-reviewed') return UNGUARDED_VMALLOC_RACE;
+      if (strategy === 'v5') return { p: 0.6, kinds: { 'uaf-table-write': 2, 'uaf-table-read': 3, 'free-before-clear': 1, 'lost-mapping': 2 } };
+      if (strategy === 'v5-reviewed') return UNGUARDED_VMALLOC_RACE;
       if (strategy === 'opt1') return { p: 1, kinds: { 'sleep-in-atomic': 1 } };
       return SAFE;
     case 'section-tlb':
       return strategy === 'v5' ? { p: 1, kinds: { 'stale-tlb': 2, 'free-before-clear': 1 } } : SAFE;
     case 'ptdump-race':
-      return strategy === 'upstream' ? SAFE : { p: 0.5, kinds: { 'uaf-table-read': 3, 'stale-walk-cache': 1 } };
+      return strategy === 'v5' ? { p: 1, kinds: { 'free-before-clear': 1 } } : SAFE;
+    case 'ptdump-check-wx':
+      return { p: 0.7, kinds: { 'uaf-table-read': 2 } };
+    case 'online-new-node':
+      if (strategy === 'opt2') return { p: 1, kinds: { deadlock: 1 } };
+      if (strategy === 'opt1') return { p: 1, kinds: { 'sleep-in-atomic': 1 } };
+      return SAFE;
     default:
       if (strategy === 'opt1') return { p: 1, kinds: { 'sleep-in-atomic': 1 } };
       if (strategy === 'v5') return { p: timed ? 0.2 : 0.4, kinds: { 'uaf-table-write': 1, 'uaf-table-read': 2 } };
-      if (strategy === 'v6' || strategy === 'v5-reviewed') return { p: 0.05, kinds: { 'uaf-table-write': 1, 'lost-mapping': 1 } };
+      if (strategy === 'v5-reviewed') return { p: 0.05, kinds: { 'uaf-table-write': 1, 'lost-mapping': 1 } };
       return SAFE;
   }
 }
@@ -63,6 +70,8 @@ export const MODES_OF: Record<string, Mode[]> = {
   'thread-race': ['random', 'random', 'pct', 'explore'],
   'section-tlb': ['random'],
   'ptdump-race': ['random', 'pct'],
+  'ptdump-check-wx': ['random'],
+  'online-new-node': ['random', 'explore'],
   'head-to-head': ['timed'],
   scaling: ['timed'],
   large: ['timed'],
