@@ -60,6 +60,7 @@ function describe(value: unknown): string {
 const IMPORT_WORDING: Wording = {
   quoteChoices: false,
   listRequired: false,
+  ranges: 'words',
   got: describe,
   missing: (expected) => `expected ${expected}, but it is missing`,
   // Only the violation counts refuse other keys: their keys are the violation kinds.

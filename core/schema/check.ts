@@ -111,12 +111,12 @@ function bound(v: unknown): number | undefined {
   return typeof v === 'number' && Math.abs(v) !== Number.MAX_SAFE_INTEGER ? v : undefined;
 }
 
-function bounds(s: Loose, noun: string): string {
+function bounds(s: Loose, noun: string, style: DescribeStyle): string {
   const lo = bound(s.minimum);
   const hi = bound(s.maximum);
   const xlo = bound(s.exclusiveMinimum);
   const xhi = bound(s.exclusiveMaximum);
-  if (lo !== undefined && hi !== undefined) return `${noun} from ${lo} to ${hi}`;
+  if (lo !== undefined && hi !== undefined) return style.ranges === 'dots' ? `${noun} ${lo}..${hi}` : `${noun} from ${lo} to ${hi}`;
   if (noun === 'an integer' && lo === 0 && hi === undefined && xhi === undefined) return 'a non-negative integer';
   const parts: string[] = [];
   if (lo !== undefined) parts.push(`≥ ${lo}`);
@@ -140,9 +140,11 @@ export interface DescribeStyle {
   quoteChoices: boolean;
   /** Name an object's required fields: `an object with "preset"` (else `an object`). */
   listRequired: boolean;
+  /** A range of numbers: `an integer 1..256` (dots) or `an integer from 1 to 256` (words). */
+  ranges: 'dots' | 'words';
 }
 
-const LAB_STYLE: DescribeStyle = { quoteChoices: true, listRequired: true };
+const LAB_STYLE: DescribeStyle = { quoteChoices: true, listRequired: true, ranges: 'dots' };
 
 /** What a schema expects, in words ("an integer ≥ 1", "one of \"timed\", \"random\""). */
 export function describeSchema(schema: TSchema, style: DescribeStyle = LAB_STYLE): string {
@@ -155,9 +157,9 @@ export function describeSchema(schema: TSchema, style: DescribeStyle = LAB_STYLE
   if (Array.isArray(s.anyOf)) return (s.anyOf as TSchema[]).map((b) => describeSchema(b, style)).join(' or ');
   switch (s.type) {
     case 'integer':
-      return bounds(s, 'an integer');
+      return bounds(s, 'an integer', style);
     case 'number':
-      return bounds(s, 'a number');
+      return bounds(s, 'a number', style);
     case 'string':
       if (typeof s.minLength === 'number' && s.minLength > 0) return 'a non-empty string';
       if (typeof s.pattern === 'string') return `a string matching /${s.pattern}/`;
@@ -449,6 +451,7 @@ export const LAB_WORDING: Wording = {
 export const DOCUMENT_WORDING: Wording = {
   quoteChoices: true,
   listRequired: false,
+  ranges: 'words',
   got: showValue,
   missing: (expected) => (/^an? (object|array)$/.test(expected) ? 'required' : `required (${expected})`),
   unknown: (_key, known, noun) => `unknown ${noun} (known: ${known.join(', ')})`,
