@@ -7,7 +7,7 @@
  * on the era, and checks what spans fields (alignment, ranges inside
  * hot-pluggable memory). `applyOverride` implements `--set path=value`.
  */
-import { Value } from '@sinclair/typebox/value';
+import { Default } from '@sinclair/typebox/value';
 import { defaultSectionSizeBits, layoutEra } from './layout.ts';
 import { DOCUMENT_WORDING, findIssue, findIssues, isUnsafeKey, phrase, type SchemaIssue } from './schema/check.ts';
 import {
@@ -93,8 +93,8 @@ export function parseScenario(v: unknown, path = 'scenario'): Scenario {
     const p = phrase(issue, DOCUMENT_WORDING, path);
     throw new ScenarioError(`${p.path}: ${p.message}`);
   }
-  // Value.Default fills in place: work on a copy so the caller's document (stored as the run's config) stays as written.
-  const d = Value.Default(ScenarioDocSchema, structuredClone(v)) as Defaulted;
+  // Default fills in place: work on a copy so the caller's document (stored as the run's config) stays as written.
+  const d = Default(ScenarioDocSchema, structuredClone(v)) as Defaulted;
   const { pageSize, vaBits } = d.arch;
   // An alias (0.1's `v6`) is accepted and stands for its era from here on.
   const layout = layoutEra(d.arch.layout);

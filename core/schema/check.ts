@@ -14,9 +14,12 @@
  * renderer's CSP (no 'unsafe-eval') forbids, and these modules also run
  * there (the Designer validates as you type).
  */
-import { type Static, type TSchema, Type } from '@sinclair/typebox';
-import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
-import { Value } from '@sinclair/typebox/value';
+import type { Static, TSchema } from '@sinclair/typebox';
+// The builders one by one (a namespace import), not TypeBox's `Type` object: the renderer's bundle keeps only those used.
+import * as Type from '@sinclair/typebox';
+import { Errors, type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
+// Named imports, not the Value namespace: the renderer's bundle then keeps only what is used.
+import { Check } from '@sinclair/typebox/value';
 
 /** A failed check: the dotted path of the field (relative to the checked value) and what was wrong. */
 export interface SchemaIssue {
@@ -306,10 +309,10 @@ function issueAt(schema: TSchema, value: unknown, pointer: string): Issue {
       const at = `${pointer}/${escapeKey(k)}`;
       if (v === undefined) {
         if (required.includes(k)) return { pointer: at, kind: 'missing', schema: p, value: undefined };
-      } else if (!Value.Check(p, v)) return issueAt(p, v, at);
+      } else if (!Check(p, v)) return issueAt(p, v, at);
     }
   }
-  const first = Value.Errors(schema, value).First();
+  const first = Errors(schema, value).First();
   if (!first) return { pointer, kind: 'invalid', schema, value };
   if (first.path !== '' && first.type !== ValueErrorType.Union) {
     // An item of an array or a value of a record: walk into it, so objects inside are read in order too.
@@ -317,7 +320,7 @@ function issueAt(schema: TSchema, value: unknown, pointer: string): Issue {
     const key = seg.replace(/~1/g, '/').replace(/~0/g, '~');
     const child: unknown = Array.isArray(value) ? value[Number(key)] : isObjectLike(value) ? value[key] : undefined;
     const childSchema = s.type === 'array' ? s.items : s.patternProperties && typeof s.patternProperties === 'object' ? Object.values(s.patternProperties)[0] : undefined;
-    if (child !== undefined && childSchema && typeof childSchema === 'object' && !Array.isArray(childSchema) && !Value.Check(childSchema as TSchema, child)) {
+    if (child !== undefined && childSchema && typeof childSchema === 'object' && !Array.isArray(childSchema) && !Check(childSchema as TSchema, child)) {
       return issueAt(childSchema as TSchema, child, `${pointer}/${seg}`);
     }
   }
@@ -326,7 +329,7 @@ function issueAt(schema: TSchema, value: unknown, pointer: string): Issue {
 
 /** The first problem of `value` against `schema`, in document order (see issueAt), or null when it conforms. */
 export function findIssue(schema: TSchema, value: unknown): Issue | null {
-  return Value.Check(schema, value) ? null : issueAt(schema, value, '');
+  return Check(schema, value) ? null : issueAt(schema, value, '');
 }
 
 /** Every problem, one per field (the first at each), at most `limit` of them: what a form shows as you type. */
@@ -339,8 +342,8 @@ export function findIssues(schema: TSchema, value: unknown, limit = 200): Issue[
     out.push(issue);
   };
   const visit = (s: TSchema, v: unknown, pointer: string): void => {
-    if (Value.Check(s, v)) return;
-    for (const e of Value.Errors(s, v)) {
+    if (Check(s, v)) return;
+    for (const e of Errors(s, v)) {
       if (out.length >= limit) return;
       const branch = e.type === ValueErrorType.Union ? meantBranch(e) : null;
       // An actor with several bad fields: each of them, in the branch its kind names.
@@ -402,7 +405,7 @@ function project(schema: TSchema, value: unknown): unknown {
   const s = schema as Loose;
   if (Array.isArray(s.anyOf)) {
     const only = soleContainer(s);
-    const branch = only ?? (s.anyOf as TSchema[]).find((b) => Value.Check(b, value));
+    const branch = only ?? (s.anyOf as TSchema[]).find((b) => Check(b, value));
     return branch ? project(branch, value) : value;
   }
   if (s.type === 'array' && Array.isArray(value) && s.items && !Array.isArray(s.items)) {

@@ -4,7 +4,9 @@
  * the pieces the lab API's requests share with it: scenario and strategy
  * references and the run parameters with their limits.
  */
-import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import type { Static, TSchema } from '@sinclair/typebox';
+// The builders one by one (a namespace import), not TypeBox's `Type` object: the renderer's bundle keeps only those used.
+import * as Type from '@sinclair/typebox';
 import { oneOf, SetSchema, TagSchema as RunTagSchema, ViolationKindSchema } from './results.ts';
 import { ScenarioDocSchema } from './scenario.ts';
 import { StrategyIdSchema } from './strategy.ts';

@@ -8,7 +8,9 @@
  * against it and adds what a schema cannot state (calendar dates, keys that
  * reach a prototype, unique ids, size limits).
  */
-import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import type { Static, TSchema } from '@sinclair/typebox';
+// The builders one by one (a namespace import), not TypeBox's `Type` object: the renderer's bundle keeps only those used.
+import * as Type from '@sinclair/typebox';
 import { type ResultsDocument, type RunResult, type Series, type TraceStep, type Violation, VIOLATION_KINDS } from '../results.ts';
 import { EXPECTED, oneOf } from './check.ts';
 

@@ -8,7 +8,9 @@
  * the section size, ranges inside hot-pluggable memory, defaults that depend
  * on the era) stays as code there.
  */
-import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import type { Static, TSchema } from '@sinclair/typebox';
+// The builders one by one (a namespace import), not TypeBox's `Type` object: the renderer's bundle keeps only those used.
+import * as Type from '@sinclair/typebox';
 import type { PageSize, VaBits } from '../arch.ts';
 import { COST_DEFAULTS, type CostKey } from '../costs.ts';
 import { PTDUMP_ENTRIES } from '../kernel/ptdump.ts';

@@ -5,7 +5,9 @@
  * core/strategies.ts takes its knob table and types from here and
  * `defineStrategy` checks a variant against `StrategyDefSchema`.
  */
-import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import type { Static, TSchema } from '@sinclair/typebox';
+// The builders one by one (a namespace import), not TypeBox's `Type` object: the renderer's bundle keeps only those used.
+import * as Type from '@sinclair/typebox';
 import { choicesOf, EXPECTED, KEY_NOUN, oneOf } from './check.ts';
 
 /** Names a strategy id may not take: they are Object.prototype's (`constructor`, `toString`, …), which ids key maps with. */

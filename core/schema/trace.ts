@@ -8,7 +8,9 @@
  * (parseScenario) and builds the strategy (defineStrategy: built-in ids stay
  * reserved), and returns what a replay needs.
  */
-import { type Static, Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+// The builders one by one (a namespace import), not TypeBox's `Type` object: the renderer's bundle keeps only those used.
+import * as Type from '@sinclair/typebox';
 import { findPreset } from '../presets.ts';
 import type { RunResult, ViolationKind } from '../results.ts';
 import { parseScenario, type Scenario, ScenarioError } from '../scenario.ts';
