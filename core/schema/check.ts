@@ -229,9 +229,12 @@ function unionIssue(e: ValueError): Issue {
   const branches = (s.anyOf ?? []) as Loose[];
   const here: Issue = { pointer: e.path, kind: 'invalid', schema: e.schema, value: e.value };
   if (typeof s[EXPECTED] === 'string' || choicesOf(e.schema)) return here;
-  // X or null, given something other than null: it had to be an X.
+  // An object (or array) or null, given an object (array) that does not fit: say what inside it is wrong.
   const nonNull = branches.filter((b) => b.type !== 'null');
-  if (nonNull.length === 1 && branches.length === 2 && e.value !== null) return issueAt(nonNull[0] as unknown as TSchema, e.value, e.path);
+  const container = nonNull.length === 1 && branches.length === 2 ? nonNull[0] : null;
+  if (container && ((container.type === 'object' && isObjectLike(e.value)) || (container.type === 'array' && Array.isArray(e.value)))) {
+    return issueAt(container as unknown as TSchema, e.value, e.path);
+  }
   const key = discriminator(branches);
   if (key !== null) {
     const v = e.value;
