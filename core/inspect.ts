@@ -67,10 +67,13 @@ export interface TableNode {
 export interface TableEntry {
   index: number;
   va: string;
-  kind: 'table' | 'block' | 'page';
+  kind: 'table' | 'block' | 'page' | 'none';
   pfn: number;
   dangling: boolean;
   child?: TableNode;
+  /** A cleared entry on the trace's path (kind 'none'): what it held before and the step that cleared it. */
+  was?: { kind: 'table' | 'block' | 'page'; pfn: number };
+  clearedAt?: number;
 }
 
 export interface CpuState {
@@ -582,13 +585,20 @@ export class TraceRecording {
     for (const i of onPath) {
       const k = lastAtOrBefore(live, i);
       for (let j = Math.max(0, k - 1); j <= Math.min(live.length - 1, k + 2); j++) if (live[j] !== i || onPath.has(i)) shown.add(live[j]);
+      // An on-path entry the trace cleared is shown as none, with what it held: the step a reader of the tree looks for.
+      if (this.clearing(f, i, n)) shown.add(i);
     }
     seen.add(f);
     const entries: TableEntry[] = [];
     for (const i of [...shown].sort((x, y) => x - y)) {
       const e = this.entryAt(f, i, n);
       const va = start + i * g.entrySize[d];
-      const kind = e.kind === ENTRY_TABLE && d < g.levels - 1 ? 'table' : e.kind === ENTRY_BLOCK ? 'block' : e.kind === ENTRY_TABLE ? 'table' : 'page';
+      const cleared = e.kind === ENTRY_NONE ? this.clearing(f, i, n) : null;
+      if (cleared) {
+        entries.push({ index: i, va: formatVA(g, va), kind: 'none', pfn: 0, dangling: false, was: { kind: this.entryKindName(cleared.was, d), pfn: cleared.was.val }, clearedAt: cleared.step });
+        continue;
+      }
+      const kind = this.entryKindName(e, d);
       const child = this.sim.mem.frameOf(e.val);
       let dangling = false;
       if (kind === 'table') dangling = child < 0 || !this.isTableAt(child, n);
@@ -611,9 +621,24 @@ export class TraceRecording {
       start: formatVA(g, start),
       end: formatVA(g, start + span - 1),
       entries,
-      omitted: live.length - entries.length,
+      omitted: live.length - entries.filter((e) => e.kind !== 'none').length,
       changedAt: this.changedAt(f, n),
     };
+  }
+
+  private entryKindName(e: Entry, d: number): 'table' | 'block' | 'page' {
+    const g = this.sim.g;
+    return e.kind === ENTRY_TABLE && d < g.levels - 1 ? 'table' : e.kind === ENTRY_BLOCK ? 'block' : e.kind === ENTRY_TABLE ? 'table' : 'page';
+  }
+
+  /** If entry i of frame f is none after step n because a step cleared it: that step and what the entry held before. */
+  private clearing(f: number, i: number, n: number): { step: number; was: Entry } | null {
+    const h = this.cells.get(this.cellKey(f, i));
+    if (!h) return null;
+    const k = lastAtOrBefore(h.steps, n);
+    if (k < 0 || h.vals[k].kind !== ENTRY_NONE) return null;
+    const was = k > 0 ? h.vals[k - 1] : this.bootEntry(f, i);
+    return was.kind === ENTRY_NONE ? null : { step: h.steps[k], was };
   }
 
   /** Is table frame f (depth d, covering `start`) linked from the root after step n? */

@@ -110,6 +110,22 @@ describe('the thread-race counterexample (v5-reviewed, seed 3) at any step', () 
     expect(nodes(before).filter((n) => n.pfn === pfn).every((n) => n.state === 'live')).toBe(true);
   });
 
+  it('after the clear: the PGD entry on the path reads none, was the freed PUD table, cleared at the key step (a link back to it)', async () => {
+    const cleared = info.violation!.keySteps!.find((k) => k.role === 'cleared')!;
+    const free = info.violation!.keySteps!.find((k) => k.role === 'freed')!;
+    const st = await lab.traceState(info.traceId, free.step);
+    const pud = st.detached.find((n) => n.level === 'pud')!;
+    const e = st.root.entries.find((x) => x.kind === 'none');
+    expect(e, 'a cleared PGD entry on the path').toBeDefined();
+    expect(e!.was).toEqual({ kind: 'table', pfn: pud.pfn });
+    expect(e!.clearedAt).toBe(cleared.step);
+    // Before the clear the same index holds the table, live.
+    const before = await lab.traceState(info.traceId, cleared.step - 1);
+    expect(before.root.entries.find((x) => x.index === e!.index)).toMatchObject({ kind: 'table', pfn: pud.pfn, dangling: false });
+    // Omitted counts only live entries: the none entry is not among them.
+    expect(st.root.omitted).toBe(before.root.omitted);
+  });
+
   it('at the write step: the entry written into the freed table, and hot-remove done', async () => {
     const write = info.violation!.keySteps!.find((k) => k.role === 'stale-use')!;
     const st = await lab.traceState(info.traceId, write.step);

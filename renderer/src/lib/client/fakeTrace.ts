@@ -52,6 +52,8 @@ interface Frame {
   changedAt: number;
   /** Entries the trace went through (shown even when the table is summarised). */
   path: Set<number>;
+  /** Entries a step cleared: what each held and the step. */
+  cleared: Map<number, { was: Entry; step: number }>;
   touched: boolean;
   /** Some entry has pointed to it (a table allocated but not yet populated is not "detached"). */
   linked: boolean;
@@ -89,7 +91,7 @@ class Machine {
 
   clone(): Machine {
     const m = new Machine(this.root, []);
-    for (const [pfn, f] of this.frames) m.frames.set(pfn, { ...f, entries: new Map(f.entries), path: new Set(f.path) });
+    for (const [pfn, f] of this.frames) m.frames.set(pfn, { ...f, entries: new Map(f.entries), path: new Set(f.path), cleared: new Map(f.cleared) });
     for (const [c, t] of this.cpus) m.cpus.set(c, { leaf: t.leaf.map((x) => ({ ...x })), walk: t.walk.map((x) => ({ ...x })) });
     for (const [a, p] of this.pointers) m.pointers.set(a, { ...p });
     for (const [a, l] of this.held) m.held.set(a, [...l]);
@@ -98,13 +100,13 @@ class Machine {
   }
 
   table(pfn: number, level: Level, generation: number, start: bigint, state: Frame['state'] = 'live'): Frame {
-    const f: Frame = { pfn, level, generation, firstGeneration: generation, state, entries: new Map(), start, changedAt: -1, path: new Set(), touched: false, linked: state === 'static' };
+    const f: Frame = { pfn, level, generation, firstGeneration: generation, state, entries: new Map(), start, changedAt: -1, path: new Set(), cleared: new Map(), touched: false, linked: state === 'static' };
     this.frames.set(pfn, f);
     return f;
   }
 
   data(pfn: number, generation: number): Frame {
-    const f: Frame = { pfn, level: null, generation, firstGeneration: generation, state: 'live', entries: new Map(), start: 0n, changedAt: -1, path: new Set(), touched: false, linked: false };
+    const f: Frame = { pfn, level: null, generation, firstGeneration: generation, state: 'live', entries: new Map(), start: 0n, changedAt: -1, path: new Set(), cleared: new Map(), touched: false, linked: false };
     this.frames.set(pfn, f);
     return f;
   }
@@ -534,6 +536,7 @@ function apply(m: Machine, t: TraceStep, s: number, describe = true): string[] {
       const i = indexOf(frame.level, va);
       const was = frame.entries.get(i);
       frame.entries.delete(i);
+      if (was && was.kind !== 'none') frame.cleared.set(i, { was, step: s });
       frame.changedAt = s;
       const target = was ? m.frames.get(was.pfn) : undefined;
       if (target?.level) target.touched = true;
@@ -546,6 +549,7 @@ function apply(m: Machine, t: TraceStep, s: number, describe = true): string[] {
       const kind: Entry['kind'] = a.startsWith('set_pte_at') ? 'page' : 'table';
       const before = frame.entries.get(i);
       frame.entries.set(i, { kind, pfn, generation: m.frames.get(pfn)?.generation ?? 1 });
+      frame.cleared.delete(i);
       frame.changedAt = s;
       const target = m.frames.get(pfn);
       if (target?.level) {
@@ -695,8 +699,10 @@ export class TraceReplay {
       for (const j of [above - 1, above < 0 ? all.length - 1 : above]) if (j >= 0 && j < all.length) keep.add(all[j]);
     }
     if (keep.size === 0) for (const i of all.slice(0, 3)) keep.add(i);
-    const shown = all.filter((i) => keep.has(i)).slice(0, 24);
+    const shown = [...all.filter((i) => keep.has(i)).slice(0, 24), ...[...f.cleared.keys()].filter((i) => f.path.has(i))].sort((a, b) => a - b);
     const entries: TableEntry[] = shown.map((i) => {
+      const c = f.cleared.get(i);
+      if (c && !f.entries.has(i) && c.was.kind !== 'none') return { index: i, va: hex16(f.start + BigInt(i) * entrySize(level)), kind: 'none', pfn: 0, dangling: false, was: { kind: c.was.kind, pfn: c.was.pfn }, clearedAt: c.step };
       const e = f.entries.get(i)!;
       const target = m.frames.get(e.pfn);
       const dangling = !m.sound(e);
@@ -704,7 +710,7 @@ export class TraceReplay {
       if (e.kind === 'table' && !dangling && target?.level && target.touched && !seen.has(e.pfn)) out.child = this.node(m, e.pfn, seen);
       return out;
     });
-    return { pfn, generation: f.generation, level, state: this.stateOf(f), start: hex16(f.start), end: hex16(f.start + (entrySize(level) << 9n) - 1n), entries, omitted: all.length - shown.length, changedAt: f.changedAt };
+    return { pfn, generation: f.generation, level, state: this.stateOf(f), start: hex16(f.start), end: hex16(f.start + (entrySize(level) << 9n) - 1n), entries, omitted: all.length - entries.filter((e) => e.kind !== 'none').length, changedAt: f.changedAt };
   }
 
   private detached(m: Machine): TableNode[] {
