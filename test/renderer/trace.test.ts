@@ -58,6 +58,9 @@ describe('Trace viewer', () => {
     // vmalloc#2 still holds pudp into it: stale.
     const stale = within(panel).getByRole('region', { name: 'Stale pointers' });
     expect(stale.textContent).toMatch(/vmalloc#2 holds a pointer to PUD table pfn 0x200004c .*stale/);
+    // The PGD entry hot-remove cleared reads none, says what it held, and links back to the clear.
+    const cleared = panel.querySelector<HTMLElement>('[data-level="pgd"] li[data-index="507"]')!;
+    expect(cleared.textContent).toMatch(/none\s*was PUD table 0x200004c,\s*cleared at 1050/);
     // Back with the other arrow.
     await fireEvent.keyDown(window, { key: 'ArrowLeft' });
     await waitFor(() => expect(stepShown()).toMatch(/^Step 1,051/));
