@@ -196,7 +196,7 @@ describe.skipIf(SKIP_E2E)('web mode, first use: design, run, watch, find the run
     await filter('Strategy', 'v5-reviewed');
     await expect.poll(count).toBe(`${SEEDS} runs match`);
     // Select a violating run (the newest, at the top): its details show beside the table.
-    const bad = Math.max(...v5.violating.keys());
+    const bad = [...v5.violating.keys()].reduce((a, b) => (b > a ? b : a));
     const row = page.getByRole('grid', { name: 'Saved runs' }).locator('[role=row][data-id]').filter({ has: page.locator('[role=gridcell]:nth-child(6)', { hasText: new RegExp(`^${bad}$`) }) });
     await row.click();
     const details = page.locator('aside[aria-label="Run details"]');

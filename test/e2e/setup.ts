@@ -24,7 +24,7 @@ export default function setup(): void {
   const built = join(ROOT, 'dist', 'renderer', 'index.html');
   // The renderer imports core/ and the API's types, so those count as its sources too.
   const sources = ['renderer/src', 'renderer/public', 'renderer/index.html', 'renderer/vite.config.ts', 'core', 'electron/lab/api.ts'].map((p) => join(ROOT, p)).filter(existsSync);
-  if (!existsSync(built) || statSync(built).mtimeMs < Math.max(...sources.map(newest))) {
+  if (!existsSync(built) || statSync(built).mtimeMs < sources.map(newest).reduce((a, b) => (b > a ? b : a), 0)) {
     process.stdout.write('e2e: building the renderer (dist/renderer is missing or older than its sources)\n');
     const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`e2e: vite build failed:\n${r.stdout}\n${r.stderr}`);
