@@ -88,12 +88,14 @@ export interface Watched {
   foreign: string[];
   /** Every request URL, in order. */
   requests: string[];
+  /** WebSockets the page opened. */
+  sockets: string[];
 }
 
 /** A page at 1440×900 (the screenshots' size) that records errors and requests leaving `origin`. */
 export async function watchedPage(context: BrowserContext, origin: string | null): Promise<Watched> {
   const page = await context.newPage();
-  const w: Watched = { page, errors: [], foreign: [], requests: [] };
+  const w: Watched = { page, errors: [], foreign: [], requests: [], sockets: [] };
   page.on('console', (m) => m.type() === 'error' && w.errors.push(`console: ${m.text()}`));
   page.on('pageerror', (e) => w.errors.push(`pageerror: ${e.message}`));
   page.on('request', (r) => {
@@ -101,6 +103,11 @@ export async function watchedPage(context: BrowserContext, origin: string | null
     w.requests.push(u);
     if (u.startsWith('data:') || u.startsWith('blob:')) return;
     if (origin === null || new URL(u).origin !== origin) w.foreign.push(u);
+  });
+  page.on('websocket', (ws) => {
+    const u = ws.url();
+    w.sockets.push(u);
+    if (origin === null || new URL(u).host !== new URL(origin).host) w.foreign.push(u);
   });
   return w;
 }
