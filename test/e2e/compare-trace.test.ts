@@ -140,6 +140,11 @@ describe.skipIf(SKIP_E2E)('Compare, Trace viewer and HTML export in web mode', (
     const file = join(dir, download.suggestedFilename());
     await download.saveAs(file);
     expect(file).toMatch(/\.html$/);
+    // The app says where it went, and the user dismisses that.
+    const toast = page.locator('.toast', { hasText: `Downloaded ${download.suggestedFilename()}` });
+    await toast.waitFor();
+    await toast.getByRole('button', { name: 'Dismiss' }).click();
+    await toast.waitFor({ state: 'detached' });
     const html = readFileSync(file, 'utf8');
     expect(html).toContain('v5-reviewed');
     expect(html).toContain('upstream');
