@@ -51,7 +51,8 @@ import type {
   Validation,
 } from '../api.ts';
 import { EXPERIMENT_COUNT, type GeneratedRun, LONG_TRACE_STEPS, countsOf, drawCounts, fakeId, generateHistory, outcomeOf, storedRunOf, violationsOf } from './fakeData.ts';
-import { decimateArrays, decimateLazy, lazySeries } from './fakeSeries.ts';
+import { decimateSeries } from '../../../../core/decimate.ts';
+import { decimateLazy, lazySeries } from './fakeSeries.ts';
 import { SAFETY_PRESETS, type SafetyCell, backingOf, safetyCell } from './fakeSafety.ts';
 import { type TraceLog, TraceReplay, functionFilesOf, logAround, longLog, raceKindOf, raceLog } from './fakeTrace.ts';
 import { minimalPdf } from './fakePdf.ts';
@@ -722,7 +723,7 @@ export class FakeLab implements LabClient {
       return decimateLazy(lazy, req.from, req.to, req.points);
     }
     const x = storedRunOf(g, null).series.find((y) => y.name === req.name) ?? fail(`run ${req.runId} has no series '${req.name}'`);
-    return decimateArrays(x, req.from, req.to, req.points);
+    return decimateSeries(x, req.from, req.to, req.points);
   }
 
   async saveFile(req: SaveFileRequest): Promise<string | null> {
