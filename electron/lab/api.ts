@@ -391,6 +391,12 @@ export interface SafetyVerdict {
   /** In words what backs it, e.g. "proved safe (explore, complete, on thread-race)", "no violation in 200 runs", "violation (uaf-table-write ×12)". */
   backing: string;
   kinds: Partial<Record<ViolationKind, number>>;
+  /** The figures behind `backing`: saved runs of this preset and strategy, those with a violation, the random/PCT runs among them, and the schedules the widest explore run searched (0 if none), complete or not. */
+  runs: number;
+  violatingRuns: number;
+  sampledRuns: number;
+  schedules: number;
+  complete: boolean;
   /** Runs that back it (for links); the first violating run with a violation index, if any. */
   runIds: string[];
   trace: { runId: string; violation: number } | null;

@@ -671,7 +671,7 @@ export class FakeLab implements LabClient {
     const checked = this.checked.get(key);
     const builtin = STRATEGIES.some((s) => s.id === strategy);
     const cell = checked?.cell ?? (builtin ? safetyCell(scenario, strategy) : null);
-    if (!cell) return { strategy, scenario, verdict: 'unknown', backing: backingOf(scenario, strategy, null), kinds: {}, runIds: [], trace: null };
+    if (!cell) return { strategy, scenario, verdict: 'unknown', backing: backingOf(scenario, strategy, null), kinds: {}, runs: 0, violatingRuns: 0, sampledRuns: 0, schedules: 0, complete: false, runIds: [], trace: null };
     const runId = checked?.runId ?? this.evidenceRun(scenario, strategy, cell).row.id;
     let trace: SafetyVerdict['trace'] = null;
     if (cell.verdict === 'violation') {
@@ -681,7 +681,22 @@ export class FakeLab implements LabClient {
       const index = vs.findIndex((v) => v.kind === best);
       if (index >= 0) trace = { runId, violation: index };
     }
-    return { strategy, scenario, verdict: cell.verdict, backing: backingOf(scenario, strategy, cell), kinds: { ...cell.kinds }, runIds: [runId], trace };
+    const explore = cell.mode === 'explore';
+    const violatingRuns = cell.verdict === 'violation' ? Object.values(cell.kinds).reduce<number>((m, n) => Math.max(m, n ?? 0), 0) : 0;
+    return {
+      strategy,
+      scenario,
+      verdict: cell.verdict,
+      backing: backingOf(scenario, strategy, cell),
+      kinds: { ...cell.kinds },
+      runs: explore ? 1 : cell.runs,
+      violatingRuns,
+      sampledRuns: explore ? 0 : cell.runs,
+      schedules: explore ? cell.runs : 0,
+      complete: explore && cell.verdict === 'proved-safe',
+      runIds: [runId],
+      trace,
+    };
   }
 
   async safety(req: SafetyRequest): Promise<SafetyVerdict[]> {
