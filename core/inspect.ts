@@ -56,20 +56,29 @@ export interface TableNode {
   pfn: number;
   generation: number;
   level: TableLevel;
+  /** live: allocated and holding this generation; freed; reused: allocated again (another generation); static: in the kernel image. */
   state: 'live' | 'freed' | 'reused' | 'static';
+  /** The VA span the table maps, full 64-bit hex, end inclusive. */
   start: string;
   end: string;
+  /** Entries shown (those on the trace's path, cleared ones among them, and a few live ones around them). */
   entries: TableEntry[];
+  /** Live entries not shown. */
   omitted: number;
+  /** The step that last changed this table (or -1). */
   changedAt: number;
 }
 
 export interface TableEntry {
   index: number;
+  /** First VA the entry maps. */
   va: string;
+  /** 'none': an entry on the trace's path that a step cleared (see `was`). */
   kind: 'table' | 'block' | 'page' | 'none';
   pfn: number;
+  /** The entry points to a freed or reused frame. */
   dangling: boolean;
+  /** Expanded child table (entries of kind 'table' on the trace's path). */
   child?: TableNode;
   /** A cleared entry on the trace's path (kind 'none'): what it held before and the step that cleared it. */
   was?: { kind: 'table' | 'block' | 'page'; pfn: number };
@@ -85,6 +94,7 @@ export interface CpuState {
 export interface LockState {
   name: string;
   holder: string | null;
+  /** percpu rwsem: the announced writer. */
   writer: string | null;
   readers: string[];
   waiters: string[];
@@ -94,18 +104,23 @@ export interface ActorState {
   name: string;
   cpu: number;
   done: boolean;
+  /** The step it will take next, in kernel terms. */
   next: { function: string; action: string; address: string } | null;
+  /** The table or page the next step goes through, if any, and whether that pointer is stale (freed or reused since the actor read it). */
   pointer: { pfn: number; generation: number; role: string; stale: boolean } | null;
   locks: string[];
 }
 
 export interface MachineStateAt {
   step: number;
+  /** swapper_pg_dir and the tables below it: tables on the trace's addresses expanded, others summarised. */
   root: TableNode;
+  /** Table pages the trace touched that are no longer linked from the root (freed, reused or unlinked). */
   detached: TableNode[];
   cpus: CpuState[];
   locks: LockState[];
   actors: ActorState[];
+  /** What this step changed, one line each (entry writes old → new, frees, allocations, TLB invalidations, lock changes). */
   changes: string[];
 }
 

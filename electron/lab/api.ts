@@ -9,6 +9,7 @@
  * The renderer imports this file's *types* only (an ESLint rule allows type
  * imports of it and nothing else from electron/).
  */
+import type { ActorState, CpuState, LockState, MachineStateAt, TableEntry, TableNode } from '../../core/inspect.ts';
 import type { ExploreDocument, ResultsDocument, RunMode, RunResult, TraceStep, Violation, ViolationKind } from '../../core/results.ts';
 import type { Experiment, RunFilter, RunListRow, StoredRun } from '../../db/types.ts';
 
@@ -309,77 +310,9 @@ export interface TraceInfo {
 }
 
 /** The machine at one step of a trace (after that step ran; step -1 is the start). */
-export interface MachineState {
-  step: number;
-  /** swapper_pg_dir and the tables below it: tables on the trace's addresses expanded, others summarised. */
-  root: TableNode;
-  /** Table pages the trace touched that are no longer linked from the root (freed, reused or unlinked). */
-  detached: TableNode[];
-  cpus: CpuState[];
-  locks: LockState[];
-  actors: ActorState[];
-  /** What this step changed, one line each (entry writes old → new, frees, allocations, TLB invalidations, lock changes). */
-  changes: string[];
-}
-
-export interface TableNode {
-  pfn: number;
-  generation: number;
-  level: 'pgd' | 'p4d' | 'pud' | 'pmd' | 'pte';
-  /** live: allocated and holding this generation; freed; reused: allocated again (another generation); static: in the kernel image. */
-  state: 'live' | 'freed' | 'reused' | 'static';
-  /** The VA span the table maps, full 64-bit hex, end inclusive. */
-  start: string;
-  end: string;
-  /** Non-none entries shown (those on the trace's path, and a few around them). */
-  entries: TableEntry[];
-  /** Non-none entries not shown. */
-  omitted: number;
-  /** The step that last changed this table (or -1). */
-  changedAt: number;
-}
-
-export interface TableEntry {
-  index: number;
-  /** First VA the entry maps. */
-  va: string;
-  /** 'none': an entry on the trace's path that a step cleared (see `was`). */
-  kind: 'table' | 'block' | 'page' | 'none';
-  pfn: number;
-  /** The entry points to a freed or reused frame. */
-  dangling: boolean;
-  /** Expanded child table (entries of kind 'table' on the trace's path). */
-  child?: TableNode;
-  /** A cleared entry: what it held before and the step that cleared it. */
-  was?: { kind: 'table' | 'block' | 'page'; pfn: number };
-  clearedAt?: number;
-}
-
-export interface CpuState {
-  cpu: number;
-  leaf: { va: string; size: number; pfn: number; generation: number; stale: boolean }[];
-  walk: { level: string; va: string; pfn: number; generation: number; stale: boolean }[];
-}
-
-export interface LockState {
-  name: string;
-  holder: string | null;
-  /** percpu rwsem: the announced writer. */
-  writer: string | null;
-  readers: string[];
-  waiters: string[];
-}
-
-export interface ActorState {
-  name: string;
-  cpu: number;
-  done: boolean;
-  /** The step it will take next, in kernel terms. */
-  next: { function: string; action: string; address: string } | null;
-  /** The table or page the next step goes through, if any, and whether that pointer is stale (freed or reused since the actor read it). */
-  pointer: { pfn: number; generation: number; role: string; stale: boolean } | null;
-  locks: string[];
-}
+/** The machine after a step of a trace: core/inspect.ts's shapes, documented there. */
+export type MachineState = MachineStateAt;
+export type { ActorState, CpuState, LockState, TableEntry, TableNode };
 
 /** How a strategy's safety is known, for a comparison's verdict row. */
 export interface SafetyVerdict {
@@ -391,6 +324,12 @@ export interface SafetyVerdict {
   /** In words what backs it, e.g. "proved safe (explore, complete, on thread-race)", "no violation in 200 runs", "violation (uaf-table-write ×12)". */
   backing: string;
   kinds: Partial<Record<ViolationKind, number>>;
+  /** The figures behind `backing`: saved runs of this preset and strategy, those with a violation, the random/PCT runs among them, and the schedules the widest explore run searched (0 if none), complete or not. */
+  runs: number;
+  violatingRuns: number;
+  sampledRuns: number;
+  schedules: number;
+  complete: boolean;
   /** Runs that back it (for links); the first violating run with a violation index, if any. */
   runIds: string[];
   trace: { runId: string; violation: number } | null;

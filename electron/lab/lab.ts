@@ -11,6 +11,7 @@
  * search, then `job-finished` (after `job-failed` when the job failed).
  * It never imports electron; transports check arguments (args.ts) first.
  */
+import { decimateSeries } from '../../core/decimate.ts';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { ExploreResult } from '../../core/explore.ts';
@@ -834,7 +835,7 @@ export class Lab implements LabClient {
     const db = this.requireDb();
     const series = db.getSeries(this.fullId(req.runId), req.name);
     if (!series) throw new InputError(`run ${req.runId} has no series '${req.name}'`);
-    return decimateSeries(series, req.from ?? -Infinity, req.to ?? Infinity, req.points ?? 2000);
+    return decimateSeries(series, req.from, req.to, req.points);
   }
 
   async saveFile(_req: SaveFileRequest): Promise<string | null> {
@@ -890,37 +891,6 @@ export class Lab implements LabClient {
     this.safetyCache ??= new Safety({ db: this.requireDb(), savedStrategy: this.savedStrategy });
     return this.safetyCache;
   }
-}
-
-/**
- * Min/max per bucket of [from, to] (simulated ns), at most `points` buckets:
- * a chart of any length draws the same extremes as the full series.
- */
-export function decimateSeries(series: Series, from: number, to: number, points: number): SeriesSlice {
-  const { x, y } = series;
-  let lo = 0;
-  while (lo < x.length && x[lo] < from) lo++;
-  let hi = lo;
-  while (hi < x.length && x[hi] <= to) hi++;
-  const n = hi - lo;
-  const out: SeriesSlice = { name: series.name, unit: series.unit, total: x.length, x: [], min: [], max: [] };
-  if (n === 0) return out;
-  const buckets = Math.max(1, Math.min(points, n));
-  for (let b = 0; b < buckets; b++) {
-    const s = lo + Math.floor((b * n) / buckets);
-    const e = lo + Math.floor(((b + 1) * n) / buckets);
-    if (e <= s) continue;
-    let mn = y[s];
-    let mx = y[s];
-    for (let i = s + 1; i < e; i++) {
-      if (y[i] < mn) mn = y[i];
-      if (y[i] > mx) mx = y[i];
-    }
-    out.x.push(x[s]);
-    out.min.push(mn);
-    out.max.push(mx);
-  }
-  return out;
 }
 
 const SORT_KEYS: Record<Exclude<ListRequest['sort'], undefined>, (r: RunListRow) => string | number | null> = {

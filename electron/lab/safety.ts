@@ -176,8 +176,20 @@ export class Safety {
 
   verdict(s: Strategy, p: Preset): SafetyVerdict {
     const runs = this.runsOf(s, p);
-    const base = { strategy: s.id, scenario: p.name };
     const violating = runs.filter((r) => Object.keys(r.kinds).length > 0);
+    const explored = runs.filter((r) => r.mode === 'explore' && r.status === 'completed');
+    const sampled = runs.filter((r) => (r.mode === 'random' || r.mode === 'pct') && r.status === 'completed');
+    const complete = explored.find((r) => r.complete);
+    const widest = complete ?? (explored.length > 0 ? explored.reduce((a, b) => (b.schedules > a.schedules ? b : a)) : null);
+    const base = {
+      strategy: s.id,
+      scenario: p.name,
+      runs: runs.length,
+      violatingRuns: violating.length,
+      sampledRuns: sampled.length,
+      schedules: widest?.schedules ?? 0,
+      complete: complete !== undefined,
+    };
     if (violating.length > 0) {
       const kinds: Partial<Record<ViolationKind, number>> = {};
       for (const r of violating) for (const k of Object.keys(r.kinds) as ViolationKind[]) kinds[k] = (kinds[k] ?? 0) + 1;
@@ -193,16 +205,12 @@ export class Safety {
         trace: first ? { runId: first.id, violation: first.firstViolation } : null,
       };
     }
-    const explored = runs.filter((r) => r.mode === 'explore' && r.status === 'completed');
-    const sampled = runs.filter((r) => (r.mode === 'random' || r.mode === 'pct') && r.status === 'completed');
     const modes = [...new Set(sampled.map((r) => r.mode))].join(', ');
     const sampledWords = sampled.length > 0 ? `no violation in ${plural(sampled.length, 'run')} (${modes})` : '';
-    const complete = explored.find((r) => r.complete);
     if (complete) {
       return { ...base, verdict: 'proved-safe', backing: `proved safe (explore, complete, on ${p.name})`, kinds: {}, runIds: [complete.id], trace: null };
     }
-    if (explored.length > 0) {
-      const widest = explored.reduce((a, b) => (b.schedules > a.schedules ? b : a));
+    if (widest) {
       const cut = widest.bounds.length > 0 ? `within ${widest.bounds.join(', ')}` : 'not complete';
       return {
         ...base,

@@ -100,14 +100,19 @@ describe('safety(): verdicts from saved runs', () => {
     const v = await lab.safety({ strategies: ['upstream', 'v5-reviewed'], scenarios: ['thread-race', 'section-tlb', 'ptdump-race', 'online-new-node'] });
     const cell = (s: string, p: string) => v.find((x) => x.strategy === s && x.scenario === p)!;
     expect(v).toHaveLength(8);
-    expect(cell('upstream', 'thread-race')).toMatchObject({ verdict: 'proved-safe', backing: 'proved safe (explore, complete, on thread-race)', trace: null });
-    expect(cell('upstream', 'section-tlb')).toMatchObject({ verdict: 'no-violation', backing: 'no violation in 3 runs (random) on section-tlb' });
+    expect(cell('upstream', 'thread-race')).toMatchObject({ verdict: 'proved-safe', backing: 'proved safe (explore, complete, on thread-race)', trace: null, complete: true, violatingRuns: 0 });
+    expect(cell('upstream', 'thread-race').schedules).toBeGreaterThan(0);
+    expect(cell('upstream', 'section-tlb')).toMatchObject({ verdict: 'no-violation', backing: 'no violation in 3 runs (random) on section-tlb', runs: 3, sampledRuns: 3, violatingRuns: 0, schedules: 0, complete: false });
     expect(cell('upstream', 'section-tlb').runIds).toHaveLength(3);
     expect(cell('upstream', 'ptdump-race')).toMatchObject({ verdict: 'bounded' });
     expect(cell('upstream', 'ptdump-race').backing).toMatch(/^bounded \(explore: no violation in 1 schedule, within 1 schedules, on ptdump-race\)$/);
     expect(cell('upstream', 'online-new-node')).toMatchObject({ verdict: 'unknown', backing: 'not checked on online-new-node', runIds: [] });
     const race = cell('v5-reviewed', 'thread-race');
     expect(race.verdict).toBe('violation');
+    // The numbers behind the words: as many violating runs as the backing says.
+    const m = /; (\d+) of (\d+) runs\)$/.exec(race.backing);
+    if (m) expect([race.violatingRuns, race.runs]).toEqual([Number(m[1]), Number(m[2])]);
+    else expect(race.violatingRuns).toBe(1);
     expect(race.backing).toMatch(/^violation \(uaf-table-write ×\d, uaf-table-read ×\d, lost-mapping ×\d(; 2 of 2 runs)?\)$/);
     expect(race.kinds['uaf-table-write']).toBeGreaterThanOrEqual(1);
     // The run saved as v5-reviewed with other knobs does not make v5-reviewed's ptdump-race verdict.

@@ -51,7 +51,8 @@ import type {
   Validation,
 } from '../api.ts';
 import { EXPERIMENT_COUNT, type GeneratedRun, LONG_TRACE_STEPS, countsOf, drawCounts, fakeId, generateHistory, outcomeOf, storedRunOf, violationsOf } from './fakeData.ts';
-import { decimateArrays, decimateLazy, lazySeries } from './fakeSeries.ts';
+import { decimateSeries } from '../../../../core/decimate.ts';
+import { decimateLazy, lazySeries } from './fakeSeries.ts';
 import { SAFETY_PRESETS, type SafetyCell, backingOf, safetyCell } from './fakeSafety.ts';
 import { type TraceLog, TraceReplay, functionFilesOf, logAround, longLog, raceKindOf, raceLog } from './fakeTrace.ts';
 import { minimalPdf } from './fakePdf.ts';
@@ -670,7 +671,7 @@ export class FakeLab implements LabClient {
     const checked = this.checked.get(key);
     const builtin = STRATEGIES.some((s) => s.id === strategy);
     const cell = checked?.cell ?? (builtin ? safetyCell(scenario, strategy) : null);
-    if (!cell) return { strategy, scenario, verdict: 'unknown', backing: backingOf(scenario, strategy, null), kinds: {}, runIds: [], trace: null };
+    if (!cell) return { strategy, scenario, verdict: 'unknown', backing: backingOf(scenario, strategy, null), kinds: {}, runs: 0, violatingRuns: 0, sampledRuns: 0, schedules: 0, complete: false, runIds: [], trace: null };
     const runId = checked?.runId ?? this.evidenceRun(scenario, strategy, cell).row.id;
     let trace: SafetyVerdict['trace'] = null;
     if (cell.verdict === 'violation') {
@@ -680,7 +681,22 @@ export class FakeLab implements LabClient {
       const index = vs.findIndex((v) => v.kind === best);
       if (index >= 0) trace = { runId, violation: index };
     }
-    return { strategy, scenario, verdict: cell.verdict, backing: backingOf(scenario, strategy, cell), kinds: { ...cell.kinds }, runIds: [runId], trace };
+    const explore = cell.mode === 'explore';
+    const violatingRuns = cell.verdict === 'violation' ? Object.values(cell.kinds).reduce<number>((m, n) => Math.max(m, n ?? 0), 0) : 0;
+    return {
+      strategy,
+      scenario,
+      verdict: cell.verdict,
+      backing: backingOf(scenario, strategy, cell),
+      kinds: { ...cell.kinds },
+      runs: explore ? 1 : cell.runs,
+      violatingRuns,
+      sampledRuns: explore ? 0 : cell.runs,
+      schedules: explore ? cell.runs : 0,
+      complete: explore && cell.verdict === 'proved-safe',
+      runIds: [runId],
+      trace,
+    };
   }
 
   async safety(req: SafetyRequest): Promise<SafetyVerdict[]> {
@@ -722,7 +738,7 @@ export class FakeLab implements LabClient {
       return decimateLazy(lazy, req.from, req.to, req.points);
     }
     const x = storedRunOf(g, null).series.find((y) => y.name === req.name) ?? fail(`run ${req.runId} has no series '${req.name}'`);
-    return decimateArrays(x, req.from, req.to, req.points);
+    return decimateSeries(x, req.from, req.to, req.points);
   }
 
   async saveFile(req: SaveFileRequest): Promise<string | null> {

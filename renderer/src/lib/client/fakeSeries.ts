@@ -8,7 +8,6 @@
  * min/max, never narrower), which keeps a request over a million points to
  * a few thousand cell visits.
  */
-import type { Series } from '../../../../core/results.ts';
 import type { SeriesSlice } from '../api.ts';
 
 const CELL = 256;
@@ -128,33 +127,6 @@ export function decimateLazy(series: LazySeries, from = -Infinity, to = Infinity
       }
     }
     out.x.push((s + 1) * series.dtNs);
-    out.min.push(mn);
-    out.max.push(mx);
-  }
-  return out;
-}
-
-/** The same decimation over a series held in memory (the fake's short series). */
-export function decimateArrays(series: Series, from = -Infinity, to = Infinity, points = 2000): SeriesSlice {
-  const { x, y } = series;
-  const out: SeriesSlice = { name: series.name, unit: series.unit, total: x.length, x: [], min: [], max: [] };
-  let lo = 0;
-  while (lo < x.length && x[lo] < from) lo++;
-  let hi = lo;
-  while (hi < x.length && x[hi] <= to) hi++;
-  const n = hi - lo;
-  const buckets = Math.max(1, Math.min(points, n));
-  for (let b = 0; b < buckets && n > 0; b++) {
-    const s = lo + Math.floor((b * n) / buckets);
-    const e = lo + Math.floor(((b + 1) * n) / buckets);
-    if (e <= s) continue;
-    let mn = y[s];
-    let mx = y[s];
-    for (let i = s + 1; i < e; i++) {
-      if (y[i] < mn) mn = y[i];
-      if (y[i] > mx) mx = y[i];
-    }
-    out.x.push(x[s]);
     out.min.push(mn);
     out.max.push(mx);
   }
