@@ -2,8 +2,10 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { svelteTesting } from '@testing-library/svelte/vite';
 import { configDefaults, defineConfig } from 'vitest/config';
 
-// Two projects: the Node tests as they always ran, and the renderer's
-// component tests (Svelte compiled for the browser, in happy-dom).
+// Three projects: the Node tests as they always ran, the renderer's
+// component tests (Svelte compiled for the browser, in happy-dom), and the
+// end-to-end tests (web mode driven in headless Chromium), one file at a
+// time so that two Chromiums and two servers never share the 2 cores.
 export default defineConfig({
   test: {
     projects: [
@@ -11,7 +13,7 @@ export default defineConfig({
         test: {
           name: 'node',
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, 'test/renderer/**'],
+          exclude: [...configDefaults.exclude, 'test/renderer/**', 'test/e2e/**'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           pool: 'forks',
@@ -27,6 +29,17 @@ export default defineConfig({
           setupFiles: ['test/renderer/setup.ts'],
           testTimeout: 30_000,
           pool: 'forks',
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/e2e/setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          pool: 'forks',
+          fileParallelism: false,
         },
       },
     ],

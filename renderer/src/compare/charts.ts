@@ -186,7 +186,11 @@ export function lockWaitChart(runs: readonly StoredRun[], styles: readonly RunSt
 /** TLB invalidations by kind (page, pgtable, all), one bar per run. */
 export function tlbiChart(runs: readonly StoredRun[], styles: readonly RunStyle[]): ChartSpec | null {
   const kinds = ['page', 'pgtable', 'all'].filter((k) => runs.some((r) => r.metrics[`tlbi.${k}`] !== undefined));
-  return barChart('tlbi', 'TLBI counts by kind', 'TLB invalidations per run: page (leaf), pgtable (walk cache), all (log scale).', kinds, runs, styles, (r, k) => r.metrics[`tlbi.${k}`], 'count', true);
+  // Log scale only when the counts span two decades: on a log axis a count of 1 draws no bar at all,
+  // which a random run's handful of TLBIs would otherwise show as "none".
+  const counts = runs.flatMap((r) => kinds.map((k) => r.metrics[`tlbi.${k}`] ?? 0)).filter((v) => v > 0);
+  const log = counts.length > 0 && counts.reduce((a, b) => (b > a ? b : a)) >= 100 * counts.reduce((a, b) => (b < a ? b : a));
+  return barChart('tlbi', 'TLBI counts by kind', `TLB invalidations per run: page (leaf), pgtable (walk cache), all${log ? ' (log scale)' : ''}.`, kinds, runs, styles, (r, k) => r.metrics[`tlbi.${k}`], 'count', log);
 }
 
 /** Table pages left allocated after the last hot-remove, one bar per run. */
