@@ -1,6 +1,9 @@
 /**
  * Screenshots of the Library, the Designer, the Live run, Compare and the
- * Trace viewer, light and dark, into docs/screenshots/. Runs the fake build (the same renderer, on
+ * Trace viewer, light and dark, of the demo data set into
+ * docs/screenshots/demo/ (the README's screenshots, one directory up, are the
+ * E2E tests', of real runs: `PTLAB_SCREENSHOTS=1 npx vitest run --project e2e`).
+ * Runs the fake build (the same renderer, on
  * the in-memory fake lab with generated history) served statically with the
  * web host's CSP, and drives it in Chromium like a user: nothing is staged
  * in the DOM. `node bin/bundled.mjs bench/screenshots.ts`
@@ -12,7 +15,7 @@ import type { Page } from 'playwright-core';
 import { buildRenderer, launchChromium, serveStatic } from './renderer.ts';
 
 const root = process.cwd();
-const out = join(root, 'docs/screenshots');
+const out = join(root, 'docs/screenshots/demo');
 mkdirSync(out, { recursive: true });
 if (!process.argv.includes('--no-build')) buildRenderer(root, 'fake');
 const served = await serveStatic(join(root, 'dist/renderer-fake'));
