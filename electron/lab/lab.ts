@@ -26,8 +26,7 @@ import { StrategyDefSchema } from '../../core/schema/strategy.ts';
 import { TraceDocumentSchema } from '../../core/schema/trace.ts';
 import { knobChoices, type Strategy, STRATEGIES } from '../../core/strategies.ts';
 import { VERSION } from '../../core/runner.ts';
-import { DbError, type LabDb, type RunListRow, type StoredRun } from '../../db/index.ts';
-import { dataVersion, deleteExperiment, getSetting, restoreRuns, setSetting, updateExperiment } from '../../db/lab-extras.ts';
+import { DbError, type LabDb, type StoredRun } from '../../db/index.ts';
 import { renderCsv, renderHtmlReport, renderJson, summarize } from '../report/index.ts';
 import type {
   AppInfo,
@@ -151,10 +150,6 @@ export class Lab implements LabClient {
   private readonly undo = new Map<string, StoredRun[]>();
   /** Jobs in flight, so that close() can wait for them to save what they have. */
   private readonly running = new Set<Promise<void>>();
-  /** Counts this Lab's changes to the library (runs started, finished, deleted, imported, tagged …). */
-  private generation = 0;
-  /** The last list sorted here (not by start time): its rows in order, valid while nothing changed. */
-  private sorted: { key: string; generation: number; dataVersion: number; rows: RunListRow[] } | null = null;
 
   constructor(opts: LabOptions) {
     this.db = opts.db;
@@ -173,7 +168,6 @@ export class Lab implements LabClient {
   }
 
   private emit(e: LabEvent): void {
-    if (e.type !== 'job-progress' && e.type !== 'job-series' && e.type !== 'job-violation') this.generation++;
     for (const l of [...this.listeners]) {
       try {
         l(e);
@@ -374,8 +368,6 @@ export class Lab implements LabClient {
     if (!s) return;
     const runKey = `${p.seed}`;
     if (s.runKey !== runKey) {
-      // A new run row exists in the library now.
-      this.generation++;
       s.runKey = runKey;
       s.runStartedAt = performance.now();
       s.seriesSent = p.series.map(() => 0);
@@ -639,37 +631,7 @@ export class Lab implements LabClient {
   async listRuns(req: ListRequest): Promise<RunPage> {
     const db = this.requireDb();
     const { sort = 'startedAt', descending = true, limit, offset = 0, ...filter } = req;
-    const total = db.countRuns(filter);
-    if (sort === 'startedAt' && descending) return { rows: db.listRuns({ ...filter, limit, offset }), total };
-    if (sort === 'startedAt') {
-      // The database lists newest first: the ascending page is the mirror image of the descending one.
-      const n = limit ?? total;
-      const from = Math.max(0, total - offset - n);
-      const count = Math.max(0, Math.min(n, total - offset));
-      return { rows: count === 0 ? [] : db.listRuns({ ...filter, limit: count, offset: from }).reverse(), total };
-    }
-    // Other orders are sorted here over all matching rows (LabDb lists by start time only). Scrolling a
-    // sorted library asks for page after page of the same order, so the order is kept until the library changes.
-    const cacheKey = JSON.stringify({ filter, sort, descending });
-    const version = dataVersion(db);
-    let rows: RunListRow[];
-    const c = this.sorted;
-    if (c && c.key === cacheKey && c.generation === this.generation && c.dataVersion === version && c.rows.length === total) rows = c.rows;
-    else {
-      rows = db.listRuns(filter);
-      const key = SORT_KEYS[sort];
-      const dir = descending ? -1 : 1;
-      rows.sort((a, b) => {
-        const x = key(a);
-        const y = key(b);
-        if (x === y) return a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0;
-        if (x === null) return 1;
-        if (y === null) return -1;
-        return (x < y ? -1 : 1) * dir;
-      });
-      this.sorted = { key: cacheKey, generation: this.generation, dataVersion: version, rows };
-    }
-    return { rows: rows.slice(offset, limit === undefined ? undefined : offset + limit).map((r) => ({ ...r, tags: [...r.tags], kinds: [...r.kinds] })), total };
+    return { rows: db.listRuns({ ...filter, limit, offset }, { sort, descending }), total: db.countRuns(filter) };
   }
 
   async getRun(id: string): Promise<StoredRun> {
@@ -680,7 +642,6 @@ export class Lab implements LabClient {
   }
 
   async deleteRuns(ids: string[]): Promise<{ deleted: number; undoToken: string }> {
-    this.generation++;
     const db = this.requireDb();
     const full = [...new Set(ids.map((id) => this.fullId(id)))];
     const runs = full.map((id) => db.getRun(id)).filter((r): r is StoredRun => r !== null);
@@ -691,16 +652,14 @@ export class Lab implements LabClient {
   }
 
   async undoDelete(undoToken: string): Promise<{ restored: number }> {
-    this.generation++;
     const runs = this.undo.get(undoToken);
     if (!runs) throw new InputError('unknown or already used undo token (undo lasts for this session)');
-    const restored = restoreRuns(this.requireDb(), runs);
+    const restored = this.requireDb().restoreRuns(runs);
     this.undo.delete(undoToken);
     return { restored };
   }
 
   async importResults(doc: unknown): Promise<{ ids: string[] }> {
-    this.generation++;
     const db = this.requireDb();
     try {
       checkValue(ResultsDocumentSchema, doc);
@@ -725,7 +684,6 @@ export class Lab implements LabClient {
   }
 
   async addTags(ids: string[], tags: string[]): Promise<void> {
-    this.generation++;
     const db = this.requireDb();
     const full = ids.map((id) => this.fullId(id));
     db.batch(() => {
@@ -734,25 +692,23 @@ export class Lab implements LabClient {
   }
 
   async removeTag(id: string, tag: string): Promise<void> {
-    this.generation++;
     this.requireDb().removeTag(this.fullId(id), tag);
   }
 
   async setNote(id: string, note: string | null): Promise<void> {
-    this.generation++;
     this.requireDb().setNote(this.fullId(id), note);
   }
 
   async getBaseline(): Promise<string | null> {
     const db = this.requireDb();
-    const id = getSetting(db, BASELINE_SETTING);
+    const id = db.getSetting(BASELINE_SETTING);
     // A pinned run that was deleted since is no baseline.
     return id !== null && db.getRun(id) !== null ? id : null;
   }
 
   async setBaseline(id: string | null): Promise<void> {
     const db = this.requireDb();
-    setSetting(db, BASELINE_SETTING, id === null ? null : this.fullId(id));
+    db.setSetting(BASELINE_SETTING, id === null ? null : this.fullId(id));
   }
 
   // ---- experiments and saved strategies --------------------------------------------------
@@ -767,7 +723,6 @@ export class Lab implements LabClient {
   }
 
   async saveExperiment(doc: ExperimentDoc): Promise<SavedExperiment> {
-    this.generation++;
     const db = this.requireDb();
     try {
       checkValue(ExperimentDocSchema, doc, 'experiment');
@@ -781,7 +736,7 @@ export class Lab implements LabClient {
       let eid: number;
       if (existing) {
         eid = existing.id;
-        updateExperiment(db, eid, doc.name, notes);
+        db.updateExperiment(eid, doc.name, notes);
       } else eid = db.createExperiment(doc.name, notes ?? undefined);
       db.saveScenario(`${EXPERIMENT_DOC_PREFIX}${eid}`, doc);
       return eid;
@@ -792,11 +747,10 @@ export class Lab implements LabClient {
   }
 
   async deleteExperiment(id: number): Promise<boolean> {
-    this.generation++;
     const db = this.requireDb();
     return db.batch(() => {
       db.deleteScenario(`${EXPERIMENT_DOC_PREFIX}${id}`);
-      return deleteExperiment(db, id);
+      return db.deleteExperiment(id);
     });
   }
 
@@ -890,17 +844,6 @@ export function decimateSeries(series: Series, from: number, to: number, points:
   }
   return out;
 }
-
-const SORT_KEYS: Record<Exclude<ListRequest['sort'], undefined>, (r: RunListRow) => string | number | null> = {
-  startedAt: (r) => r.startedAt,
-  scenario: (r) => r.scenario,
-  strategy: (r) => r.strategy,
-  mode: (r) => r.mode,
-  seed: (r) => r.seed,
-  status: (r) => r.status,
-  violations: (r) => r.violationCount,
-  wallMs: (r) => r.wallMs,
-};
 
 function checkTrace(trace: unknown): ReturnType<typeof checkValue<typeof TraceDocumentSchema>> {
   try {
