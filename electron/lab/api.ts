@@ -220,6 +220,10 @@ export interface LayoutMap {
   reachability: { reachable: boolean; summary: string };
   /** Assumptions the scenario makes (e.g. linear-map KASLR offset), in words. */
   assumptions: string[];
+  /** The scenario's name. */
+  scenario?: string;
+  /** The notes every run of this scenario carries (why a race is or is not reachable, what it assumes), as `ptlab run` prints them. */
+  notes?: string[];
 }
 
 /** A saved experiment: what the Designer holds, under a name. */

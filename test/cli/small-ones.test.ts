@@ -22,12 +22,12 @@ interface TraceDoc {
 }
 
 describe('--save-trace saves exactly the trace that was printed', () => {
-  it('thread-race v6, seeds 1..30: same seed, kind, step and steps as the first printed trace', () => {
+  it('thread-race v5-reviewed, seeds 1..30: same seed, kind, step and steps as the first printed trace', () => {
     const file = path.join(dir, 'race.json');
-    console.log('[small] thread-race v6 seeds 1..30 --save-trace');
-    const r = runCli(['run', '--scenario', 'thread-race', '--strategy', 'v6', '--seeds', '30', '--save-trace', file, '--no-save']);
+    console.log('[small] thread-race v5-reviewed seeds 1..30 --save-trace');
+    const r = runCli(['run', '--scenario', 'thread-race', '--strategy', 'v5-reviewed', '--seeds', '30', '--save-trace', file, '--no-save']);
     expect(r.status, r.stderr).toBe(0);
-    const head = /^([a-z-]+): v6, random seed (\d+), at step (\d+)$/m.exec(r.stdout);
+    const head = /^([a-z-]+): v5-reviewed, random seed (\d+), at step (\d+)$/m.exec(r.stdout);
     expect(head, 'a printed trace').not.toBeNull();
     const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as TraceDoc;
     expect({ seed: saved.seed, kind: saved.expect.kind, step: saved.expect.step }).toEqual({ seed: Number(head![2]), kind: head![1], step: Number(head![3]) });
@@ -57,7 +57,7 @@ describe('writing files says which', () => {
 
   it('explore --save-trace says where the counterexample went and does not advise --save-trace', () => {
     const file = path.join(dir, 'cx.json');
-    const r = runCli(['explore', '--scenario', 'thread-race', '--strategy', 'v6', '--kinds', 'uaf-table-write', '--save-trace', file]);
+    const r = runCli(['explore', '--scenario', 'thread-race', '--strategy', 'v5-reviewed', '--kinds', 'uaf-table-write', '--save-trace', file]);
     expect(r.status, r.stderr).toBe(0);
     expect(fs.existsSync(file)).toBe(true);
     expect(r.stdout).not.toMatch(/keep it with --save-trace/);
@@ -65,7 +65,7 @@ describe('writing files says which', () => {
   });
 
   it('explore without --save-trace still advises it', () => {
-    const r = runCli(['explore', '--scenario', 'thread-race', '--strategy', 'v6', '--kinds', 'uaf-table-write']);
+    const r = runCli(['explore', '--scenario', 'thread-race', '--strategy', 'v5-reviewed', '--kinds', 'uaf-table-write']);
     expect(r.stdout).toMatch(/--save-trace/);
   });
 });

@@ -143,6 +143,26 @@ describe('run jobs', () => {
     expect((await lab.jobs()).find((j) => j.jobId === job.jobId)?.state).toBe('cancelled');
   });
 
+  it('saves what each run was made from: knobs, --set overrides and (in process) the scenario file', async () => {
+    const variant = { id: 'prov-variant', base: 'upstream', knobs: { walkCacheTlbi: false } };
+    const job = await lab.startRun(
+      { scenario: { preset: 'thread-race' }, sets: ['arch.vaBits=39'], strategies: ['upstream', { def: variant }], mode: 'random', seed: 1, seeds: 1 },
+      { scenarioFile: '/tmp/my-race.json' },
+    );
+    const { results } = await lab.finished(job.jobId);
+    const [builtin, mine] = await Promise.all(results!.runs.map((r) => lab.getRun(r.id!)));
+    expect(builtin).toMatchObject({ strategy: 'upstream', strategyKnobs: STRATEGIES.find((x) => x.id === 'upstream')!.knobs, sets: ['arch.vaBits=39'], scenarioFile: '/tmp/my-race.json' });
+    expect(mine).toMatchObject({ strategy: 'prov-variant', strategyKnobs: { walkCacheTlbi: false }, sets: ['arch.vaBits=39'] });
+    // An app run (no local options) records no file: its document came over the wire.
+    const app = await lab.startRun({ scenario: { preset: 'thread-race' }, strategies: ['upstream'], mode: 'random' });
+    const appRun = await lab.getRun((await lab.finished(app.jobId)).results!.runs[0].id!);
+    expect(appRun).toMatchObject({ strategyKnobs: STRATEGIES.find((x) => x.id === 'upstream')!.knobs, sets: [], scenarioFile: null });
+  });
+
+  it('finished() of a job this session does not know is bad input', async () => {
+    await expect(lab.finished('no-such-job')).rejects.toThrow(/no job no-such-job/);
+  });
+
   it('refuses a bad request before starting a job', async () => {
     await expect(lab.startRun({ scenario: { preset: 'no-such' }, mode: 'random' })).rejects.toThrow(/unknown preset 'no-such'/);
     await expect(lab.startRun({ scenario: { preset: 'thread-race' }, sets: ['arch.vaBits=40'], mode: 'random' })).rejects.toThrow(/arch\.vaBits/);
@@ -273,7 +293,7 @@ describe('history', () => {
     expect(await lab.getBaseline()).toBeNull();
   });
 
-  it('exports html, csv and json, imports json back, and says PDF comes later', async () => {
+  it('exports html, csv, json and pdf, and imports json back', async () => {
     const ids = (await lab.listRuns({ tag: 't-order', limit: 2 })).rows.map((r) => r.id);
     const html = await lab.exportRuns({ ids, format: 'html' });
     expect(html.filename).toMatch(/^ptlab-thread-race-\d{4}-\d\d-\d\d\.html$/);
@@ -287,7 +307,15 @@ describe('history', () => {
     doc.runs.forEach((r, i) => (r.id = copies[i]));
     const { ids: imported } = await lab.importResults(doc);
     expect(imported).toEqual(copies);
-    await expect(lab.exportRuns({ ids, format: 'pdf' })).rejects.toThrow(/PDF export arrives with part 2/);
+    // PDF is the same HTML report, printed (here by a stand-in printer; pdf.test.ts prints with Chromium).
+    const printed: string[] = [];
+    const printing = new Lab({ db, transport: 'in-process', pdf: async (page) => (printed.push(page), Buffer.from('%PDF-1.7 stand-in')) });
+    const pdf = await printing.exportRuns({ ids, format: 'pdf', title: 'two runs' });
+    expect(pdf).toMatchObject({ mime: 'application/pdf', encoding: 'base64', filename: expect.stringMatching(/\.pdf$/) });
+    expect(Buffer.from(pdf.data, 'base64').toString()).toBe('%PDF-1.7 stand-in');
+    expect(printed).toHaveLength(1);
+    expect(printed[0]).toContain('<title>two runs');
+    await printing.close();
     await expect(lab.importResults({ schema: 'ptlab.results/1', runs: [{ scenario: 'x' }] })).rejects.toThrow(/runs\[0\]\.strategy/);
   });
 });
