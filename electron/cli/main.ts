@@ -18,8 +18,8 @@ import { formatBytes, isUserError, MAX_IMPORT_BYTES, MAX_IMPORT_RUN_BYTES, MAX_T
 import { InputError, intFlag, readJson, resolveScenario, resolveStrategies } from '../lab/resolve.ts';
 import { summarize } from '../report/index.ts';
 import { serveWebMode, untilSignal } from '../web/serve.ts';
-import { describeProvenance, formatResults, formatTrace, formatViolation, printedViolations, sanitizeForTerminal, scenarioLabel, strategyLabel, table } from './format.ts';
-import { loadTraceFile, type TraceCatalog, traceFromRun } from './trace-file.ts';
+import { describeProvenance, formatNarrative, formatResults, formatTrace, formatTraceTable, formatViolation, printedViolations, sanitizeForTerminal, scenarioLabel, strategyLabel, table } from './format.ts';
+import { loadTraceFile, type TraceCatalog, traceDocumentOf, traceFromRun } from './trace-file.ts';
 
 class ExitCode extends Error {
   constructor(readonly code: number) {
@@ -117,7 +117,6 @@ async function traceCatalog(lab: Lab): Promise<TraceCatalog> {
       const s = strategies.find((x) => x.id === id);
       return s ? { ...s.knobs } : null;
     },
-    violationKinds: VIOLATION_KINDS,
   };
 }
 
@@ -379,7 +378,8 @@ export function buildProgram(): Command {
                   : `not saved (${o.saveTrace} holds ${savedBy}'s)`;
               out(`  counterexample: ${cx.schedule.length} steps (${cx.foundLength} as first found); ${keep}`);
               out('');
-              out(formatTrace(cx.trace));
+              const story = formatNarrative({ narrative: cx.narrative, keySteps: cx.keySteps, trace: cx.trace });
+              out(story ? `${story}\n\n${formatTraceTable(cx.trace)}` : formatTrace(cx.trace));
               out('');
             }
           }
@@ -421,7 +421,7 @@ export function buildProgram(): Command {
       const isFile = arg.endsWith('.json') || arg.includes('/');
       const result = await withLab(isFile ? { access: 'none' } : { db: o.db, access: 'read' }, async (lab) => {
         if (!isFile) return lab.replay({ runId: arg });
-        const trace = loadTraceFile(arg, await traceCatalog(lab));
+        const trace = traceDocumentOf(loadTraceFile(arg));
         try {
           return await lab.replay({ trace });
         } catch (e) {
@@ -658,3 +658,5 @@ function internalError(e: unknown, debug: boolean): number {
 }
 
 export type { ResultsDocument };
+// `npm start` (bin/start.mjs) runs from this bundle too: the desktop app, else web mode.
+export { launch } from '../launch.ts';

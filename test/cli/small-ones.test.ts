@@ -1,7 +1,7 @@
 /**
  * The small ones of issue 11: --save-trace saves the trace that was printed;
  * --report and --save-trace say which file they wrote; explore --save-trace
- * stops advising --save-trace; `npm start` replaces its previous demo's runs;
+ * stops advising --save-trace; `npm run demo` replaces its previous demo's runs;
  * `--seeds -1` says "must be ≥ 1"; "1 leaked page" in reports.
  */
 import fs from 'node:fs';
@@ -22,7 +22,7 @@ interface TraceDoc {
 }
 
 describe('--save-trace saves exactly the trace that was printed', () => {
-  it('thread-race v5-reviewed, seeds 1..30: same seed, kind, step and steps as the first printed trace', () => {
+  it('thread-race v5-reviewed (0.1\'s v6), seeds 1..30: same seed, kind, step and steps as the first printed trace', () => {
     const file = path.join(dir, 'race.json');
     console.log('[small] thread-race v5-reviewed seeds 1..30 --save-trace');
     const r = runCli(['run', '--scenario', 'thread-race', '--strategy', 'v5-reviewed', '--seeds', '30', '--save-trace', file, '--no-save']);
@@ -32,7 +32,11 @@ describe('--save-trace saves exactly the trace that was printed', () => {
     const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as TraceDoc;
     expect({ seed: saved.seed, kind: saved.expect.kind, step: saved.expect.step }).toEqual({ seed: Number(head![2]), kind: head![1], step: Number(head![3]) });
     // The printed table's step column, in order, is the saved trace's.
-    const printed = r.stdout.slice(head!.index).split('\n\n')[1];
+    // The table is the first block after the heading that starts with its header (the narrative and key steps come before it).
+    const printed = r.stdout
+      .slice(head!.index)
+      .split('\n\n')
+      .find((b) => b.startsWith('step '))!;
     const printedSteps = printed
       .split('\n')
       .slice(2)
@@ -92,17 +96,17 @@ describe('reports count in the singular too', () => {
   });
 });
 
-describe('npm start replaces the previous demo', () => {
+describe('npm run demo replaces the previous demo', () => {
   it('two demos leave one demo of runs, and runs the user tagged "demo" are kept', () => {
     const db = path.join(dir, 'demo.db');
     const mine = runCli(['run', '--scenario', 'thread-race', '--strategy', 'upstream', '--tag', 'demo', '--json', '--db', db]);
     const myId = (JSON.parse(mine.stdout) as { runs: { id: string }[] }).runs[0].id;
     const start = (): void => {
-      const r = spawnSync(process.execPath, ['bin/start.mjs'], { cwd: ROOT, env: { ...process.env, CI: 'true', PTLAB_DB: db }, encoding: 'utf8', timeout: 110_000 });
+      const r = spawnSync(process.execPath, ['bin/demo.mjs'], { cwd: ROOT, env: { ...process.env, CI: 'true', PTLAB_DB: db }, encoding: 'utf8', timeout: 110_000 });
       expect(r.status, r.stderr).toBe(0);
     };
     const count = (): number => (JSON.parse(runCli(['list', '--json', '--tag', 'demo', '--db', db]).stdout) as { total: number }).total;
-    console.log('[small] npm start twice against a temporary database');
+    console.log('[small] npm run demo twice against a temporary database');
     start();
     const once = count();
     start();

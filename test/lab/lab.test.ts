@@ -159,6 +159,11 @@ describe('run jobs', () => {
     expect(appRun).toMatchObject({ strategyKnobs: STRATEGIES.find((x) => x.id === 'upstream')!.knobs, sets: [], scenarioFile: null });
   });
 
+  it('an app request cannot claim a scenario file: a second argument over a transport is refused', async () => {
+    await expect(callLab(lab, 'startRun', [{ scenario: { preset: 'thread-race' }, mode: 'random' }, { scenarioFile: '/etc/passwd' }])).rejects.toThrow(/startRun/);
+    await expect(callLab(lab, 'startExplore', [{ scenario: { preset: 'thread-race' } }, { scenarioFile: '/etc/passwd' }])).rejects.toThrow(/startExplore/);
+  });
+
   it('finished() of a job this session does not know is bad input', async () => {
     await expect(lab.finished('no-such-job')).rejects.toThrow(/no job no-such-job/);
   });
@@ -191,6 +196,21 @@ describe('explore jobs', () => {
     expect(replay.reproduced, replay.summary).toBe(true);
     const fin = ev[ev.length - 1];
     expect(fin.type === 'job-finished' && fin.job.lanes[0].verdict).toBe('violation');
+  });
+
+  it('saves what each explore lane was made from: the strategy knobs and the --set overrides, like a CLI run', async () => {
+    const variant = { id: 'prov-explore', base: safeStrategy, knobs: { walkCacheTlbi: false } };
+    const sets = ['actors[1].ops=1'];
+    console.log(`[lab] explore thread-race ${sets.join(' ')}: ${safeStrategy} and a variant of it, maxSchedules 200`);
+    const job = await lab.startExplore({ scenario: { preset: 'thread-race' }, sets, strategies: [safeStrategy, { def: variant }], maxSchedules: 200, tags: ['t-prov-explore'] });
+    await lab.finished(job.jobId);
+    const rows = (await lab.listRuns({ tag: 't-prov-explore' })).rows;
+    expect(rows).toHaveLength(2);
+    const runs = await Promise.all(rows.map((r) => lab.getRun(r.id)));
+    const builtin = runs.find((r) => r.strategy === safeStrategy);
+    const mine = runs.find((r) => r.strategy === 'prov-explore');
+    expect(builtin).toMatchObject({ mode: 'explore', strategyKnobs: STRATEGIES.find((x) => x.id === safeStrategy)!.knobs, sets, scenarioFile: null });
+    expect(mine).toMatchObject({ mode: 'explore', strategyKnobs: { ...STRATEGIES.find((x) => x.id === safeStrategy)!.knobs, walkCacheTlbi: false }, sets });
   });
 
   it('reports schedules, states and rate while it searches, and honours maxSchedules', async () => {

@@ -101,7 +101,7 @@ describe('Designer', () => {
     renderApp('#/designer?preset=thread-race');
     const map = await screen.findByRole('region', { name: 'Layout map' });
     await within(map).findByText('The vmalloc/vmemmap race can happen here.');
-    expect(map.textContent).toContain('v6 · 4K pages · VA_BITS=48');
+    expect(map.textContent).toContain('v6.9 · 4K pages · VA_BITS=48');
     // The table vmalloc and vmemmap share, under the PGD entry the preset names, in full 64-bit hex.
     expect(map.textContent).toMatch(/PUD table under PGD entry 0x1fb, spanning fffffd8000000000 – fffffdffffffffff:\s*shared by vmalloc, vmemmap\s*— can become empty/);
     expect(map.textContent).toContain('ffff800080000000 – fffffdffbf7fffff');
@@ -132,7 +132,8 @@ describe('Designer', () => {
     await waitFor(() => expect(box.checked).toBe(true));
     expect(fake.calls.find((c) => c.method === 'saveStrategy')!.args[0]).toEqual({ id: 'v6-no-walk-tlbi', base: 'v6', knobs: { walkCacheTlbi: false } });
 
-    await fireEvent.click(screen.getByRole('button', { name: /▶ Run 7 × 50 random/ }));
+    // The seven built-ins and the new variant.
+    await fireEvent.click(screen.getByRole('button', { name: /▶ Run 8 × 50 random/ }));
     await waitFor(() => expect(fake.calls.some((c) => c.method === 'startRun')).toBe(true));
     expect((fake.calls.find((c) => c.method === 'startRun')!.args[0] as { strategies: string[] }).strategies).toContain('v6-no-walk-tlbi');
   });

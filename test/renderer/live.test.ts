@@ -65,7 +65,7 @@ describe('Live run', () => {
 
   it('shows an explore lane with schedules, states, rate and its verdict', async () => {
     const fake = new FakeLab({ tickMs: 0, jobTicks: 40 });
-    const info = await fake.startExplore({ scenario: { preset: 'thread-race' }, strategies: ['v6', 'upstream'] });
+    const info = await fake.startExplore({ scenario: { preset: 'thread-race' }, strategies: ['v5-reviewed', 'upstream'] });
     renderApp(`#/live/${info.jobId}`, { fake });
     const lanes = await screen.findByRole('table', { name: 'Lanes' });
     expect(within(lanes).getByText('schedules')).toBeTruthy();
@@ -74,7 +74,7 @@ describe('Live run', () => {
     await waitFor(() => expect(lanes.querySelector('[data-lane="upstream"]')!.textContent).toMatch(/\d{1,3}(,\d{3})+/));
     fake.advance(100);
     await waitFor(() => expect(within(lanes.querySelector('[data-lane="upstream"]') as HTMLElement).getByText('proved safe')).toBeTruthy());
-    expect(within(lanes.querySelector('[data-lane="v6"]') as HTMLElement).getByText(/^VIOLATION/)).toBeTruthy();
+    expect(within(lanes.querySelector('[data-lane="v5-reviewed"]') as HTMLElement).getByText(/^VIOLATION/)).toBeTruthy();
   });
 
   it('shows the PCT bound when a PCT run finishes', async () => {

@@ -1,5 +1,5 @@
 /**
- * Migration 6: an index per column the Library sorts by that had none (mode,
+ * Migration 7: an index per column the Library sorts by that had none (mode,
  * seed, violation count, wall time), each with started_at after it as the
  * listing's tie-break. With them a page of 100,000 runs sorted by any column
  * is read from a covering index (a few ms) instead of a scan of the wide run
@@ -10,8 +10,8 @@
 import type Database from 'better-sqlite3';
 import type { Migration } from './types.ts';
 
-export const migration006: Migration = {
-  version: 6,
+export const migration007: Migration = {
+  version: 7,
   name: 'library-sort-indexes',
   up(db: Database.Database): void {
     db.exec(`
