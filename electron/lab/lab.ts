@@ -90,6 +90,8 @@ export interface LabOptions {
   undo?: boolean;
   /** Prints the HTML report to PDF (default: a headless Chromium; the desktop app passes Electron's printToPDF). */
   pdf?: PdfPrinter;
+  /** Hands an exported file to the user: the desktop app's save dialog (returns the path, or null when cancelled). Web mode has none: the browser downloads. */
+  saveFile?: (file: ExportedFile) => Promise<string | null>;
 }
 
 /**
@@ -179,6 +181,7 @@ export class Lab implements LabClient {
 
   private readonly keepUndo: boolean;
   private readonly pdf: PdfPrinter;
+  private readonly saver: LabOptions['saveFile'];
 
   constructor(opts: LabOptions) {
     this.db = opts.db;
@@ -187,6 +190,7 @@ export class Lab implements LabClient {
     this.service = new LabService({ db: opts.db, version: this.version });
     this.keepUndo = opts.undo ?? true;
     this.pdf = opts.pdf ?? ((html) => printWithChromium(html));
+    this.saver = opts.saveFile;
   }
 
   // ---- events ----------------------------------------------------------------------------
@@ -929,8 +933,9 @@ export class Lab implements LabClient {
     return decimateSeries(series, req.from, req.to, req.points);
   }
 
-  async saveFile(_req: SaveFileRequest): Promise<string | null> {
-    throw new InputError('saving through a file dialog is for the desktop app; in web mode the browser downloads the file');
+  async saveFile(req: SaveFileRequest): Promise<string | null> {
+    if (!this.saver) throw new InputError('saving through a file dialog is for the desktop app; in web mode the browser downloads the file');
+    return this.saver(req.file);
   }
 
   // Traces (electron/lab/traces.ts): replayed with their whole log, the machine readable at any step.
