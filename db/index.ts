@@ -468,8 +468,12 @@ export class LabDb {
 
   // ---- reading runs ------------------------------------------------------------------------
 
-  /** The run with exactly the metrics, violations, counts, series, schedule and config saved; null if absent. */
-  getRun(id: string): StoredRun | null {
+  /**
+   * The run with exactly the metrics, violations, counts, series, schedule
+   * and config saved; null if absent. `series: false` leaves the series out
+   * (an empty list): a run of 1,000,000 points a series is then a few KB.
+   */
+  getRun(id: string, opts: { series?: boolean } = {}): StoredRun | null {
     return this.read(() => {
       const row = this.runs.getRunRow(id);
       if (row === undefined) return null;
@@ -484,7 +488,7 @@ export class LabDb {
         violations: this.runs.violations(id),
         violationCounts: this.runs.counts(id),
         metrics: this.runs.metrics(id),
-        series: this.series.all(id),
+        series: opts.series === false ? [] : this.series.all(id),
         experimentId: row.experiment_id,
         experimentName: row.experiment_name,
         version: row.version,

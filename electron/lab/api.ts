@@ -427,6 +427,11 @@ export interface SeriesSlice {
   max: number[];
 }
 
+export interface GetRunOptions {
+  /** false: the run without its series (`series` is an empty list). Default true. */
+  series?: boolean;
+}
+
 export interface SaveFileRequest {
   file: ExportedFile;
 }
@@ -456,7 +461,8 @@ export interface LabApi {
 
   // history
   listRuns(req: ListRequest): Promise<RunPage>;
-  getRun(id: string): Promise<StoredRun>;
+  /** A saved run; `{series: false}` leaves its series out (Compare reads them decimated through getSeries). */
+  getRun(id: string, opts?: GetRunOptions): Promise<StoredRun>;
   /** Deletes and returns an undo token valid for this session. */
   deleteRuns(ids: string[]): Promise<{ deleted: number; undoToken: string }>;
   undoDelete(undoToken: string): Promise<{ restored: number }>;

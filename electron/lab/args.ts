@@ -147,6 +147,8 @@ export const SeriesRequestSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const GetRunOptionsSchema = Type.Object({ series: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+
 export const SaveFileRequestSchema = Type.Object(
   {
     file: Type.Object(
@@ -177,7 +179,7 @@ export const LAB_ARGS = {
   jobs: args(),
   replay: args([ReplayRequestSchema]),
   listRuns: args([ListRequestSchema]),
-  getRun: args([Id]),
+  getRun: args([Id], [GetRunOptionsSchema]),
   deleteRuns: args([Ids]),
   undoDelete: args([Type.String({ minLength: 1, maxLength: 100 })]),
   importResults: args([ResultsDocumentSchema]),

@@ -35,6 +35,7 @@ import type {
   ExportedFile,
   ExportFormat,
   ExportRequest,
+  GetRunOptions,
   ExploreRequest,
   FieldError,
   JobInfo,
@@ -727,9 +728,9 @@ export class Lab implements LabClient {
     return { rows: db.listRuns({ ...filter, limit, offset }, { sort, descending }), total: db.countRuns(filter) };
   }
 
-  async getRun(id: string): Promise<StoredRun> {
+  async getRun(id: string, opts: GetRunOptions = {}): Promise<StoredRun> {
     const db = this.requireDb();
-    const run = db.getRun(this.fullId(id));
+    const run = db.getRun(this.fullId(id), opts);
     if (!run) throw new InputError(`no run ${id}`);
     return run;
   }

@@ -118,6 +118,19 @@ describe('run jobs', () => {
     expect(new Set(xs).size).toBe(xs.length);
   });
 
+  it('getRun(id, {series: false}) reads a run without its series (Compare), the rest unchanged; over a transport too', async () => {
+    console.log(`[lab] head-to-head timed 2 ms, ${safeStrategy}, seed 1`);
+    const job = await lab.startRun({ scenario: { preset: 'head-to-head' }, sets: ['run.durationNs=2000000'], strategies: [safeStrategy], mode: 'timed', seed: 1, tags: ['t-light'] });
+    const id = (await lab.finished(job.jobId)).results!.runs[0].id!;
+    const full = await lab.getRun(id);
+    expect(full.series.length).toBeGreaterThan(0);
+    const light = await lab.getRun(id, { series: false });
+    expect(light.series).toEqual([]);
+    expect({ ...light, series: full.series }).toEqual(full);
+    expect(((await callLab(lab, 'getRun', [id, { series: false }])) as { series: unknown[] }).series).toEqual([]);
+    await expect(callLab(lab, 'getRun', [id, { series: 'no' }])).rejects.toThrow(/getRun: args\[1\]\.series/);
+  });
+
   it('cancel saves the run in flight as cancelled and ends the job as cancelled', async () => {
     const strategy = STRATEGIES[0].id;
     const job = await lab.startRun({ scenario: { preset: 'head-to-head' }, strategies: [strategy], mode: 'timed', seeds: 3, tags: ['t-cancel'] });
