@@ -265,6 +265,12 @@ export interface ExportRequest {
   format: ExportFormat;
   baselineId?: string;
   title?: string;
+  /**
+   * Export one trace instead of whole runs: violation `violation` (default 0)
+   * of the one run in `ids`. JSON is the replayable ptlab.trace/1 document,
+   * CSV its steps, HTML/PDF the run's report narrowed to that violation.
+   */
+  trace?: { violation?: number };
 }
 
 export interface ExportedFile {

@@ -119,6 +119,7 @@ export const ExportRequestSchema = Type.Object(
     format: oneOf(['html', 'csv', 'json', 'pdf'] as const),
     baselineId: Type.Optional(Id),
     title: Type.Optional(Type.String({ maxLength: 500 })),
+    trace: Type.Optional(Type.Object({ violation: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })) }, { additionalProperties: false })),
   },
   { additionalProperties: false },
 );

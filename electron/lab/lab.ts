@@ -73,6 +73,7 @@ import { asInputError, InputError } from './resolve.ts';
 import { type PdfPrinter, printWithChromium } from './pdf.ts';
 import { LabService, type RunProgress } from './service.ts';
 import { Safety, SAFETY_TAG, startSafetyJob } from './safety.ts';
+import { traceFile } from './trace-export.ts';
 import { TraceStore } from './traces.ts';
 
 /** Progress events per job are at most this often. */
@@ -765,6 +766,14 @@ export class Lab implements LabClient {
   }
 
   async exportRuns(req: ExportRequest): Promise<ExportedFile> {
+    if (req.trace) {
+      if (req.ids.length !== 1) throw new InputError(`trace: the export of one trace takes exactly one run id (got ${req.ids.length})`);
+      if (req.baselineId !== undefined) throw new InputError('baselineId: the export of one trace has no baseline');
+      const run = await this.getRun(req.ids[0], { series: false });
+      const file = traceFile({ run, violation: req.trace.violation ?? 0, format: req.format, title: req.title, version: this.version });
+      if (!('printHtml' in file)) return file;
+      return { filename: file.filename, mime: 'application/pdf', encoding: 'base64', data: (await this.pdf(file.printHtml)).toString('base64') };
+    }
     const runs = await Promise.all(req.ids.map((id) => this.getRun(id)));
     const baselineId = req.baselineId ? this.fullId(req.baselineId) : undefined;
     if (baselineId && !runs.some((r) => r.id === baselineId)) throw new InputError(`baselineId: run ${req.baselineId} is not among the exported runs`);

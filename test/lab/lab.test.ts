@@ -326,6 +326,38 @@ describe('history', () => {
     expect(await lab.getBaseline()).toBeNull();
   });
 
+  it('exports one trace: JSON that replays, CSV of its steps, HTML/PDF of that violation only; refuses two runs or a missing violation', async () => {
+    console.log('[lab] thread-race random seed 3, v5-reviewed');
+    const job = await lab.startRun({ scenario: { preset: 'thread-race' }, strategies: ['v5-reviewed'], mode: 'random', seed: 3, tags: ['t-trace-export'] });
+    const id = (await lab.finished(job.jobId)).results!.runs[0].id!;
+    const run = await lab.getRun(id);
+    expect(run.violations.length).toBeGreaterThan(1);
+    const v = run.violations[1];
+    const json = await lab.exportRuns({ ids: [id], format: 'json', trace: { violation: 1 } });
+    expect(json.filename).toBe(`ptlab-trace-${v.kind}-v5-reviewed-seed3.json`);
+    const doc = JSON.parse(json.data) as { schema: string; expect: unknown; trace: unknown[] };
+    expect(doc).toMatchObject({ schema: 'ptlab.trace/1', expect: { kind: v.kind, step: v.step } });
+    expect(doc.trace).toHaveLength(v.trace.length);
+    const replay = await lab.replay({ trace: doc });
+    expect(replay.reproduced, replay.summary).toBe(true);
+    const csv = await lab.exportRuns({ ids: [id], format: 'csv', trace: { violation: 1 } });
+    const lines = csv.data.trim().split('\n');
+    expect(lines[0]).toMatch(/^step,time_ns,cpu,actor,function,action,address,/);
+    expect(lines).toHaveLength(v.trace.length + 1);
+    const html = await lab.exportRuns({ ids: [id], format: 'html', trace: { violation: 1 } });
+    expect(html.data).toContain(`${v.kind} in v5-reviewed on thread-race (seed 3)`);
+    expect(html.data).toContain(v.message.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'));
+    const other = run.violations.find((x) => x.message !== v.message)!;
+    expect(html.data).not.toContain(other.message.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'));
+    const printing = new Lab({ db, transport: 'in-process', pdf: async () => Buffer.from('%PDF-1.7 stand-in') });
+    const pdf = await printing.exportRuns({ ids: [id], format: 'pdf', trace: {} });
+    expect(pdf).toMatchObject({ mime: 'application/pdf', encoding: 'base64', filename: `ptlab-trace-${run.violations[0].kind}-v5-reviewed-seed3.pdf` });
+    await printing.close();
+    await expect(lab.exportRuns({ ids: [id, id], format: 'json', trace: {} })).rejects.toThrow(/exactly one run id/);
+    await expect(lab.exportRuns({ ids: [id], format: 'json', trace: { violation: 999 } })).rejects.toThrow(new RegExp(`trace\\.violation: run ${id} has ${run.violations.length} recorded`));
+    await expect(callLab(lab, 'exportRuns', [{ ids: [id], format: 'json', trace: { violation: -1 } }])).rejects.toThrow(/args\[0\]\.trace\.violation/);
+  });
+
   it('exports html, csv, json and pdf, and imports json back', async () => {
     const ids = (await lab.listRuns({ tag: 't-order', limit: 2 })).rows.map((r) => r.id);
     const html = await lab.exportRuns({ ids, format: 'html' });
