@@ -1,6 +1,8 @@
 // Builds the ptlab CLI once into dist/ (`npm run build:cli`; `npm install`
-// runs it through `prepare`): two esbuild bundles with source maps, the CLI
-// and its workload worker, with node_modules packages left external. The
+// runs it through `prepare`, which also builds the app's renderer into
+// dist/renderer so that `npm install && npm start` opens it): esbuild bundles
+// with source maps, the CLI and its workers, with node_modules packages left
+// external. The
 // command then runs these files and never writes to the install, so a user
 // who cannot write it (a root-owned or system-wide checkout) can run ptlab.
 // dist/build.json records a hash of the sources it was built from;
@@ -91,6 +93,23 @@ export async function buildCli(outDir = DIST, { resolvePackages = false } = {}) 
   return hash;
 }
 
+/**
+ * Builds the renderer (vite, renderer/vite.config.ts) into dist/renderer.
+ * Returns false, building nothing, when vite (a dev dependency) is missing.
+ */
+export async function buildRenderer({ quiet = true } = {}) {
+  let vite;
+  try {
+    vite = await import('vite');
+  } catch {
+    return false;
+  }
+  const t0 = performance.now();
+  await vite.build({ configFile: join(ROOT, 'renderer', 'vite.config.ts'), mode: 'production', logLevel: quiet ? 'error' : 'warn' });
+  process.stderr.write(`ptlab: built the app (renderer) into ${relative(process.cwd(), join(DIST, 'renderer')) || '.'} in ${Math.round(performance.now() - t0)} ms\n`);
+  return true;
+}
+
 // `node bin/build.mjs [--prepare]`. Under `prepare` (npm install) a missing esbuild,
 // as with `npm install --omit=dev`, is a note rather than a failed install.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
@@ -104,4 +123,5 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const t0 = performance.now();
   await buildCli();
   process.stderr.write(`ptlab: built the CLI into ${relative(process.cwd(), DIST) || '.'} in ${Math.round(performance.now() - t0)} ms\n`);
+  if (prepare && !(await buildRenderer())) process.stderr.write('ptlab: vite (a dev dependency) is not installed, so the app was not built into dist/renderer\n');
 }

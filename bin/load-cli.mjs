@@ -1,4 +1,4 @@
-// Finds the built CLI and imports it (bin/ptlab.mjs, bin/start.mjs). Normally
+// Finds the built CLI and imports it (bin/ptlab.mjs, bin/start.mjs, bin/demo.mjs). Normally
 // that is dist/cli.mjs, built once by `npm install` (prepare) or
 // `npm run build:cli`. When the sources changed since (a developer's
 // checkout), it is rebuilt: into dist/ when the checkout is writable, else

@@ -1,32 +1,26 @@
 #!/usr/bin/env node
-// `npm start`. The desktop app (Electron + Svelte) is not built yet: until it
-// is, this runs a short guided demo of the same engine through the CLI and
-// says so. Nothing here needs a terminal to answer questions.
+// `npm start`: the app. The desktop window where Electron runs here; otherwise
+// one line saying why, then web mode (`ptlab serve`): the URL printed, the
+// browser opened where there is a display (never under CI). The decision is
+// electron/launch.ts's. Web mode runs until Ctrl-C; the database is the
+// user's default ($PTLAB_DB, else the user data dir), as for the CLI.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildRenderer, ROOT } from './build.mjs';
 import { loadCli } from './load-cli.mjs';
 
-const { main: cli } = await loadCli();
-// Every run of the demo also gets this tag, and the next `npm start` deletes the
-// runs that have it first: the demo replaces its previous runs instead of adding
-// 626 more each time. Runs the user tagged `demo` themselves are left alone.
-const DEMO_TAG = 'npm-start-demo';
-const main = (argv) => cli(argv[0] === 'run' ? [...argv, '--tag', DEMO_TAG] : argv);
+// PTLAB_RENDERER_DIR serves another build of the renderer (a test's, a developer's).
+const rendererDir = process.env.PTLAB_RENDERER_DIR || join(ROOT, 'dist', 'renderer');
+if (!process.env.PTLAB_RENDERER_DIR && !existsSync(join(rendererDir, 'index.html'))) {
+  // A checkout whose `npm install` ran without dev dependencies, or one from before `prepare` built the app.
+  const built = await buildRenderer({ quiet: false });
+  if (!built) process.stderr.write('PT Lab: the app is not built (dist/renderer) and vite is not installed to build it: run `npm install`, then `npm start`\n');
+}
 
-const say = (s) => process.stdout.write(process.stdout.isTTY ? `\n\x1b[1m${s}\x1b[0m\n` : `\n${s}\n`);
-say('PT Lab — the desktop app is not built yet; this is the guided CLI demo (runs are saved to your PT Lab database).');
-
-await cli(['delete', '--tag', DEMO_TAG]);
-
-say('1. The scenarios:');
-await main(['scenarios']);
-
-say('2. Is it safe? thread-race (the race from the V5 review), 100 random interleavings per strategy:');
-let code = await main(['run', '--scenario', 'thread-race', '--seeds', '100', '--no-traces', '--tag', 'demo']);
-
-say('3. The counterexample for the reviewed teardown (v5-reviewed: V5 with the review\'s ordering fixes), as a kernel trace:');
-code ||= await main(['run', '--scenario', 'thread-race', '--strategy', 'v5-reviewed', '--seed', '3', '--seeds', '20', '--tag', 'demo']);
-
-say('4. What does it cost? head-to-head for 20 simulated ms (the full preset runs 1 s):');
-code ||= await main(['run', '--scenario', 'head-to-head', '--mode', 'timed', '--set', 'run.durationNs=20000000', '--no-traces', '--tag', 'demo']);
-
-say('Saved runs: `npx ptlab list --tag demo`; compare them with `npx ptlab compare <id> <id> --report report.html`.');
-process.exitCode = code;
+const { launch } = await loadCli();
+try {
+  process.exitCode = await launch({ root: ROOT, rendererDir });
+} catch (e) {
+  process.stderr.write(`PT Lab: could not start the app: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}\n`);
+  process.exitCode = 1;
+}

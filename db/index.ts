@@ -25,7 +25,7 @@ import { readResultsFile } from './json-stream.ts';
 import { formatBytes, MAX_IMPORT_BYTES } from './limits.ts';
 import { DbError, DbInputError, toDbError } from './errors.ts';
 import { corruptError, foreignError, identify, PTLAB_APPLICATION_ID, readSqliteHeader, tooNewError } from './identity.ts';
-import { ExperimentQueries, ReportQueries, SavedDocumentQueries } from './library.ts';
+import { ExperimentQueries, MetaQueries, ReportQueries, SavedDocumentQueries } from './library.ts';
 import { LATEST_VERSION, migrate, MigrationRefused } from './migrations/index.ts';
 import { knobsFromDb, parseSchedule, RunQueries, setsFromDb } from './runs.ts';
 import { SeriesQueries } from './series.ts';
@@ -42,7 +42,9 @@ import type {
   RunFilter,
   RunListRow,
   RunMeta,
+  RunOrder,
   RunProvenance,
+  RunSortKey,
   SavedDocument,
   SeriesInfo,
   StoredRun,
@@ -80,6 +82,9 @@ const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 const QUICK_CHECK_MAX_BYTES = 8 * 1024 * 1024;
 const FINAL_STATUSES: readonly FinalRunStatus[] = ['completed', 'failed', 'interrupted', 'cancelled'];
 const REPORT_FORMATS: readonly ReportFormat[] = ['html', 'pdf', 'csv', 'json', 'markdown', 'text'];
+const RUN_SORT_KEYS: readonly RunSortKey[] = ['startedAt', 'scenario', 'strategy', 'mode', 'seed', 'status', 'violations', 'wallMs'];
+/** Keys of ptlab_meta that are settings, kept apart from the identity keys ('application', 'created_at'). */
+const SETTING_PREFIX = 'setting.';
 
 export class LabDb {
   /** The file this database was opened from. */
@@ -95,6 +100,7 @@ export class LabDb {
   private readonly scenarios: SavedDocumentQueries;
   private readonly strategies: SavedDocumentQueries;
   private readonly reports: ReportQueries;
+  private readonly meta: MetaQueries;
   /** One IMMEDIATE transaction around any function: writers take the lock up front, so two processes
    * never both hold a read snapshot and then fail to upgrade it (SQLITE_BUSY_SNAPSHOT). */
   private readonly transaction: Database.Transaction<(fn: () => unknown) => unknown>;
@@ -109,6 +115,7 @@ export class LabDb {
     this.scenarios = new SavedDocumentQueries(db, 'saved_scenarios');
     this.strategies = new SavedDocumentQueries(db, 'saved_strategies');
     this.reports = new ReportQueries(db);
+    this.meta = new MetaQueries(db);
     this.transaction = db.transaction((fn: () => unknown) => fn());
     this.recoveredRuns = readonly ? [] : this.recoverInterruptedRuns();
   }
@@ -281,6 +288,20 @@ export class LabDb {
     return this.read(() => this.experiments.list());
   }
 
+  /** Sets an experiment's name and notes. Returns whether it existed. */
+  updateExperiment(id: number, name: string, notes: string | null): boolean {
+    expectInteger(id, 'id');
+    expectString(name, 'name', { nonEmpty: true });
+    if (notes !== null) expectString(notes, 'notes');
+    return this.write(() => this.experiments.update(id, name, notes));
+  }
+
+  /** Deletes an experiment; its runs stay, without an experiment. Returns whether it existed. */
+  deleteExperiment(id: number): boolean {
+    expectInteger(id, 'id');
+    return this.write(() => this.experiments.delete(id));
+  }
+
   // ---- writing a run as it goes ------------------------------------------------------------
 
   /** Starts a run owned by this process (status 'running') and returns its id. */
@@ -447,8 +468,12 @@ export class LabDb {
 
   // ---- reading runs ------------------------------------------------------------------------
 
-  /** The run with exactly the metrics, violations, counts, series, schedule and config saved; null if absent. */
-  getRun(id: string): StoredRun | null {
+  /**
+   * The run with exactly the metrics, violations, counts, series, schedule
+   * and config saved; null if absent. `series: false` leaves the series out
+   * (an empty list): a run of 1,000,000 points a series is then a few KB.
+   */
+  getRun(id: string, opts: { series?: boolean } = {}): StoredRun | null {
     return this.read(() => {
       const row = this.runs.getRunRow(id);
       if (row === undefined) return null;
@@ -463,7 +488,7 @@ export class LabDb {
         violations: this.runs.violations(id),
         violationCounts: this.runs.counts(id),
         metrics: this.runs.metrics(id),
-        series: this.series.all(id),
+        series: opts.series === false ? [] : this.series.all(id),
         experimentId: row.experiment_id,
         experimentName: row.experiment_name,
         version: row.version,
@@ -496,10 +521,12 @@ export class LabDb {
     return ids[0];
   }
 
-  /** Compact rows for the run library, newest first. */
-  listRuns(filter: RunFilter = {}): RunListRow[] {
+  /** Compact rows for the run library, newest first unless `order` says otherwise (see RunOrder). */
+  listRuns(filter: RunFilter = {}, order: RunOrder = {}): RunListRow[] {
     const checked = checkFilter(filter);
-    return this.read(() => this.runs.list(checked));
+    if (order.sort !== undefined) expectOneOf(order.sort, 'sort', RUN_SORT_KEYS);
+    if (order.descending !== undefined && typeof order.descending !== 'boolean') throw new DbInputError('descending', 'expected true or false');
+    return this.read(() => this.runs.list(checked, order));
   }
 
   /** How many runs match `filter` (ignoring limit and offset), for paging. */
@@ -523,6 +550,49 @@ export class LabDb {
   deleteRuns(ids: readonly string[]): number {
     ids.forEach((id, index) => expectString(id, `ids[${index}]`, { nonEmpty: true }));
     return this.write(() => ids.reduce((deleted, id) => deleted + (this.runs.delete(id) ? 1 : 0), 0));
+  }
+
+  /**
+   * Puts runs back exactly as getRun returned them (the undo of a delete):
+   * same ids, statuses, timestamps, owners, metrics, violations, counts,
+   * series, schedule, config, provenance, tags and note. Runs whose
+   * experiment no longer exists come back without one. All or nothing; a run
+   * whose id exists again is a 'conflict'. Returns how many were restored.
+   */
+  restoreRuns(runs: readonly StoredRun[]): number {
+    return this.write(() => {
+      for (const run of runs) {
+        if (this.runs.status(run.id) !== undefined) throw new DbError('conflict', `run ${run.id} already exists in ${this.file}`);
+        this.runs.insertRun({
+          id: run.id,
+          experimentId: run.experimentId !== null && this.experiments.exists(run.experimentId) ? run.experimentId : null,
+          scenario: run.scenario,
+          strategy: run.strategy,
+          mode: run.mode,
+          seed: run.seed,
+          status: run.status,
+          version: run.version,
+          config: run.config,
+          schedule: run.schedule,
+          startedAt: run.startedAt,
+          finishedAt: run.finishedAt,
+          wallMs: run.wallMs,
+          ownerPid: run.ownerPid,
+          ownerHost: run.ownerHost,
+          error: run.error,
+          note: run.note,
+          strategyKnobs: run.strategyKnobs ?? null,
+          sets: run.sets ?? [],
+          scenarioFile: run.scenarioFile ?? null,
+        });
+        this.runs.upsertMetrics(run.id, run.metrics);
+        this.runs.insertViolations(run.id, run.violations);
+        this.runs.setCounts(run.id, run.violationCounts);
+        run.series.forEach((s, index) => this.series.append(run.id, s, `series[${index}]`));
+        for (const tag of run.tags) this.runs.addTag(run.id, tag);
+      }
+      return runs.length;
+    });
   }
 
   addTag(runId: string, tag: string): void {
@@ -580,6 +650,34 @@ export class LabDb {
 
   deleteStrategy(name: string): boolean {
     return this.write(() => this.strategies.delete(name));
+  }
+
+  // ---- settings ----------------------------------------------------------------------------
+
+  /** A named setting of this database (e.g. the pinned baseline), or null when unset. */
+  getSetting(key: string): string | null {
+    expectString(key, 'key', { nonEmpty: true });
+    return this.read(() => this.meta.get(SETTING_PREFIX + key) ?? null);
+  }
+
+  /** Sets (or with null clears) a named setting. */
+  setSetting(key: string, value: string | null): void {
+    expectString(key, 'key', { nonEmpty: true });
+    if (value !== null) expectString(value, 'value');
+    this.write(() => {
+      if (value === null) this.meta.delete(SETTING_PREFIX + key);
+      else this.meta.set(SETTING_PREFIX + key, value);
+    });
+  }
+
+  /**
+   * SQLite's data_version of this connection: it changes whenever another
+   * connection (another process: the CLI, a second app) commits to the file,
+   * and not for this connection's own writes. With a counter of its own
+   * writes, a caller can tell whether anything it read may have changed.
+   */
+  dataVersion(): number {
+    return this.read(() => Number(this.db.pragma('data_version', { simple: true })));
   }
 
   /** Stores an exported report and returns its id. */

@@ -1,6 +1,7 @@
 /**
  * SQL for what the library keeps besides runs: experiments, saved scenario and
- * strategy documents, and exported reports. Row mappers sit beside their SQL.
+ * strategy documents, exported reports and named settings (in ptlab_meta).
+ * Row mappers sit beside their SQL.
  */
 
 import type Database from 'better-sqlite3';
@@ -33,6 +34,20 @@ export class ExperimentQueries {
       FROM experiments e ORDER BY e.created_at DESC, e.id DESC`);
     this.existsStmt = db.prepare<[number], number>('SELECT 1 FROM experiments WHERE id = ?').pluck();
     this.byNameStmt = db.prepare<[string], number>('SELECT id FROM experiments WHERE name = ? ORDER BY id DESC LIMIT 1').pluck();
+    this.updateStmt = db.prepare<[string, string | null, number]>('UPDATE experiments SET name = ?, notes = ? WHERE id = ?');
+    // Runs keep their data; the foreign key sets their experiment_id to NULL.
+    this.deleteStmt = db.prepare<[number]>('DELETE FROM experiments WHERE id = ?');
+  }
+
+  private readonly updateStmt;
+  private readonly deleteStmt;
+
+  update(id: number, name: string, notes: string | null): boolean {
+    return this.updateStmt.run(name, notes, id).changes > 0;
+  }
+
+  delete(id: number): boolean {
+    return this.deleteStmt.run(id).changes > 0;
   }
 
   private readonly byNameStmt;
@@ -161,5 +176,30 @@ export class ReportQueries {
 
   delete(id: number): boolean {
     return this.deleteStmt.run(id).changes > 0;
+  }
+}
+
+/** Key/value rows of ptlab_meta (the identity keys and, under a prefix, settings). */
+export class MetaQueries {
+  private readonly getStmt;
+  private readonly setStmt;
+  private readonly deleteStmt;
+
+  constructor(db: Database.Database) {
+    this.getStmt = db.prepare<[string], string>('SELECT value FROM ptlab_meta WHERE key = ?').pluck();
+    this.setStmt = db.prepare<[string, string]>('INSERT INTO ptlab_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+    this.deleteStmt = db.prepare<[string]>('DELETE FROM ptlab_meta WHERE key = ?');
+  }
+
+  get(key: string): string | undefined {
+    return this.getStmt.get(key);
+  }
+
+  set(key: string, value: string): void {
+    this.setStmt.run(key, value);
+  }
+
+  delete(key: string): void {
+    this.deleteStmt.run(key);
   }
 }

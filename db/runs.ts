@@ -8,7 +8,7 @@
 import type Database from 'better-sqlite3';
 import type { RunMode, RunStatus, TraceStep, Violation, ViolationKind } from '../core/results.ts';
 import { jsonFromDb, jsonToDb, realFromDb, realToDb } from './codec.ts';
-import type { RunFilter, RunListRow } from './types.ts';
+import type { RunFilter, RunListRow, RunOrder, RunSortKey } from './types.ts';
 
 export interface RunRow {
   id: string;
@@ -153,6 +153,35 @@ function likePattern(text: string): string {
 }
 
 type ListParams = Record<string, string | number>;
+
+/** The column behind each sort key; fixed text, never user input. */
+const SORT_COLUMNS: Record<RunSortKey, string> = {
+  startedAt: 'r.started_at',
+  scenario: 'r.scenario',
+  strategy: 'r.strategy',
+  mode: 'r.mode',
+  seed: 'r.seed',
+  status: 'r.status',
+  violations: 'r.violation_count',
+  wallMs: 'r.wall_ms',
+};
+
+const DEFAULT_ORDER = 'r.started_at DESC, r.rowid DESC';
+
+/**
+ * The ORDER BY of a listing: the column, then start time and insertion
+ * order in the same direction, so every order reads an index (migration 6)
+ * and ascending is the mirror image of descending. Runs without a wall time
+ * (still in flight) come last either way.
+ */
+function orderBy(order: RunOrder): string {
+  const sort = order.sort ?? 'startedAt';
+  const dir = order.descending === false ? 'ASC' : 'DESC';
+  if (sort === 'startedAt') return dir === 'DESC' ? DEFAULT_ORDER : 'r.started_at ASC, r.rowid ASC';
+  const column = SORT_COLUMNS[sort];
+  if (column === undefined) throw new Error(`unknown sort key ${String(sort)}`);
+  return `${column} ${dir}${sort === 'wallMs' && dir === 'ASC' ? ' NULLS LAST' : ''}, r.started_at ${dir}, r.rowid ${dir}`;
+}
 
 export class RunQueries {
   private readonly insertRunStmt;
@@ -363,20 +392,32 @@ export class RunQueries {
     return this.prefixStmt.all(prefix, `${prefix}\uffff`);
   }
 
-  list(filter: RunFilter): RunListRow[] {
+  /**
+   * One page of the library in `order`. The default order (newest first)
+   * reads the started_at index directly. Other orders pick the page's rowids
+   * first (a top-N sort over the matching rows, touching no other table) and
+   * only then gather the page's columns and tags: gathering tags for every
+   * matching row before sorting would cost a subquery per row.
+   */
+  list(filter: RunFilter, order: RunOrder = {}): RunListRow[] {
     const { where, params } = this.whereClause(filter);
-    let statement = this.listStmts.get(where);
+    const by = orderBy(order);
+    const key = `${where}\u0000${by}`;
+    let statement = this.listStmts.get(key);
     if (statement === undefined) {
-      statement = this.db.prepare<[ListParams], ListRow>(`
-        SELECT r.id, r.experiment_id, r.scenario, r.strategy, r.mode, r.seed, r.status,
+      const columns = `r.id, r.experiment_id, r.scenario, r.strategy, r.mode, r.seed, r.status,
                r.started_at, r.finished_at, r.wall_ms, r.violation_count, r.violation_kinds AS kinds,
                (SELECT group_concat(t.tag, char(31)) FROM tags t WHERE t.run_id = r.id) AS tags,
-               r.strategy_knobs, r.sets, r.scenario_file
-        FROM runs r
-        ${where}
-        ORDER BY r.started_at DESC, r.rowid DESC
-        LIMIT @limit OFFSET @offset`);
-      this.listStmts.set(where, statement);
+               r.strategy_knobs, r.sets, r.scenario_file`;
+      statement =
+        by === DEFAULT_ORDER
+          ? this.db.prepare<[ListParams], ListRow>(`SELECT ${columns} FROM runs r ${where} ORDER BY ${by} LIMIT @limit OFFSET @offset`)
+          : this.db.prepare<[ListParams], ListRow>(`
+              SELECT ${columns}
+              FROM (SELECT r.rowid AS rid FROM runs r ${where} ORDER BY ${by} LIMIT @limit OFFSET @offset) AS page
+              JOIN runs r ON r.rowid = page.rid
+              ORDER BY ${by}`);
+      this.listStmts.set(key, statement);
     }
     // LIMIT -1 is SQLite's "no limit".
     return statement.all({ ...params, limit: filter.limit ?? -1, offset: filter.offset ?? 0 }).map(toListRow);

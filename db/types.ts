@@ -120,6 +120,19 @@ export interface RunFilter {
   offset?: number;
 }
 
+/** Columns the run library can be ordered by. */
+export type RunSortKey = 'startedAt' | 'scenario' | 'strategy' | 'mode' | 'seed' | 'status' | 'violations' | 'wallMs';
+
+/**
+ * The order of a run listing: by `sort` (default startedAt), descending by
+ * default; ties by start time in the same direction. Runs without a wall
+ * time (still in flight) come last either way.
+ */
+export interface RunOrder {
+  sort?: RunSortKey;
+  descending?: boolean;
+}
+
 /** One line of the run library. */
 export interface RunListRow {
   id: string;

@@ -1,30 +1,25 @@
 /**
- * `ptlab`, the command line (SPEC §6). It drives the same LabService as the
- * app. Exit codes: 0 ran; 1 a replay no longer reproduces; 2 bad input (one
+ * `ptlab`, the command line (SPEC §6). Every command is a call of the lab
+ * API (electron/lab/api.ts) on a Lab opened in this process, the same Lab
+ * the desktop app and web mode drive, so the three cannot disagree; what is
+ * left here is reading flags and files, printing, and writing files. Exit codes: 0 ran; 1 a replay no longer reproduces; 2 bad input (one
  * clear line on stderr); 3 a violation was found with --fail-on-violation;
  * 70 an internal error (a bug: one line, the stack with --debug).
  */
-import { accessSync, closeSync, constants as fsConstants, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { formatVA } from '../../core/arch.ts';
-import { explore } from '../../core/explore.ts';
-import { computeLayout, sharedTables } from '../../core/layout.ts';
-import { findPreset, PRESETS } from '../../core/presets.ts';
+import type { ExploreResult } from '../../core/explore.ts';
 import { type ResultsDocument, type RunResult, VIOLATION_KINDS, type ViolationKind } from '../../core/results.ts';
-import { SCENARIO_SCHEMA, ScenarioError } from '../../core/scenario.ts';
-import { runScenario, scenarioNotesOf, VERSION } from '../../core/runner.ts';
-import { knobChoices, STRATEGIES, StrategyError } from '../../core/strategies.ts';
-import { DbError, DbInputError, LabDb, MAX_IMPORT_BYTES, MAX_IMPORT_RUN_BYTES, MAX_TRACE_STEPS, resolveDbPath, type StoredRun } from '../../db/index.ts';
-import { formatBytes } from '../../db/limits.ts';
-import type { SimMode } from '../lab/api.ts';
-import { InputError, intFlag, resolveScenario, resolveStrategies } from '../lab/resolve.ts';
-import { LabService } from '../lab/service.ts';
-import { csvChunks, htmlReportChunks, renderHtmlReport, summarize, writeResultsJson } from '../report/index.ts';
+import type { ExportFormat, JobLane, LabEvent, PresetInfo, ReplayResult, ScenarioRef, SimMode, StrategyInfo, StrategyRef, TraceDocument } from '../lab/api.ts';
+import type { Lab } from '../lab/lab.ts';
+import { formatBytes, isUserError, MAX_IMPORT_BYTES, MAX_IMPORT_RUN_BYTES, MAX_TRACE_STEPS, openLab, type OpenedLab } from '../lab/open.ts';
+import { InputError, intFlag, readJson, resolveScenario, resolveStrategies } from '../lab/resolve.ts';
+import { summarize } from '../report/index.ts';
 import { serveWebMode, untilSignal } from '../web/serve.ts';
 import { describeProvenance, formatNarrative, formatResults, formatTrace, formatTraceTable, formatViolation, printedViolations, sanitizeForTerminal, scenarioLabel, strategyLabel, table } from './format.ts';
-import { loadTraceFile, type TraceFile, traceFromRun } from './trace-file.ts';
+import { loadTraceFile, type TraceCatalog, traceDocumentOf, traceFromRun } from './trace-file.ts';
 
 class ExitCode extends Error {
   constructor(readonly code: number) {
@@ -54,40 +49,80 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-function openDb(file: string | undefined): LabDb {
-  const path = resolveDbPath(file);
-  mkdirSync(dirname(path), { recursive: true });
-  return LabDb.open(path);
-}
-
-/**
- * The database for a command that only reads (list, show, export, compare,
- * replay): opened as usual when this user can write it (so interrupted runs
- * get recovered and an older file upgraded), read-only otherwise, in which
- * case nothing is written beside it either (see LabDb.open).
- */
-function openDbForReading(file: string | undefined): LabDb {
-  const path = resolveDbPath(file);
-  if (!existsSync(path)) return openDb(file);
-  const writable = (p: string): boolean => {
-    try {
-      accessSync(p, fsConstants.W_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  return writable(path) && writable(dirname(path)) ? LabDb.open(path) : LabDb.open(path, { readonly: true });
+/** Runs `fn` on a Lab over the database (or none), closing both after, whatever happens. */
+async function withLab<T>(opts: Parameters<typeof openLab>[0], fn: (lab: Lab) => Promise<T>): Promise<T> {
+  const opened: OpenedLab = openLab(opts);
+  try {
+    return await fn(opened.lab);
+  } finally {
+    await opened.close();
+  }
 }
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
 
-function defaultMode(scenario: string, sets: string[]): SimMode {
-  const { scenario: sc } = resolveScenario(scenario, sets);
+/** A scenario that never runs out of work (a sweep, or an actor with endless operations) is run timed unless told otherwise. */
+function defaultMode(sc: ReturnType<typeof resolveScenario>['scenario']): SimMode {
   const endless = sc.sweep !== undefined || sc.actors.some((a) => ('ops' in a && a.ops === 0) || ('cycles' in a && a.kind === 'hotplug' && a.cycles === 0) || ('repeats' in a && a.repeats === 0));
   return endless ? 'timed' : 'random';
+}
+
+interface ScenarioInput {
+  /** The document after overrides, as the runs store it. */
+  doc: unknown;
+  scenario: ReturnType<typeof resolveScenario>['scenario'];
+  /** What the lab is sent: the preset by name, or the file's document (the overrides go beside it). */
+  ref: ScenarioRef;
+  /** The file it came from (saved as the runs' provenance), or null for a preset. */
+  scenarioFile: string | null;
+}
+
+/**
+ * `--scenario <preset|file.json>` with its `--set`s: checked here first so
+ * that every error reads as ptlab's always have (the lab checks again), and
+ * turned into what the lab API takes (it never reads files).
+ */
+async function scenarioInput(lab: Lab, nameOrFile: string, sets: readonly string[]): Promise<ScenarioInput> {
+  const { doc, scenario } = resolveScenario(nameOrFile, sets);
+  const preset = (await lab.presets()).some((p: PresetInfo) => p.name === nameOrFile);
+  return preset ? { doc, scenario, ref: { preset: nameOrFile }, scenarioFile: null } : { doc, scenario, ref: { doc: readJson(nameOrFile, 'scenario file') }, scenarioFile: resolvePath(nameOrFile) };
+}
+
+interface StrategyInput {
+  /** Undefined for "all" (every built-in). */
+  refs: StrategyRef[] | undefined;
+  strategies: { id: string; title: string; description: string; knobs: Record<string, unknown> }[];
+}
+
+/** `--strategy all|ids|files.json`: checked with ptlab's own messages, then as lab references (a built-in by id, a variant by its definition). */
+function strategyInput(spec: string): StrategyInput {
+  const resolved = resolveStrategies(spec);
+  const strategies: StrategyInput['strategies'] = [];
+  for (const s of resolved) if (!strategies.some((x) => x.id === s.id)) strategies.push({ id: s.id, title: s.title, description: s.description, knobs: { ...s.knobs } });
+  if (!spec || spec === 'all') return { refs: undefined, strategies };
+  const builtin = new Set(resolveStrategies('all').map((s) => s.id));
+  // A resolved strategy with a built-in id is that built-in (a file claiming one with other knobs was refused above).
+  return { refs: strategies.map((s) => (builtin.has(s.id) ? s.id : { def: { id: s.id, title: s.title, description: s.description, knobs: s.knobs } })), strategies };
+}
+
+/** What a trace file may leave out, from the lab's catalog. */
+async function traceCatalog(lab: Lab): Promise<TraceCatalog> {
+  const presets = await lab.presets();
+  const strategies = (await lab.strategies()).strategies.filter((s: StrategyInfo) => s.builtin);
+  return {
+    presetDoc: (name) => presets.find((p) => p.name === name)?.doc ?? null,
+    builtinKnobs: (id) => {
+      const s = strategies.find((x) => x.id === id);
+      return s ? { ...s.knobs } : null;
+    },
+  };
+}
+
+/** The report format a file name asks for: PDF for .pdf, else the HTML report. */
+function reportFormat(file: string): Extract<ExportFormat, 'html' | 'pdf'> {
+  return /\.pdf$/i.test(file) ? 'pdf' : 'html';
 }
 
 /**
@@ -95,10 +130,10 @@ function defaultMode(scenario: string, sets: string[]): SimMode {
  * per write), or to stdout without a file. The file appears whole or not at
  * all: it is written beside its name and renamed at the end.
  */
-function writeOutput(file: string | undefined, produce: (write: (chunk: string) => void) => void): void {
+async function writeOutput(file: string | undefined, produce: (write: (chunk: string | Buffer) => void) => Promise<void>): Promise<void> {
   if (file === undefined) {
     const tty = process.stdout.isTTY === true;
-    produce((chunk) => process.stdout.write(tty ? sanitizeForTerminal(chunk) : chunk));
+    await produce((chunk) => process.stdout.write(tty && typeof chunk === 'string' ? sanitizeForTerminal(chunk) : chunk));
     return;
   }
   const partial = `${file}.partial-${process.pid}`;
@@ -106,18 +141,18 @@ function writeOutput(file: string | undefined, produce: (write: (chunk: string) 
   try {
     mkdirSync(dirname(file), { recursive: true });
     fd = openSync(partial, 'w');
-    let pending: string[] = [];
-    let pendingChars = 0;
+    let pending: (string | Buffer)[] = [];
+    let pendingBytes = 0;
     const flush = (): void => {
-      if (pendingChars === 0) return;
-      writeSync(fd!, pending.join(''));
+      if (pendingBytes === 0) return;
+      writeSync(fd!, Buffer.concat(pending.map((c) => (typeof c === 'string' ? Buffer.from(c) : c))));
       pending = [];
-      pendingChars = 0;
+      pendingBytes = 0;
     };
-    produce((chunk) => {
+    await produce((chunk) => {
       pending.push(chunk);
-      pendingChars += chunk.length;
-      if (pendingChars >= 1024 * 1024) flush();
+      pendingBytes += chunk.length;
+      if (pendingBytes >= 1024 * 1024) flush();
     });
     flush();
     closeSync(fd);
@@ -127,24 +162,33 @@ function writeOutput(file: string | undefined, produce: (write: (chunk: string) 
     if (fd !== undefined) closeSync(fd);
     rmSync(partial, { force: true });
     const code = (e as NodeJS.ErrnoException).code;
-    if (typeof code === 'string' && !(e instanceof DbError)) throw new InputError(`cannot write ${file}: ${code}`);
+    if (typeof code === 'string' && !isUserError(e)) throw new InputError(`cannot write ${file}: ${code}`);
     throw e;
   }
 }
 
-function writeFile(file: string, text: string): void {
+function writeFile(file: string, data: string | Buffer): void {
   try {
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, text);
+    writeFileSync(file, data);
   } catch (e) {
     throw new InputError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
 
+/** Where the current run of a batch is, from the lanes (they run one after another): for the progress bar. */
+function batchProgress(lanes: readonly JobLane[]): { percent: number; run: number; runs: number; strategy: string; seed: number } {
+  const runs = lanes.reduce((n, l) => n + l.runs, 0);
+  const done = lanes.reduce((n, l) => n + l.fraction * l.runs, 0);
+  const current = lanes.find((l) => l.done < l.runs) ?? lanes[lanes.length - 1];
+  const finished = lanes.reduce((n, l) => n + l.done, 0);
+  return { percent: runs === 0 ? 0 : Math.floor((done / runs) * 100), run: Math.min(runs, finished + 1), runs, strategy: current?.strategy ?? '', seed: current?.counters.seed ?? 0 };
+}
+
 export function buildProgram(): Command {
   const program = new Command('ptlab')
     .description('PT Lab: arm64 kernel page-table teardown during memory hot-remove — is it safe, and what does it cost?')
-    .version(VERSION)
+    .version(openLab({ access: 'none' }).lab.version)
     .option('--debug', 'print the stack of an internal error')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(sanitizeForTerminal(s)), outputError: (s, write) => write(s.replace(/^error: /, 'ptlab: ')) });
@@ -166,64 +210,72 @@ export function buildProgram(): Command {
     .option('--no-save', 'do not save the runs to the database')
     .option('--db <file>', 'database file (default: $PTLAB_DB or the user data directory)')
     .option('--tag <tag>', 'tag the saved runs (repeatable)', collect, [])
-    .option('--report <file.html>', 'also write a self-contained HTML report of these runs')
+    .option('--report <file.html|file.pdf>', 'also write a self-contained HTML report of these runs (PDF for a .pdf name: needs Chromium)')
     .option('--save-trace <file.json>', 'write the first violation as a replayable trace file')
     .option('--no-worker', 'generate the vmalloc workload in process instead of the worker thread')
     .action(async (o) => {
       const sets: string[] = [...o.set];
       if (o.cpus !== undefined) sets.push(`vmallocThreads=${intFlag('--cpus', o.cpus, 1, 1, 256)}`);
-      const mode: SimMode = o.mode ?? defaultMode(o.scenario, sets);
+      const checked = resolveScenario(o.scenario, sets);
+      const mode: SimMode = o.mode ?? defaultMode(checked.scenario);
       const seed = intFlag('--seed', o.seed, 1);
       const seeds = intFlag('--seeds', o.seeds, 1, 1, 1_000_000);
       const pctDepth = intFlag('--pct-depth', o.pctDepth, 2, 1, 10);
-      const strategies = resolveStrategies(o.strategy); // fail fast on bad ids
-      const scenarioFile = findPreset(o.scenario) ? null : resolvePath(o.scenario);
-      const db = o.save ? openDb(o.db) : null;
-      // Ctrl-C cancels: the run in flight is saved as cancelled, finished runs are kept and printed.
-      const cancel = new AbortController();
-      const onSigint = (): void => {
-        cancel.abort();
-        process.stderr.write('\nptlab: cancelling; the run in flight is saved as cancelled (Ctrl-C again to quit now)\n');
-        process.once('SIGINT', () => process.exit(130));
-      };
-      process.once('SIGINT', onSigint);
-      try {
-        const service = new LabService({ db });
+      const { refs, strategies } = strategyInput(o.strategy); // fail fast on bad ids, before the database is opened
+      await withLab({ db: o.db, access: o.save ? 'write' : 'none' }, async (lab) => {
+        const input = await scenarioInput(lab, o.scenario, sets);
         const bar = process.stderr.isTTY && !process.env.CI ? new cliProgress.SingleBar({ format: 'ptlab run [{bar}] {percentage}% | run {run}/{runs} {strategy} seed {seed}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
         bar?.start(100, 0, { run: 0, runs: 0, strategy: '', seed: 0 });
-        const doc = await service.run(
-          { scenario: o.scenario, sets, strategies: o.strategy, mode, seed, seeds, pctDepth, tags: o.tag, useWorker: o.worker && mode === 'timed' },
-          {
-            onProgress: (p) => bar?.update(Math.floor(((p.runIndex + p.fraction) / p.runCount) * 100), { run: p.runIndex + 1, runs: p.runCount, strategy: p.strategy, seed: p.seed }),
-            onRun: (r) => {
-              if (db && r.id) for (const t of o.tag as string[]) db.addTag(r.id, t);
-              // What the run was made from, so history can tell a variant or a modified scenario from the preset.
-              if (db && r.id) db.setRunProvenance(r.id, { strategyKnobs: strategies.find((s) => s.id === r.strategy)?.knobs ?? null, sets, scenarioFile });
-            },
-            signal: cancel.signal,
-          },
-        );
-        bar?.stop();
+        let jobId = '';
+        const unsubscribe = lab.onEvent((e: LabEvent) => {
+          if (e.type !== 'job-progress' || e.jobId !== jobId || !bar) return;
+          const p = batchProgress(e.lanes);
+          bar.update(p.percent, { run: p.run, runs: p.runs, strategy: p.strategy, seed: p.seed });
+        });
+        // Ctrl-C cancels: the run in flight is saved as cancelled, finished runs are kept and printed.
+        let cancelled = false;
+        const onSigint = (): void => {
+          cancelled = true;
+          void lab.cancelJob(jobId).catch(() => {});
+          process.stderr.write('\nptlab: cancelling; the run in flight is saved as cancelled (Ctrl-C again to quit now)\n');
+          process.once('SIGINT', () => process.exit(130));
+        };
+        let doc: ResultsDocument | null;
+        try {
+          // What the runs were made from (knobs, --set, the file) is saved with each: history can tell a variant or a modified scenario from the preset.
+          const job = await lab.startRun(
+            { scenario: input.ref, sets, strategies: refs, mode, seed, seeds, pctDepth, tags: o.tag, useWorker: o.worker && mode === 'timed' },
+            { scenarioFile: input.scenarioFile },
+          );
+          jobId = job.jobId;
+          process.once('SIGINT', onSigint);
+          doc = (await lab.finished(jobId)).results;
+        } finally {
+          process.removeListener('SIGINT', onSigint);
+          unsubscribe();
+          bar?.stop();
+        }
+        if (!doc) throw new Error('the run finished without results');
         if (o.json) out(JSON.stringify(doc, null, 2));
         else out(formatResults(doc, { traces: o.traces }));
         if (o.report) {
-          writeFile(o.report, renderHtmlReport(doc.runs, { title: `${o.scenario}: ${Object.keys(doc.summary.byStrategy).join(', ')}`, version: VERSION }));
-          wrote(`the HTML report of these ${doc.runs.length} run(s) to ${o.report}`);
+          const format = reportFormat(o.report);
+          const file = await lab.reportFile(doc.runs, { format, title: `${o.scenario}: ${Object.keys(doc.summary.byStrategy).join(', ')}` });
+          writeFile(o.report, file.encoding === 'base64' ? Buffer.from(file.data, 'base64') : file.data);
+          wrote(`the ${format === 'pdf' ? 'PDF' : 'HTML'} report of these ${doc.runs.length} run(s) to ${o.report}`);
         }
         if (o.saveTrace) {
           // The first trace printed above (or that would be, under --json or --no-traces).
           const first = printedViolations(doc)[0];
           if (!first) throw new InputError('--save-trace: no run found a violation');
           const { run: r, violation: v } = first;
-          writeFile(o.saveTrace, JSON.stringify(traceFromRun(r, resolveScenario(o.scenario, sets).doc, strategies.find((s) => s.id === r.strategy) ?? null, v), null, 2));
+          const strategy = strategies.find((s) => s.id === r.strategy) ?? null;
+          writeFile(o.saveTrace, JSON.stringify(traceFromRun(r, input.doc, strategy, await traceCatalog(lab), v), null, 2));
           wrote(`the trace of ${v.kind} (${r.strategy}, seed ${r.seed}, step ${v.step}) to ${o.saveTrace}; check it with \`ptlab replay ${o.saveTrace}\``);
         }
         if (o.failOnViolation && doc.runs.some((r) => r.violations.length > 0)) throw new ExitCode(3);
-        if (cancel.signal.aborted) throw new ExitCode(130);
-      } finally {
-        process.removeListener('SIGINT', onSigint);
-        db?.close();
-      }
+        if (cancelled) throw new ExitCode(130);
+      });
     });
 
   program
@@ -232,23 +284,30 @@ export function buildProgram(): Command {
     .option('--json', 'as JSON (the full preset documents)')
     .option('--schema', 'print the scenario JSON Schema')
     .option('--layout <preset>', 'show the address layout and shared tables of a scenario')
-    .action((o) => {
-      if (o.schema) return out(JSON.stringify(SCENARIO_SCHEMA, null, 2));
-      if (o.layout) return out(describeLayout(o.layout));
-      if (o.json) return out(JSON.stringify(PRESETS.map((p) => ({ name: p.name, summary: p.summary, scenario: p.doc })), null, 2));
-      out(table(['scenario', 'what it shows'], PRESETS.map((p) => [p.name, p.summary])));
-    });
+    .action((o) =>
+      withLab({ access: 'none' }, async (lab) => {
+        if (o.schema) return out(JSON.stringify((await lab.schemas()).scenario, null, 2));
+        if (o.layout) return out(await describeLayout(lab, o.layout));
+        const presets = await lab.presets();
+        if (o.json) return out(JSON.stringify(presets.map((p) => ({ name: p.name, summary: p.summary, scenario: p.doc })), null, 2));
+        out(table(['scenario', 'what it shows'], presets.map((p) => [p.name, p.summary])));
+      }),
+    );
 
   program
     .command('strategies')
     .description('list the strategies (teardown and locking designs) and their knobs')
     .option('--json', 'as JSON')
-    .action((o) => {
-      if (o.json) return out(JSON.stringify({ strategies: STRATEGIES, knobs: knobChoices() }, null, 2));
-      out(table(['id', 'design'], STRATEGIES.map((s) => [s.id, s.title])));
-      out('');
-      for (const s of STRATEGIES) out(`${s.id}: ${s.description}\n  knobs: ${JSON.stringify(s.knobs)}\n`);
-    });
+    .action((o) =>
+      withLab({ access: 'none' }, async (lab) => {
+        const catalog = await lab.strategies();
+        const builtins = catalog.strategies.filter((s) => s.builtin).map(({ id, title, description, knobs }) => ({ id, title, description, knobs }));
+        if (o.json) return out(JSON.stringify({ strategies: builtins, knobs: catalog.knobs }, null, 2));
+        out(table(['id', 'design'], builtins.map((s) => [s.id, s.title])));
+        out('');
+        for (const s of builtins) out(`${s.id}: ${s.description}\n  knobs: ${JSON.stringify(s.knobs)}\n`);
+      }),
+    );
 
   program
     .command('explore')
@@ -265,11 +324,11 @@ export function buildProgram(): Command {
     .option('--json', 'print ptlab.explore/1 JSON (one document, or an array for several strategies)')
     .option('--save-trace <file.json>', 'write the counterexample as a replayable trace (first strategy with one)')
     .option('--fail-on-violation', 'exit 3 if a counterexample was found')
-    .action((o) => {
+    .action(async (o) => {
       const sets: string[] = [...o.set];
       if (o.cpus !== undefined) sets.push(`vmallocThreads=${intFlag('--cpus', o.cpus, 1, 1, 256)}`);
-      const { doc, scenario } = resolveScenario(o.scenario, sets);
-      const strategies = resolveStrategies(o.strategy);
+      resolveScenario(o.scenario, sets);
+      const { refs, strategies } = strategyInput(o.strategy);
       const maxSchedules = o.maxSchedules === undefined ? undefined : intFlag('--max-schedules', o.maxSchedules, 0, 1);
       const timeLimit = o.timeLimit === undefined ? undefined : Number(o.timeLimit);
       if (timeLimit !== undefined && !(timeLimit > 0)) throw new InputError(`--time-limit: expected a positive number of seconds, got '${o.timeLimit}'`);
@@ -281,43 +340,75 @@ export function buildProgram(): Command {
         const bad = kinds.find((k) => !(VIOLATION_KINDS as readonly string[]).includes(k));
         if (bad) throw new InputError(`--kinds: unknown violation kind '${bad}' (known: ${VIOLATION_KINDS.join(', ')})`);
       }
-      const docs = [];
-      let found = false;
-      let saved = false;
-      let savedBy = '';
-      for (const strategy of strategies) {
-        const r = explore(scenario, strategy, { maxSchedules, timeLimitMs: timeLimit === undefined ? undefined : timeLimit * 1000, preemptionBound, seed, kinds, now: () => performance.now() });
-        const d = { ...r, config: doc };
-        docs.push(d);
-        if (r.counterexample) found = true;
-        if (o.saveTrace && r.counterexample && !saved) {
-          const cx = r.counterexample;
-          writeFile(o.saveTrace, JSON.stringify({ schema: 'ptlab.trace/1', scenario: doc, strategy: { id: strategy.id, knobs: strategy.knobs }, seed: r.seed, schedule: cx.schedule, expect: { kind: cx.kind, step: cx.step }, trace: cx.trace }, null, 2));
-          saved = true;
-          savedBy = strategy.id;
-          wrote(`the counterexample of ${strategy.id} (${cx.kind}) to ${o.saveTrace}`);
-        }
-        if (!o.json) {
-          const bound = r.complete ? 'complete' : r.counterexample ? 'stopped at the first counterexample' : `bounded by ${r.stats.cutBy.join(', ') || 'limits'}`;
-          out(`${strategy.id}: ${r.verdict} (${bound}; ${r.schedules} schedules, ${r.states} states, ${(r.elapsedMs / 1000).toFixed(2)} s)`);
-          if (r.counterexample) {
+      // The CLI's explore saves nothing (as ever): it is a question asked of the model, answered on stdout.
+      await withLab({ access: 'none' }, async (lab) => {
+        const input = await scenarioInput(lab, o.scenario, sets);
+        const docs: ExploreResult[] = [];
+        let found = false;
+        let saved = false;
+        let savedBy = '';
+        let failure: unknown = null;
+        let jobId = '';
+        const early: Extract<LabEvent, { type: 'job-explore' }>[] = [];
+        // Each strategy's answer is printed as its search finishes (searches run one after another).
+        const report = (result: Extract<LabEvent, { type: 'job-explore' }>['result']): void => {
+          // The lab sends the search's whole outcome (ptlab.explore/1 with its stats and the scenario it searched).
+          const r = result as ExploreResult & { config?: unknown };
+          docs.push(r);
+          if (r.counterexample) found = true;
+          const strategy = strategies.find((s) => s.id === r.strategy) ?? { id: r.strategy, knobs: {} };
+          if (o.saveTrace && r.counterexample && !saved) {
             const cx = r.counterexample;
-            out(`  ${cx.kind}: ${cx.message}`);
-            const keep = !o.saveTrace
-              ? 'keep it with --save-trace FILE, check it with `ptlab replay FILE`'
-              : savedBy === strategy.id
-                ? `saved in ${o.saveTrace}, check it with \`ptlab replay ${o.saveTrace}\``
-                : `not saved (${o.saveTrace} holds ${savedBy}'s)`;
-            out(`  counterexample: ${cx.schedule.length} steps (${cx.foundLength} as first found); ${keep}`);
-            out('');
-            const story = formatNarrative({ narrative: cx.narrative, keySteps: cx.keySteps, trace: cx.trace });
-            out(story ? `${story}\n\n${formatTraceTable(cx.trace)}` : formatTrace(cx.trace));
-            out('');
+            const trace: TraceDocument = { schema: 'ptlab.trace/1', scenario: r.config ?? input.doc, strategy: { id: strategy.id, knobs: strategy.knobs }, seed: r.seed, schedule: cx.schedule, expect: { kind: cx.kind, step: cx.step }, trace: cx.trace };
+            writeFile(o.saveTrace, JSON.stringify(trace, null, 2));
+            saved = true;
+            savedBy = strategy.id;
+            wrote(`the counterexample of ${strategy.id} (${cx.kind}) to ${o.saveTrace}`);
           }
+          if (!o.json) {
+            const bound = r.complete ? 'complete' : r.counterexample ? 'stopped at the first counterexample' : `bounded by ${r.stats.cutBy.join(', ') || 'limits'}`;
+            out(`${strategy.id}: ${r.verdict} (${bound}; ${r.schedules} schedules, ${r.states} states, ${(r.elapsedMs / 1000).toFixed(2)} s)`);
+            if (r.counterexample) {
+              const cx = r.counterexample;
+              out(`  ${cx.kind}: ${cx.message}`);
+              const keep = !o.saveTrace
+                ? 'keep it with --save-trace FILE, check it with `ptlab replay FILE`'
+                : savedBy === strategy.id
+                  ? `saved in ${o.saveTrace}, check it with \`ptlab replay ${o.saveTrace}\``
+                  : `not saved (${o.saveTrace} holds ${savedBy}'s)`;
+              out(`  counterexample: ${cx.schedule.length} steps (${cx.foundLength} as first found); ${keep}`);
+              out('');
+              const story = formatNarrative({ narrative: cx.narrative, keySteps: cx.keySteps, trace: cx.trace });
+              out(story ? `${story}\n\n${formatTraceTable(cx.trace)}` : formatTrace(cx.trace));
+              out('');
+            }
+          }
+        };
+        const unsubscribe = lab.onEvent((e: LabEvent) => {
+          if (e.type !== 'job-explore' || failure !== null) return;
+          if (jobId === '') return void early.push(e);
+          if (e.jobId !== jobId) return;
+          try {
+            report(e.result);
+          } catch (x) {
+            failure = x;
+          }
+        });
+        try {
+          const job = await lab.startExplore(
+            { scenario: input.ref, sets, strategies: refs, maxSchedules, timeLimitS: timeLimit, preemptionBound, kinds, seed, save: false },
+            { scenarioFile: input.scenarioFile },
+          );
+          jobId = job.jobId;
+          for (const e of early) if (e.jobId === jobId) report(e.result);
+          await lab.finished(jobId);
+        } finally {
+          unsubscribe();
         }
-      }
-      if (o.json) out(JSON.stringify(docs.length === 1 ? docs[0] : docs, null, 2));
-      if (o.failOnViolation && found) throw new ExitCode(3);
+        if (failure !== null) throw failure;
+        if (o.json) out(JSON.stringify(docs.length === 1 ? docs[0] : docs, null, 2));
+        if (o.failOnViolation && found) throw new ExitCode(3);
+      });
     });
 
   program
@@ -326,22 +417,20 @@ export function buildProgram(): Command {
     .argument('<trace>', 'a trace .json file (from --save-trace or explore) or a saved run id')
     .option('--db <file>', 'database file for run ids')
     .option('--json', 'print the replayed run as JSON')
-    .action((arg: string, o) => {
-      let tf: TraceFile;
-      if (arg.endsWith('.json') || arg.includes('/')) tf = loadTraceFile(arg);
-      else {
-        const db = openDbForReading(o.db);
+    .action(async (arg: string, o) => {
+      const isFile = arg.endsWith('.json') || arg.includes('/');
+      const result = await withLab(isFile ? { access: 'none' } : { db: o.db, access: 'read' }, async (lab) => {
+        if (!isFile) return lab.replay({ runId: arg });
+        const trace = traceDocumentOf(loadTraceFile(arg));
         try {
-          const r = db.getRun(db.resolveRunId(arg));
-          if (!r) throw new InputError(`no run ${arg}`);
-          if (!r.schedule || r.schedule.length === 0) throw new InputError(`run ${arg} has no recorded schedule (timed runs replay from their seed: ptlab run --seed ${r.seed})`);
-          tf = traceFromRun(r, r.config, null);
-        } finally {
-          db.close();
+          return await lab.replay({ trace });
+        } catch (e) {
+          // The lab names the document "trace"; here it is a file.
+          if (e instanceof InputError) throw new InputError(e.message.replace(/^trace\.?/, `${arg}: `).replace(/^(.*?): : /, '$1: '));
+          throw e;
         }
-      }
-      const ok = replayTrace(tf, o.json === true);
-      if (!ok) throw new ExitCode(1);
+      });
+      if (!printReplay(result, o.json === true)) throw new ExitCode(1);
     });
 
   program
@@ -357,7 +446,7 @@ export function buildProgram(): Command {
       try {
         serving = await serveWebMode({ db: o.db, port, host: o.host, open: o.open });
       } catch (e) {
-        if (e instanceof DbError) throw e;
+        if (isUserError(e)) throw e;
         throw new InputError((e as Error).message);
       }
       await untilSignal();
@@ -369,38 +458,33 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Replay and compare with what the trace expects. */
-function replayTrace(tf: TraceFile, json: boolean): boolean {
-  const o = runScenario(tf.scenario, tf.strategy, { mode: 'replay', seed: tf.seed, schedule: tf.schedule });
-  const r: RunResult = o.result;
-  const v = tf.expect ? r.violations.find((x) => x.kind === tf.expect!.kind) : undefined;
-  const reproduced = tf.expect ? v !== undefined && v.step === tf.expect.step && !o.diverged : r.violations.length === 0 && !o.diverged;
-  if (json) out(JSON.stringify({ schema: 'ptlab.replay/1', reproduced, diverged: o.diverged, expect: tf.expect, run: r }, null, 2));
+/** Prints a replay as ever; returns whether it reproduced. */
+function printReplay(result: ReplayResult, json: boolean): boolean {
+  const { reproduced, diverged, expect, run: r } = result;
+  const v = expect ? r.violations.find((x) => x.kind === expect.kind) : undefined;
+  if (json) out(JSON.stringify({ schema: result.schema, reproduced, diverged, expect, run: r }, null, 2));
   else {
     if (v) out(formatViolation(r, v));
     out('');
-    if (o.diverged) out(`replay diverged: the recorded schedule no longer fits the model (${tf.schedule.length} choices)`);
-    if (reproduced) out(tf.expect ? `reproduced: ${tf.expect.kind} at step ${tf.expect.step}` : 'reproduced: no violation, as recorded');
-    else if (tf.expect) out(`NOT reproduced: expected ${tf.expect.kind} at step ${tf.expect.step}, got ${v ? `it at step ${v.step}` : r.violations.map((x) => `${x.kind}@${x.step}`).join(', ') || 'no violation'}`);
+    if (diverged) out(`replay diverged: the recorded schedule no longer fits the model (${(r.schedule ?? []).length} choices)`);
+    if (reproduced) out(expect ? `reproduced: ${expect.kind} at step ${expect.step}` : 'reproduced: no violation, as recorded');
+    else if (expect) out(`NOT reproduced: expected ${expect.kind} at step ${expect.step}, got ${v ? `it at step ${v.step}` : r.violations.map((x) => `${x.kind}@${x.step}`).join(', ') || 'no violation'}`);
     else out(`NOT reproduced: expected no violation, got ${r.violations.map((x) => x.kind).join(', ')}`);
   }
   return reproduced;
 }
 
-function describeLayout(name: string): string {
-  const { scenario } = resolveScenario(name, []);
-  const l = computeLayout(scenario.arch.layout, { pageSize: scenario.arch.pageSize, vaBits: scenario.arch.vaBits });
-  const g = l.geometry;
-  const rows = l.regions.map((r) => [r.kind, formatVA(g, r.start), formatVA(g, r.end - 1)]);
-  const shared = sharedTables(l).map((t) => [`${t.entries.toUpperCase()} table`, formatVA(g, t.start), formatVA(g, t.end - 1), t.regions.join(', ')]);
+async function describeLayout(lab: Lab, name: string): Promise<string> {
+  const input = await scenarioInput(lab, name, []);
+  const m = await lab.layoutMap(input.ref);
   return [
-    `${scenario.name}: layout ${l.era}, ${g.pageSize / 1024}K pages, VA_BITS ${g.vaBits}, ${g.levels} levels`,
+    `${m.scenario ?? name}: layout ${m.era}, ${m.pageSize / 1024}K pages, VA_BITS ${m.vaBits}, ${m.levels} levels`,
     '',
-    table(['region', 'start', 'end'], rows),
+    table(['region', 'start', 'end'], m.regions.map((r) => [r.kind, r.start, r.end])),
     '',
     'tables shared by regions:',
-    table(['table', 'span start', 'span end', 'regions'], shared),
-    ...notesBlock(scenarioNotesOf(scenario)),
+    table(['table', 'span start', 'span end', 'regions'], m.sharedTables.map((t) => [`${t.level} table`, t.start, t.end, t.regions.join(', ')])),
+    ...notesBlock(m.notes ?? []),
   ].join('\n');
 }
 
@@ -423,13 +507,11 @@ function addHistoryCommands(program: Command): void {
     .option('--until <date>', 'ISO date')
     .option('--limit <n>', 'at most n rows (default 100; with --json every run)')
     .option('--json', 'as JSON')
-    .action((o) => {
-      const db = openDbForReading(o.db);
-      try {
+    .action((o) =>
+      withLab({ db: o.db, access: 'read' }, async (lab) => {
         const filter = { scenario: o.scenario, strategy: o.strategy, verdict: o.verdict, status: o.status, tag: o.tag, since: o.since, until: o.until };
         const limit = o.limit === undefined && o.json ? undefined : intFlag('--limit', o.limit, 100, 1);
-        const rows = db.listRuns({ ...filter, limit });
-        const total = limit === undefined ? rows.length : db.countRuns(filter);
+        const { rows, total } = await lab.listRuns({ ...filter, limit });
         if (o.json) return out(JSON.stringify({ schema: 'ptlab.list/1', total, runs: rows }, null, 2));
         out(
           table(
@@ -438,10 +520,8 @@ function addHistoryCommands(program: Command): void {
           ),
         );
         if (total > rows.length) out(`… ${(total - rows.length).toLocaleString('en-US')} more; use --limit ${total} or --json`);
-      } finally {
-        db.close();
-      }
-    });
+      }),
+    );
 
   program
     .command('show')
@@ -449,78 +529,58 @@ function addHistoryCommands(program: Command): void {
     .argument('<run-id>')
     .option('--db <file>', 'database file')
     .option('--json', 'as JSON')
-    .action((id: string, o) => {
-      const db = openDbForReading(o.db);
-      try {
-        const service = new LabService({ db });
-        const r = service.getRun(id);
+    .action((id: string, o) =>
+      withLab({ db: o.db, access: 'read' }, async (lab) => {
+        const r = await lab.getRun(id);
         if (o.json) return out(JSON.stringify(r, null, 2));
         out(`${r.id}  ${scenarioLabel(r)} / ${strategyLabel(r)}  ${r.mode} seed ${r.seed}  ${r.status}  ${r.startedAt}`);
         for (const line of describeProvenance(r)) out(line);
-        out(formatResults({ schema: 'ptlab.results/1', version: VERSION, runs: [r], summary: summarize([r]) }, { traces: true }));
+        out(formatResults({ schema: 'ptlab.results/1', version: lab.version, runs: [r], summary: summarize([r]) }, { traces: true }));
         out('');
         out(table(['metric', 'value'], Object.entries(r.metrics).map(([k, v]) => [k, String(v)])));
-      } finally {
-        db.close();
-      }
-    });
+      }),
+    );
 
   program
     .command('compare')
-    .description('compare saved runs side by side (and write an HTML report)')
+    .description('compare saved runs side by side (and write an HTML or PDF report)')
     .argument('<run-ids...>')
     .option('--db <file>', 'database file')
     .option('--baseline <run-id>', 'baseline for deltas (default: the first)')
-    .option('--report <file.html>', 'write a self-contained HTML report')
+    .option('--report <file.html|file.pdf>', 'write a self-contained HTML report (PDF for a .pdf name: needs Chromium)')
     .option('--json', 'as JSON')
-    .action((ids: string[], o) => {
-      const db = openDbForReading(o.db);
-      try {
-        const service = new LabService({ db });
-        const runs = ids.map((id) => service.getRun(id));
-        if (o.baseline && !runs.some((r) => r.id === db.resolveRunId(o.baseline))) throw new InputError(`--baseline ${o.baseline}: not one of the runs compared`);
+    .action((ids: string[], o) =>
+      withLab({ db: o.db, access: 'read' }, async (lab) => {
+        const runs: RunResult[] = [];
+        for (const id of ids) runs.push(await lab.getRun(id));
+        const base = o.baseline ? await lab.getRun(o.baseline) : runs[0];
+        if (o.baseline && !runs.some((r) => r.id === base.id)) throw new InputError(`--baseline ${o.baseline}: not one of the runs compared`);
         if (o.report) {
-          writeFile(o.report, service.exportRuns(ids, 'html', { baselineId: o.baseline }));
+          const format = reportFormat(o.report);
+          await writeOutput(o.report, (write) => lab.exportTo({ ids, format, baselineId: o.baseline }, write));
           // A database opened read-only (not this user's to write) keeps no copy of the report; the file is written all the same.
-          if (!db.readonly) db.saveReport({ format: 'html', title: `compare ${ids.join(' ')}`, body: readFileSync(o.report), runIds: runs.map((r) => r.id) });
+          lab.keepReport({ format, title: `compare ${ids.join(' ')}`, body: readFileSync(o.report), runIds: runs.map((r) => r.id!) });
         }
-        if (o.json) return out(service.exportRuns(ids, 'json'));
+        if (o.json) return out((await lab.exportRuns({ ids, format: 'json' })).data);
         const keys = [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort();
-        const base = o.baseline ? service.getRun(o.baseline) : runs[0];
-        out(table(['metric', ...runs.map((r) => `${r.strategy}#${r.id.slice(0, 6)}`)], keys.map((k) => [k, ...runs.map((r) => cell(r.metrics[k], base.metrics[k], r === base))])));
-      } finally {
-        db.close();
-      }
-    });
+        out(table(['metric', ...runs.map((r) => `${r.strategy}#${(r.id ?? '').slice(0, 6)}`)], keys.map((k) => [k, ...runs.map((r) => cell(r.metrics[k], base.metrics[k], r === base))])));
+      }),
+    );
 
   program
     .command('export')
-    .description('export saved runs as html, csv or json')
+    .description('export saved runs as html, csv, json or pdf (the HTML report printed by Chromium)')
     .argument('<run-ids...>')
     .option('--db <file>', 'database file')
-    .addOption(new Option('--format <f>').choices(['html', 'csv', 'json']).default('json'))
+    .addOption(new Option('--format <f>').choices(['html', 'csv', 'json', 'pdf']).default('json'))
     .option('--out <file>', 'write to a file instead of stdout')
-    .action((ids: string[], o) => {
-      const db = openDbForReading(o.db);
-      try {
-        const full = ids.map((id) => db.resolveRunId(id));
+    .action((ids: string[], o) =>
+      withLab({ db: o.db, access: 'read' }, async (lab) => {
+        if (o.format === 'pdf' && o.out === undefined && process.stdout.isTTY) throw new InputError('--format pdf: a PDF is binary; give --out FILE (or redirect stdout)');
         // One run in memory at a time for json and csv; the HTML report needs them all (its charts), but is written in pieces.
-        function* runs(): Generator<StoredRun> {
-          for (const id of full) {
-            const r = db.getRun(id);
-            if (!r) throw new InputError(`no run ${id}`);
-            yield r;
-          }
-        }
-        writeOutput(o.out, (write) => {
-          if (o.format === 'json') writeResultsJson(write, runs(), VERSION);
-          else if (o.format === 'csv') for (const chunk of csvChunks(runs())) write(chunk);
-          else for (const chunk of htmlReportChunks([...runs()], { version: VERSION })) write(chunk);
-        });
-      } finally {
-        db.close();
-      }
-    });
+        await writeOutput(o.out, (write) => lab.exportTo({ ids, format: o.format as ExportFormat }, write));
+      }),
+    );
 
   program
     .command('delete')
@@ -528,15 +588,13 @@ function addHistoryCommands(program: Command): void {
     .argument('[run-ids...]')
     .option('--db <file>', 'database file')
     .option('--tag <tag>', 'delete every run with this tag')
-    .action((ids: string[], o) => {
+    .action(async (ids: string[], o) => {
       if (ids.length === 0 && o.tag === undefined) throw new InputError('delete: give run ids or --tag <tag>');
-      const db = openDb(o.db);
-      try {
-        const tagged = o.tag === undefined ? [] : db.listRuns({ tag: o.tag }).map((r) => r.id);
-        out(`deleted ${new LabService({ db }).deleteRuns([...ids, ...tagged])} run(s)${o.tag === undefined ? '' : ` (tagged ${o.tag})`}`);
-      } finally {
-        db.close();
-      }
+      await withLab({ db: o.db, access: 'write' }, async (lab) => {
+        const tagged = o.tag === undefined ? [] : (await lab.listRuns({ tag: o.tag })).rows.map((r) => r.id);
+        const { deleted } = await lab.deleteRuns([...ids, ...tagged]);
+        out(`deleted ${deleted} run(s)${o.tag === undefined ? '' : ` (tagged ${o.tag})`}`);
+      });
     });
 
   program
@@ -544,20 +602,17 @@ function addHistoryCommands(program: Command): void {
     .description(`import a ptlab.results/1 JSON file (validated; all or nothing; read one run at a time; limits: ${formatBytes(MAX_IMPORT_BYTES)} per file, ${formatBytes(MAX_IMPORT_RUN_BYTES)} per run, ${MAX_TRACE_STEPS.toLocaleString('en-US')} trace steps per violation)`)
     .argument('<file.json>')
     .option('--db <file>', 'database file')
-    .action((file: string, o) => {
+    .action(async (file: string, o) => {
       try {
         statSync(file);
       } catch (e) {
         throw new InputError(`cannot import ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
-      const db = openDb(o.db);
-      try {
+      await withLab({ db: o.db, access: 'write' }, async (lab) => {
         // Read one run at a time: memory stays bounded however many runs the file holds.
-        const ids = db.importResultsFile(file);
+        const { ids } = await lab.importResultsFile(file);
         out(`imported ${ids.length} run(s)`);
-      } finally {
-        db.close();
-      }
+      });
     });
 }
 
@@ -580,12 +635,8 @@ export async function main(argv: string[]): Promise<number> {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
       return 2; // commander already printed the message
     }
-    if (e instanceof InputError || e instanceof DbInputError || e instanceof ScenarioError || e instanceof StrategyError) {
-      err(`ptlab: ${e.message}`);
-      return 2;
-    }
-    if (e instanceof DbError) {
-      err(`ptlab: ${e.message}`);
+    if (isUserError(e)) {
+      err(`ptlab: ${(e as Error).message}`);
       return 2;
     }
     return internalError(e, argv.includes('--debug') || process.env.PTLAB_DEBUG === '1');
@@ -607,3 +658,5 @@ function internalError(e: unknown, debug: boolean): number {
 }
 
 export type { ResultsDocument };
+// `npm start` (bin/start.mjs) runs from this bundle too: the desktop app, else web mode.
+export { launch } from '../launch.ts';

@@ -221,6 +221,10 @@ export interface LayoutMap {
   reachability: { reachable: boolean; summary: string };
   /** Assumptions the scenario makes (e.g. linear-map KASLR offset), in words. */
   assumptions: string[];
+  /** The scenario's name. */
+  scenario?: string;
+  /** The notes every run of this scenario carries (why a race is or is not reachable, what it assumes), as `ptlab run` prints them. */
+  notes?: string[];
 }
 
 /** A saved experiment: what the Designer holds, under a name. */
@@ -262,6 +266,12 @@ export interface ExportRequest {
   format: ExportFormat;
   baselineId?: string;
   title?: string;
+  /**
+   * Export one trace instead of whole runs: violation `violation` (default 0)
+   * of the one run in `ids`. JSON is the replayable ptlab.trace/1 document,
+   * CSV its steps, HTML/PDF the run's report narrowed to that violation.
+   */
+  trace?: { violation?: number };
 }
 
 export interface ExportedFile {
@@ -362,6 +372,11 @@ export interface SeriesSlice {
   max: number[];
 }
 
+export interface GetRunOptions {
+  /** false: the run without its series (`series` is an empty list). Default true. */
+  series?: boolean;
+}
+
 export interface SaveFileRequest {
   file: ExportedFile;
 }
@@ -391,7 +406,8 @@ export interface LabApi {
 
   // history
   listRuns(req: ListRequest): Promise<RunPage>;
-  getRun(id: string): Promise<StoredRun>;
+  /** A saved run; `{series: false}` leaves its series out (Compare reads them decimated through getSeries). */
+  getRun(id: string, opts?: GetRunOptions): Promise<StoredRun>;
   /** Deletes and returns an undo token valid for this session. */
   deleteRuns(ids: string[]): Promise<{ deleted: number; undoToken: string }>;
   undoDelete(undoToken: string): Promise<{ restored: number }>;

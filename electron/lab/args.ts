@@ -119,6 +119,7 @@ export const ExportRequestSchema = Type.Object(
     format: oneOf(['html', 'csv', 'json', 'pdf'] as const),
     baselineId: Type.Optional(Id),
     title: Type.Optional(Type.String({ maxLength: 500 })),
+    trace: Type.Optional(Type.Object({ violation: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })) }, { additionalProperties: false })),
   },
   { additionalProperties: false },
 );
@@ -146,6 +147,8 @@ export const SeriesRequestSchema = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export const GetRunOptionsSchema = Type.Object({ series: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 
 export const SaveFileRequestSchema = Type.Object(
   {
@@ -177,7 +180,7 @@ export const LAB_ARGS = {
   jobs: args(),
   replay: args([ReplayRequestSchema]),
   listRuns: args([ListRequestSchema]),
-  getRun: args([Id]),
+  getRun: args([Id], [GetRunOptionsSchema]),
   deleteRuns: args([Ids]),
   undoDelete: args([Type.String({ minLength: 1, maxLength: 100 })]),
   importResults: args([ResultsDocumentSchema]),

@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import type { ExploreResult } from '../../core/explore.ts';
 import { PRESETS } from '../../core/presets.ts';
 import type { ResultsDocument, RunResult, Series, TraceStep, Violation, ViolationKind } from '../../core/results.ts';
-import { runScenario } from '../../core/runner.ts';
+import { runScenario, scenarioNotesOf } from '../../core/runner.ts';
 import { parseScenario, SCENARIO_SCHEMA, ScenarioError, type Scenario } from '../../core/scenario.ts';
 import { checkValue, firstIssue, SchemaError } from '../../core/schema/check.ts';
 import { ExperimentDocSchema } from '../../core/schema/experiment.ts';
@@ -25,16 +25,17 @@ import { toJsonSchema } from '../../core/schema/index.ts';
 import { ResultsDocumentSchema } from '../../core/schema/results.ts';
 import { StrategyDefSchema } from '../../core/schema/strategy.ts';
 import { TraceDocumentSchema } from '../../core/schema/trace.ts';
-import { knobChoices, type Strategy, STRATEGIES } from '../../core/strategies.ts';
+import { defineStrategy, knobChoices, type Strategy, STRATEGIES } from '../../core/strategies.ts';
 import { VERSION } from '../../core/runner.ts';
-import { DbError, type LabDb, type RunListRow, type StoredRun } from '../../db/index.ts';
-import { dataVersion, deleteExperiment, getSetting, restoreRuns, setSetting, updateExperiment } from '../../db/lab-extras.ts';
-import { renderCsv, renderHtmlReport, renderJson, summarize } from '../report/index.ts';
+import { DbError, type LabDb, type StoredRun } from '../../db/index.ts';
+import { csvChunks, htmlReportChunks, renderCsv, renderHtmlReport, renderJson, summarize, writeResultsJson } from '../report/index.ts';
 import type {
   AppInfo,
   ExperimentDoc,
   ExportedFile,
+  ExportFormat,
   ExportRequest,
+  GetRunOptions,
   ExploreRequest,
   FieldError,
   JobInfo,
@@ -68,9 +69,11 @@ import type {
 import { runExploreInWorker } from './explore-runner.ts';
 import { layoutMapOf } from './layout-map.ts';
 import { defineVariant, isBuiltinStrategy, resolveScenarioRef, resolveStrategyRefs, strategyFromRecord } from './refs.ts';
-import { InputError } from './resolve.ts';
+import { asInputError, InputError } from './resolve.ts';
+import { type PdfPrinter, printWithChromium } from './pdf.ts';
 import { LabService, type RunProgress } from './service.ts';
 import { Safety, SAFETY_TAG, startSafetyJob } from './safety.ts';
+import { traceFile } from './trace-export.ts';
 import { TraceStore } from './traces.ts';
 
 /** Progress events per job are at most this often. */
@@ -85,6 +88,27 @@ export interface LabOptions {
   db: LabDb | null;
   transport: AppInfo['transport'];
   version?: string;
+  /** Keep deleted runs in memory for undoDelete (default true; the CLI, which cannot undo, saves the copies). */
+  undo?: boolean;
+  /** Prints the HTML report to PDF (default: a headless Chromium; the desktop app passes Electron's printToPDF). */
+  pdf?: PdfPrinter;
+  /** Hands an exported file to the user: the desktop app's save dialog (returns the path, or null when cancelled). Web mode has none: the browser downloads. */
+  saveFile?: (file: ExportedFile) => Promise<string | null>;
+}
+
+/**
+ * What only an in-process caller (the CLI) adds to a run or explore request:
+ * where its scenario document came from, saved as the runs' provenance. A
+ * transport never carries it (its arguments are only the API's).
+ */
+export interface LocalRequestOptions {
+  scenarioFile?: string | null;
+}
+
+/** How a job ended, for an in-process caller that waits for it (Lab.finished). */
+export interface JobOutcome {
+  job: JobInfo;
+  results: ResultsDocument | null;
 }
 
 interface LaneState {
@@ -109,6 +133,8 @@ interface Job {
   pendingSeries: Extract<LabEvent, { type: 'job-series' }>[];
   /** Explore lanes: recent (time, schedules) samples for the rate. */
   rateSamples: Map<string, { t: number; schedules: number }[]>;
+  /** Settles when the job has finished: its outcome, or the error that failed it (as thrown, for the CLI's exit codes). */
+  outcome: Promise<JobOutcome> | null;
 }
 
 function laneKey(strategy: string, point: number | null): string {
@@ -153,17 +179,20 @@ export class Lab implements LabClient {
   private readonly jobMap = new Map<string, Job>();
   private readonly undo = new Map<string, StoredRun[]>();
   /** Jobs in flight, so that close() can wait for them to save what they have. */
-  private readonly running = new Set<Promise<void>>();
-  /** Counts this Lab's changes to the library (runs started, finished, deleted, imported, tagged …). */
-  private generation = 0;
-  /** The last list sorted here (not by start time): its rows in order, valid while nothing changed. */
-  private sorted: { key: string; generation: number; dataVersion: number; rows: RunListRow[] } | null = null;
+  private readonly running = new Set<Promise<unknown>>();
+
+  private readonly keepUndo: boolean;
+  private readonly pdf: PdfPrinter;
+  private readonly saver: LabOptions['saveFile'];
 
   constructor(opts: LabOptions) {
     this.db = opts.db;
     this.transport = opts.transport;
     this.version = opts.version ?? VERSION;
     this.service = new LabService({ db: opts.db, version: this.version });
+    this.keepUndo = opts.undo ?? true;
+    this.pdf = opts.pdf ?? ((html) => printWithChromium(html));
+    this.saver = opts.saveFile;
   }
 
   // ---- events ----------------------------------------------------------------------------
@@ -176,7 +205,6 @@ export class Lab implements LabClient {
   }
 
   private emit(e: LabEvent): void {
-    if (e.type !== 'job-progress' && e.type !== 'job-series' && e.type !== 'job-violation') this.generation++;
     for (const l of [...this.listeners]) {
       try {
         l(e);
@@ -249,7 +277,8 @@ export class Lab implements LabClient {
   }
 
   async layoutMap(scenario: ScenarioRef, sets: string[] = []): Promise<LayoutMap> {
-    return layoutMapOf(resolveScenarioRef(scenario, sets).scenario);
+    const sc = resolveScenarioRef(scenario, sets).scenario;
+    return { ...layoutMapOf(sc), scenario: sc.name, notes: scenarioNotesOf(sc) };
   }
 
   // ---- jobs ------------------------------------------------------------------------------
@@ -287,6 +316,7 @@ export class Lab implements LabClient {
       timer: null,
       pendingSeries: [],
       rateSamples: new Map(),
+      outcome: null,
     };
     this.jobMap.set(info.jobId, job);
     const finished = [...this.jobMap.values()].filter((j) => j.info.state !== 'running');
@@ -296,21 +326,41 @@ export class Lab implements LabClient {
 
   private track(job: Job, work: () => Promise<ResultsDocument | null>): void {
     this.emit({ type: 'job-started', jobId: job.info.jobId, job: copyJob(job.info) });
+    let failure: { error: unknown } | null = null;
     const p = (async () => {
       let results: ResultsDocument | null = null;
       try {
         results = await work();
         job.info.state = job.abort.signal.aborted ? 'cancelled' : 'completed';
       } catch (e) {
+        failure = { error: e };
         job.info.state = 'failed';
         this.flushProgress(job);
         this.emit({ type: 'job-failed', jobId: job.info.jobId, message: oneLine(e instanceof Error ? e.message : String(e)) });
       }
       this.flushProgress(job);
       this.emit({ type: 'job-finished', jobId: job.info.jobId, job: copyJob(job.info), results });
+      return results;
     })();
+    job.outcome = p.then((results) => {
+      if (failure) throw failure.error;
+      return { job: copyJob(job.info), results };
+    });
+    // Nobody may wait for the outcome (the app listens to events instead): a failure is reported there, not unhandled.
+    job.outcome.catch(() => {});
     this.running.add(p);
     void p.finally(() => this.running.delete(p));
+  }
+
+  /**
+   * In process only (the CLI): waits until a job of this session has
+   * finished and returns its outcome; a job that failed rejects with the
+   * error that failed it, as thrown (so bad input stays bad input).
+   */
+  async finished(jobId: string): Promise<JobOutcome> {
+    const job = this.jobMap.get(jobId);
+    if (!job || !job.outcome) throw new InputError(`no job ${jobId} in this session`);
+    return job.outcome;
   }
 
   /** Sends progress now if the last was ≥100 ms ago, else once that time has passed. */
@@ -348,7 +398,7 @@ export class Lab implements LabClient {
     return runs > 0 ? Math.round((ms / runs) * (l.runs - progressRuns)) : null;
   }
 
-  async startRun(req: RunRequest): Promise<JobInfo> {
+  async startRun(req: RunRequest, local: LocalRequestOptions = {}): Promise<JobInfo> {
     const { doc, scenario } = resolveScenarioRef(req.scenario, req.sets ?? []);
     const strategies = resolveStrategyRefs(req.strategies, this.savedStrategy, 'strategies');
     this.checkExperiment(req.experimentId);
@@ -364,7 +414,21 @@ export class Lab implements LabClient {
     const job = this.newJob('run', title, lanes);
     this.track(job, () =>
       this.service.runResolved(
-        { doc, scenario, strategies, mode: req.mode, seed, seeds, pctDepth: req.pctDepth, save, tags: req.tags, experimentId: req.experimentId ?? null, useWorker: req.useWorker },
+        {
+          doc,
+          scenario,
+          strategies,
+          mode: req.mode,
+          seed,
+          seeds,
+          pctDepth: req.pctDepth,
+          save,
+          tags: req.tags,
+          experimentId: req.experimentId ?? null,
+          useWorker: req.useWorker,
+          sets: req.sets ?? [],
+          scenarioFile: local.scenarioFile ?? null,
+        },
         {
           signal: job.abort.signal,
           onProgress: (p) => this.onRunProgress(job, p),
@@ -380,8 +444,6 @@ export class Lab implements LabClient {
     if (!s) return;
     const runKey = `${p.seed}`;
     if (s.runKey !== runKey) {
-      // A new run row exists in the library now.
-      this.generation++;
       s.runKey = runKey;
       s.runStartedAt = performance.now();
       s.seriesSent = p.series.map(() => 0);
@@ -426,7 +488,7 @@ export class Lab implements LabClient {
     this.progress(job);
   }
 
-  async startExplore(req: ExploreRequest): Promise<JobInfo> {
+  async startExplore(req: ExploreRequest, local: LocalRequestOptions = {}): Promise<JobInfo> {
     const { doc, scenario } = resolveScenarioRef(req.scenario, req.sets ?? []);
     const strategies = resolveStrategyRefs(req.strategies, this.savedStrategy, 'strategies');
     this.checkExperiment(req.experimentId);
@@ -459,7 +521,7 @@ export class Lab implements LabClient {
         const config = point === null ? doc : { ...(doc as object), vmallocThreads: point };
         for (const strategy of strategies) {
           if (job.abort.signal.aborted) break;
-          const r = await this.exploreLane(job, job.lanes.get(laneKey(strategy.id, point))!, sc, config, strategy, req, save);
+          const r = await this.exploreLane(job, job.lanes.get(laneKey(strategy.id, point))!, sc, config, strategy, req, save, local.scenarioFile ?? null);
           if (r) runs.push(r);
         }
       }
@@ -468,7 +530,16 @@ export class Lab implements LabClient {
     return copyJob(job.info);
   }
 
-  private async exploreLane(job: Job, s: LaneState, scenario: Scenario, config: unknown, strategy: Strategy, req: ExploreRequest, save: boolean): Promise<RunResult | null> {
+  private async exploreLane(
+    job: Job,
+    s: LaneState,
+    scenario: Scenario,
+    config: unknown,
+    strategy: Strategy,
+    req: ExploreRequest,
+    save: boolean,
+    scenarioFile: string | null,
+  ): Promise<RunResult | null> {
     const startedAt = new Date().toISOString();
     const t0 = performance.now();
     s.runStartedAt = t0;
@@ -506,7 +577,16 @@ export class Lab implements LabClient {
     const result = outcome.result;
     const run = this.exploreRun(scenario, strategy, seed, config, result, outcome.cancelled, wallMs);
     if (save && this.db) {
-      run.id = this.db.saveRunResult(run, { version: this.version, experimentId: req.experimentId ?? null, startedAt, wallMs, tags: req.tags });
+      run.id = this.db.saveRunResult(run, {
+        version: this.version,
+        experimentId: req.experimentId ?? null,
+        startedAt,
+        wallMs,
+        tags: req.tags,
+        strategyKnobs: strategy.knobs,
+        sets: req.sets ?? [],
+        scenarioFile,
+      });
     }
     s.doneMs += wallMs;
     s.runStartedAt = null;
@@ -594,7 +674,8 @@ export class Lab implements LabClient {
       } catch (e) {
         throw new InputError(`run ${req.runId}: its stored scenario no longer validates: ${(e as Error).message}`);
       }
-      strategy = strategyFromRecord(run.strategy, null, this.savedStrategy);
+      // The knobs the run recorded (a variant from a file is neither built in nor saved).
+      strategy = strategyFromRecord(run.strategy, run.strategyKnobs, this.savedStrategy);
       const i = req.violation ?? 0;
       if (req.violation !== undefined && i >= run.violations.length) throw new InputError(`violation: run ${req.runId} has ${run.violations.length} recorded violation(s)`);
       const v = run.violations[i];
@@ -609,7 +690,7 @@ export class Lab implements LabClient {
         if (e instanceof ScenarioError) throw new InputError(`trace.${e.message}`);
         throw e;
       }
-      strategy = strategyFromRecord(t.strategy.id, t.strategy.knobs, this.savedStrategy);
+      strategy = traceStrategy(t.strategy, this.savedStrategy);
       seed = t.seed;
       schedule = t.schedule;
       expect = t.expect;
@@ -645,68 +726,35 @@ export class Lab implements LabClient {
   async listRuns(req: ListRequest): Promise<RunPage> {
     const db = this.requireDb();
     const { sort = 'startedAt', descending = true, limit, offset = 0, ...filter } = req;
-    const total = db.countRuns(filter);
-    if (sort === 'startedAt' && descending) return { rows: db.listRuns({ ...filter, limit, offset }), total };
-    if (sort === 'startedAt') {
-      // The database lists newest first: the ascending page is the mirror image of the descending one.
-      const n = limit ?? total;
-      const from = Math.max(0, total - offset - n);
-      const count = Math.max(0, Math.min(n, total - offset));
-      return { rows: count === 0 ? [] : db.listRuns({ ...filter, limit: count, offset: from }).reverse(), total };
-    }
-    // Other orders are sorted here over all matching rows (LabDb lists by start time only). Scrolling a
-    // sorted library asks for page after page of the same order, so the order is kept until the library changes.
-    const cacheKey = JSON.stringify({ filter, sort, descending });
-    const version = dataVersion(db);
-    let rows: RunListRow[];
-    const c = this.sorted;
-    if (c && c.key === cacheKey && c.generation === this.generation && c.dataVersion === version && c.rows.length === total) rows = c.rows;
-    else {
-      rows = db.listRuns(filter);
-      const key = SORT_KEYS[sort];
-      const dir = descending ? -1 : 1;
-      rows.sort((a, b) => {
-        const x = key(a);
-        const y = key(b);
-        if (x === y) return a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0;
-        if (x === null) return 1;
-        if (y === null) return -1;
-        return (x < y ? -1 : 1) * dir;
-      });
-      this.sorted = { key: cacheKey, generation: this.generation, dataVersion: version, rows };
-    }
-    return { rows: rows.slice(offset, limit === undefined ? undefined : offset + limit).map((r) => ({ ...r, tags: [...r.tags], kinds: [...r.kinds] })), total };
+    return { rows: db.listRuns({ ...filter, limit, offset }, { sort, descending }), total: db.countRuns(filter) };
   }
 
-  async getRun(id: string): Promise<StoredRun> {
+  async getRun(id: string, opts: GetRunOptions = {}): Promise<StoredRun> {
     const db = this.requireDb();
-    const run = db.getRun(this.fullId(id));
+    const run = db.getRun(this.fullId(id), opts);
     if (!run) throw new InputError(`no run ${id}`);
     return run;
   }
 
   async deleteRuns(ids: string[]): Promise<{ deleted: number; undoToken: string }> {
-    this.generation++;
     const db = this.requireDb();
     const full = [...new Set(ids.map((id) => this.fullId(id)))];
-    const runs = full.map((id) => db.getRun(id)).filter((r): r is StoredRun => r !== null);
+    const runs = this.keepUndo ? full.map((id) => db.getRun(id)).filter((r): r is StoredRun => r !== null) : [];
     const deleted = db.deleteRuns(full);
     const undoToken = randomUUID();
-    this.undo.set(undoToken, runs);
+    if (this.keepUndo) this.undo.set(undoToken, runs);
     return { deleted, undoToken };
   }
 
   async undoDelete(undoToken: string): Promise<{ restored: number }> {
-    this.generation++;
     const runs = this.undo.get(undoToken);
     if (!runs) throw new InputError('unknown or already used undo token (undo lasts for this session)');
-    const restored = restoreRuns(this.requireDb(), runs);
+    const restored = this.requireDb().restoreRuns(runs);
     this.undo.delete(undoToken);
     return { restored };
   }
 
   async importResults(doc: unknown): Promise<{ ids: string[] }> {
-    this.generation++;
     const db = this.requireDb();
     try {
       checkValue(ResultsDocumentSchema, doc);
@@ -718,20 +766,81 @@ export class Lab implements LabClient {
   }
 
   async exportRuns(req: ExportRequest): Promise<ExportedFile> {
-    if (req.format === 'pdf') throw new InputError('PDF export arrives with part 2 (use html, csv or json)');
+    if (req.trace) {
+      if (req.ids.length !== 1) throw new InputError(`trace: the export of one trace takes exactly one run id (got ${req.ids.length})`);
+      if (req.baselineId !== undefined) throw new InputError('baselineId: the export of one trace has no baseline');
+      const run = await this.getRun(req.ids[0], { series: false });
+      const file = traceFile({ run, violation: req.trace.violation ?? 0, format: req.format, title: req.title, version: this.version });
+      if (!('printHtml' in file)) return file;
+      return { filename: file.filename, mime: 'application/pdf', encoding: 'base64', data: (await this.pdf(file.printHtml)).toString('base64') };
+    }
     const runs = await Promise.all(req.ids.map((id) => this.getRun(id)));
-    const scenarios = [...new Set(runs.map((r) => r.scenario))];
-    const stem = `ptlab-${(scenarios.length === 1 ? scenarios[0] : 'runs').replace(/[^A-Za-z0-9._-]+/g, '-')}-${new Date().toISOString().slice(0, 10)}`;
-    if (req.format === 'csv') return { filename: `${stem}.csv`, mime: 'text/csv', encoding: 'utf8', data: renderCsv(runs) };
-    if (req.format === 'json') return { filename: `${stem}.json`, mime: 'application/json', encoding: 'utf8', data: renderJson(runs, this.version) };
     const baselineId = req.baselineId ? this.fullId(req.baselineId) : undefined;
     if (baselineId && !runs.some((r) => r.id === baselineId)) throw new InputError(`baselineId: run ${req.baselineId} is not among the exported runs`);
-    const title = req.title ?? `${scenarios.join(', ')}: ${[...new Set(runs.map((r) => r.strategy))].join(', ')}`;
-    return { filename: `${stem}.html`, mime: 'text/html', encoding: 'utf8', data: renderHtmlReport(runs, { title, baselineId, version: this.version }) };
+    const title = req.title ?? `${[...new Set(runs.map((r) => r.scenario))].join(', ')}: ${[...new Set(runs.map((r) => r.strategy))].join(', ')}`;
+    return this.reportFile(runs, { format: req.format, title, baselineId });
+  }
+
+  /**
+   * A file of runs in `format`: CSV, JSON, the HTML report, or that report
+   * printed to PDF (base64). In process (the CLI) it also takes runs that
+   * were never saved (`ptlab run --no-save --report`).
+   */
+  async reportFile(runs: RunResult[], opts: { format: ExportFormat; title?: string; baselineId?: string }): Promise<ExportedFile> {
+    const scenarios = [...new Set(runs.map((r) => r.scenario))];
+    const stem = `ptlab-${(scenarios.length === 1 ? scenarios[0] : 'runs').replace(/[^A-Za-z0-9._-]+/g, '-')}-${new Date().toISOString().slice(0, 10)}`;
+    if (opts.format === 'csv') return { filename: `${stem}.csv`, mime: 'text/csv', encoding: 'utf8', data: renderCsv(runs) };
+    if (opts.format === 'json') return { filename: `${stem}.json`, mime: 'application/json', encoding: 'utf8', data: renderJson(runs, this.version) };
+    const html = renderHtmlReport(runs, { title: opts.title, baselineId: opts.baselineId, version: this.version });
+    if (opts.format === 'html') return { filename: `${stem}.html`, mime: 'text/html', encoding: 'utf8', data: html };
+    const pdf = await this.pdf(html);
+    return { filename: `${stem}.pdf`, mime: 'application/pdf', encoding: 'base64', data: pdf.toString('base64') };
+  }
+
+  /**
+   * In process only (the CLI): writes saved runs in `format` piece by piece
+   * through `write`, reading one run at a time for JSON and CSV, so an
+   * export of any size fits in memory. HTML and PDF need every run at once
+   * (the charts). No default title: the report's own applies.
+   */
+  async exportTo(req: ExportRequest, write: (chunk: string | Buffer) => void): Promise<void> {
+    const db = this.requireDb();
+    const full = req.ids.map((id) => this.fullId(id));
+    const baselineId = req.baselineId ? this.fullId(req.baselineId) : undefined;
+    function* runs(): Generator<StoredRun> {
+      for (const id of full) {
+        const r = db.getRun(id);
+        if (!r) throw new InputError(`no run ${id}`);
+        yield r;
+      }
+    }
+    if (req.format === 'json') return writeResultsJson(write, runs(), this.version);
+    if (req.format === 'csv') {
+      for (const chunk of csvChunks(runs())) write(chunk);
+      return;
+    }
+    const all = [...runs()];
+    if (baselineId && !all.some((r) => r.id === baselineId)) throw new InputError(`baselineId: run ${req.baselineId} is not among the exported runs`);
+    if (req.format === 'html') {
+      for (const chunk of htmlReportChunks(all, { title: req.title, baselineId, version: this.version })) write(chunk);
+      return;
+    }
+    write(await this.pdf(renderHtmlReport(all, { title: req.title, baselineId, version: this.version })));
+  }
+
+  /** In process only: keeps a copy of a report in the database (its reports table); returns its id, or null when the database is read-only. */
+  keepReport(report: { format: 'html' | 'pdf' | 'csv' | 'json'; title: string; body: string | Buffer; runIds: string[] }): number | null {
+    const db = this.requireDb();
+    if (db.readonly) return null;
+    return db.saveReport({ format: report.format, title: report.title, body: report.body, runIds: report.runIds });
+  }
+
+  /** In process only: imports a ptlab.results/1 file read one run at a time (files up to MAX_IMPORT_BYTES); all or nothing. */
+  async importResultsFile(file: string): Promise<{ ids: string[] }> {
+    return { ids: this.requireDb().importResultsFile(file) };
   }
 
   async addTags(ids: string[], tags: string[]): Promise<void> {
-    this.generation++;
     const db = this.requireDb();
     const full = ids.map((id) => this.fullId(id));
     db.batch(() => {
@@ -740,25 +849,23 @@ export class Lab implements LabClient {
   }
 
   async removeTag(id: string, tag: string): Promise<void> {
-    this.generation++;
     this.requireDb().removeTag(this.fullId(id), tag);
   }
 
   async setNote(id: string, note: string | null): Promise<void> {
-    this.generation++;
     this.requireDb().setNote(this.fullId(id), note);
   }
 
   async getBaseline(): Promise<string | null> {
     const db = this.requireDb();
-    const id = getSetting(db, BASELINE_SETTING);
+    const id = db.getSetting(BASELINE_SETTING);
     // A pinned run that was deleted since is no baseline.
     return id !== null && db.getRun(id) !== null ? id : null;
   }
 
   async setBaseline(id: string | null): Promise<void> {
     const db = this.requireDb();
-    setSetting(db, BASELINE_SETTING, id === null ? null : this.fullId(id));
+    db.setSetting(BASELINE_SETTING, id === null ? null : this.fullId(id));
   }
 
   // ---- experiments and saved strategies --------------------------------------------------
@@ -773,7 +880,6 @@ export class Lab implements LabClient {
   }
 
   async saveExperiment(doc: ExperimentDoc): Promise<SavedExperiment> {
-    this.generation++;
     const db = this.requireDb();
     try {
       checkValue(ExperimentDocSchema, doc, 'experiment');
@@ -787,7 +893,7 @@ export class Lab implements LabClient {
       let eid: number;
       if (existing) {
         eid = existing.id;
-        updateExperiment(db, eid, doc.name, notes);
+        db.updateExperiment(eid, doc.name, notes);
       } else eid = db.createExperiment(doc.name, notes ?? undefined);
       db.saveScenario(`${EXPERIMENT_DOC_PREFIX}${eid}`, doc);
       return eid;
@@ -798,11 +904,10 @@ export class Lab implements LabClient {
   }
 
   async deleteExperiment(id: number): Promise<boolean> {
-    this.generation++;
     const db = this.requireDb();
     return db.batch(() => {
       db.deleteScenario(`${EXPERIMENT_DOC_PREFIX}${id}`);
-      return deleteExperiment(db, id);
+      return db.deleteExperiment(id);
     });
   }
 
@@ -838,8 +943,9 @@ export class Lab implements LabClient {
     return decimateSeries(series, req.from, req.to, req.points);
   }
 
-  async saveFile(_req: SaveFileRequest): Promise<string | null> {
-    throw new InputError('saving through a file dialog is for the desktop app; in web mode the browser downloads the file');
+  async saveFile(req: SaveFileRequest): Promise<string | null> {
+    if (!this.saver) throw new InputError('saving through a file dialog is for the desktop app; in web mode the browser downloads the file');
+    return this.saver(req.file);
   }
 
   // Traces (electron/lab/traces.ts): replayed with their whole log, the machine readable at any step.
@@ -873,7 +979,7 @@ export class Lab implements LabClient {
       aborted: (job) => job.abort.signal.aborted,
       track: (job, work) => this.track(job, work),
       lane: (job, key) => job.lanes.get(key)!.lane,
-      explore: (job, key, scenario, config, strategy, r) => this.exploreLane(job, job.lanes.get(key)!, scenario, config, strategy, r, true),
+      explore: (job, key, scenario, config, strategy, r) => this.exploreLane(job, job.lanes.get(key)!, scenario, config, strategy, r, true, null),
       random: async (job, key, doc, scenario, strategy, seeds) =>
         (
           await this.service.runResolved(
@@ -893,16 +999,22 @@ export class Lab implements LabClient {
   }
 }
 
-const SORT_KEYS: Record<Exclude<ListRequest['sort'], undefined>, (r: RunListRow) => string | number | null> = {
-  startedAt: (r) => r.startedAt,
-  scenario: (r) => r.scenario,
-  strategy: (r) => r.strategy,
-  mode: (r) => r.mode,
-  seed: (r) => r.seed,
-  status: (r) => r.status,
-  violations: (r) => r.violationCount,
-  wallMs: (r) => r.wallMs,
-};
+/**
+ * The strategy a trace document names. A built-in id must come with the
+ * built-in's knobs (left-out knobs are the built-in's own): a trace never
+ * reports a variant's replay under a built-in's name. Another id is a saved
+ * variant or one rebuilt from the trace's knobs.
+ */
+function traceStrategy(s: { id: string; knobs: Record<string, unknown> }, saved: (id: string) => unknown | null): Strategy {
+  if (isBuiltinStrategy(s.id)) {
+    try {
+      return defineStrategy({ id: s.id, base: s.id, knobs: s.knobs }, 'trace.strategy');
+    } catch (e) {
+      return asInputError(e);
+    }
+  }
+  return strategyFromRecord(s.id, s.knobs, saved);
+}
 
 function checkTrace(trace: unknown): ReturnType<typeof checkValue<typeof TraceDocumentSchema>> {
   try {

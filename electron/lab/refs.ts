@@ -9,7 +9,7 @@ import { applyOverride, parseScenario, type Scenario } from '../../core/scenario
 import { findPreset, PRESETS } from '../../core/presets.ts';
 import { defineStrategy, type Strategy, STRATEGIES } from '../../core/strategies.ts';
 import type { ScenarioRef, StrategyRef } from './api.ts';
-import { asInputError, InputError } from './resolve.ts';
+import { asInputError, checkLayout, InputError } from './resolve.ts';
 
 export interface ResolvedScenarioRef {
   /** The document after overrides: what a run stores as its config. */
@@ -26,7 +26,10 @@ export function resolveScenarioRef(ref: ScenarioRef, sets: readonly string[] = [
   } else doc = ref.doc;
   try {
     for (const s of sets) doc = applyOverride(doc, s);
-    return { doc, scenario: parseScenario(doc) };
+    const scenario = parseScenario(doc);
+    // What only the layout can tell (a KASLR offset off ARM64_MEMSTART_ALIGN) is bad input here too, not a failed run.
+    checkLayout(scenario);
+    return { doc, scenario };
   } catch (e) {
     return asInputError(e);
   }

@@ -105,7 +105,7 @@ export function resolveScenario(nameOrFile: string, sets: readonly string[] = []
  * of ARM64_MEMSTART_ALIGN, …). Core reports these as plain Errors when a run
  * starts; caught here they are bad input (exit 2), not a bug (exit 70).
  */
-function checkLayout(scenario: Scenario): void {
+export function checkLayout(scenario: Scenario): void {
   try {
     memstartAddr(computeLayout(scenario.arch.layout, { pageSize: scenario.arch.pageSize, vaBits: scenario.arch.vaBits }), scenario.memory);
   } catch (e) {

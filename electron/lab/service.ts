@@ -65,6 +65,9 @@ export interface ResolvedRunRequest {
   tags?: readonly string[];
   experimentId?: number | null;
   useWorker?: boolean;
+  /** Provenance saved with each run: the `--set` overrides applied to `doc`, and the scenario file it came from (null: a preset or a document sent by the app). */
+  sets?: readonly string[];
+  scenarioFile?: string | null;
 }
 
 export interface RunProgress {
@@ -106,7 +109,7 @@ export class LabService {
   async run(req: RunRequest, hooks: RunHooks = {}): Promise<ResultsDocument> {
     const { doc, scenario } = resolveScenario(req.scenario, req.sets ?? []);
     const strategies = resolveStrategies(req.strategies);
-    return this.runResolved({ ...req, doc, scenario, strategies }, hooks);
+    return this.runResolved({ ...req, doc, scenario, strategies, sets: req.sets ?? [] }, hooks);
   }
 
   /** The runs of every strategy (× sweep point) × seed, one after another; saved as they go when saving. */
@@ -178,7 +181,9 @@ export class LabService {
     const handle = startRun(scenario, strategy, { mode: req.mode, seed, pctDepth: req.pctDepth, opSource: source ?? undefined }, wrap);
     const sim = handle.sim;
     const db = save ? this.db : null;
-    const runId = db ? db.createRun({ scenario: scenario.name, strategy: strategy.id, mode: req.mode, seed, version: this.version, config, experimentId: req.experimentId ?? null }) : null;
+    const runId = db
+      ? db.createRun({ scenario: scenario.name, strategy: strategy.id, mode: req.mode, seed, version: this.version, config, experimentId: req.experimentId ?? null, strategyKnobs: strategy.knobs, sets: req.sets ?? [], scenarioFile: req.scenarioFile ?? null })
+      : null;
     if (db && runId && req.tags?.length) db.batch(() => req.tags!.forEach((t) => db.addTag(runId, t)));
     const sampler = new SeriesSampler(scenario.run.durationNs);
     const progress = (fraction: number): RunProgress => ({

@@ -7,14 +7,15 @@
  * docs/SECURITY.md maps each item of Electron's security checklist to the
  * line that handles it.
  */
-import { readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, nativeTheme, protocol, screen, session, shell, type WebContents } from 'electron';
 import { LabDb, resolveDbPath } from '../../db/index.ts';
-import type { AppCommand, LabEvent } from '../lab/api.ts';
+import type { AppCommand, ExportedFile, LabEvent } from '../lab/api.ts';
 import { callLab, classifyFailure } from '../lab/dispatch.ts';
 import { Lab } from '../lab/lab.ts';
+import { fileBytes, PRINT_OPTIONS, printWindowOptions, saveDialogOptions } from './export.ts';
 import { bringToFront } from './instance.ts';
 import { COMMAND_CHANNEL, EVENT_CHANNEL, type IpcMainLike, registerIpc } from './ipc.ts';
 import { menuTemplate } from './menu.ts';
@@ -37,7 +38,7 @@ const windowStateFile = (): string => join(app.getPath('userData'), 'window-stat
 
 let win: BrowserWindow | null = null;
 let db: LabDb | null = null;
-let lab = new Lab({ db: null, transport: 'electron' });
+let lab = new Lab({ db: null, transport: 'electron', pdf: printToPdf, saveFile });
 let unsubscribe: () => void = () => {};
 
 function send(channel: string, value: LabEvent | AppCommand): void {
@@ -56,7 +57,7 @@ function readSettings(): { dbPath?: string } {
 function useDatabase(next: LabDb | null): void {
   unsubscribe();
   db = next;
-  lab = new Lab({ db: next, transport: 'electron' });
+  lab = new Lab({ db: next, transport: 'electron', pdf: printToPdf, saveFile });
   unsubscribe = lab.onEvent((e) => send(EVENT_CHANNEL, e));
 }
 
@@ -248,4 +249,28 @@ if (!app.requestSingleInstanceLock()) {
       });
     }
   });
+}
+
+/** PDF export in the app: the HTML report printed by Electron's own Chromium, in a hidden window without script (export.ts). */
+async function printToPdf(html: string): Promise<Buffer> {
+  const dir = mkdtempSync(join(app.getPath('temp'), 'ptlab-print-'));
+  const page = new BrowserWindow(printWindowOptions());
+  try {
+    const file = join(dir, 'report.html');
+    writeFileSync(file, html);
+    await page.loadFile(file);
+    return await page.webContents.printToPDF(PRINT_OPTIONS);
+  } finally {
+    page.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Export's save dialog: writes the file where the user says; null when they cancel. */
+async function saveFile(file: ExportedFile): Promise<string | null> {
+  const options = saveDialogOptions(file, app.getPath('documents'));
+  const r = win && !win.isDestroyed() ? await dialog.showSaveDialog(win, options) : await dialog.showSaveDialog(options);
+  if (r.canceled || !r.filePath) return null;
+  writeFileSync(r.filePath, fileBytes(file));
+  return r.filePath;
 }

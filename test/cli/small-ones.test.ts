@@ -1,7 +1,7 @@
 /**
  * The small ones of issue 11: --save-trace saves the trace that was printed;
  * --report and --save-trace say which file they wrote; explore --save-trace
- * stops advising --save-trace; `npm start` replaces its previous demo's runs;
+ * stops advising --save-trace; `npm run demo` replaces its previous demo's runs;
  * `--seeds -1` says "must be ≥ 1"; "1 leaked page" in reports.
  */
 import fs from 'node:fs';
@@ -96,17 +96,17 @@ describe('reports count in the singular too', () => {
   });
 });
 
-describe('npm start replaces the previous demo', () => {
+describe('npm run demo replaces the previous demo', () => {
   it('two demos leave one demo of runs, and runs the user tagged "demo" are kept', () => {
     const db = path.join(dir, 'demo.db');
     const mine = runCli(['run', '--scenario', 'thread-race', '--strategy', 'upstream', '--tag', 'demo', '--json', '--db', db]);
     const myId = (JSON.parse(mine.stdout) as { runs: { id: string }[] }).runs[0].id;
     const start = (): void => {
-      const r = spawnSync(process.execPath, ['bin/start.mjs'], { cwd: ROOT, env: { ...process.env, CI: 'true', PTLAB_DB: db }, encoding: 'utf8', timeout: 110_000 });
+      const r = spawnSync(process.execPath, ['bin/demo.mjs'], { cwd: ROOT, env: { ...process.env, CI: 'true', PTLAB_DB: db }, encoding: 'utf8', timeout: 110_000 });
       expect(r.status, r.stderr).toBe(0);
     };
     const count = (): number => (JSON.parse(runCli(['list', '--json', '--tag', 'demo', '--db', db]).stdout) as { total: number }).total;
-    console.log('[small] npm start twice against a temporary database');
+    console.log('[small] npm run demo twice against a temporary database');
     start();
     const once = count();
     start();

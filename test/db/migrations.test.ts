@@ -101,7 +101,7 @@ describe('migrations', () => {
       const run = db.getRun('old-run');
       expect(run).toMatchObject({
         scenario: 'thread-race',
-        // Migration 4: 0.1's v6 is 0.2's v5-reviewed; a run written after migration 4 already has 0.2's names.
+        // Migration 4: 0.1's v6 is 0.2's v5-reviewed; a row written after it (version 4 on) already has 0.2's names, where v6 is V6 as posted.
         strategy: version < 4 ? 'v5-reviewed' : 'v6',
         seed: 42,
         status: 'completed',

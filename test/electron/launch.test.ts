@@ -3,12 +3,14 @@
  * runs, else one line saying why and web mode, with the URL printed. Uses
  * stand-in project roots so the answer does not depend on this machine.
  */
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { electronBinary, electronVerdict, startApp } from '../../electron/launch.ts';
+import { projectRoot } from '../../electron/web/paths.ts';
 
 const base = mkdtempSync(join(tmpdir(), 'ptlab-launch-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
@@ -82,4 +84,43 @@ describe('npm start without Electron', () => {
       if (started.mode === 'web') await started.serving.stop();
     }
   });
+});
+
+describe('npm start (bin/start.mjs)', () => {
+  it('without a display: one line saying why, then web mode at the printed URL; Ctrl-C (SIGTERM) ends it with exit 0', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true', PTLAB_DB: join(base, 'start.db'), PTLAB_RENDERER_DIR: join(base, 'no-build') };
+    // No display, whatever this machine has: the answer is web mode even where Electron is installed.
+    delete env.DISPLAY;
+    delete env.WAYLAND_DISPLAY;
+    const child = spawn(process.execPath, ['bin/start.mjs'], { cwd: projectRoot(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.setEncoding('utf8').on('data', (s: string) => {
+          stdout += s;
+          const m = /PT Lab web mode: (\S+)/.exec(stdout);
+          if (m) resolve(m[1]);
+        });
+        void exited.then((code) => reject(new Error(`npm start exited (${code}) before printing the URL: ${stderr}`)));
+      });
+      expect(stderr).toMatch(/^PT Lab: the desktop app cannot open here: .*; serving it in your browser instead \(web mode\)\.$/m);
+      const u = new URL(url);
+      expect(u.hostname).toBe('127.0.0.1');
+      const status = await new Promise<number>((resolve, reject) => {
+        request({ host: u.hostname, port: Number(u.port), path: `${u.pathname}${u.search}` }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+          .on('error', reject)
+          .end();
+      });
+      expect(status).toBe(302);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  }, 120_000);
 });

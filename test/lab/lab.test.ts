@@ -118,6 +118,19 @@ describe('run jobs', () => {
     expect(new Set(xs).size).toBe(xs.length);
   });
 
+  it('getRun(id, {series: false}) reads a run without its series (Compare), the rest unchanged; over a transport too', async () => {
+    console.log(`[lab] head-to-head timed 2 ms, ${safeStrategy}, seed 1`);
+    const job = await lab.startRun({ scenario: { preset: 'head-to-head' }, sets: ['run.durationNs=2000000'], strategies: [safeStrategy], mode: 'timed', seed: 1, tags: ['t-light'] });
+    const id = (await lab.finished(job.jobId)).results!.runs[0].id!;
+    const full = await lab.getRun(id);
+    expect(full.series.length).toBeGreaterThan(0);
+    const light = await lab.getRun(id, { series: false });
+    expect(light.series).toEqual([]);
+    expect({ ...light, series: full.series }).toEqual(full);
+    expect(((await callLab(lab, 'getRun', [id, { series: false }])) as { series: unknown[] }).series).toEqual([]);
+    await expect(callLab(lab, 'getRun', [id, { series: 'no' }])).rejects.toThrow(/getRun: args\[1\]\.series/);
+  });
+
   it('cancel saves the run in flight as cancelled and ends the job as cancelled', async () => {
     const strategy = STRATEGIES[0].id;
     const job = await lab.startRun({ scenario: { preset: 'head-to-head' }, strategies: [strategy], mode: 'timed', seeds: 3, tags: ['t-cancel'] });
@@ -141,6 +154,31 @@ describe('run jobs', () => {
     expect(page.rows.map((r) => r.status)).toEqual(['cancelled']);
     expect(await lab.cancelJob(job.jobId)).toBe(false);
     expect((await lab.jobs()).find((j) => j.jobId === job.jobId)?.state).toBe('cancelled');
+  });
+
+  it('saves what each run was made from: knobs, --set overrides and (in process) the scenario file', async () => {
+    const variant = { id: 'prov-variant', base: 'upstream', knobs: { walkCacheTlbi: false } };
+    const job = await lab.startRun(
+      { scenario: { preset: 'thread-race' }, sets: ['arch.vaBits=39'], strategies: ['upstream', { def: variant }], mode: 'random', seed: 1, seeds: 1 },
+      { scenarioFile: '/tmp/my-race.json' },
+    );
+    const { results } = await lab.finished(job.jobId);
+    const [builtin, mine] = await Promise.all(results!.runs.map((r) => lab.getRun(r.id!)));
+    expect(builtin).toMatchObject({ strategy: 'upstream', strategyKnobs: STRATEGIES.find((x) => x.id === 'upstream')!.knobs, sets: ['arch.vaBits=39'], scenarioFile: '/tmp/my-race.json' });
+    expect(mine).toMatchObject({ strategy: 'prov-variant', strategyKnobs: { walkCacheTlbi: false }, sets: ['arch.vaBits=39'] });
+    // An app run (no local options) records no file: its document came over the wire.
+    const app = await lab.startRun({ scenario: { preset: 'thread-race' }, strategies: ['upstream'], mode: 'random' });
+    const appRun = await lab.getRun((await lab.finished(app.jobId)).results!.runs[0].id!);
+    expect(appRun).toMatchObject({ strategyKnobs: STRATEGIES.find((x) => x.id === 'upstream')!.knobs, sets: [], scenarioFile: null });
+  });
+
+  it('an app request cannot claim a scenario file: a second argument over a transport is refused', async () => {
+    await expect(callLab(lab, 'startRun', [{ scenario: { preset: 'thread-race' }, mode: 'random' }, { scenarioFile: '/etc/passwd' }])).rejects.toThrow(/startRun/);
+    await expect(callLab(lab, 'startExplore', [{ scenario: { preset: 'thread-race' } }, { scenarioFile: '/etc/passwd' }])).rejects.toThrow(/startExplore/);
+  });
+
+  it('finished() of a job this session does not know is bad input', async () => {
+    await expect(lab.finished('no-such-job')).rejects.toThrow(/no job no-such-job/);
   });
 
   it('refuses a bad request before starting a job', async () => {
@@ -171,6 +209,21 @@ describe('explore jobs', () => {
     expect(replay.reproduced, replay.summary).toBe(true);
     const fin = ev[ev.length - 1];
     expect(fin.type === 'job-finished' && fin.job.lanes[0].verdict).toBe('violation');
+  });
+
+  it('saves what each explore lane was made from: the strategy knobs and the --set overrides, like a CLI run', async () => {
+    const variant = { id: 'prov-explore', base: safeStrategy, knobs: { walkCacheTlbi: false } };
+    const sets = ['actors[1].ops=1'];
+    console.log(`[lab] explore thread-race ${sets.join(' ')}: ${safeStrategy} and a variant of it, maxSchedules 200`);
+    const job = await lab.startExplore({ scenario: { preset: 'thread-race' }, sets, strategies: [safeStrategy, { def: variant }], maxSchedules: 200, tags: ['t-prov-explore'] });
+    await lab.finished(job.jobId);
+    const rows = (await lab.listRuns({ tag: 't-prov-explore' })).rows;
+    expect(rows).toHaveLength(2);
+    const runs = await Promise.all(rows.map((r) => lab.getRun(r.id)));
+    const builtin = runs.find((r) => r.strategy === safeStrategy);
+    const mine = runs.find((r) => r.strategy === 'prov-explore');
+    expect(builtin).toMatchObject({ mode: 'explore', strategyKnobs: STRATEGIES.find((x) => x.id === safeStrategy)!.knobs, sets, scenarioFile: null });
+    expect(mine).toMatchObject({ mode: 'explore', strategyKnobs: { ...STRATEGIES.find((x) => x.id === safeStrategy)!.knobs, walkCacheTlbi: false }, sets });
   });
 
   it('reports schedules, states and rate while it searches, and honours maxSchedules', async () => {
@@ -273,7 +326,39 @@ describe('history', () => {
     expect(await lab.getBaseline()).toBeNull();
   });
 
-  it('exports html, csv and json, imports json back, and says PDF comes later', async () => {
+  it('exports one trace: JSON that replays, CSV of its steps, HTML/PDF of that violation only; refuses two runs or a missing violation', async () => {
+    console.log('[lab] thread-race random seed 3, v5-reviewed');
+    const job = await lab.startRun({ scenario: { preset: 'thread-race' }, strategies: ['v5-reviewed'], mode: 'random', seed: 3, tags: ['t-trace-export'] });
+    const id = (await lab.finished(job.jobId)).results!.runs[0].id!;
+    const run = await lab.getRun(id);
+    expect(run.violations.length).toBeGreaterThan(1);
+    const v = run.violations[1];
+    const json = await lab.exportRuns({ ids: [id], format: 'json', trace: { violation: 1 } });
+    expect(json.filename).toBe(`ptlab-trace-${v.kind}-v5-reviewed-seed3.json`);
+    const doc = JSON.parse(json.data) as { schema: string; expect: unknown; trace: unknown[] };
+    expect(doc).toMatchObject({ schema: 'ptlab.trace/1', expect: { kind: v.kind, step: v.step } });
+    expect(doc.trace).toHaveLength(v.trace.length);
+    const replay = await lab.replay({ trace: doc });
+    expect(replay.reproduced, replay.summary).toBe(true);
+    const csv = await lab.exportRuns({ ids: [id], format: 'csv', trace: { violation: 1 } });
+    const lines = csv.data.trim().split('\n');
+    expect(lines[0]).toMatch(/^step,time_ns,cpu,actor,function,action,address,/);
+    expect(lines).toHaveLength(v.trace.length + 1);
+    const html = await lab.exportRuns({ ids: [id], format: 'html', trace: { violation: 1 } });
+    expect(html.data).toContain(`${v.kind} in v5-reviewed on thread-race (seed 3)`);
+    expect(html.data).toContain(v.message.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'));
+    const other = run.violations.find((x) => x.message !== v.message)!;
+    expect(html.data).not.toContain(other.message.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'));
+    const printing = new Lab({ db, transport: 'in-process', pdf: async () => Buffer.from('%PDF-1.7 stand-in') });
+    const pdf = await printing.exportRuns({ ids: [id], format: 'pdf', trace: {} });
+    expect(pdf).toMatchObject({ mime: 'application/pdf', encoding: 'base64', filename: `ptlab-trace-${run.violations[0].kind}-v5-reviewed-seed3.pdf` });
+    await printing.close();
+    await expect(lab.exportRuns({ ids: [id, id], format: 'json', trace: {} })).rejects.toThrow(/exactly one run id/);
+    await expect(lab.exportRuns({ ids: [id], format: 'json', trace: { violation: 999 } })).rejects.toThrow(new RegExp(`trace\\.violation: run ${id} has ${run.violations.length} recorded`));
+    await expect(callLab(lab, 'exportRuns', [{ ids: [id], format: 'json', trace: { violation: -1 } }])).rejects.toThrow(/args\[0\]\.trace\.violation/);
+  });
+
+  it('exports html, csv, json and pdf, and imports json back', async () => {
     const ids = (await lab.listRuns({ tag: 't-order', limit: 2 })).rows.map((r) => r.id);
     const html = await lab.exportRuns({ ids, format: 'html' });
     expect(html.filename).toMatch(/^ptlab-thread-race-\d{4}-\d\d-\d\d\.html$/);
@@ -287,7 +372,15 @@ describe('history', () => {
     doc.runs.forEach((r, i) => (r.id = copies[i]));
     const { ids: imported } = await lab.importResults(doc);
     expect(imported).toEqual(copies);
-    await expect(lab.exportRuns({ ids, format: 'pdf' })).rejects.toThrow(/PDF export arrives with part 2/);
+    // PDF is the same HTML report, printed (here by a stand-in printer; pdf.test.ts prints with Chromium).
+    const printed: string[] = [];
+    const printing = new Lab({ db, transport: 'in-process', pdf: async (page) => (printed.push(page), Buffer.from('%PDF-1.7 stand-in')) });
+    const pdf = await printing.exportRuns({ ids, format: 'pdf', title: 'two runs' });
+    expect(pdf).toMatchObject({ mime: 'application/pdf', encoding: 'base64', filename: expect.stringMatching(/\.pdf$/) });
+    expect(Buffer.from(pdf.data, 'base64').toString()).toBe('%PDF-1.7 stand-in');
+    expect(printed).toHaveLength(1);
+    expect(printed[0]).toContain('<title>two runs');
+    await printing.close();
     await expect(lab.importResults({ schema: 'ptlab.results/1', runs: [{ scenario: 'x' }] })).rejects.toThrow(/runs\[0\]\.strategy/);
   });
 });
