@@ -11,6 +11,7 @@ export type {
   ExportFormat,
   ExportRequest,
   ExportedFile,
+  GetRunOptions,
   FieldError,
   JobInfo,
   JobLane,

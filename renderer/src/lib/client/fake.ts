@@ -19,6 +19,7 @@ import type {
   ExperimentDoc,
   ExploreRequest,
   ExportRequest,
+  GetRunOptions,
   ExportedFile,
   JobInfo,
   JobLane,
@@ -363,10 +364,10 @@ export class FakeLab implements LabClient {
     return this.byId.get(id) ?? fail(`no run with id ${id}`);
   }
 
-  async getRun(id: string): Promise<StoredRun> {
-    this.log('getRun', [id]);
+  async getRun(id: string, opts: GetRunOptions = {}): Promise<StoredRun> {
+    this.log('getRun', opts.series === undefined ? [id] : [id, opts]);
     const g = this.run(id);
-    return storedRunOf(g, findPreset(g.row.scenario)?.doc ?? null, this.seriesPoints > 200);
+    return storedRunOf(g, findPreset(g.row.scenario)?.doc ?? null, opts.series === false || this.seriesPoints > 200);
   }
 
   async deleteRuns(ids: string[]): Promise<{ deleted: number; undoToken: string }> {
