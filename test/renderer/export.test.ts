@@ -64,4 +64,26 @@ describe('Export', () => {
     expect(bar.hash).toBe(`#/export?ids=${ids.join(',')}&baseline=${ids[1]}`);
     await screen.findByRole('table', { name: 'Runs to export' });
   });
+
+  it('from the Trace viewer exports that one trace (replayable JSON), or the whole run when unticked', async () => {
+    const fake = new FakeLab({ tickMs: 0 });
+    const [v] = await fake.safety({ strategies: ['v5-reviewed'], scenarios: ['thread-race'] });
+    const { runId, violation } = v.trace!;
+    const { bar } = renderApp(`#/trace/${runId}/${violation}`, { fake });
+    await fireEvent.click(await screen.findByRole('button', { name: 'Export…' }));
+    expect(bar.hash).toMatch(new RegExp(`^#/export\\?ids=${runId}&title=.*&trace=${violation}$`));
+    const only = (await screen.findByRole('checkbox', { name: /only this trace/ })) as HTMLInputElement;
+    expect(only.checked).toBe(true);
+    await fireEvent.click(screen.getByRole('radio', { name: /^JSON/ }));
+    // The format says what a trace export holds.
+    expect(screen.getByRole('radio', { name: /^JSON/ }).closest('label')!.textContent).toContain('replayable counterexample (ptlab.trace/1)');
+    await fireEvent.click(screen.getByRole('button', { name: /^Export this trace as JSON/ }));
+    await waitFor(() => expect(fake.calls.filter((c) => c.method === 'exportRuns')).toHaveLength(1));
+    expect(fake.calls.find((c) => c.method === 'exportRuns')!.args[0]).toMatchObject({ ids: [runId], format: 'json', trace: { violation } });
+    // Unticked: the whole run, as from the Library.
+    await fireEvent.click(only);
+    await fireEvent.click(screen.getByRole('button', { name: /^Export 1 run as JSON/ }));
+    await waitFor(() => expect(fake.calls.filter((c) => c.method === 'exportRuns')).toHaveLength(2));
+    expect(fake.calls.filter((c) => c.method === 'exportRuns')[1].args[0]).not.toHaveProperty('trace');
+  });
 });

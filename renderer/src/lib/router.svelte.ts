@@ -14,7 +14,7 @@ export type Route =
   | { screen: 'live'; jobId?: string }
   | { screen: 'compare'; ids: string[] }
   | { screen: 'trace'; runId?: string; violation?: number; step?: number }
-  | { screen: 'export'; ids: string[]; baseline?: string; title?: string };
+  | { screen: 'export'; ids: string[]; baseline?: string; title?: string; /** One trace of the one run: its violation index. */ trace?: number };
 
 export interface ScreenInfo {
   screen: Screen;
@@ -50,6 +50,7 @@ export function hrefOf(r: Route): string {
       if (r.ids.length) q.set('ids', r.ids.join(','));
       if (r.baseline) q.set('baseline', r.baseline);
       if (r.title) q.set('title', r.title);
+      if (r.trace !== undefined) q.set('trace', String(r.trace));
       const text = q.toString().replace(/%2C/g, ',');
       return text ? `#/export?${text}` : '#/export';
     }
@@ -81,7 +82,8 @@ export function parseHref(hash: string): Route | null {
     case 'export': {
       const baseline = q.get('baseline');
       const title = q.get('title');
-      return { screen, ids, ...(baseline ? { baseline } : {}), ...(title ? { title } : {}) };
+      const trace = q.get('trace');
+      return { screen, ids, ...(baseline ? { baseline } : {}), ...(title ? { title } : {}), ...(trace !== null && /^\d+$/.test(trace) && ids.length === 1 ? { trace: Number(trace) } : {}) };
     }
     case 'trace':
       if (!parts[0]) return { screen };
