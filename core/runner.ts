@@ -12,13 +12,13 @@ import { ptdump_check_wx, ptdump_show, type PtdumpEntry } from './kernel/ptdump.
 import { type VmArea, vfree, vmalloc } from './kernel/vmalloc.ts';
 import { computeLayout, type Layout, type MemoryMap, memstartAddr, type ReachabilityReport, vmemmapRangeOf, vmemmapRaceReachability, insideLinearRegion } from './layout.ts';
 import { ENTRY_BLOCK, ENTRY_NONE, ENTRY_PAGE, ENTRY_TABLE, ROLE_PGTABLE, ROLE_VMEMMAP } from './model/memory.ts';
-import { buildMetrics } from './metrics.ts';
+import { buildMetrics, SeriesSampler } from './metrics.ts';
 import { scenarioNotes } from './notes.ts';
 import { Prng } from './prng.ts';
-import type { RunMode, RunResult } from './results.ts';
+import type { RunMode, RunResult, Series } from './results.ts';
 import { resolvedActors, type Scenario, ScenarioError } from './scenario.ts';
 import { PctScheduler, RandomScheduler, ReplayScheduler, TimedScheduler } from './schedulers.ts';
-import { type Actor, type Program, type Scheduler, SECTION_OFFLINE, SECTION_ONLINE, SECTION_REMOVED, Sim } from './sim.ts';
+import { type Actor, type Program, RUN_BLOCKED, RUN_VIOLATION, type Scheduler, SECTION_OFFLINE, SECTION_ONLINE, SECTION_REMOVED, Sim } from './sim.ts';
 import type { Strategy } from './strategies.ts';
 import { LocalOpSource, type OpSource, OP_RECORD, VmallocStream } from './workload.ts';
 
@@ -359,6 +359,8 @@ export interface RunOptions {
   opSource?: OpSource;
   /** Record the schedule in the result (random/pct/replay; default true for those). */
   keepSchedule?: boolean;
+  /** Record the time series (timed mode only; sampled inside the simulation at fixed simulated times). */
+  series?: boolean;
 }
 
 export interface RunOutcome {
@@ -379,6 +381,8 @@ export interface RunHandle {
   result(status?: RunResult['status']): RunResult;
   /** For replay: did the recorded schedule stop fitting? */
   readonly diverged: boolean;
+  /** The run's time series so far (timed mode with `series`; they grow as it runs), else empty. */
+  readonly series: readonly Series[];
 }
 
 /** Start a run of a scenario under a strategy; `advance` does the work. */
@@ -423,6 +427,7 @@ export function startRun(scenario: Scenario, strategy: Strategy, opts: RunOption
     };
   }
   const driver = wrap ? wrap(outer) : outer;
+  const sampler = opts.series && opts.mode === 'timed' ? new SeriesSampler(sim, r.durationNs) : null;
   let over = false;
   let finished = false;
   const keep = opts.keepSchedule ?? opts.mode !== 'timed';
@@ -432,16 +437,16 @@ export function startRun(scenario: Scenario, strategy: Strategy, opts: RunOption
     get diverged() {
       return replay?.diverged ?? false;
     },
+    series: sampler ? sampler.series : [],
     advance(maxSteps: number): boolean {
       if (over) return true;
       const limit = Math.min(maxSteps, r.maxSteps);
-      sim.run(driver, limit);
-      const violated = (opts.stopOnFirstViolation ?? false) && sim.checker.total > 0;
-      if (stoppedByScheduler || sim.steps >= r.maxSteps || violated || sim.allDone() || sim.collectEnabled(new Int32Array(sim.actors.length + 1)) === 0) {
-        over = true;
-      }
+      const why = sim.run(driver, limit);
+      // The source-starved wrapper (the service's workload worker) stops a slice without ending the run.
+      if (why === RUN_BLOCKED || why === RUN_VIOLATION || stoppedByScheduler || sim.steps >= r.maxSteps) over = true;
       if (over && !finished) {
         finished = true;
+        sampler?.finish();
         sim.finish();
       }
       return over;
@@ -459,6 +464,7 @@ export function startRun(scenario: Scenario, strategy: Strategy, opts: RunOption
         metrics: buildMetrics(sim),
         ...(keep ? { schedule: sim.schedule.slice() } : {}),
         notes: scenarioNotes(scenario, built.layout, built.memory, built.reachability),
+        ...(sampler ? { series: sampler.nonEmpty() } : {}),
       };
     },
   };

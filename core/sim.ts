@@ -373,6 +373,16 @@ export interface Scheduler {
 /** pickAll(): no actor can take a step. */
 export const NONE_ENABLED = -2;
 
+/** Why Sim.run returned: the step limit, the scheduler said stop, no actor can step, or a violation stopped the run. */
+export const RUN_LIMIT = 0;
+export const RUN_STOPPED = 1;
+export const RUN_BLOCKED = 2;
+export const RUN_VIOLATION = 3;
+export type RunStop = typeof RUN_LIMIT | typeof RUN_STOPPED | typeof RUN_BLOCKED | typeof RUN_VIOLATION;
+
+/** The waits-for graph is also searched every 1024 steps (a cycle among some actors while others run on). */
+const WAIT_CHECK_MASK = 1023;
+
 interface LatencyLog {
   data: Float64Array;
   n: number;
@@ -448,6 +458,18 @@ export class Sim {
    * generation it reads. No effect on the run.
    */
   walkProbe: number[] | null = null;
+  /**
+   * Series sampling (timed mode): the simulated time of the next sample
+   * point (Infinity without a sampler), its spacing, and the callback that
+   * records the machine's state there. Sampling happens inside the
+   * simulation, as the run's frontier (the latest start time of any step
+   * performed) first reaches each point, so where a caller slices the run,
+   * and how fast its workload arrives, cannot change what is recorded.
+   */
+  private sampleAt = Infinity;
+  private sampleEvery = 0;
+  private sampleIndex = 0;
+  private onSample: ((x: number) => void) | null = null;
 
   constructor(opts: SimOptions) {
     this.opts = opts;
@@ -545,37 +567,43 @@ export class Sim {
     return true;
   }
 
-  /** Run under a scheduler until it stops, every actor is done, or maxSteps. */
-  run(sched: Scheduler, maxSteps: number): void {
+  /**
+   * Run under a scheduler until it stops, no actor can step, a violation
+   * stops the run (stopOnFirstViolation), or `maxSteps` steps in all. Says
+   * which: a caller that slices a run calls this again after RUN_LIMIT only,
+   * so the run does the same wherever the slices end.
+   */
+  run(sched: Scheduler, maxSteps: number): RunStop {
     if (this.enabledBuf.length < this.actors.length) this.enabledBuf = new Int32Array(this.actors.length);
     const buf = this.enabledBuf;
     if (sched.pickAll) {
       while (this.steps < maxSteps) {
-        if ((this.steps & 1023) === 0) this.findWaitCycle();
+        if ((this.steps & WAIT_CHECK_MASK) === 0) this.findWaitCycle();
         const i = sched.pickAll(this);
         if (i === NONE_ENABLED) {
           if (this.findWaitCycle()) continue;
           if (!this.allDone()) this.checker.deadlockAllBlocked();
-          break;
+          return RUN_BLOCKED;
         }
-        if (i < 0) break;
+        if (i < 0) return RUN_STOPPED;
         this.step(i);
-        if (this.opts.stopOnFirstViolation && this.checker.total > 0) break;
+        if (this.opts.stopOnFirstViolation && this.checker.total > 0) return RUN_VIOLATION;
       }
-      return;
+      return RUN_LIMIT;
     }
     while (this.steps < maxSteps) {
       const n = this.collectEnabled(buf);
-      if (n < this.actors.length && (n === 0 || (this.steps & 1023) === 0) && this.findWaitCycle()) continue;
+      if (n < this.actors.length && (n === 0 || (this.steps & WAIT_CHECK_MASK) === 0) && this.findWaitCycle()) continue;
       if (n === 0) {
         if (!this.allDone()) this.checker.deadlockAllBlocked();
-        break;
+        return RUN_BLOCKED;
       }
       const i = sched.pick(this, buf, n);
-      if (i < 0) break;
+      if (i < 0) return RUN_STOPPED;
       this.step(i);
-      if (this.opts.stopOnFirstViolation && this.checker.total > 0) break;
+      if (this.opts.stopOnFirstViolation && this.checker.total > 0) return RUN_VIOLATION;
     }
+    return RUN_LIMIT;
   }
 
   /** The actors a blocked actor waits for (holder, announced writer, or readers of its lock). */
@@ -675,9 +703,35 @@ export class Sim {
     return null;
   }
 
+  /**
+   * Call `onSample(x)` for x = every, 2 * every, ... as the run's frontier
+   * reaches each x, before the step that reaches it is performed: the
+   * state recorded at x is that of every step that started before x.
+   */
+  setSampler(every: number, onSample: (x: number) => void): void {
+    if (!(every > 0)) throw new Error('setSampler: the spacing must be positive');
+    this.sampleEvery = every;
+    this.sampleIndex = 1;
+    this.sampleAt = every;
+    this.onSample = onSample;
+  }
+
+  /** Record every sample point up to `t` (inclusive) with the state as it stands. */
+  sampleThrough(t: number): void {
+    const cb = this.onSample;
+    if (cb === null) return;
+    while (t >= this.sampleAt) {
+      cb(this.sampleAt);
+      this.sampleIndex++;
+      // k * every, not a running sum: the points stay exact however many there are.
+      this.sampleAt = this.sampleIndex * this.sampleEvery;
+    }
+  }
+
   /** Perform actor i's pending step and advance its program to the next one. */
   step(i: number): void {
     const a = this.actors[i];
+    if (a.time >= this.sampleAt) this.sampleThrough(a.time);
     if (this.recordSchedule) this.schedule.push(i);
     this.perform(a);
     this.log(a);

@@ -29,6 +29,13 @@ const CHECKPOINT_MS = 250;
 export interface LabServiceOptions {
   db?: LabDb | null;
   version?: string;
+  /**
+   * How the service slices a run (default ~8 ms slices of 2 000-step
+   * chunks) and the workload worker's batch size (default 4096). They
+   * change how often the event loop gets a turn, never a result: tests
+   * set them to extremes to show it.
+   */
+  slicing?: { sliceMs?: number; chunkSteps?: number; workerBatch?: number };
 }
 
 /**
@@ -97,10 +104,16 @@ export interface RunHooks {
 export class LabService {
   readonly db: LabDb | null;
   readonly version: string;
+  private readonly sliceMs: number;
+  private readonly chunkSteps: number;
+  private readonly workerBatch: number | undefined;
 
   constructor(opts: LabServiceOptions = {}) {
     this.db = opts.db ?? null;
     this.version = opts.version ?? VERSION;
+    this.sliceMs = opts.slicing?.sliceMs ?? SLICE_MS;
+    this.chunkSteps = Math.max(1, Math.floor(opts.slicing?.chunkSteps ?? CHUNK_STEPS));
+    this.workerBatch = opts.slicing?.workerBatch;
   }
 
   async run(req: RunRequest, hooks: RunHooks = {}): Promise<ResultsDocument> {
@@ -166,7 +179,7 @@ export class LabService {
     let source: WorkerOpSource | null = null;
     if (useWorker) {
       const threads = resolvedActors(scenario).flatMap((a) => (a.kind === 'vmalloc' ? Array.from({ length: a.count }, () => ({ profile: a.profile, fixPages: a.pages })) : []));
-      source = new WorkerOpSource({ seed, pageSize: scenario.arch.pageSize, threads });
+      source = new WorkerOpSource({ seed, pageSize: scenario.arch.pageSize, threads, batch: this.workerBatch });
       await source.refill();
     }
     const wrap = source
@@ -175,12 +188,11 @@ export class LabService {
           ...(inner.pickAll ? { pickAll: (s: Parameters<NonNullable<Scheduler['pickAll']>>[0]) => (source!.starved() ? -1 : inner.pickAll!(s)) } : {}),
         })
       : undefined;
-    const handle = startRun(scenario, strategy, { mode: req.mode, seed, pctDepth: req.pctDepth, opSource: source ?? undefined }, wrap);
+    const handle = startRun(scenario, strategy, { mode: req.mode, seed, pctDepth: req.pctDepth, opSource: source ?? undefined, series: req.mode === 'timed' }, wrap);
     const sim = handle.sim;
     const db = save ? this.db : null;
     const runId = db ? db.createRun({ scenario: scenario.name, strategy: strategy.id, mode: req.mode, seed, version: this.version, config, experimentId: req.experimentId ?? null }) : null;
     if (db && runId && req.tags?.length) db.batch(() => req.tags!.forEach((t) => db.addTag(runId, t)));
-    const sampler = new SeriesSampler(scenario.run.durationNs);
     const progress = (fraction: number): RunProgress => ({
       runIndex,
       runCount,
@@ -192,18 +204,17 @@ export class LabService {
       simTimeNs: sim.now,
       runId,
       counters: interimMetrics(sim),
-      series: sampler.series,
+      series: handle.series,
       violations: sim.checker.violations,
     });
     let lastCheckpoint = performance.now();
     let status: RunResult['status'] = 'completed';
     try {
       for (;;) {
-        const sliceEnd = performance.now() + SLICE_MS;
+        const sliceEnd = performance.now() + this.sliceMs;
         let done = false;
         do {
-          done = handle.advance(sim.steps + CHUNK_STEPS);
-          sampler.sample(sim);
+          done = handle.advance(sim.steps + this.chunkSteps);
         } while (!done && performance.now() < sliceEnd && !(source && source.starved()));
         if (done) break;
         if (source && source.starved()) await source.refill();
@@ -227,7 +238,6 @@ export class LabService {
     hooks.onProgress?.(progress(1));
     const result = handle.result(status);
     result.metrics['wall.ms'] = Math.round(performance.now() - t0);
-    if (req.mode === 'timed') result.series = sampler.series.filter((s) => s.x.length > 0);
     result.config = config;
     if (db && runId) {
       db.batch(() => {
@@ -280,46 +290,6 @@ export class LabService {
 function progressOf(now: number, steps: number, scenario: { run: { durationNs: number; maxSteps: number } }, mode: string): number {
   if (mode === 'timed') return Math.min(1, now / scenario.run.durationNs);
   return Math.min(1, steps / scenario.run.maxSteps);
-}
-
-const SERIES_KEYS = [
-  { name: 'vmalloc.ops', unit: 'ops' },
-  { name: 'hotremove.ops', unit: 'ops' },
-  { name: 'tlbi.total', unit: 'TLBIs' },
-  { name: 'pgtable.live_tables', unit: 'pages' },
-] as const;
-
-/** Points per series over the run's duration. */
-const SERIES_POINTS = 200;
-
-/**
- * Time series sampled at fixed simulated times (every durationNs / 200),
- * whatever the slicing, so a run's series are the same bytes wherever it ran.
- * Called after every chunk: a chunk that crosses several sample times
- * records the state at its end for each of them.
- */
-class SeriesSampler {
-  readonly series: Series[] = SERIES_KEYS.map((k) => ({ name: k.name, unit: k.unit, x: [], y: [] }));
-  private readonly every: number;
-  private next: number;
-
-  constructor(durationNs: number) {
-    this.every = durationNs / SERIES_POINTS;
-    this.next = this.every;
-  }
-
-  sample(sim: ReturnType<typeof startRun>['sim']): void {
-    if (!sim.opts.timed) return;
-    const values = [sim.ops[0], sim.ops[2], sim.counters.tlbiPage + sim.counters.tlbiPgtable + sim.counters.tlbiAll, sim.mem.tablesAllocated - sim.mem.tablesFreed];
-    while (sim.now >= this.next) {
-      const x = Math.round(this.next);
-      this.series.forEach((s, i) => {
-        s.x.push(x);
-        s.y.push(values[i]);
-      });
-      this.next += this.every;
-    }
-  }
 }
 
 /** Cheap counters for checkpoints while a run is in flight (no sorting, no table walk). */
