@@ -9,7 +9,7 @@ import { ENTRY_KIND_NAMES, FRAME_FREE } from './model/memory.ts';
 import { LOCK_NAMES } from './model/locks.ts';
 import type { TraceStep, Violation, ViolationKind } from './results.ts';
 import { VIOLATION_KINDS } from './results.ts';
-import type { Actor, Sim } from './sim.ts';
+import { type Actor, opTouchesFrame, type Sim } from './sim.ts';
 
 const MAX_TRACE = 40;
 const ACTOR_TAIL = 12;
@@ -121,8 +121,8 @@ export class Checker {
       if (a.locksHeld & (1 << l)) locks.push(LOCK_NAMES[l]);
       if (a.readHeld & (1 << l)) locks.push(`${LOCK_NAMES[l]} (read)`);
     }
-    const f = a.f;
-    const usesFrame = f >= 0 && a.op >= 1 && a.op <= 6;
+    const f = a.frame;
+    const usesFrame = f >= 0 && opTouchesFrame(a.op);
     return {
       step,
       timeNs: sim.opts.timed ? Math.round(a.time) : null,
@@ -131,7 +131,7 @@ export class Checker {
       function: a.fn,
       action: a.act,
       address: a.addr >= 0 ? formatVA(sim.g, a.addr) : '',
-      frame: usesFrame ? { pfn: sim.mem.pfnOf(f), generation: a.g, role: sim.frameRole(f) } : null,
+      frame: usesFrame ? { pfn: sim.mem.pfnOf(f), generation: a.gen, role: sim.frameRole(f) } : null,
       locks,
     };
   }
@@ -145,11 +145,11 @@ export class Checker {
   }
 
   uafTableRead(a: Actor): void {
-    this.report('uaf-table-read', a, `${a.name} in ${a.fn} read an entry of a ${this.describeFrame(a.f, a.g)}`, a.f);
+    this.report('uaf-table-read', a, `${a.name} in ${a.fn} read an entry of a ${this.describeFrame(a.frame, a.gen)}`, a.frame);
   }
 
   uafTableWrite(a: Actor): void {
-    this.report('uaf-table-write', a, `${a.name} in ${a.fn} wrote ${ENTRY_KIND_NAMES[a.k] ?? 'an'} entry into a ${this.describeFrame(a.f, a.g)}`, a.f);
+    this.report('uaf-table-write', a, `${a.name} in ${a.fn} wrote ${ENTRY_KIND_NAMES[a.newKind] ?? 'an'} entry into a ${this.describeFrame(a.frame, a.gen)}`, a.frame);
   }
 
   hardwareWalkUaf(a: Actor, f: number, gen: number): void {
@@ -161,7 +161,7 @@ export class Checker {
       'bbm-violation',
       a,
       `${a.name} in ${a.fn} replaced a live ${ENTRY_KIND_NAMES[oldKind]} entry with another live output without break-before-make`,
-      a.f,
+      a.frame,
     );
   }
 
@@ -169,7 +169,7 @@ export class Checker {
   beforeFree(a: Actor): void {
     const sim = this.sim;
     const mem = sim.mem;
-    const f = a.f;
+    const f = a.frame;
     const pfn = mem.pfnOf(f);
     const what = mem.isTable(f) ? `${sim.frameRole(f)} pfn 0x${pfn.toString(16)}` : `${sim.frameRole(f)} pfn 0x${pfn.toString(16)}`;
     if (mem.refs[f] > 0) {

@@ -27,6 +27,7 @@ import {
   OP_WRITE_LOCK,
   OP_WRITE_UNLOCK,
   type Program,
+  SECTION_REMOVED,
   type Sim,
 } from '../../core/sim.ts';
 import { STRATEGIES, findStrategy } from '../../core/strategies.ts';
@@ -278,6 +279,9 @@ interface ToyEnv {
   pageg: number;
   c0: number;
   c1: number;
+  /** A hot-pluggable memory section (start, size). */
+  secStart: number;
+  secSize: number;
 }
 
 /** A machine with hand-written programs (at most 3: the thread-race machine has 3 CPUs). */
@@ -333,6 +337,8 @@ function toyMachine(programs: Toy[]): () => Sim {
       pageg: mem.gen[page],
       c0: -1,
       c1: -1,
+      secStart: sim.sections[0].start,
+      secSize: sim.sections[0].size,
     };
     // Two completions the toys may post and wait on (toy1 completes c0 in the waits-for graph).
     env.c0 = sim.addCompletion('c0', 1);
@@ -368,11 +374,26 @@ function bruteForce(make: () => Sim, leaf: (sim: Sim) => void): number {
 
 const P = ENTRY_PAGE;
 /** The entry kind the actor's last read saw (a function, so TypeScript does not narrow it across steps). */
-const rk = (a: Actor): number => a.rk;
+const rk = (a: Actor): number => a.resultKind;
 const lock = (a: Actor, l = LOCK_PTL): number => a.lockOp(OP_LOCK, 'toy', 'lock', l);
 const unlock = (a: Actor, l = LOCK_PTL): number => a.lockOp(OP_UNLOCK, 'toy', 'unlock', l);
 
 const TOYS: { name: string; digest: boolean; programs: Toy[] }[] = [
+  {
+    // A program's read of shared state between its steps (hotplugProgram's present()) belongs to the step before it.
+    name: 'a read between steps (is the memory present?) against a memory removal',
+    digest: true,
+    programs: [
+      function* (s, a, e) {
+        yield a.work('toy', 'think', 1);
+        const present = s.sectionsPresent(e.secStart, e.secSize);
+        yield a.write('toy', present ? 'set t[0]: memory present' : 'set t[0]: memory gone', e.t, e.tg, 0, 0, P, present ? 1 : 2);
+      },
+      function* (_s, a, e) {
+        yield a.memState('toy', 'memory removed', e.secStart, e.secSize, SECTION_REMOVED);
+      },
+    ],
+  },
   {
     // (fidelity, issue 9) try_purge_vmap_area_lazy()'s mutex_trylock(): it fails if it runs while another CPU holds the lock.
     name: 'mutex_trylock against a lock section (the trylock fails or takes it)',
@@ -380,7 +401,7 @@ const TOYS: { name: string; digest: boolean; programs: Toy[] }[] = [
     programs: [
       function* (_s, a, e) {
         yield a.lockOp(OP_TRYLOCK, 'toy', 'trylock', LOCK_VMAP_PURGE);
-        if (a.rv === 1) {
+        if (a.result === 1) {
           yield a.write('toy', 'set t[0]', e.t, e.tg, 0, 0, P, 1);
           yield unlock(a, LOCK_VMAP_PURGE);
         } else yield a.write('toy', 'set t[1]', e.t, e.tg, 1, 0, P, 2);
@@ -410,7 +431,7 @@ const TOYS: { name: string; digest: boolean; programs: Toy[] }[] = [
       },
       function* (_s, a, e) {
         yield a.waitForCompletion('toy', 'wait(c0)', e.c0);
-        yield a.write('toy', 'set t[1] from the payload', e.t, e.tg, 1, 0, P, 100 + a.rv);
+        yield a.write('toy', 'set t[1] from the payload', e.t, e.tg, 1, 0, P, 100 + a.result);
         yield a.complete('toy', 'complete(c1)', e.c1, 0);
       },
       function* (_s, a, e) {
@@ -499,7 +520,7 @@ const TOYS: { name: string; digest: boolean; programs: Toy[] }[] = [
       function* (_s, a, e) {
         yield a.read('toy', 'read r[0]', e.r, e.rg, 0, 0);
         if (rk(a) !== ENTRY_TABLE) return;
-        const [tf, tg] = [a.rf, a.rg];
+        const [tf, tg] = [a.resultFrame, a.resultGen];
         yield a.read('toy', 'scan t[1]', tf, tg, 1, 0);
         if (rk(a) !== ENTRY_NONE) return;
         yield a.write('toy', 'clear r[0]', e.r, e.rg, 0, 0, ENTRY_NONE, 0);
@@ -508,13 +529,13 @@ const TOYS: { name: string; digest: boolean; programs: Toy[] }[] = [
       function* (_s, a, e) {
         yield a.read('toy', 'read r[0]', e.r, e.rg, 0, 0);
         if (rk(a) !== ENTRY_TABLE) return;
-        const [tf, tg] = [a.rf, a.rg];
+        const [tf, tg] = [a.resultFrame, a.resultGen];
         yield a.read('toy', 're-check t[1]', tf, tg, 1, 0);
         if (rk(a) === ENTRY_NONE) yield a.write('toy', 'set t[1]', tf, tg, 1, 0, P, 50);
       },
       function* (_s, a) {
         yield a.allocPage('toy', 'alloc x', ROLE_VMALLOC, -1, false);
-        const [x, xg] = [a.rf, a.rg];
+        const [x, xg] = [a.resultFrame, a.resultGen];
         yield a.free('toy', 'free x', x, xg, 0, false);
         yield a.allocPage('toy', 'alloc a table', ROLE_PGTABLE, 3, false);
       },
@@ -546,7 +567,7 @@ const TOYS: { name: string; digest: boolean; programs: Toy[] }[] = [
     programs: [
       function* (_s, a) {
         yield a.allocPage('toy', 'alloc x', ROLE_VMALLOC, -1, false);
-        const [x, xg] = [a.rf, a.rg];
+        const [x, xg] = [a.resultFrame, a.resultGen];
         yield a.free('toy', 'free x', x, xg, 0, false);
         yield a.free('toy', 'free x again', x, xg, 0, false);
       },
@@ -563,7 +584,7 @@ const TOYS: { name: string; digest: boolean; programs: Toy[] }[] = [
       (k): Toy =>
         function* (s, a, e) {
           yield a.allocPage('toy', 'alloc table', ROLE_PGTABLE, 3, false);
-          const [n, ng] = [a.rf, a.rg];
+          const [n, ng] = [a.resultFrame, a.resultGen];
           if (k === 2) {
             yield a.free('toy', 'free it', n, ng, 0, true);
             yield a.allocPage('toy', 'alloc again', ROLE_VMALLOC, -1, false);
