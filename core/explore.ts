@@ -1168,6 +1168,12 @@ class ExploreEngine {
       }
       const preempted = this.isPreemption(i, choice) ? 1 : 0;
       this.initNode(i + 1, sim);
+      // An event that disables another actor's pending step (a wait_for_completion() that takes the only post,
+      // a lock taken and never released) conflicts with it, but that step may never run in this execution, so
+      // no race with it would ever be seen: explore the disabled actor first here too (unless that order is
+      // covered already: the actor is asleep).
+      const disabled = this.en[i] & ~this.en[i + 1] & ~(1 << choice) & ~this.sleepMask[i];
+      if (disabled) this.addBacktrack(i, disabled);
       this.sleepInh[i + 1] = child;
       this.sleepMask[i + 1] = cmask;
       this.pre[i + 1] = this.pre[i] + preempted;
