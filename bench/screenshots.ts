@@ -1,6 +1,6 @@
 /**
- * Screenshots of the Library, the Designer and the Live run, light and
- * dark, into docs/screenshots/. Runs the fake build (the same renderer, on
+ * Screenshots of the Library, the Designer, the Live run, Compare and the
+ * Trace viewer, light and dark, into docs/screenshots/. Runs the fake build (the same renderer, on
  * the in-memory fake lab with generated history) served statically with the
  * web host's CSP, and drives it in Chromium like a user: nothing is staged
  * in the DOM. `node bin/bundled.mjs bench/screenshots.ts`
@@ -45,12 +45,64 @@ async function live(page: Page): Promise<void> {
   await page.waitForTimeout(2500);
 }
 
+// Code that runs in the page is source text (this file is type-checked for Node, without the DOM).
+
+/** Completed timed head-to-head runs of these strategies, one each, as the Library would find them. */
+async function timedRuns(page: Page, strategies: string[]): Promise<string[]> {
+  return page.evaluate<string[]>(
+    `window.ptlabFake.listRuns({ scenario: 'head-to-head', mode: 'timed', status: 'completed', limit: 200 }).then(({ rows }) => ${JSON.stringify(strategies)}.map((s) => rows.find((r) => r.strategy === s).id))`,
+  );
+}
+
+/** Follow an in-app link, as a click on it would. */
+async function follow(page: Page, hash: string): Promise<void> {
+  await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
+}
+
+/** The reviewed teardown against upstream (pinned as the baseline) and the other options, at the top: safety, knobs, metrics, the first charts. */
+async function compare(page: Page): Promise<void> {
+  await page.goto(`${served.url}?runs=400#/library`);
+  await page.waitForSelector('[role=grid] [role=row][data-id]');
+  const ids = await timedRuns(page, ['v5-reviewed', 'upstream', 'v6', 'opt2', 'opt1']);
+  await follow(page, `#/compare?ids=${ids.join(',')}`);
+  await page.waitForSelector('table[aria-label="Safety per strategy"]');
+  await page.locator(`th[data-run="${ids[1]}"]`).getByRole('button', { name: 'pin as baseline' }).click();
+  await page.waitForSelector(`th[data-run="${ids[1]}"] .pinned`);
+  await page.waitForSelector('[data-series-chart] figure[data-chart]');
+  await page.waitForTimeout(600);
+}
+
+/** The same comparison with the charts scrolled into view: lock wait, TLBIs, leaked tables, a series over time. */
+async function compareCharts(page: Page): Promise<void> {
+  await compare(page);
+  await page.evaluate(`(() => {
+    const charts = document.querySelector('.charts');
+    charts.scrollTop = document.querySelector('[data-chart="lock-wait"]').offsetTop - charts.offsetTop - 4;
+  })()`);
+  await page.waitForTimeout(400);
+}
+
+/** thread-race × v5-reviewed, seed 3, at the free (step 1052), the chain highlighted: as the safety row links to it. */
+async function trace(page: Page): Promise<void> {
+  await page.goto(`${served.url}?runs=400#/library`);
+  await page.waitForSelector('[role=grid] [role=row][data-id]');
+  const link = await page.evaluate<{ runId: string; violation: number }>(`window.ptlabFake.safety({ strategies: ['v5-reviewed'], scenarios: ['thread-race'] }).then((v) => v[0].trace)`);
+  await follow(page, `#/trace/${link.runId}/${link.violation}?step=1052`);
+  await page.waitForSelector('[aria-label="Detached tables"] [data-state="freed"]');
+  await page.getByRole('button', { name: 'highlight the chain' }).click();
+  await page.waitForTimeout(500);
+  await page.mouse.move(0, 0);
+}
+
 for (const scheme of ['light', 'dark'] as const) {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: scheme, deviceScaleFactor: 1 });
   for (const [name, drive] of [
     ['library', library],
     ['designer', designer],
     ['live-run', live],
+    ['compare', compare],
+    ['compare-charts', compareCharts],
+    ['trace', trace],
   ] as const) {
     const page = await context.newPage();
     page.on('console', (m) => m.type() === 'error' && errors.push(`${name}/${scheme}: ${m.text()}`));

@@ -134,7 +134,7 @@ import {
 } from './model/access.ts';
 import { FRAME_FREE, ENTRY_NONE } from './model/memory.ts';
 import { LOCK_NAMES, N_LOCKS, READ_HELD_SHIFT } from './model/locks.ts';
-import type { ExploreDocument, ExploreVerdict, TraceStep, ViolationKind } from './results.ts';
+import type { ExploreDocument, ExploreVerdict, TraceStep, Violation, ViolationKind } from './results.ts';
 import type { Scenario } from './scenario.ts';
 import { type Actor, OP_LOCK, OP_TRYLOCK, type Sim } from './sim.ts';
 import type { Strategy } from './strategies.ts';
@@ -178,6 +178,9 @@ export interface ExploreCounterexample {
   message: string;
   schedule: number[];
   trace: TraceStep[];
+  /** The violation's causal chain in words, and its key steps (core/narrative.ts). */
+  narrative?: string;
+  keySteps?: Violation['keySteps'];
   /** Step of the violation (schedule.length - 1 unless found by the end-of-run checks). */
   step: number;
   actor: string;
@@ -265,6 +268,8 @@ export function explore(scenario: Scenario, strategy: Strategy, opts: ExploreOpt
       message: v.message,
       schedule,
       trace: v.trace,
+      ...(v.narrative !== undefined ? { narrative: v.narrative } : {}),
+      ...(v.keySteps !== undefined ? { keySteps: v.keySteps } : {}),
       step: v.step,
       actor: v.actor,
       function: v.function,

@@ -8,6 +8,13 @@ export interface Preset {
   name: string;
   summary: string;
   doc: Record<string, unknown>;
+  /**
+   * Present on the safety presets, the scenarios whose verdicts make a
+   * strategy's safety (Compare's verdict row): how a safety check explores
+   * it (a time limit per strategy), and how many random seeds it runs when
+   * the search cannot complete within that limit.
+   */
+  safety?: { timeLimitS: number; randomSeeds: number };
 }
 
 /** thread-race's machine: boot DRAM whose struct pages sit outside vmemmap's first GiB (linear-map KASLR), one hot-pluggable section inside it. */
@@ -178,15 +185,24 @@ const LARGE = {
 };
 
 export const PRESETS: readonly Preset[] = [
-  { name: 'thread-race', summary: 'the seed race: vmalloc populates a PUD table that vmemmap teardown frees', doc: THREAD_RACE },
-  { name: 'section-tlb', summary: 'block-mapped section removed while a CPU still has it in its TLB', doc: SECTION_TLB },
-  { name: 'ptdump-race', summary: 'ptdump (kernel_page_tables) walks tables hot-remove frees: guarded since V5 2/3', doc: PTDUMP_RACE },
-  { name: 'ptdump-check-wx', summary: 'the W+X check walks tables hot-remove frees: unguarded until 2025, reachable at runtime from 6.9', doc: PTDUMP_CHECK_WX },
-  { name: 'online-new-node', summary: 'a node\'s first memory comes online: Option 2 deadlocks (kswapd\'s stack is vmalloc\'ed under the hot-plug lock)', doc: ONLINE_NEW_NODE },
+  { name: 'thread-race', summary: 'the seed race: vmalloc populates a PUD table that vmemmap teardown frees', doc: THREAD_RACE, safety: { timeLimitS: 60, randomSeeds: 100 } },
+  { name: 'section-tlb', summary: 'block-mapped section removed while a CPU still has it in its TLB', doc: SECTION_TLB, safety: { timeLimitS: 60, randomSeeds: 50 } },
+  { name: 'ptdump-race', summary: 'ptdump (kernel_page_tables) walks tables hot-remove frees: guarded since V5 2/3', doc: PTDUMP_RACE, safety: { timeLimitS: 60, randomSeeds: 50 } },
+  // Each run walks every kernel mapping 8 times (some 340,000 steps): explore rarely completes here, so few seeds.
+  { name: 'ptdump-check-wx', summary: 'the W+X check walks tables hot-remove frees: unguarded until 2025, reachable at runtime from 6.9', doc: PTDUMP_CHECK_WX, safety: { timeLimitS: 60, randomSeeds: 5 } },
+  {
+    name: 'online-new-node',
+    summary: 'a node\'s first memory comes online: Option 2 deadlocks (kswapd\'s stack is vmalloc\'ed under the hot-plug lock)',
+    doc: ONLINE_NEW_NODE,
+    safety: { timeLimitS: 60, randomSeeds: 50 },
+  },
   { name: 'head-to-head', summary: '8 vmalloc CPUs + hot-remove cycles + ptdump: the options side by side', doc: HEAD_TO_HEAD },
   { name: 'scaling', summary: 'head-to-head over 1..64 vmalloc CPUs', doc: SCALING },
   { name: 'large', summary: '64 GiB hot-remove, base-page vmemmap, 16 CPUs', doc: LARGE },
 ];
+
+/** The safety presets, in catalog order. */
+export const SAFETY_PRESETS: readonly Preset[] = PRESETS.filter((p) => p.safety !== undefined);
 
 export function findPreset(name: string): Preset | undefined {
   return PRESETS.find((p) => p.name === name);

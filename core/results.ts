@@ -41,6 +41,59 @@ export interface TraceStep {
   locks: string[];
   /** Present when this line stands for several like steps in a row (e.g. a 512-entry scan): how many. */
   repeat?: number;
+  /** Present when the line is a key step of the violation's causal chain (never folded): its role and label, as in `Violation.keySteps`. */
+  key?: { role: KeyStepRole; label: string };
+}
+
+/**
+ * What a key step did in the causal chain of a violation (the Trace viewer
+ * draws flow arrows between them, in step order).
+ */
+export const KEY_STEP_ROLES = [
+  /** An actor read (or installed) the entry whose pointer it later uses. */
+  'took-pointer',
+  /** A teardown read an entry as none while deciding that a table is empty. */
+  'checked-empty',
+  /** An entry was written (a table installed, a page mapped). */
+  'populated',
+  /** The entry that pointed to the page was cleared. */
+  'cleared',
+  /** TLB maintenance (leaf-only or walk cache too). */
+  'invalidated',
+  /** The page went back to the allocator. */
+  'freed',
+  /** The freed page was allocated again. */
+  'reused',
+  /** The later use through the stale pointer (the violating step). */
+  'stale-use',
+  /** A CPU's access that filled its TLB or walk cache. */
+  'cached',
+  /** Hot-pluggable memory was removed. */
+  'removed',
+  /** An access that found no mapping (or another page). */
+  'faulted',
+  /** The step that took a lock another actor waits for (or that is held across a sleep). */
+  'holds-lock',
+  /** A blocked actor's pending step. */
+  'waits',
+  /** A complete() or request another actor depends on. */
+  'completes',
+  /** Something that may sleep, in atomic context. */
+  'sleeps',
+  /** A live entry overwritten without break-before-make. */
+  'replaced',
+] as const;
+export type KeyStepRole = (typeof KEY_STEP_ROLES)[number];
+
+/** A step of a violation's causal chain. Every key step is also a line of `Violation.trace` (same step and actor, marked with `key`). */
+export interface KeyStep {
+  step: number;
+  actor: string;
+  /** The CPU the actor runs on (absent in documents that did not record it). */
+  cpu?: number;
+  role: KeyStepRole;
+  /** One line in kernel terms, e.g. "read the PGD entry -> PUD table pfn 0x200004c (vmap_page_range)". */
+  label: string;
 }
 
 export interface Violation {
@@ -53,8 +106,12 @@ export interface Violation {
   address: string;
   /** One sentence saying what went wrong. */
   message: string;
-  /** The steps leading to the violation, shortened to those that matter. */
+  /** The steps leading to the violation, shortened to those that matter; the key steps of every actor involved are among them. */
   trace: TraceStep[];
+  /** A short paragraph telling the violation's key steps in kernel terms (absent in older documents). */
+  narrative?: string;
+  /** The causal chain, in step order (absent in older documents; the trace's lines carry it too, in `TraceStep.key`). */
+  keySteps?: KeyStep[];
 }
 
 /** A named time series (x = simulated ns, y = value). */
@@ -113,5 +170,5 @@ export interface ExploreDocument {
   states: number;
   elapsedMs: number;
   bounds: { maxSchedules: number | null; timeLimitS: number | null; preemptionBound: number | null };
-  counterexample: { kind: ViolationKind; message: string; schedule: number[]; trace: TraceStep[] } | null;
+  counterexample: { kind: ViolationKind; message: string; schedule: number[]; trace: TraceStep[]; narrative?: string; keySteps?: KeyStep[] } | null;
 }

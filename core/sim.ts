@@ -451,6 +451,35 @@ export interface SimOptions {
   poolBasePfn: number;
 }
 
+/** A step of the log, structured: see Sim.loggedStep(). */
+export interface LoggedStep {
+  actor: number;
+  op: number;
+  /** Frame the step touched (table read/written, page freed or allocated), or -1. */
+  frame: number;
+  /** The generation the actor held for that frame (allocations: the new generation). */
+  gen: number;
+  /** Table depth of the frame when it is a table page, else -1. */
+  depth: number;
+  /** VA offset, or -1. */
+  addr: number;
+  /** Entry kind read (READ, XCHG) or written (WRITE), else -1; a clear reads as ENTRY_NONE with `cleared`. */
+  valKind: number;
+  /** Pfn of the entry read or written; for a clear, the pfn the entry pointed to before. */
+  valPfn: number;
+  /** A write replaced a live entry with none (valPfn: what it pointed to). */
+  cleared: boolean;
+  /** Locks held after the step: exclusive bits, read bits shifted by 8. */
+  locks: number;
+  fn: string;
+  /** The action as described, without the result. */
+  act: string;
+}
+
+export function newLoggedStep(): LoggedStep {
+  return { actor: -1, op: OP_NONE, frame: -1, gen: 0, depth: -1, addr: -1, valKind: -1, valPfn: 0, cleared: false, locks: 0, fn: '', act: '' };
+}
+
 /** Interface the schedulers use. */
 export interface Scheduler {
   /** Index of the actor to step next among `enabled[0..n)`, or -1 to stop. */
@@ -1670,6 +1699,29 @@ export class Sim {
   loggedValPfn(s: number): number {
     const i = this.opts.traceAll ? s : s % this.logCap;
     return this.logValKind[i] > 0 || this.logValKind[i] === LOG_CLEARED ? this.logValPfn[i] : -1;
+  }
+
+  loggedFn(s: number): string {
+    return this.logFn[this.opts.traceAll ? s : s % this.logCap];
+  }
+
+  /** Logged step s with its structured fields (core/narrative.ts's causal analysis reads these, not the action text). */
+  loggedStep(s: number, out: LoggedStep = newLoggedStep()): LoggedStep {
+    const i = this.opts.traceAll ? s : s % this.logCap;
+    const vk = this.logValKind[i];
+    out.actor = this.logActor[i];
+    out.op = this.logOp[i];
+    out.frame = this.logFrame[i];
+    out.gen = this.logGen[i];
+    out.depth = out.frame >= 0 && this.logRole[i] >= 0 ? this.logRole[i] : -1;
+    out.addr = this.logAddr[i];
+    out.cleared = vk === LOG_CLEARED;
+    out.valKind = out.cleared ? ENTRY_NONE : vk;
+    out.valPfn = this.logValPfn[i];
+    out.locks = this.logLocks[i];
+    out.fn = this.logFn[i];
+    out.act = this.logAct[i];
+    return out;
   }
 
   /** Render logged step s in kernel terms. */

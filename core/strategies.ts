@@ -4,33 +4,14 @@
  * "arm64/mm: Enable memory hot remove" (DOMAIN §1, §9); users derive variants
  * by overriding knobs
  * (`{"id": "no-walk-tlbi", "base": "v5-reviewed", "knobs": {"walkCacheTlbi": false}}`).
+ * The knobs, their values and a variant's shape are core/schema/strategy.ts's
+ * schemas; `defineStrategy` checks a variant against them, then applies the
+ * rules a schema cannot state (the base exists, built-in ids are reserved).
  */
+import { DOCUMENT_WORDING, findIssue, phrase } from './schema/check.ts';
+import { knobValues, type StrategyDef, StrategyDefSchema, type StrategyKnobs } from './schema/strategy.ts';
 
-export interface StrategyKnobs {
-  /** 'one-pass': V5 remove_pagetable(); 'two-pass': unmap_hotplug_range() then free_empty_tables(). */
-  teardown: 'one-pass' | 'two-pass';
-  /** Order at a leaf that maps memory to be freed: clear -> TLBI -> free (V6+) or free -> clear -> TLBI (V5, x86). */
-  leafOrder: 'clear-tlbi-free' | 'free-clear-tlbi';
-  /** Invalidate the TLB after clearing a block (section) entry. V5 did not. */
-  blockTlbi: boolean;
-  /** Linear-map leaf TLBI: after every entry (v5.7) or once for the whole range (2026 batched flush). */
-  linearTlbi: 'per-entry' | 'batched';
-  /** Use TLBI VAAE1IS (walk cache too) before freeing a table; false uses the leaf-only VAALE1IS. */
-  walkCacheTlbi: boolean;
-  /** Which emptied tables are freed. */
-  freeTables: 'all-empty' | 'floor-ceiling' | 'never-vmemmap' | 'never';
-  /** Lock held around the teardown itself (V5 held init_mm.page_table_lock). */
-  teardownLock: 'none' | 'ptl';
-  /** What vmalloc holds for its whole duration. */
-  vmallocGuard: 'none' | 'ptl' | 'get_online_mems';
-  /**
-   * Which ptdump entry points walk under get_online_mems():
-   * 'none' — neither (arm64 before V5 2/3 / bf2b59f60ee1);
-   * 'get_online_mems' — ptdump_show() only (V5 2/3, merged as bf2b59f60ee1 in v5.7): ptdump_check_wx() walks unguarded;
-   * 'ptdump_walk_pgd' — inside the generic ptdump_walk_pgd(), so every entry point (59305202c67f, 2025).
-   */
-  ptdumpGuard: 'none' | 'get_online_mems' | 'ptdump_walk_pgd';
-}
+export type { StrategyKnobs };
 
 export interface Strategy {
   id: string;
@@ -119,17 +100,7 @@ export const STRATEGIES: readonly Strategy[] = [
 
 export const STRATEGY_IDS = STRATEGIES.map((s) => s.id);
 
-const KNOB_VALUES: { [K in keyof StrategyKnobs]: readonly StrategyKnobs[K][] } = {
-  teardown: ['one-pass', 'two-pass'],
-  leafOrder: ['clear-tlbi-free', 'free-clear-tlbi'],
-  blockTlbi: [true, false],
-  linearTlbi: ['per-entry', 'batched'],
-  walkCacheTlbi: [true, false],
-  freeTables: ['all-empty', 'floor-ceiling', 'never-vmemmap', 'never'],
-  teardownLock: ['none', 'ptl'],
-  vmallocGuard: ['none', 'ptl', 'get_online_mems'],
-  ptdumpGuard: ['none', 'get_online_mems', 'ptdump_walk_pgd'],
-};
+const KNOB_VALUES = knobValues();
 
 export function knobChoices(): typeof KNOB_VALUES {
   return KNOB_VALUES;
@@ -148,31 +119,19 @@ export function findStrategy(id: string): Strategy {
  * Errors name the field and the allowed values.
  */
 export function defineStrategy(def: unknown, path = 'strategy'): Strategy {
-  if (typeof def !== 'object' || def === null || Array.isArray(def)) throw new StrategyError(`${path}: expected an object`);
-  const d = def as Record<string, unknown>;
-  const fields = ['$schema', 'id', 'base', 'title', 'description', 'knobs'];
-  for (const k of Object.keys(d)) {
-    if (!fields.includes(k)) throw new StrategyError(`${path}.${k}: unknown field (expected one of ${fields.join(', ')})`);
+  const issue = findIssue(StrategyDefSchema, def);
+  if (issue) {
+    const p = phrase(issue, DOCUMENT_WORDING, path);
+    throw new StrategyError(`${p.path}: ${p.message}`);
   }
-  if (typeof d.id !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/i.test(d.id) || d.id in Object.prototype) {
-    throw new StrategyError(`${path}.id: expected a name of letters, digits, '.', '_' or '-'`);
+  const d = def as StrategyDef;
+  let base: Strategy;
+  try {
+    base = findStrategy(d.base ?? 'v5-reviewed');
+  } catch (e) {
+    throw new StrategyError(`${path}.base: ${(e as Error).message}`);
   }
-  const base = d.base === undefined ? findStrategy('v5-reviewed') : typeof d.base === 'string' ? findStrategy(d.base) : null;
-  if (!base) throw new StrategyError(`${path}.base: expected a strategy id`);
-  const knobs: StrategyKnobs = { ...base.knobs };
-  if (d.knobs !== undefined) {
-    if (typeof d.knobs !== 'object' || d.knobs === null || Array.isArray(d.knobs)) throw new StrategyError(`${path}.knobs: expected an object`);
-    for (const [k, v] of Object.entries(d.knobs as Record<string, unknown>)) {
-      // Own keys only: `toString` or `__proto__` are in every object, but they are not knobs.
-      if (!Object.hasOwn(KNOB_VALUES, k)) throw new StrategyError(`${path}.knobs.${k}: unknown knob (known: ${Object.keys(KNOB_VALUES).join(', ')})`);
-      const allowed = KNOB_VALUES[k as keyof StrategyKnobs] as readonly unknown[];
-      if (!allowed.includes(v)) throw new StrategyError(`${path}.knobs.${k}: expected one of ${allowed.map((x) => JSON.stringify(x)).join(', ')}`);
-      (knobs as unknown as Record<string, unknown>)[k] = v;
-    }
-  }
-  for (const f of ['title', 'description'] as const) {
-    if (d[f] !== undefined && typeof d[f] !== 'string') throw new StrategyError(`${path}.${f}: expected a string`);
-  }
+  const knobs: StrategyKnobs = { ...base.knobs, ...d.knobs };
   const builtin = STRATEGIES.find((s) => s.id === d.id);
   if (builtin) {
     // A built-in id always means the built-in design, so saved history can trust it.
@@ -184,8 +143,8 @@ export function defineStrategy(def: unknown, path = 'strategy'): Strategy {
   }
   return {
     id: d.id,
-    title: typeof d.title === 'string' ? d.title : `${d.id} (from ${base.id})`,
-    description: typeof d.description === 'string' ? d.description : `${base.description} Knobs changed: ${JSON.stringify(d.knobs ?? {})}.`,
+    title: d.title ?? `${d.id} (from ${base.id})`,
+    description: d.description ?? `${base.description} Knobs changed: ${JSON.stringify(d.knobs ?? {})}.`,
     knobs,
   };
 }

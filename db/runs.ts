@@ -66,6 +66,7 @@ interface ViolationRow {
   address: string;
   message: string;
   trace: string;
+  explanation: string | null;
 }
 
 function toViolation(row: ViolationRow): Violation {
@@ -79,6 +80,7 @@ function toViolation(row: ViolationRow): Violation {
     address: row.address,
     message: row.message,
     trace: JSON.parse(row.trace) as TraceStep[],
+    ...(row.explanation ? (JSON.parse(row.explanation) as Pick<Violation, 'narrative' | 'keySteps'>) : {}),
   };
 }
 
@@ -221,11 +223,11 @@ export class RunQueries {
       'SELECT key, value FROM metrics WHERE run_id = ? ORDER BY key',
     );
 
-    this.insertViolationStmt = db.prepare<[string, string, number, number, string, string, string, string, string]>(`
-      INSERT INTO violations (run_id, kind, step, cpu, actor, function, address, message, trace)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.insertViolationStmt = db.prepare<[string, string, number, number, string, string, string, string, string, string | null]>(`
+      INSERT INTO violations (run_id, kind, step, cpu, actor, function, address, message, trace, explanation)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.violationsStmt = db.prepare<[string], ViolationRow>(`
-      SELECT kind, step, cpu, actor, function, address, message, trace
+      SELECT kind, step, cpu, actor, function, address, message, trace, explanation
       FROM violations WHERE run_id = ? ORDER BY id`);
     this.addCountStmt = db.prepare<[string, string, number]>(`
       INSERT INTO violation_counts (run_id, kind, n) VALUES (?, ?, ?)
@@ -315,7 +317,8 @@ export class RunQueries {
 
   insertViolations(runId: string, violations: readonly Violation[]): void {
     for (const v of violations) {
-      this.insertViolationStmt.run(runId, v.kind, v.step, v.cpu, v.actor, v.function, v.address, v.message, JSON.stringify(v.trace));
+      const explanation = v.narrative !== undefined || v.keySteps !== undefined ? JSON.stringify({ narrative: v.narrative, keySteps: v.keySteps }) : null;
+      this.insertViolationStmt.run(runId, v.kind, v.step, v.cpu, v.actor, v.function, v.address, v.message, JSON.stringify(v.trace), explanation);
     }
   }
 

@@ -1,29 +1,42 @@
 /**
- * Field-by-field validation of documents that come from outside (imported
- * `ptlab.results/1` files). Each check throws a DbInputError naming the field
- * path and what was expected, e.g. `runs[0].metrics.vmalloc.ops: expected a number, got "12"`.
- * Unknown extra fields are allowed (newer writers may add fields) and ignored.
+ * Validation of documents that come from outside (imported `ptlab.results/1`
+ * files). The shape of a run, a violation, a trace step, the stored-run
+ * fields and the header is core/schema/results.ts's schema; this module
+ * checks against it, words the first failure the way the importer always has
+ * (a DbInputError naming the field path and what was expected, e.g.
+ * `runs[0].metrics.vmalloc.ops: expected a number, got "12"`), and adds the
+ * rules a schema cannot state: calendar dates, keys that would reach a
+ * prototype, unique run ids and series names, x and y of one length, the
+ * trace-length limit, plain JSON in `config`, and 0.1's strategy names.
+ * Unknown extra fields are allowed (newer writers may add fields) and dropped.
+ *
+ * The `expect*` helpers are the typed API's argument checks (db/index.ts).
  */
 
+import type { TSchema } from '@sinclair/typebox';
+import type { ResultsDocument, RunResult, Series, Violation } from '../core/results.ts';
+import { findIssue, isUnsafeKey, phrase, projectValue, type Wording } from '../core/schema/check.ts';
 import {
-  VIOLATION_KINDS,
-  type ResultsDocument,
-  type RunMode,
-  type RunResult,
-  type RunStatus,
-  type Series,
-  type TraceStep,
-  type Violation,
-  type ViolationKind,
-} from '../core/results.ts';
-import { isUnsafeKey } from '../core/scenario.ts';
+  BareRunResultSchema,
+  ISO_DATE_PATTERN,
+  type RecordedRun,
+  RecordedRunSchema,
+  ResultsHeaderSchema,
+  RUN_MODES as MODES,
+  RUN_STATUSES as STATUSES,
+  RunResultSchema,
+  SetSchema,
+  StoredKnobsSchema,
+  TagSchema,
+  ViolationSchema,
+} from '../core/schema/results.ts';
 import { DbInputError } from './errors.ts';
 import { currentStrategyName } from './legacy.ts';
 import { MAX_TRACE_STEPS } from './limits.ts';
 
 export const RESULTS_SCHEMA = 'ptlab.results/1';
-export const RUN_MODES: readonly RunMode[] = ['timed', 'random', 'pct', 'explore', 'replay'];
-export const RUN_STATUSES: readonly RunStatus[] = ['running', 'completed', 'failed', 'interrupted', 'cancelled'];
+export const RUN_MODES: readonly RunResult['mode'][] = MODES;
+export const RUN_STATUSES: readonly RunResult['status'][] = STATUSES;
 
 type Obj = Record<string, unknown>;
 
@@ -43,12 +56,27 @@ function describe(value: unknown): string {
   }
 }
 
-function fail(path: string, expected: string, value: unknown): never {
-  throw new DbInputError(path, `expected ${expected}, got ${describe(value)}`);
+/** The importer's dialect: `runs[0].mode: expected one of timed, random, …, got "fast"`, `…: expected a non-empty string, but it is missing`. */
+const IMPORT_WORDING: Wording = {
+  quoteChoices: false,
+  listRequired: false,
+  ranges: 'words',
+  got: describe,
+  missing: (expected) => `expected ${expected}, but it is missing`,
+  // Only the violation counts refuse other keys: their keys are the violation kinds.
+  unknown: (key, known) => `expected one of ${known.join(', ')}, got ${JSON.stringify(key)}`,
+};
+
+/** Throws a DbInputError at the first field of `value` (found under `path`) that does not fit `schema`. */
+function conform(schema: TSchema, value: unknown, path: string): void {
+  const issue = findIssue(schema, value);
+  if (issue === null) return;
+  const p = phrase(issue, IMPORT_WORDING, path);
+  throw new DbInputError(p.path, p.message);
 }
 
-function missing(path: string, expected: string): never {
-  throw new DbInputError(path, `expected ${expected}, but it is missing`);
+function fail(path: string, expected: string, value: unknown): never {
+  throw new DbInputError(path, `expected ${expected}, got ${describe(value)}`);
 }
 
 /** `path.key`, or `path["odd key"]` when the key would not read as a plain name. */
@@ -95,25 +123,7 @@ export function expectOneOf<T extends string>(value: unknown, path: string, allo
   return value as T;
 }
 
-function field(object: Obj, key: string, path: string, expected: string): unknown {
-  if (!Object.hasOwn(object, key) || object[key] === undefined) missing(fieldPath(path, key), expected);
-  return object[key];
-}
-
-function optional(object: Obj, key: string): unknown {
-  return Object.hasOwn(object, key) ? object[key] : undefined;
-}
-
-/** The ids LabDb generates (crypto.randomUUID()); an imported id must look the same (no paths, no free text). */
-const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function expectRunId(value: unknown, path: string): string {
-  if (typeof value !== 'string' || !RUN_ID.test(value)) fail(path, 'a UUID such as 6f1d2c3b-1a2b-4c3d-8e4f-0123456789ab', value);
-  return value;
-}
-
-/** YYYY-MM-DD, optionally with a time (hh:mm, seconds and fraction optional) and a zone (Z or ±hh:mm). */
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))?)?$/;
+const ISO_DATE = new RegExp(ISO_DATE_PATTERN);
 
 /**
  * An ISO 8601 date or date-time, normalised to the stored form (UTC with
@@ -134,10 +144,8 @@ export function expectIsoDate(value: unknown, path: string): string {
 
 /** A run tag: text without control characters (they separate tags in the library listing), at most 200 characters. */
 export function expectTag(value: unknown, path: string): string {
-  const tag = expectString(value, path, { nonEmpty: true });
-  if (/\p{Cc}/u.test(tag)) throw new DbInputError(path, 'expected a tag without control characters');
-  if (tag.length > 200) throw new DbInputError(path, 'expected a tag of at most 200 characters');
-  return tag;
+  conform(TagSchema, value, path);
+  return value as string;
 }
 
 /** Checks that `value` is plain JSON data (what JSON.parse can return) so it survives storage unchanged. */
@@ -159,88 +167,6 @@ function expectJson(value: unknown, path: string, depth = 0): unknown {
   return fail(path, 'JSON data', value);
 }
 
-function validateTraceStep(value: unknown, path: string): TraceStep {
-  const o = expectObject(value, path);
-  const timeNs = field(o, 'timeNs', path, 'a number or null');
-  const frame = field(o, 'frame', path, 'an object or null');
-  let frameValue: TraceStep['frame'] = null;
-  if (frame !== null) {
-    const framePath = fieldPath(path, 'frame');
-    const f = expectObject(frame, framePath);
-    frameValue = {
-      pfn: expectInteger(field(f, 'pfn', framePath, 'a non-negative integer'), fieldPath(framePath, 'pfn'), { min: 0 }),
-      generation: expectInteger(field(f, 'generation', framePath, 'an integer'), fieldPath(framePath, 'generation')),
-      role: expectString(field(f, 'role', framePath, 'a string'), fieldPath(framePath, 'role')),
-    };
-  }
-  const locksPath = fieldPath(path, 'locks');
-  return {
-    step: expectInteger(field(o, 'step', path, 'a non-negative integer'), fieldPath(path, 'step'), { min: 0 }),
-    timeNs: timeNs === null ? null : expectNumber(timeNs, fieldPath(path, 'timeNs')),
-    cpu: expectInteger(field(o, 'cpu', path, 'a non-negative integer'), fieldPath(path, 'cpu'), { min: 0 }),
-    actor: expectString(field(o, 'actor', path, 'a string'), fieldPath(path, 'actor')),
-    function: expectString(field(o, 'function', path, 'a string'), fieldPath(path, 'function')),
-    action: expectString(field(o, 'action', path, 'a string'), fieldPath(path, 'action')),
-    address: expectAddress(field(o, 'address', path, 'a hex address string'), fieldPath(path, 'address')),
-    frame: frameValue,
-    locks: expectArray(field(o, 'locks', path, 'an array of strings'), locksPath).map((lock, index) =>
-      expectString(lock, `${locksPath}[${index}]`),
-    ),
-    ...(o.repeat === undefined ? {} : { repeat: expectInteger(o.repeat, fieldPath(path, 'repeat'), { min: 2 }) }),
-  };
-}
-
-function expectAddress(value: unknown, path: string): string {
-  const text = expectString(value, path);
-  if (!/^[0-9a-fA-F]{0,16}$/.test(text)) fail(path, 'a hex address without 0x (up to 16 digits) or ""', value);
-  return text;
-}
-
-export function validateViolation(value: unknown, path: string): Violation {
-  const o = expectObject(value, path);
-  const tracePath = fieldPath(path, 'trace');
-  return {
-    kind: expectOneOf(field(o, 'kind', path, 'a violation kind'), fieldPath(path, 'kind'), VIOLATION_KINDS),
-    step: expectInteger(field(o, 'step', path, 'a non-negative integer'), fieldPath(path, 'step'), { min: 0 }),
-    cpu: expectInteger(field(o, 'cpu', path, 'a non-negative integer'), fieldPath(path, 'cpu'), { min: 0 }),
-    actor: expectString(field(o, 'actor', path, 'a string'), fieldPath(path, 'actor')),
-    function: expectString(field(o, 'function', path, 'a string'), fieldPath(path, 'function')),
-    address: expectAddress(field(o, 'address', path, 'a hex address string'), fieldPath(path, 'address')),
-    // The CLI's JSON lists `message` as optional; an absent one reads back as "".
-    message: o.message === undefined ? '' : expectString(o.message, fieldPath(path, 'message')),
-    trace: expectTrace(field(o, 'trace', path, 'an array of trace steps'), tracePath),
-  };
-}
-
-function expectTrace(value: unknown, path: string): TraceStep[] {
-  const steps = expectArray(value, path);
-  if (steps.length > MAX_TRACE_STEPS) {
-    throw new DbInputError(path, `expected at most ${MAX_TRACE_STEPS.toLocaleString('en-US')} steps (PT Lab's limit per violation trace), got ${steps.length.toLocaleString('en-US')}`);
-  }
-  const out: TraceStep[] = [];
-  for (let index = 0; index < steps.length; index++) out.push(validateTraceStep(steps[index], `${path}[${index}]`));
-  return out;
-}
-
-export function validateSeries(value: unknown, path: string): Series {
-  const o = expectObject(value, path);
-  const xPath = fieldPath(path, 'x');
-  const yPath = fieldPath(path, 'y');
-  const x = expectArray(field(o, 'x', path, 'an array of numbers'), xPath);
-  const y = expectArray(field(o, 'y', path, 'an array of numbers'), yPath);
-  if (x.length !== y.length) {
-    throw new DbInputError(path, `expected x and y of the same length, got ${x.length} and ${y.length}`);
-  }
-  x.forEach((item, index) => expectNumber(item, `${xPath}[${index}]`));
-  y.forEach((item, index) => expectNumber(item, `${yPath}[${index}]`));
-  return {
-    name: expectString(field(o, 'name', path, 'a non-empty string'), fieldPath(path, 'name'), { nonEmpty: true }),
-    unit: expectString(field(o, 'unit', path, 'a string'), fieldPath(path, 'unit')),
-    x: x as number[],
-    y: y as number[],
-  };
-}
-
 /**
  * Refuses a key from input that would reach a prototype when used as a property name
  * (`__proto__`, `constructor`, `toString`, …), wherever the document is read later.
@@ -250,6 +176,10 @@ export function expectSafeKey(key: string, path: string): string {
   return key;
 }
 
+function expectSafeKeys(o: object, path: string): void {
+  for (const key of Object.keys(o)) expectSafeKey(key, path);
+}
+
 /** A non-empty string that is also usable as a key (scenario and strategy names key summaries). */
 export function expectName(value: unknown, path: string): string {
   const name = expectString(value, path, { nonEmpty: true });
@@ -257,127 +187,82 @@ export function expectName(value: unknown, path: string): string {
   return name;
 }
 
+/** A violation's trace within PT Lab's limit. */
+function checkTraceLength(v: Violation, path: string): void {
+  if (v.trace.length > MAX_TRACE_STEPS) {
+    throw new DbInputError(
+      fieldPath(path, 'trace'),
+      `expected at most ${MAX_TRACE_STEPS.toLocaleString('en-US')} steps (PT Lab's limit per violation trace), got ${v.trace.length.toLocaleString('en-US')}`,
+    );
+  }
+}
+
+/** A violation as stored: its shape (the schema), then the trace-length limit. An absent `message` reads back as "". */
+export function validateViolation(value: unknown, path: string): Violation {
+  conform(ViolationSchema, value, path);
+  checkTraceLength(value as Violation, path);
+  const v = projectValue<Violation>(ViolationSchema, value);
+  // The CLI's JSON may leave `message` out (the schema's default).
+  v.message ??= '';
+  return v;
+}
+
 /** A strategy's knobs as stored: an object of plain values (the knob names are core's, not checked here). */
 export function validateKnobs(value: unknown, path: string): Record<string, string | number | boolean> {
-  return validateRecord(value, path, (v, p) => {
-    if (typeof v !== 'string' && typeof v !== 'boolean' && !(typeof v === 'number' && Number.isFinite(v))) fail(p, 'a string, number or boolean', v);
-    return v;
-  });
+  conform(StoredKnobsSchema, value, path);
+  expectSafeKeys(value as object, path);
+  // fromEntries defines own properties, so a key stays data instead of changing the prototype.
+  return Object.fromEntries(Object.entries(value as Obj)) as Record<string, string | number | boolean>;
 }
 
 /** `--set` overrides: `path=value` strings. */
 export function validateSets(value: unknown, path: string): string[] {
   return expectArray(value, path).map((s, index) => {
-    const text = expectString(s, `${path}[${index}]`, { nonEmpty: true });
-    if (!text.includes('=')) fail(`${path}[${index}]`, 'a path=value override', text);
-    return text;
+    conform(SetSchema, s, `${path}[${index}]`);
+    return s as string;
   });
 }
 
-function validateRecord<T>(value: unknown, path: string, item: (value: unknown, path: string) => T): Record<string, T> {
-  const o = expectObject(value, path);
-  for (const key of Object.keys(o)) expectSafeKey(key, path);
-  // fromEntries defines own properties, so a "__proto__" key stays data instead of changing the prototype.
-  return Object.fromEntries(Object.entries(o).map(([key, entry]) => [key, item(entry, fieldPath(path, key))]));
+/** Series names are unique within a run; x and y pair up. */
+function checkSeries(series: readonly Series[], path: string): void {
+  const seen = new Set<string>();
+  series.forEach((s, index) => {
+    const at = `${path}[${index}]`;
+    if (s.x.length !== s.y.length) throw new DbInputError(at, `expected x and y of the same length, got ${s.x.length} and ${s.y.length}`);
+    if (seen.has(s.name)) throw new DbInputError(`${at}.name`, `expected a unique series name, got a second "${s.name}"`);
+    seen.add(s.name);
+  });
 }
 
+/** A run of an imported document: the schema's shape, then the rules on top of it; returns the run without unknown fields. */
 export function validateRunResult(value: unknown, path: string): RunResult {
-  const o = expectObject(value, path);
-  const id = optional(o, 'id') ?? null;
-  const countsPath = fieldPath(path, 'violationCounts');
-  const counts = validateRecord(field(o, 'violationCounts', path, 'an object'), countsPath, (n, p) =>
-    expectInteger(n, p, { min: 0 }),
-  );
-  for (const kind of Object.keys(counts)) expectOneOf(kind, fieldPath(countsPath, kind), VIOLATION_KINDS);
-
-  const violationsPath = fieldPath(path, 'violations');
-  const run: RunResult = {
-    id: id === null ? null : expectRunId(id, fieldPath(path, 'id')),
-    scenario: expectName(field(o, 'scenario', path, 'a non-empty string'), fieldPath(path, 'scenario')),
-    strategy: expectName(field(o, 'strategy', path, 'a non-empty string'), fieldPath(path, 'strategy')),
-    mode: expectOneOf(field(o, 'mode', path, 'a run mode'), fieldPath(path, 'mode'), RUN_MODES),
-    seed: expectInteger(field(o, 'seed', path, 'an integer'), fieldPath(path, 'seed')),
-    status: expectOneOf(field(o, 'status', path, 'a run status'), fieldPath(path, 'status'), RUN_STATUSES),
-    violations: expectArray(field(o, 'violations', path, 'an array'), violationsPath).map((v, index) =>
-      validateViolation(v, `${violationsPath}[${index}]`),
-    ),
-    violationCounts: counts as Partial<Record<ViolationKind, number>>,
-    metrics: validateRecord(field(o, 'metrics', path, 'an object of numbers'), fieldPath(path, 'metrics'), expectNumber),
-  };
-  if (optional(o, 'series') !== undefined) {
-    const seriesPath = fieldPath(path, 'series');
-    const series = expectArray(o.series, seriesPath).map((s, index) => validateSeries(s, `${seriesPath}[${index}]`));
-    const seen = new Set<string>();
-    series.forEach((s, index) => {
-      if (seen.has(s.name)) throw new DbInputError(`${seriesPath}[${index}].name`, `expected a unique series name, got a second "${s.name}"`);
-      seen.add(s.name);
-    });
-    run.series = series;
-  }
-  if (optional(o, 'schedule') !== undefined) {
-    const schedulePath = fieldPath(path, 'schedule');
-    run.schedule = expectArray(o.schedule, schedulePath).map((choice, index) =>
-      expectInteger(choice, `${schedulePath}[${index}]`, { min: 0 }),
-    );
-  }
-  if (optional(o, 'config') !== undefined) run.config = expectJson(o.config, fieldPath(path, 'config'));
-  return run;
+  conform(RunResultSchema, value, path);
+  const run = value as RunResult;
+  expectName(run.scenario, fieldPath(path, 'scenario'));
+  expectName(run.strategy, fieldPath(path, 'strategy'));
+  expectSafeKeys(run.metrics, fieldPath(path, 'metrics'));
+  run.violations.forEach((v, index) => checkTraceLength(v, `${fieldPath(path, 'violations')}[${index}]`));
+  if (run.series !== undefined) checkSeries(run.series, fieldPath(path, 'series'));
+  if (run.config !== undefined) expectJson(run.config, fieldPath(path, 'config'));
+  const out = projectValue<RunResult>(BareRunResultSchema, value);
+  out.id ??= null;
+  for (const v of out.violations) v.message ??= '';
+  return out;
 }
 
 /**
  * What the database kept about a run besides its RunResult. An export of
  * stored runs carries all of it; a `ptlab run --json` document none of it.
  */
-export interface RecordedRunMeta {
-  version?: string;
-  experimentName?: string | null;
-  startedAt?: string;
-  finishedAt?: string | null;
-  wallMs?: number | null;
-  error?: string | null;
-  ownerPid?: number | null;
-  ownerHost?: string | null;
-  tags?: string[];
-  note?: string | null;
-  strategyKnobs?: Record<string, string | number | boolean> | null;
-  sets?: string[];
-  scenarioFile?: string | null;
-}
+export type RecordedRunMeta = RecordedRun;
 
-function nullable<T>(o: Obj, key: string, path: string, check: (value: unknown, path: string) => T): T | null | undefined {
-  const value = optional(o, key);
-  if (value === undefined) return undefined;
-  return value === null ? null : check(value, fieldPath(path, key));
-}
-
-/** The stored-run fields of an exported run, each checked; absent ones stay absent. */
+/** The stored-run fields of an exported run, each checked; dates normalised to UTC; absent ones stay absent. */
 export function validateRecordedRunMeta(value: unknown, path: string): RecordedRunMeta {
-  const o = expectObject(value, path);
-  const meta: RecordedRunMeta = {};
-  const text = (v: unknown, p: string): string => expectString(v, p);
-  const version = optional(o, 'version');
-  if (version !== undefined) meta.version = expectString(version, fieldPath(path, 'version'), { nonEmpty: true });
-  const startedAt = optional(o, 'startedAt');
-  if (startedAt !== undefined) meta.startedAt = expectIsoDate(startedAt, fieldPath(path, 'startedAt'));
-  const entries: [keyof RecordedRunMeta, unknown][] = [
-    ['experimentName', nullable(o, 'experimentName', path, (v, p) => expectString(v, p, { nonEmpty: true }))],
-    ['finishedAt', nullable(o, 'finishedAt', path, expectIsoDate)],
-    ['wallMs', nullable(o, 'wallMs', path, expectNumber)],
-    ['error', nullable(o, 'error', path, text)],
-    ['ownerPid', nullable(o, 'ownerPid', path, (v, p) => expectInteger(v, p, { min: 0 }))],
-    ['ownerHost', nullable(o, 'ownerHost', path, text)],
-    ['note', nullable(o, 'note', path, text)],
-    ['strategyKnobs', nullable(o, 'strategyKnobs', path, validateKnobs)],
-    ['scenarioFile', nullable(o, 'scenarioFile', path, (v, p) => expectString(v, p, { nonEmpty: true }))],
-  ];
-  for (const [key, v] of entries) if (v !== undefined) (meta as Record<string, unknown>)[key] = v;
-  const tags = optional(o, 'tags');
-  if (tags !== undefined) {
-    const tagsPath = fieldPath(path, 'tags');
-    meta.tags = expectArray(tags, tagsPath).map((tag, index) => expectTag(tag, `${tagsPath}[${index}]`));
-  }
-  const sets = optional(o, 'sets');
-  if (sets !== undefined) meta.sets = validateSets(sets, fieldPath(path, 'sets'));
+  conform(RecordedRunSchema, value, path);
+  const meta = projectValue<RecordedRunMeta>(RecordedRunSchema, value);
+  if (meta.startedAt !== undefined) meta.startedAt = expectIsoDate(meta.startedAt, fieldPath(path, 'startedAt'));
+  if (meta.finishedAt != null) meta.finishedAt = expectIsoDate(meta.finishedAt, fieldPath(path, 'finishedAt'));
+  if (meta.strategyKnobs != null) meta.strategyKnobs = validateKnobs(meta.strategyKnobs, fieldPath(path, 'strategyKnobs'));
   return meta;
 }
 
@@ -392,17 +277,13 @@ export interface ResultsHeader {
  * (`o` holds every top-level field but `runs`, which may be read apart).
  */
 export function validateResultsHeader(o: Obj): ResultsHeader {
-  for (const key of Object.keys(o)) expectSafeKey(key, '');
-  const schema = field(o, 'schema', '', `"${RESULTS_SCHEMA}"`);
-  if (schema !== RESULTS_SCHEMA) fail('schema', `"${RESULTS_SCHEMA}"`, schema);
-  let summary: ResultsDocument['summary'] | undefined;
-  // The summary is derived from the runs and not stored; check its shape only when present.
-  if (optional(o, 'summary') !== undefined) summary = validateSummary(o.summary);
-  return {
-    // The CLI's documented output may omit the writer's version; runs then record it as "unknown".
-    version: optional(o, 'version') === undefined ? 'unknown' : expectString(o.version, 'version', { nonEmpty: true }),
-    summary,
-  };
+  expectSafeKeys(o, '');
+  conform(ResultsHeaderSchema, o, '');
+  const header = o as { version?: string; summary?: ResultsDocument['summary'] };
+  // The summary is derived from the runs and not stored; its shape is checked, and the keys it is read by.
+  if (header.summary !== undefined) expectSafeKeys(header.summary.byStrategy, 'summary.byStrategy');
+  // The CLI's documented output may omit the writer's version; runs then record it as "unknown".
+  return { version: header.version ?? 'unknown', summary: header.summary };
 }
 
 /** Refuses a second run with the same id in one document. */
@@ -426,8 +307,9 @@ export function validateResultsDocument(doc: unknown): ResultsDocument {
 export function validateResultsDocumentWithMeta(doc: unknown): { header: ResultsHeader; runs: { run: RunResult; meta: RecordedRunMeta }[] } {
   const o = expectObject(doc, '(document)');
   const header = validateResultsHeader(Object.fromEntries(Object.entries(o).filter(([k]) => k !== 'runs')));
+  if (!Object.hasOwn(o, 'runs')) throw new DbInputError('runs', 'expected an array of runs, but it is missing');
   const ids = new RunIdSet();
-  const runs = expectArray(field(o, 'runs', '', 'an array of runs'), 'runs').map((value, index) => {
+  const runs = expectArray(o.runs, 'runs').map((value, index) => {
     const run = validateRunResult(value, `runs[${index}]`);
     // A document from PT Lab 0.1 names strategies as 0.1 did (its v6 is today's v5-reviewed): store them under today's names.
     run.strategy = currentStrategyName(run.strategy, header.version);
@@ -435,20 +317,4 @@ export function validateResultsDocumentWithMeta(doc: unknown): { header: Results
     return { run, meta: validateRecordedRunMeta(value, `runs[${index}]`) };
   });
   return { header, runs };
-}
-
-function validateSummary(value: unknown): ResultsDocument['summary'] {
-  const s = expectObject(value, 'summary');
-  const byStrategy = validateRecord(field(s, 'byStrategy', 'summary', 'an object'), 'summary.byStrategy', (entry, p) => {
-    const e = expectObject(entry, p);
-    return {
-      runs: expectInteger(field(e, 'runs', p, 'a non-negative integer'), fieldPath(p, 'runs'), { min: 0 }),
-      violating: expectInteger(field(e, 'violating', p, 'a non-negative integer'), fieldPath(p, 'violating'), { min: 0 }),
-      kinds: validateRecord(field(e, 'kinds', p, 'an object'), fieldPath(p, 'kinds'), (n, q) => expectInteger(n, q, { min: 0 })),
-    };
-  });
-  return {
-    runs: expectInteger(field(s, 'runs', 'summary', 'a non-negative integer'), 'summary.runs', { min: 0 }),
-    byStrategy,
-  };
 }

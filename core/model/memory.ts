@@ -10,8 +10,8 @@
 
 export const FRAME_FREE = 0;
 const FRAME_DATA = 1;
-const FRAME_TABLE = 2;
-const FRAME_STATIC = 3;
+export const FRAME_TABLE = 2;
+export const FRAME_STATIC = 3;
 
 export const ENTRY_NONE = 0;
 export const ENTRY_TABLE = 1;

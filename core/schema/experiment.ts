@@ -4,14 +4,28 @@
  * the pieces the lab API's requests share with it: scenario and strategy
  * references and the run parameters with their limits.
  */
-import { type Static, Type } from '@sinclair/typebox';
-import { oneOf, ViolationKindSchema } from './results.ts';
+import type { Static, TSchema } from '@sinclair/typebox';
+// The builders one by one (a namespace import), not TypeBox's `Type` object: the renderer's bundle keeps only those used.
+import * as Type from '@sinclair/typebox';
+import { oneOf, SetSchema, TagSchema as RunTagSchema, ViolationKindSchema } from './results.ts';
+import { ScenarioDocSchema } from './scenario.ts';
 import { StrategyIdSchema } from './strategy.ts';
+
+/**
+ * A scenario document as a request carries it: an object of the scenario's
+ * own fields (an unknown one is refused at once), each checked by
+ * parseScenario when used — after the request's `--set` overrides, which may
+ * supply or fix fields, so nothing deeper can be required here.
+ */
+export const ScenarioDocArgSchema = Type.Object(Object.fromEntries(Object.keys(ScenarioDocSchema.properties).map((k) => [k, Type.Optional(Type.Unknown())])), {
+  additionalProperties: false,
+  description: 'a scenario document (ptlab.scenario/1), checked field by field after the overrides',
+}) as unknown as TSchema & { static: unknown };
 
 /** A preset by name, or a whole scenario document (checked by parseScenario when used). */
 export const ScenarioRefSchema = Type.Union([
   Type.Object({ preset: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
-  Type.Object({ doc: Type.Unknown({ description: 'a scenario document (ptlab.scenario/1)' }) }, { additionalProperties: false }),
+  Type.Object({ doc: ScenarioDocArgSchema }, { additionalProperties: false }),
 ]);
 
 /** A built-in or saved strategy id, or a variant definition (checked by defineStrategy when used). */
@@ -21,12 +35,12 @@ export const SimModeSchema = oneOf(['timed', 'random', 'pct'] as const);
 export const ExperimentModeSchema = oneOf(['timed', 'random', 'pct', 'explore'] as const);
 
 /** `path=value` scenario overrides (`--set`). */
-export const SetsSchema = Type.Array(Type.String({ minLength: 3, maxLength: 10_000 }), { maxItems: 1000 });
+export const SetsSchema = Type.Array(SetSchema, { maxItems: 1000 });
 export const StrategiesSchema = Type.Array(StrategyRefSchema, { maxItems: 256 });
 export const SeedSchema = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 export const SeedsSchema = Type.Integer({ minimum: 1, maximum: 1_000_000 });
 export const PctDepthSchema = Type.Integer({ minimum: 1, maximum: 10 });
-export const TagSchema = Type.String({ minLength: 1, maxLength: 200 });
+export const TagSchema = RunTagSchema;
 export const TagsSchema = Type.Array(TagSchema, { maxItems: 100 });
 
 export const ExploreBoundsSchema = Type.Object(

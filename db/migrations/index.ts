@@ -10,11 +10,12 @@ import { migration002 } from './002-tags-notes-reports.ts';
 import { migration003 } from './003-run-violation-summary.ts';
 import { migration004 } from './004-strategy-names-0.2.ts';
 import { migration005 } from './005-run-provenance.ts';
+import { migration006 } from './006-violation-explanation.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
 
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006];
 
 /** The schema version this build writes and understands. */
 export const LATEST_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -55,10 +55,33 @@ export function table(header: string[], rows: string[][]): string {
   return out.join('\n');
 }
 
-/** A trace as a kernel developer reads it: one line per step, oldest first. */
+/**
+ * A trace as a kernel developer reads it: one line per step, oldest first.
+ * When the trace carries its causal chain, a `key` column names each key
+ * step's role (took-pointer, cleared, freed, stale-use, ...).
+ */
 export function formatTrace(trace: TraceStep[]): string {
+  const keys = keyStepLines(trace.flatMap((t) => (t.key ? [{ step: t.step, actor: t.actor, role: t.key.role, label: t.key.label }] : [])));
+  return keys ? `${keys}\n\n${traceTable(trace)}` : traceTable(trace);
+}
+
+/** "  key steps:" and one line per key step, or "" when there is none. */
+function keyStepLines(keys: readonly { step: number; actor: string; role: string; label: string }[]): string {
+  if (keys.length === 0) return '';
+  const w = keys.reduce((m, k) => Math.max(m, String(k.step).length), 0);
+  return ['  key steps:', ...keys.map((k) => `    ${String(k.step).padStart(w)}  ${cellText(k.actor)}  ${k.role}: ${cellText(k.label)}`)].join('\n');
+}
+
+/** The trace table alone (when the narrative and key steps were printed above it). */
+export function formatTraceTable(trace: TraceStep[]): string {
+  return traceTable(trace);
+}
+
+function traceTable(trace: TraceStep[]): string {
+  const hasKey = trace.some((t) => t.key !== undefined);
   const rows = trace.map((t) => [
     String(t.step) + (t.repeat ? ` (x${t.repeat})` : ''),
+    t.key ? `<- ${t.key.role}` : '',
     t.timeNs === null ? '' : `${(t.timeNs / 1000).toFixed(3)}us`,
     String(t.cpu),
     t.actor,
@@ -68,17 +91,49 @@ export function formatTrace(trace: TraceStep[]): string {
     t.frame ? `pfn 0x${t.frame.pfn.toString(16)} gen ${t.frame.generation} (${t.frame.role})` : '',
     t.locks.join(', '),
   ]);
-  const header = ['step', 'time', 'cpu', 'actor', 'function', 'action', 'address', 'page', 'locks held'];
+  const header = ['step', 'key', 'time', 'cpu', 'actor', 'function', 'action', 'address', 'page', 'locks held'];
   const hasTime = trace.some((t) => t.timeNs !== null);
-  const keep = header.map((_, i) => i !== 1 || hasTime);
+  const keep = header.map((_, i) => (i !== 1 || hasKey) && (i !== 2 || hasTime));
   return table(
     header.filter((_, i) => keep[i]),
     rows.map((r) => r.filter((_, i) => keep[i])),
   );
 }
 
+/** Words wrapped to `width` columns, each line indented. */
+export function wrap(text: string, width: number, indent = ''): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter((w) => w.length > 0)) {
+    if (line.length > 0 && indent.length + line.length + 1 + word.length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else line = line.length > 0 ? `${line} ${word}` : word;
+  }
+  if (line.length > 0) lines.push(indent + line);
+  return lines.join('\n');
+}
+
+/**
+ * The violation's narrative, wrapped, then its key steps one per line (from
+ * `keySteps`, or from the trace's marks for a violation stored without
+ * them); nothing for a violation recorded before narratives.
+ */
+export function formatNarrative(v: Pick<Violation, 'narrative' | 'keySteps' | 'trace'>): string {
+  const out: string[] = [];
+  if (v.narrative) out.push(wrap(sanitizeForTerminal(v.narrative), 100, '  '));
+  const keys = keyStepLines(v.keySteps ?? v.trace.flatMap((t) => (t.key ? [{ step: t.step, actor: t.actor, role: t.key.role, label: t.key.label }] : [])));
+  if (keys) {
+    if (out.length > 0) out.push('');
+    out.push(keys);
+  }
+  return out.join('\n');
+}
+
+/** A violation: what and where, the narrative and key steps, then the trace table. */
 export function formatViolation(r: RunResult, v: Violation): string {
-  return [`${v.kind}: ${r.strategy}, ${r.mode} seed ${r.seed}, at step ${v.step}`, `  ${v.message}`, '', formatTrace(v.trace)].join('\n');
+  const story = formatNarrative(v);
+  return [`${v.kind}: ${r.strategy}, ${r.mode} seed ${r.seed}, at step ${v.step}`, `  ${v.message}`, ...(story ? ['', story] : []), '', traceTable(v.trace)].join('\n');
 }
 
 const KEY_METRICS: [string, string][] = [

@@ -23,7 +23,7 @@ import { InputError, intFlag, resolveScenario, resolveStrategies } from '../lab/
 import { LabService } from '../lab/service.ts';
 import { csvChunks, htmlReportChunks, renderHtmlReport, summarize, writeResultsJson } from '../report/index.ts';
 import { serveWebMode, untilSignal } from '../web/serve.ts';
-import { describeProvenance, formatResults, formatTrace, formatViolation, printedViolations, sanitizeForTerminal, scenarioLabel, strategyLabel, table } from './format.ts';
+import { describeProvenance, formatNarrative, formatResults, formatTrace, formatTraceTable, formatViolation, printedViolations, sanitizeForTerminal, scenarioLabel, strategyLabel, table } from './format.ts';
 import { loadTraceFile, type TraceFile, traceFromRun } from './trace-file.ts';
 
 class ExitCode extends Error {
@@ -310,7 +310,8 @@ export function buildProgram(): Command {
                 : `not saved (${o.saveTrace} holds ${savedBy}'s)`;
             out(`  counterexample: ${cx.schedule.length} steps (${cx.foundLength} as first found); ${keep}`);
             out('');
-            out(formatTrace(cx.trace));
+            const story = formatNarrative({ narrative: cx.narrative, keySteps: cx.keySteps, trace: cx.trace });
+            out(story ? `${story}\n\n${formatTraceTable(cx.trace)}` : formatTrace(cx.trace));
             out('');
           }
         }

@@ -343,12 +343,16 @@ export interface TableEntry {
   index: number;
   /** First VA the entry maps. */
   va: string;
-  kind: 'table' | 'block' | 'page';
+  /** 'none': an entry on the trace's path that a step cleared (see `was`). */
+  kind: 'table' | 'block' | 'page' | 'none';
   pfn: number;
   /** The entry points to a freed or reused frame. */
   dangling: boolean;
   /** Expanded child table (entries of kind 'table' on the trace's path). */
   child?: TableNode;
+  /** A cleared entry: what it held before and the step that cleared it. */
+  was?: { kind: 'table' | 'block' | 'page'; pfn: number };
+  clearedAt?: number;
 }
 
 export interface CpuState {

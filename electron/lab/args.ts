@@ -7,7 +7,11 @@
  *
  * The schemas are TypeBox (checked with Value.Check/Value.Errors, never the
  * eval-based compiler); compile-time checks below keep each method's schema
- * in step with its TypeScript signature in api.ts.
+ * in step with its TypeScript signature in api.ts. Documents are checked
+ * against their own schemas from core/schema/ (the results document to
+ * import, a strategy variant, an experiment, tags and overrides); a scenario
+ * document only as an object of the scenario's fields, because the request's
+ * overrides apply before parseScenario checks it.
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { checkValue, joinPath, SchemaError } from '../../core/schema/check.ts';

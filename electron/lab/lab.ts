@@ -11,6 +11,7 @@
  * search, then `job-finished` (after `job-failed` when the job failed).
  * It never imports electron; transports check arguments (args.ts) first.
  */
+import { decimateSeries } from '../../core/decimate.ts';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { ExploreResult } from '../../core/explore.ts';
@@ -69,6 +70,8 @@ import { layoutMapOf } from './layout-map.ts';
 import { defineVariant, isBuiltinStrategy, resolveScenarioRef, resolveStrategyRefs, strategyFromRecord } from './refs.ts';
 import { InputError } from './resolve.ts';
 import { LabService, type RunProgress } from './service.ts';
+import { Safety, SAFETY_TAG, startSafetyJob } from './safety.ts';
+import { TraceStore } from './traces.ts';
 
 /** Progress events per job are at most this often. */
 const PROGRESS_EVERY_MS = 100;
@@ -265,6 +268,9 @@ export class Lab implements LabClient {
 
   private savedStrategy = (id: string): unknown | null => this.db?.getStrategy(id)?.json ?? null;
 
+  /** The session's open traces (part 2). */
+  private readonly traces = new TraceStore({ getRun: (id) => this.getRun(id), savedStrategy: this.savedStrategy });
+
   private checkExperiment(id: number | undefined): void {
     if (id === undefined) return;
     const db = this.requireDb();
@@ -369,8 +375,8 @@ export class Lab implements LabClient {
     return copyJob(job.info);
   }
 
-  private onRunProgress(job: Job, p: RunProgress): void {
-    const s = job.lanes.get(laneKey(p.strategy, p.point));
+  private onRunProgress(job: Job, p: RunProgress, lane: string = laneKey(p.strategy, p.point)): void {
+    const s = job.lanes.get(lane);
     if (!s) return;
     const runKey = `${p.seed}`;
     if (s.runKey !== runKey) {
@@ -400,8 +406,8 @@ export class Lab implements LabClient {
     }
   }
 
-  private onRunFinished(job: Job, r: RunResult, point: number | null): void {
-    const s = job.lanes.get(laneKey(r.strategy, point));
+  private onRunFinished(job: Job, r: RunResult, point: number | null, lane: string = laneKey(r.strategy, point)): void {
+    const s = job.lanes.get(lane);
     if (!s) return;
     if (s.runKey !== `${r.seed}`) {
       s.runKey = `${r.seed}`;
@@ -829,66 +835,62 @@ export class Lab implements LabClient {
     const db = this.requireDb();
     const series = db.getSeries(this.fullId(req.runId), req.name);
     if (!series) throw new InputError(`run ${req.runId} has no series '${req.name}'`);
-    return decimateSeries(series, req.from ?? -Infinity, req.to ?? Infinity, req.points ?? 2000);
+    return decimateSeries(series, req.from, req.to, req.points);
   }
 
   async saveFile(_req: SaveFileRequest): Promise<string | null> {
     throw new InputError('saving through a file dialog is for the desktop app; in web mode the browser downloads the file');
   }
 
-  // Traces and the safety row land with the trace viewer (issue 8); until then they say so.
-  async openTrace(_source: TraceSource): Promise<TraceInfo> {
-    throw new InputError('the trace viewer is not built yet');
+  // Traces (electron/lab/traces.ts): replayed with their whole log, the machine readable at any step.
+  async openTrace(source: TraceSource): Promise<TraceInfo> {
+    return this.traces.openTrace(source);
   }
 
-  async traceSteps(_traceId: string, _offset: number, _limit: number): Promise<TraceStep[]> {
-    throw new InputError('the trace viewer is not built yet');
+  async traceSteps(traceId: string, offset: number, limit: number): Promise<TraceStep[]> {
+    return this.traces.traceSteps(traceId, offset, limit);
   }
 
-  async traceState(_traceId: string, _step: number): Promise<MachineState> {
-    throw new InputError('the trace viewer is not built yet');
+  async traceState(traceId: string, step: number): Promise<MachineState> {
+    return this.traces.traceState(traceId, step);
   }
 
-  async closeTrace(_traceId: string): Promise<void> {}
-
-  async safety(_req: SafetyRequest): Promise<SafetyVerdict[]> {
-    throw new InputError('the safety row of Compare is not built yet');
+  async closeTrace(traceId: string): Promise<void> {
+    return this.traces.closeTrace(traceId);
   }
 
-  async startSafetyCheck(_req: SafetyRequest): Promise<JobInfo> {
-    throw new InputError('the safety row of Compare is not built yet');
+  // The safety row (electron/lab/safety.ts): verdicts from saved runs; the check runs as one job of explore lanes and run batches.
+  async safety(req: SafetyRequest): Promise<SafetyVerdict[]> {
+    return this.safetyOf().verdicts(req);
   }
-}
 
-/**
- * Min/max per bucket of [from, to] (simulated ns), at most `points` buckets:
- * a chart of any length draws the same extremes as the full series.
- */
-export function decimateSeries(series: Series, from: number, to: number, points: number): SeriesSlice {
-  const { x, y } = series;
-  let lo = 0;
-  while (lo < x.length && x[lo] < from) lo++;
-  let hi = lo;
-  while (hi < x.length && x[hi] <= to) hi++;
-  const n = hi - lo;
-  const out: SeriesSlice = { name: series.name, unit: series.unit, total: x.length, x: [], min: [], max: [] };
-  if (n === 0) return out;
-  const buckets = Math.max(1, Math.min(points, n));
-  for (let b = 0; b < buckets; b++) {
-    const s = lo + Math.floor((b * n) / buckets);
-    const e = lo + Math.floor(((b + 1) * n) / buckets);
-    if (e <= s) continue;
-    let mn = y[s];
-    let mx = y[s];
-    for (let i = s + 1; i < e; i++) {
-      if (y[i] < mn) mn = y[i];
-      if (y[i] > mx) mx = y[i];
-    }
-    out.x.push(x[s]);
-    out.min.push(mn);
-    out.max.push(mx);
+  async startSafetyCheck(req: SafetyRequest): Promise<JobInfo> {
+    const db = this.requireDb();
+    return startSafetyJob<Job>(this.safetyOf(), req, {
+      version: this.version,
+      newJob: (title, lanes) => this.newJob('explore', title, lanes),
+      info: (job) => copyJob(job.info),
+      aborted: (job) => job.abort.signal.aborted,
+      track: (job, work) => this.track(job, work),
+      lane: (job, key) => job.lanes.get(key)!.lane,
+      explore: (job, key, scenario, config, strategy, r) => this.exploreLane(job, job.lanes.get(key)!, scenario, config, strategy, r, true),
+      random: async (job, key, doc, scenario, strategy, seeds) =>
+        (
+          await this.service.runResolved(
+            { doc, scenario, strategies: [strategy], mode: 'random', seed: 1, seeds, save: true, tags: [SAFETY_TAG] },
+            { signal: job.abort.signal, onProgress: (p) => this.onRunProgress(job, p, key), onRun: (r, point) => this.onRunFinished(job, r, point, key) },
+          )
+        ).runs,
+      recordKnobs: (runId, strategy) => db.setRunProvenance(runId, { strategyKnobs: strategy.knobs }),
+    });
   }
-  return out;
+
+  private safetyCache: Safety | null = null;
+
+  private safetyOf(): Safety {
+    this.safetyCache ??= new Safety({ db: this.requireDb(), savedStrategy: this.savedStrategy });
+    return this.safetyCache;
+  }
 }
 
 const SORT_KEYS: Record<Exclude<ListRequest['sort'], undefined>, (r: RunListRow) => string | number | null> = {

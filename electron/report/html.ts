@@ -6,6 +6,7 @@
  */
 import type { RunResult, TraceStep, Violation, ViolationKind } from '../../core/results.ts';
 import { buildCharts } from './charts.ts';
+import { SWIMLANE_CSS, swimlaneSvg } from './swimlanes.ts';
 import { esc } from './escape.ts';
 import {
   allMetricKeys,
@@ -93,8 +94,10 @@ dl.facts dd{margin:0}
 table.trace td{white-space:nowrap}
 table.trace td.action{white-space:normal;min-width:220px}
 table.trace tr.hit td{background:var(--hl)}
+table.trace tr.key td:first-child{box-shadow:inset 3px 0 var(--bad);font-weight:600}
 .note{color:var(--muted);font-size:12.5px}
 footer{margin-top:36px;color:var(--muted);font-size:12px;border-top:1px solid var(--border);padding-top:8px}
+${SWIMLANE_CSS}
 @media print{body{max-width:none;padding:0}.charts{display:block}figure.chart{margin-bottom:12px}thead th{position:static}}
 `;
 
@@ -264,10 +267,16 @@ function chartsSection(runs: RunResult[], labels: string[]): string {
 /** Trace rows per chunk: a 140 000-step trace is written in pieces, never as one string. */
 const ROWS_PER_CHUNK = 2000;
 
+/** A trace row's class: the violating step ("hit") and the key steps of the causal chain ("key", with the role). */
+function rowClass(v: Violation, s: TraceStep): string {
+  const cls = [s.step === v.step ? 'hit' : '', s.key ? 'key' : ''].filter(Boolean).join(' ');
+  return `${cls ? ` class="${cls}"` : ''}${s.key ? ` data-role="${esc(s.key.role)}" title="${esc(`${s.key.role}: ${s.key.label}`)}"` : ''}`;
+}
+
 function* traceTable(v: Violation): Generator<string> {
   const hasTime = v.trace.some((s) => s.timeNs !== null);
   const row = (s: TraceStep): string =>
-    `<tr data-step="${esc(s.step)}"${s.step === v.step ? ' class="hit"' : ''}><td class="num">${esc(s.step)}</td>${
+    `<tr data-step="${esc(s.step)}"${rowClass(v, s)}><td class="num">${esc(s.step)}${s.repeat ? `<span class="sub">×${esc(s.repeat)}</span>` : ''}</td>${
       hasTime ? `<td class="num">${s.timeNs === null ? '—' : esc(formatNumber(s.timeNs))}</td>` : ''
     }<td class="num">${esc(s.cpu)}</td><td>${esc(s.actor)}</td><td class="mono">${esc(s.function)}</td><td class="mono action">${esc(
       s.action,
@@ -307,12 +316,18 @@ function* tracesSection(runs: RunResult[], labels: string[], maxPerKind: number)
       yield `${articles++ > 0 ? '\n' : ''}<article class="violation" id="${violationAnchor(ri, vi)}" data-kind="${esc(v.kind)}">
 <h4><span class="badge bad">${esc(v.kind)}</span> detected at step ${esc(v.step)} on CPU ${esc(v.cpu)}</h4>
 <p class="msg">${esc(v.message)}</p>
-<dl class="facts"><dt>run</dt><dd>${esc(labels[ri])} — ${esc(r.scenario)}, ${esc(r.mode)}, seed ${esc(r.seed)}${
+${v.narrative ? `<p class="narrative">${esc(v.narrative)}</p>
+` : ''}<dl class="facts"><dt>run</dt><dd>${esc(labels[ri])} — ${esc(r.scenario)}, ${esc(r.mode)}, seed ${esc(r.seed)}${
         r.id ? `, id <code>${esc(r.id)}</code>` : ''
       }</dd><dt>actor</dt><dd>${esc(v.actor)}</dd><dt>function</dt><dd class="mono">${esc(v.function)}</dd><dt>address</dt><dd class="mono">${esc(
         fmtAddress(v.address),
       )}</dd></dl>
 `;
+      if (v.trace.length > 0) {
+        yield `<figure class="swimlanes"><figcaption>One lane per actor, steps in order; the key steps of the race are marked and joined by arrows.</figcaption>\n`;
+        yield* swimlaneSvg(v, violationAnchor(ri, vi));
+        yield '\n</figure>\n';
+      }
       yield* traceTable(v);
       yield '\n</article>';
     }

@@ -10,6 +10,7 @@ import { mount } from 'svelte';
 import App from './App.svelte';
 import type { LabClient } from './lib/api.ts';
 import { downloadFile } from './lib/download.ts';
+import { fileSaver } from './lib/save.ts';
 import { type PtlabBridge, electronClient } from './lib/client/electron.ts';
 import { webClient } from './lib/client/web.ts';
 import type { AddressBar } from './lib/router.svelte.ts';
@@ -23,7 +24,9 @@ async function pickClient(): Promise<LabClient> {
     const { FakeLab } = await import('./lib/client/fake.ts');
     const runs = Number(params.get('runs') ?? 300);
     const tickMs = Number(params.get('tick') ?? 100);
-    const fake = new FakeLab({ runs: Number.isInteger(runs) && runs >= 0 ? runs : 300, tickMs: Number.isFinite(tickMs) ? tickMs : 100 });
+    // ?points=1000000: timed runs' series that long (generated on request), for the Compare benchmark.
+    const points = Number(params.get('points') ?? 200);
+    const fake = new FakeLab({ runs: Number.isInteger(runs) && runs >= 0 ? runs : 300, tickMs: Number.isFinite(tickMs) ? tickMs : 100, seriesPoints: Number.isInteger(points) && points >= 2 ? points : 200 });
     // The screenshot script and the benchmark drive the fake from outside.
     (window as Window & { ptlabFake?: unknown }).ptlabFake = fake;
     return fake;
@@ -47,13 +50,14 @@ const bar: AddressBar = {
 };
 
 const client = await pickClient();
+const desktop = Boolean((window as Window & { ptlab?: PtlabBridge }).ptlab);
 mount(App, {
   target: document.getElementById('app')!,
   props: {
     client,
     bar,
     storage: window.localStorage,
-    saveFile: (file) => downloadFile(document, file),
+    saveFile: fileSaver({ desktop, client, download: (file) => downloadFile(document, file) }),
     mac: /Mac|iPhone|iPad/.test(navigator.platform),
   },
 });

@@ -22,7 +22,7 @@ interface TraceDoc {
 }
 
 describe('--save-trace saves exactly the trace that was printed', () => {
-  it('thread-race v5-reviewed, seeds 1..30: same seed, kind, step and steps as the first printed trace', () => {
+  it('thread-race v5-reviewed (0.1\'s v6), seeds 1..30: same seed, kind, step and steps as the first printed trace', () => {
     const file = path.join(dir, 'race.json');
     console.log('[small] thread-race v5-reviewed seeds 1..30 --save-trace');
     const r = runCli(['run', '--scenario', 'thread-race', '--strategy', 'v5-reviewed', '--seeds', '30', '--save-trace', file, '--no-save']);
@@ -32,7 +32,11 @@ describe('--save-trace saves exactly the trace that was printed', () => {
     const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as TraceDoc;
     expect({ seed: saved.seed, kind: saved.expect.kind, step: saved.expect.step }).toEqual({ seed: Number(head![2]), kind: head![1], step: Number(head![3]) });
     // The printed table's step column, in order, is the saved trace's.
-    const printed = r.stdout.slice(head!.index).split('\n\n')[1];
+    // The table is the first block after the heading that starts with its header (the narrative and key steps come before it).
+    const printed = r.stdout
+      .slice(head!.index)
+      .split('\n\n')
+      .find((b) => b.startsWith('step '))!;
     const printedSteps = printed
       .split('\n')
       .slice(2)

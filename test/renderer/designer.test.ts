@@ -132,6 +132,7 @@ describe('Designer', () => {
     await waitFor(() => expect(box.checked).toBe(true));
     expect(fake.calls.find((c) => c.method === 'saveStrategy')!.args[0]).toEqual({ id: 'v6-no-walk-tlbi', base: 'v6', knobs: { walkCacheTlbi: false } });
 
+    // The seven built-ins and the new variant.
     await fireEvent.click(screen.getByRole('button', { name: /▶ Run 8 × 50 random/ }));
     await waitFor(() => expect(fake.calls.some((c) => c.method === 'startRun')).toBe(true));
     expect((fake.calls.find((c) => c.method === 'startRun')!.args[0] as { strategies: string[] }).strategies).toContain('v6-no-walk-tlbi');

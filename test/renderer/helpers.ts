@@ -8,6 +8,7 @@ import App from '../../renderer/src/App.svelte';
 import type { ExportedFile } from '../../renderer/src/lib/api.ts';
 import { FakeLab, type FakeOptions } from '../../renderer/src/lib/client/fake.ts';
 import { memoryAddressBar } from '../../renderer/src/lib/router.svelte.ts';
+import { fileSaver } from '../../renderer/src/lib/save.ts';
 import { type KeyValueStore, memoryStore } from '../../renderer/src/lib/storage.ts';
 
 export interface Harness {
@@ -18,12 +19,14 @@ export interface Harness {
   view: RenderResult<typeof App>;
 }
 
+/** `desktop`: save through the lab's saveFile (the Electron path) instead of downloading. */
 export function renderApp(hash: string, opts: FakeOptions & { fake?: FakeLab; storage?: KeyValueStore } = {}): Harness {
   const fake = opts.fake ?? new FakeLab({ tickMs: 0, ...opts });
   const storage = opts.storage ?? memoryStore();
   const bar = memoryAddressBar(hash);
   const saved: ExportedFile[] = [];
-  const view = render(App, { props: { client: fake, bar, storage, saveFile: (f: ExportedFile) => void saved.push(f) } });
+  const saveFile = fileSaver({ desktop: opts.desktop ?? false, client: fake, download: (f: ExportedFile) => void saved.push(f) });
+  const view = render(App, { props: { client: fake, bar, storage, saveFile } });
   return { fake, storage, bar, saved, view };
 }
 

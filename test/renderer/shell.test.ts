@@ -1,7 +1,6 @@
 /**
  * The shell: navigation by link and by key, the shortcut help, and the
- * part-2 screens, which say what will be there and show only what they
- * were opened with.
+ * addresses other screens link to (Compare with ids, a violation's trace).
  */
 import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
 import { describe, expect, it } from 'vitest';
@@ -32,19 +31,21 @@ describe('App shell', () => {
     await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
   });
 
-  it('routes Compare to a screen that says it arrives in part 2 and lists the runs it was given', async () => {
-    renderApp('#/compare?ids=3e9dc09d-1111-4111-8111-111111111111,b0f65658-2222-4222-8222-222222222222', { runs: 20 });
-    await screen.findByText('arrives in part 2');
-    expect(screen.getByText(/Runs it was opened with \(2\)/)).toBeTruthy();
-    expect(screen.getByText(/3e9dc09d\s+b0f65658/)).toBeTruthy();
+  it('routes Compare to the runs it names, and says which ids it could not load', async () => {
+    const fake = new FakeLab({ tickMs: 0, runs: 50 });
+    const page = await fake.listRuns({ limit: 2 });
+    renderApp(`#/compare?ids=${page.rows[0].id},b0f65658-2222-4222-8222-222222222222`, { fake });
+    await screen.findByRole('heading', { name: 'Compare 1 run' });
+    expect((await screen.findByRole('alert')).textContent).toMatch(/Not loaded: b0f65658 \(no run with id b0f65658-2222-4222-8222-222222222222\)/);
   });
 
-  it('routes a trace link to the Trace screen with the real violation it names', async () => {
+  it('routes a trace link to the Trace viewer with the real violation it names', async () => {
     const fake = new FakeLab({ tickMs: 0, runs: 50 });
     const page = await fake.listRuns({ verdict: 'violation', limit: 1 });
     const run = await fake.getRun(page.rows[0].id);
     renderApp(`#/trace/${run.id}/0`, { fake });
-    await screen.findAllByText('Trace viewer');
-    await screen.findByText(run.violations[0].message, { exact: false });
+    await waitFor(() => expect(document.querySelector('.trace .msg')?.textContent).toBe(run.violations[0].message));
+    expect(screen.getByRole('heading', { level: 1 }).textContent).toContain(run.violations[0].kind);
+    expect(fake.calls.find((c) => c.method === 'openTrace')?.args[0]).toEqual({ runId: run.id, violation: 0 });
   });
 });

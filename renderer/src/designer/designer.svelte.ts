@@ -3,14 +3,15 @@
  * truth: the JSON editor writes it as the user types, the form writes it by
  * path (and the text is re-printed), and everything else — the parsed
  * document, every field error, whether it can run — is derived from it.
- * Errors come from the lab's schema (all of them, at their fields) and from
- * core's parseScenario (the field-precise checks the schema cannot express,
- * e.g. a range outside memory.hotplug).
+ * Errors come from core, which checks against the scenario schema the form
+ * is drawn from: every field the schema refuses (scenarioFieldErrors), and
+ * parseScenario's first error (which also covers the checks that span fields,
+ * e.g. a range outside memory.hotplug), all in the words of the CLI.
  */
 import { VIOLATION_KINDS, type ViolationKind } from '../../../core/results.ts';
-import { ScenarioError, parseScenario } from '../../../core/scenario.ts';
+import { ScenarioError, parseScenario, scenarioFieldErrors } from '../../../core/scenario.ts';
 import type { ExperimentDoc, ExploreRequest, FieldError, PresetInfo, RunRequest, SavedExperiment } from '../lib/api.ts';
-import { type Schema, type Segment, pathString, validate } from './schema.ts';
+import { type Schema, type Segment, pathString } from './schema.ts';
 
 export type DesignMode = 'timed' | 'random' | 'pct' | 'explore';
 export const DESIGN_MODES: readonly DesignMode[] = ['timed', 'random', 'pct', 'explore'];
@@ -123,9 +124,8 @@ export class DesignerState {
     if (!this.parsed.ok) return [];
     const doc = this.parsed.value;
     const core = coreError(doc);
-    const fromSchema = this.schema ? validate(doc, this.schema, this.schema, 'scenario') : [];
     const out = core ? [core] : [];
-    for (const e of fromSchema) if (!out.some((x) => x.path === e.path)) out.push(e);
+    for (const e of scenarioFieldErrors(doc)) if (!out.some((x) => x.path === e.path)) out.push(e);
     return out;
   });
 

@@ -1,12 +1,12 @@
 /**
  * The scenario form's view of a JSON Schema (draft 2020-12, as the lab
- * publishes it): what kind of field a node is, its choices, its properties,
- * and a validator that reports every error with the dotted path core uses
- * ("scenario.actors[1].count"). It reads the subset the lab's schemas use:
- * $ref into $defs, type, enum/const, anyOf/oneOf, properties/required/
- * additionalProperties, items/minItems, minimum/maximum, pattern.
+ * publishes it from core/schema/scenario.ts): what kind of field a node is,
+ * its choices, default, properties and help text, and the dotted paths core
+ * uses ("scenario.actors[1].count"). It reads the subset the lab's schemas
+ * use: $ref into $defs, type, enum/const, anyOf/oneOf, properties/required,
+ * items, minimum, default, description. Checking a value is not done here:
+ * core's scenarioFieldErrors and parseScenario do it, from the same schema.
  */
-import type { FieldError } from '../lib/api.ts';
 
 export type Schema = Record<string, unknown>;
 export type Segment = string | number;
@@ -119,9 +119,34 @@ export function requiredOf(n: Schema): string[] {
   return Array.isArray(n.required) ? (n.required as string[]) : [];
 }
 
-/** A value for a new field or array item: the first choice, the minimum, or an empty container with its required fields. */
+/**
+ * The help text of a field: its description; for an item of a union of
+ * objects (an actor), the description of the branch its value names (what a
+ * hotremove actor does) rather than the union's.
+ */
+export function helpOf(node: unknown, root: Schema, value: unknown): string | undefined {
+  const n = resolve(node, root);
+  if (branches(n) && typeof value === 'object' && value !== null) {
+    const v = value as Record<string, unknown>;
+    for (const [k, p] of Object.entries(propertiesOf(objectSchema(n, root, value)))) {
+      const c = choicesOf(p, root);
+      const text = resolve(p, root).description;
+      if (c?.length === 1 && c[0] === v[k] && typeof text === 'string') return text;
+    }
+  }
+  return typeof n.description === 'string' ? n.description : undefined;
+}
+
+/** "(default 64)" for an optional field whose schema names its default, else "(default)". */
+export function defaultLabel(node: unknown, root: Schema): string {
+  const d = resolve(node, root).default;
+  return d === undefined || (typeof d === 'object' && d !== null) ? '(default)' : `(default ${typeof d === 'string' ? d : JSON.stringify(d)})`;
+}
+
+/** A value for a new field or array item: its default, the first choice, the minimum, or an empty container with its required fields. */
 export function initialValue(node: unknown, root: Schema, depth = 0): unknown {
   const n = resolve(node, root);
+  if (n.default !== undefined) return structuredClone(n.default);
   const choices = choicesOf(n, root);
   if (choices) return choices[0];
   switch (kindOf(n, root)) {
@@ -143,85 +168,4 @@ export function initialValue(node: unknown, root: Schema, depth = 0): unknown {
     default:
       return '';
   }
-}
-
-function describe(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
-  return typeof v === 'object' ? 'an object' : String(v);
-}
-
-function typeOk(t: string, v: unknown): boolean {
-  switch (t) {
-    case 'object':
-      return typeof v === 'object' && v !== null && !Array.isArray(v);
-    case 'array':
-      return Array.isArray(v);
-    case 'integer':
-      return typeof v === 'number' && Number.isInteger(v);
-    case 'number':
-      return typeof v === 'number' && Number.isFinite(v);
-    case 'string':
-      return typeof v === 'string';
-    case 'boolean':
-      return typeof v === 'boolean';
-    case 'null':
-      return v === null;
-    default:
-      return true;
-  }
-}
-
-const ARTICLE: Record<string, string> = { object: 'an object', array: 'an array', integer: 'an integer', number: 'a number', string: 'a string', boolean: 'true or false', null: 'null' };
-
-/** Every schema error in `value`, each at the path of the field it is about. */
-export function validate(value: unknown, node: unknown, root: Schema, path: string): FieldError[] {
-  const n = resolve(node, root);
-  const out: FieldError[] = [];
-  const choices = choicesOf(n, root);
-  if (choices) {
-    if (!choices.some((c) => c === value)) out.push({ path, message: `expected one of ${choices.map((c) => JSON.stringify(c)).join(', ')}, got ${describe(value)}` });
-    return out;
-  }
-  const b = branches(n);
-  if (b) {
-    const kind = kindOf(n, root);
-    if (kind === 'object' && typeOk('object', value)) return validate(value, objectSchema(n, root, value), root, path);
-    const results = b.map((x) => validate(value, x, root, path));
-    if (results.some((r) => r.length === 0)) return out;
-    if (kind === 'size') out.push({ path, message: `expected a size or address like 134217728, "0x8000000", "128M" or "2G", got ${describe(value)}` });
-    else for (const e of results.sort((p, q) => p.length - q.length)[0]) out.push(e);
-    return out;
-  }
-  const types = typesOf(n);
-  if (types.length && !types.some((t) => typeOk(t, value))) {
-    out.push({ path, message: `expected ${types.map((t) => ARTICLE[t] ?? t).join(' or ')}, got ${describe(value)}` });
-    return out;
-  }
-  if (typeof value === 'number') {
-    const lo = typeof n.minimum === 'number' ? n.minimum : null;
-    const hi = typeof n.maximum === 'number' ? n.maximum : null;
-    if ((lo !== null && value < lo) || (hi !== null && value > hi)) {
-      const what = types.includes('integer') ? 'an integer' : 'a number';
-      const range = lo !== null && hi !== null ? `from ${lo} to ${hi}` : lo !== null ? `≥ ${lo}` : `≤ ${hi}`;
-      out.push({ path, message: `expected ${what} ${range}, got ${value}` });
-    }
-  }
-  if (typeof value === 'string' && typeof n.pattern === 'string' && !new RegExp(n.pattern).test(value)) out.push({ path, message: `${describe(value)} does not have the expected form` });
-  if (Array.isArray(value)) {
-    if (typeof n.minItems === 'number' && value.length < n.minItems) out.push({ path, message: `expected at least ${n.minItems} ${n.minItems === 1 ? 'item' : 'items'}` });
-    if (n.items) value.forEach((item, i) => { for (const e of validate(item, n.items, root, `${path}[${i}]`)) out.push(e); });
-  }
-  if (typeOk('object', value) && (n.properties || types.includes('object'))) {
-    const v = value as Record<string, unknown>;
-    const props = propertiesOf(n);
-    for (const k of requiredOf(n)) if (v[k] === undefined) out.push({ path: `${path}.${k}`, message: 'required' });
-    for (const [k, item] of Object.entries(v)) {
-      if (k in props) { for (const e of validate(item, props[k], root, `${path}.${k}`)) out.push(e); }
-      else if (n.additionalProperties === false) out.push({ path: `${path}.${k}`, message: `unknown field (expected one of ${Object.keys(props).join(', ')})` });
-    }
-  }
-  return out;
 }

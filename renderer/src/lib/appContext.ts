@@ -2,17 +2,18 @@
 import { JobStore } from '../live/jobs.svelte.ts';
 import { Shortcuts } from '../shell/shortcuts.svelte.ts';
 import { Toasts } from '../shell/toasts.svelte.ts';
-import type { ExportedFile, LabClient } from './api.ts';
+import type { LabClient } from './api.ts';
 import { Catalog } from './catalog.svelte.ts';
 import type { AppContext } from './context.ts';
 import { type AddressBar, Router } from './router.svelte.ts';
+import type { FileSaver } from './save.ts';
 import { type KeyValueStore, UiStore } from './storage.ts';
 
 export interface AppInputs {
   client: LabClient;
   bar: AddressBar;
   storage: KeyValueStore;
-  saveFile: (file: ExportedFile) => void;
+  saveFile: FileSaver;
   mac?: boolean;
 }
 

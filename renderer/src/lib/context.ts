@@ -7,9 +7,10 @@ import { createContext } from 'svelte';
 import type { JobStore } from '../live/jobs.svelte.ts';
 import type { Shortcuts } from '../shell/shortcuts.svelte.ts';
 import type { Toasts } from '../shell/toasts.svelte.ts';
-import type { ExportedFile, LabClient } from './api.ts';
+import type { LabClient } from './api.ts';
 import type { Catalog } from './catalog.svelte.ts';
 import type { Router } from './router.svelte.ts';
+import type { FileSaver } from './save.ts';
 import type { UiStore } from './storage.ts';
 
 export interface AppContext {
@@ -20,8 +21,8 @@ export interface AppContext {
   shortcuts: Shortcuts;
   jobs: JobStore;
   catalog: Catalog;
-  /** Hand a file to the user (a download in web mode; Electron shows its save dialog). */
-  saveFile: (file: ExportedFile) => void;
+  /** Hand a file to the user (a download in web mode; the desktop app's save dialog through the main process). */
+  saveFile: FileSaver;
 }
 
 export const [getApp, setApp] = createContext<AppContext>();

@@ -13,25 +13,23 @@ export type Route =
   | { screen: 'designer'; preset?: string; experiment?: number }
   | { screen: 'live'; jobId?: string }
   | { screen: 'compare'; ids: string[] }
-  | { screen: 'trace'; runId?: string; violation?: number }
-  | { screen: 'export'; ids: string[] };
+  | { screen: 'trace'; runId?: string; violation?: number; step?: number }
+  | { screen: 'export'; ids: string[]; baseline?: string; title?: string };
 
 export interface ScreenInfo {
   screen: Screen;
   title: string;
   /** The key after "g" that opens it. */
   key: string;
-  /** Built in part 2 of the app (issue 8): routed to a screen that says what will be there. */
-  later: boolean;
 }
 
 export const SCREENS: readonly ScreenInfo[] = [
-  { screen: 'library', title: 'Library', key: 'l', later: false },
-  { screen: 'designer', title: 'Designer', key: 'd', later: false },
-  { screen: 'live', title: 'Live run', key: 'r', later: false },
-  { screen: 'compare', title: 'Compare', key: 'c', later: true },
-  { screen: 'trace', title: 'Trace', key: 't', later: true },
-  { screen: 'export', title: 'Export', key: 'e', later: true },
+  { screen: 'library', title: 'Library', key: 'l' },
+  { screen: 'designer', title: 'Designer', key: 'd' },
+  { screen: 'live', title: 'Live run', key: 'r' },
+  { screen: 'compare', title: 'Compare', key: 'c' },
+  { screen: 'trace', title: 'Trace', key: 't' },
+  { screen: 'export', title: 'Export', key: 'e' },
 ];
 
 /** The hash of a route, e.g. "#/trace/<run id>/0". */
@@ -46,10 +44,17 @@ export function hrefOf(r: Route): string {
     case 'live':
       return r.jobId ? `#/live/${encodeURIComponent(r.jobId)}` : '#/live';
     case 'compare':
-    case 'export':
-      return r.ids.length ? `#/${r.screen}?ids=${r.ids.map(encodeURIComponent).join(',')}` : `#/${r.screen}`;
+      return r.ids.length ? `#/compare?ids=${r.ids.map(encodeURIComponent).join(',')}` : '#/compare';
+    case 'export': {
+      const q = new URLSearchParams();
+      if (r.ids.length) q.set('ids', r.ids.join(','));
+      if (r.baseline) q.set('baseline', r.baseline);
+      if (r.title) q.set('title', r.title);
+      const text = q.toString().replace(/%2C/g, ',');
+      return text ? `#/export?${text}` : '#/export';
+    }
     case 'trace':
-      return r.runId ? `#/trace/${encodeURIComponent(r.runId)}/${r.violation ?? 0}` : '#/trace';
+      return r.runId ? `#/trace/${encodeURIComponent(r.runId)}/${r.violation ?? 0}${r.step !== undefined ? `?step=${r.step}` : ''}` : '#/trace';
   }
 }
 
@@ -72,10 +77,15 @@ export function parseHref(hash: string): Route | null {
     case 'live':
       return parts[0] ? { screen, jobId: parts[0] } : { screen };
     case 'compare':
-    case 'export':
       return { screen, ids };
+    case 'export': {
+      const baseline = q.get('baseline');
+      const title = q.get('title');
+      return { screen, ids, ...(baseline ? { baseline } : {}), ...(title ? { title } : {}) };
+    }
     case 'trace':
-      return parts[0] ? { screen, runId: parts[0], violation: /^\d+$/.test(parts[1] ?? '') ? Number(parts[1]) : 0 } : { screen };
+      if (!parts[0]) return { screen };
+      return { screen, runId: parts[0], violation: /^\d+$/.test(parts[1] ?? '') ? Number(parts[1]) : 0, ...(/^-?\d+$/.test(q.get('step') ?? '') ? { step: Number(q.get('step')) } : {}) };
     default:
       return null;
   }

@@ -14,6 +14,8 @@ export interface Binding {
   whenTyping?: boolean;
   /** Only while this holds (e.g. Escape closes the help only when it is open). */
   when?: () => boolean;
+  /** Left out of the help (one of a family the help lists once, e.g. g then each digit). */
+  hidden?: boolean;
 }
 
 const SEQUENCE_MS = 1500;

@@ -50,7 +50,12 @@ import type {
   TraceSource,
   Validation,
 } from '../api.ts';
-import { EXPERIMENT_COUNT, type GeneratedRun, countsOf, drawCounts, fakeId, generateHistory, outcomeOf, storedRunOf, violationsOf } from './fakeData.ts';
+import { EXPERIMENT_COUNT, type GeneratedRun, LONG_TRACE_STEPS, countsOf, drawCounts, fakeId, generateHistory, outcomeOf, storedRunOf, violationsOf } from './fakeData.ts';
+import { decimateSeries } from '../../../../core/decimate.ts';
+import { decimateLazy, lazySeries } from './fakeSeries.ts';
+import { SAFETY_PRESETS, type SafetyCell, backingOf, safetyCell } from './fakeSafety.ts';
+import { type TraceLog, TraceReplay, functionFilesOf, logAround, longLog, raceKindOf, raceLog } from './fakeTrace.ts';
+import { minimalPdf } from './fakePdf.ts';
 
 export interface FakeOptions {
   /** Runs in the generated history (default 300). */
@@ -63,6 +68,10 @@ export interface FakeOptions {
   jobTicks?: number;
   /** The newest generated run starts at this time (default 2026-03-02T09:30Z, so screenshots are stable). */
   newest?: Date;
+  /** Points per series of a timed run (default 200, held in memory; more: generated on request, never held). */
+  seriesPoints?: number;
+  /** Behave as the desktop app: saveFile "saves" (and records) instead of failing as web mode does. */
+  desktop?: boolean;
 }
 
 const DEFAULT_NEWEST = new Date('2026-03-02T09:30:00Z');
@@ -134,13 +143,35 @@ export class FakeLab implements LabClient {
   private readonly prng: Prng;
   /** Every call, for tests that check what the UI asked for. */
   readonly calls: { method: string; args: unknown[] }[] = [];
+  /** Files handed to saveFile (desktop mode). */
+  readonly savedFiles: ExportedFile[] = [];
+  private readonly seriesPoints: number;
+  private readonly desktop: boolean;
+  private readonly newest: number;
+  private readonly traces = new Map<string, { log: TraceLog; replay: TraceReplay }>();
+  private nextTrace = 1;
+  /** Runs that back the safety verdicts (kept out of the listed history, whose size is what the caller asked). */
+  private readonly evidence = new Map<string, GeneratedRun>();
+  /** Safety checked during this session (startSafetyCheck): `${scenario}|${strategy}` → the outcome and its run. */
+  private readonly checked = new Map<string, { cell: SafetyCell; runId: string }>();
+  private readonly safetyJobs = new Map<string, string>();
 
   constructor(opts: FakeOptions = {}) {
     this.tickMs = opts.tickMs ?? 100;
+    this.seriesPoints = opts.seriesPoints ?? 200;
+    this.desktop = opts.desktop ?? false;
+    this.newest = (opts.newest ?? DEFAULT_NEWEST).getTime();
     this.jobTicks = opts.jobTicks ?? 80;
     this.prng = new Prng((opts.seed ?? 17) ^ 0xfeed);
     this.runs = generateHistory(opts.runs ?? 300, opts.seed ?? 17, opts.newest ?? DEFAULT_NEWEST);
     for (const r of this.runs) this.byId.set(r.row.id, r);
+    // The runs behind the safety verdicts, made up front in a fixed order so their ids are the same in every session.
+    for (const p of SAFETY_PRESETS) {
+      for (const s of STRATEGIES) {
+        const cell = safetyCell(p.name, s.id);
+        if (cell) this.evidenceRun(p.name, s.id, cell);
+      }
+    }
     const newest = (opts.newest ?? DEFAULT_NEWEST).getTime();
     EXPERIMENT_NAMES.slice(0, EXPERIMENT_COUNT).forEach((name, i) => {
       const preset = i === 2 ? 'ptdump-race' : i === 1 ? 'head-to-head' : 'thread-race';
@@ -335,7 +366,7 @@ export class FakeLab implements LabClient {
   async getRun(id: string): Promise<StoredRun> {
     this.log('getRun', [id]);
     const g = this.run(id);
-    return storedRunOf(g, findPreset(g.row.scenario)?.doc ?? null);
+    return storedRunOf(g, findPreset(g.row.scenario)?.doc ?? null, this.seriesPoints > 200);
   }
 
   async deleteRuns(ids: string[]): Promise<{ deleted: number; undoToken: string }> {
@@ -426,7 +457,8 @@ export class FakeLab implements LabClient {
       const body = runs.map((r) => `<tr><td>${r.strategy}</td><td>${r.seed}</td><td>${r.kinds.join(', ') || 'safe'}</td></tr>`).join('');
       return { filename: `${base}.html`, mime: 'text/html', encoding: 'utf8', data: `<!doctype html><title>${req.title ?? 'PT Lab report'}</title><table>${body}</table>` };
     }
-    return fail('exportRuns: PDF needs the main process (printToPDF); the fake client has none');
+    const lines = runs.map((r) => `${r.strategy}  ${r.scenario}  seed ${r.seed}  ${r.kinds.length ? `violation: ${r.kinds.join(', ')}` : r.status === 'completed' ? 'no violation' : r.status}`);
+    return { filename: `${base}.pdf`, mime: 'application/pdf', encoding: 'base64', data: minimalPdf(req.title ?? 'PT Lab report', lines) };
   }
 
   async addTags(ids: string[], tags: string[]): Promise<void> {
@@ -516,53 +548,189 @@ export class FakeLab implements LabClient {
     return true;
   }
 
-  // Part 2 (Compare, Trace viewer, Export) is not in the fake yet: these say so.
+  // ------------------------------------------------------------ traces
+
+  private logOf(source: TraceSource): { log: TraceLog; violation: StoredRun['violations'][number] | null } {
+    if ('runId' in source) {
+      const run = storedRunOf(this.run(source.runId), null);
+      const v = run.violations[source.violation] ?? fail(`openTrace: run ${source.runId} has no violation #${source.violation} (it has ${run.violations.length})`);
+      const race = raceKindOf(run.scenario, run.strategy, v.kind);
+      if (race && v.step === raceLog(race).totalSteps - 1) return { log: raceLog(race), violation: v };
+      if (run.scenario === 'ptdump-check-wx' && v.step === LONG_TRACE_STEPS - 1) return { log: longLog(LONG_TRACE_STEPS, run.strategy), violation: v };
+      return { log: logAround(v, run.scenario, run.strategy, run.seed), violation: v };
+    }
+    const doc = source.trace as Partial<{ schema: string; scenario: { name?: string }; strategy: { id?: string }; seed: number; expect: { kind: ViolationKind; step: number } | null; trace: TraceStep[] }>;
+    if (typeof doc !== 'object' || doc === null || doc.schema !== 'ptlab.trace/1') fail('openTrace: trace: expected a ptlab.trace/1 document (schema "ptlab.trace/1")');
+    const scenario = typeof doc.scenario?.name === 'string' ? doc.scenario.name : 'custom scenario';
+    const strategy = typeof doc.strategy?.id === 'string' ? doc.strategy.id : 'custom strategy';
+    const seed = Number.isInteger(doc.seed) ? (doc.seed as number) : 1;
+    const expect = doc.expect ?? null;
+    const race = expect ? raceKindOf(scenario, strategy, expect.kind) : null;
+    if (race && seed === 3) {
+      const row: RunRow = { id: 'trace-document', experimentId: null, scenario, strategy, mode: 'random', seed, status: 'completed', startedAt: '', finishedAt: null, wallMs: null, violationCount: 1, kinds: [race], tags: [], strategyKnobs: null, sets: [], scenarioFile: null };
+      return { log: raceLog(race), violation: violationsOf(row, { [race]: 1 })[0] };
+    }
+    if (!Array.isArray(doc.trace) || doc.trace.length === 0) fail('openTrace: trace: this document has no trace steps; the fake lab replays only documents that carry them (ptlab explore --save-trace writes them)');
+    const steps = doc.trace;
+    const last = steps[steps.length - 1];
+    const v = { kind: expect?.kind ?? 'uaf-table-write', step: expect?.step ?? last.step, cpu: last.cpu, actor: last.actor, function: last.function, address: last.address, message: expect ? `${expect.kind} at step ${expect.step}` : 'no violation expected', trace: steps };
+    return { log: logAround(v, scenario, strategy, seed), violation: expect ? v : null };
+  }
+
   async openTrace(source: TraceSource): Promise<TraceInfo> {
     this.log('openTrace', [source]);
-    throw new Error('the trace viewer is not built yet');
+    const { log, violation } = this.logOf(source);
+    const traceId = `trace-${this.nextTrace++}`;
+    this.traces.set(traceId, { log, replay: new TraceReplay(log) });
+    // Function links: every step of a short log; the start, the end and the key steps of a long one.
+    const sample: number[] = [];
+    if (log.totalSteps <= 20_000) for (let i = 0; i < log.totalSteps; i++) sample.push(i);
+    else {
+      for (let i = 0; i < 2000; i++) sample.push(i, log.totalSteps - 1 - i);
+      for (const t of violation?.trace ?? []) sample.push(t.step);
+    }
+    const expect = violation ? `${violation.kind} at step ${violation.step}` : 'no violation';
+    return {
+      traceId,
+      scenario: log.scenario,
+      strategy: log.strategy,
+      seed: log.seed,
+      violation,
+      totalSteps: log.totalSteps,
+      actors: log.actors.map((a) => ({ ...a })),
+      reproduced: true,
+      replaySummary: `reproduced: ${expect}`,
+      sourceBase: log.sourceBase,
+      functionFiles: functionFilesOf(log, sample),
+    };
+  }
+
+  private trace(id: string): { log: TraceLog; replay: TraceReplay } {
+    return this.traces.get(id) ?? fail(`no open trace ${id} (it was closed, or the app restarted): open it again`);
   }
 
   async traceSteps(traceId: string, offset: number, limit: number): Promise<TraceStep[]> {
     this.log('traceSteps', [traceId, offset, limit]);
-    throw new Error('the trace viewer is not built yet');
+    if (!Number.isInteger(offset) || offset < 0) fail('traceSteps: args[1]: expected an integer ≥ 0');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) fail('traceSteps: args[2]: expected an integer from 1 to 100000');
+    const { log } = this.trace(traceId);
+    const out: TraceStep[] = [];
+    for (let s = offset; s < Math.min(log.totalSteps, offset + limit); s++) out.push(log.step(s));
+    return out;
   }
 
   async traceState(traceId: string, step: number): Promise<MachineState> {
     this.log('traceState', [traceId, step]);
-    throw new Error('the trace viewer is not built yet');
+    return this.trace(traceId).replay.stateAt(step);
   }
 
   async closeTrace(traceId: string): Promise<void> {
     this.log('closeTrace', [traceId]);
+    this.traces.delete(traceId);
+  }
+
+  // ------------------------------------------------------------ compare
+
+  /** The run behind a verdict: found again by key, so its id is stable for the session. */
+  private evidenceRun(scenario: string, strategy: string, cell: SafetyCell): GeneratedRun {
+    const key = `${scenario}|${strategy}`;
+    const known = this.evidence.get(key);
+    if (known) return known;
+    let h = 0x811c9dc5;
+    for (const c of key) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193);
+    const prng = new Prng(h >>> 0);
+    const kinds = (Object.keys(cell.kinds) as ViolationKind[]).sort();
+    const race = scenario === 'thread-race' && strategy === 'v5-reviewed';
+    const row: RunRow = {
+      id: fakeId(prng),
+      experimentId: null,
+      scenario,
+      strategy,
+      mode: cell.mode,
+      seed: race ? 3 : 1,
+      status: 'completed',
+      startedAt: new Date(this.newest - 40 * 86_400_000 - this.evidence.size * 3_600_000).toISOString(),
+      finishedAt: new Date(this.newest - 40 * 86_400_000 - this.evidence.size * 3_600_000 + 2000).toISOString(),
+      wallMs: cell.mode === 'explore' ? 8400 : 30,
+      // The real seed-3 run counts 2 writes, 4 reads and 4 lost mappings: spread the same total.
+      violationCount: race ? 10 : kinds.length,
+      kinds,
+      tags: ['safety'],
+      strategyKnobs: null,
+      sets: [],
+      scenarioFile: null,
+    };
+    const g: GeneratedRun = { row, note: null, error: null };
+    this.evidence.set(key, g);
+    this.byId.set(row.id, g);
+    return g;
+  }
+
+  private verdictOf(scenario: string, strategy: string): SafetyVerdict {
+    const key = `${scenario}|${strategy}`;
+    const checked = this.checked.get(key);
+    const builtin = STRATEGIES.some((s) => s.id === strategy);
+    const cell = checked?.cell ?? (builtin ? safetyCell(scenario, strategy) : null);
+    if (!cell) return { strategy, scenario, verdict: 'unknown', backing: backingOf(scenario, strategy, null), kinds: {}, runIds: [], trace: null };
+    const runId = checked?.runId ?? this.evidenceRun(scenario, strategy, cell).row.id;
+    let trace: SafetyVerdict['trace'] = null;
+    if (cell.verdict === 'violation') {
+      const vs = violationsOf(this.run(runId).row, countsOf(this.run(runId).row));
+      // Link the most telling violation: the first kind in the engine's order (use-after-free first).
+      const best = VIOLATION_KINDS.find((k) => vs.some((v) => v.kind === k));
+      const index = vs.findIndex((v) => v.kind === best);
+      if (index >= 0) trace = { runId, violation: index };
+    }
+    return { strategy, scenario, verdict: cell.verdict, backing: backingOf(scenario, strategy, cell), kinds: { ...cell.kinds }, runIds: [runId], trace };
   }
 
   async safety(req: SafetyRequest): Promise<SafetyVerdict[]> {
     this.log('safety', [req]);
-    throw new Error('the safety row of Compare is not built yet');
+    if (!Array.isArray(req.strategies) || req.strategies.length === 0) fail('safety: args[0].strategies: expected at least one strategy');
+    const strategies = req.strategies.map((r) => (typeof r === 'string' ? r : defineStrategy(r.def).id));
+    const scenarios = req.scenarios ?? SAFETY_PRESETS.map((p) => p.name);
+    for (const s of scenarios) if (!findPreset(s)) fail(`safety: args[0].scenarios: unknown preset '${s}'`);
+    return strategies.flatMap((strategy) => scenarios.map((scenario) => this.verdictOf(scenario, strategy)));
   }
 
   async startSafetyCheck(req: SafetyRequest): Promise<JobInfo> {
     this.log('startSafetyCheck', [req]);
-    throw new Error('the safety row of Compare is not built yet');
+    const verdicts = await this.safety(req);
+    const unknown = verdicts.filter((v) => v.verdict === 'unknown');
+    if (unknown.length === 0) fail('startSafetyCheck: nothing to check: every strategy asked has a verdict on these presets');
+    // One explore job over the first preset that needs it, for every strategy unknown there.
+    const scenario = unknown[0].scenario;
+    const strategies = unknown.filter((v) => v.scenario === scenario).map((v) => v.strategy);
+    const info = this.startJob('explore', { scenario: { preset: scenario }, strategies, save: true, tags: ['safety'] }, 'explore');
+    this.safetyJobs.set(info.jobId, scenario);
+    return info;
   }
 
   async listSeries(runId: string): Promise<{ name: string; unit: string; points: number }[]> {
     this.log('listSeries', [runId]);
-    const run = await this.getRun(runId);
-    return run.series.map((x) => ({ name: x.name, unit: x.unit, points: x.x.length }));
+    const g = this.run(runId);
+    if (g.row.mode !== 'timed') return [];
+    if (this.seriesPoints > 200) return lazySeries(g.row.strategy, g.row.seed, this.seriesPoints).map((x) => ({ name: x.name, unit: x.unit, points: x.total }));
+    return storedRunOf(g, null).series.map((x) => ({ name: x.name, unit: x.unit, points: x.x.length }));
   }
 
   async getSeries(req: SeriesRequest): Promise<SeriesSlice> {
     this.log('getSeries', [req]);
-    const run = await this.getRun(req.runId);
-    const x = run.series.find((y) => y.name === req.name);
-    if (!x) throw new Error(`run ${req.runId} has no series '${req.name}'`);
-    return { name: x.name, unit: x.unit, total: x.x.length, x: [...x.x], min: [...x.y], max: [...x.y] };
+    if (req.points !== undefined && (!Number.isInteger(req.points) || req.points < 1 || req.points > 100_000)) fail('getSeries: args[0].points: expected an integer from 1 to 100000');
+    const g = this.run(req.runId);
+    if (this.seriesPoints > 200 && g.row.mode === 'timed') {
+      const lazy = lazySeries(g.row.strategy, g.row.seed, this.seriesPoints).find((x) => x.name === req.name) ?? fail(`run ${req.runId} has no series '${req.name}'`);
+      return decimateLazy(lazy, req.from, req.to, req.points);
+    }
+    const x = storedRunOf(g, null).series.find((y) => y.name === req.name) ?? fail(`run ${req.runId} has no series '${req.name}'`);
+    return decimateSeries(x, req.from, req.to, req.points);
   }
 
   async saveFile(req: SaveFileRequest): Promise<string | null> {
     this.log('saveFile', [req]);
-    throw new Error('saving through a file dialog is for the desktop app; in web mode the browser downloads the file');
+    if (!this.desktop) fail('saving through a file dialog is for the desktop app; in web mode the browser downloads the file');
+    this.savedFiles.push(req.file);
+    return `/home/you/Documents/${req.file.filename}`;
   }
 
   // ------------------------------------------------------------ jobs
@@ -759,7 +927,7 @@ export class FakeLab implements LabClient {
 
   private finishRun(job: JobSim, lane: LaneSim, status: RunRow['status'] = 'completed'): void {
     const row = this.rowOf(job, lane, status);
-    const g: GeneratedRun = { row, note: null, error: null };
+    const g: GeneratedRun = { row, note: null, error: null, point: lane.point };
     const counts = countsOf(row);
     if ((job.req.save ?? true) !== false) {
       this.runs = [g, ...this.runs];
@@ -767,7 +935,7 @@ export class FakeLab implements LabClient {
       this.version++;
       lane.runIds.push(row.id);
     }
-    const stored = storedRunOf(g, null);
+    const stored = storedRunOf(g, findPreset(row.scenario)?.doc ?? null);
     const summary: RunSummary = { id: row.id, scenario: row.scenario, strategy: row.strategy, mode: row.mode, seed: row.seed, status, violationCounts: counts, metrics: stored.metrics };
     job.results.push({ ...stored, id: row.id });
     this.emit({ type: 'job-run', jobId: job.info.jobId, lane: lane.key, run: summary });
@@ -787,6 +955,11 @@ export class FakeLab implements LabClient {
         counterexample: kind ? { kind, message: stored.violations[0]?.message ?? kind, schedule: [], trace: stored.violations[0]?.trace ?? [] } : null,
       };
       this.emit({ type: 'job-explore', jobId: job.info.jobId, lane: lane.key, result, runId: row.id });
+      const checkedOn = this.safetyJobs.get(job.info.jobId);
+      if (checkedOn) {
+        const kinds = kind ? { [kind]: 1 } : {};
+        this.checked.set(`${checkedOn}|${lane.strategy}`, { cell: { verdict: kind ? 'violation' : 'proved-safe', kinds, mode: 'explore', runs: result.schedules }, runId: row.id });
+      }
     }
     lane.done++;
     lane.seed++;

@@ -8,9 +8,11 @@
  */
 import { Prng } from '../../../../core/prng.ts';
 import { PRESETS } from '../../../../core/presets.ts';
-import type { Series, TraceStep, Violation, ViolationKind } from '../../../../core/results.ts';
+import { type Series, type TraceStep, VIOLATION_KINDS, type Violation, type ViolationKind } from '../../../../core/results.ts';
 import { STRATEGIES } from '../../../../core/strategies.ts';
 import type { RunRow, StoredRun } from '../api.ts';
+import { RACE_MESSAGES, RACE_VIOLATIONS, raceTrace } from './fakeRace.ts';
+import { RACE_STORIES, keyStepsOf, longStory, narrativeOf, raceKindOf } from './fakeTrace.ts';
 
 type Counts = Partial<Record<ViolationKind, number>>;
 type Mode = RunRow['mode'];
@@ -30,10 +32,10 @@ const UNGUARDED_VMALLOC_RACE: Outcome = { p: 0.35, kinds: { 'uaf-table-write': 2
 /** The verdict of each strategy on each preset, as the engine reports it. */
 export function outcomeOf(scenario: string, strategy: string, mode: Mode): Outcome {
   const timed = mode === 'timed';
-  // The engine's verdicts per preset and strategy (README "The verdicts"), with made-up frequencies.
   switch (scenario) {
     case 'thread-race':
-      if (strategy === 'v5') return { p: 0.6, kinds: { 'uaf-table-write': 2, 'uaf-table-read': 3, 'free-before-clear': 1, 'lost-mapping': 2 } };
+      if (strategy === 'v5') return { p: 0.6, kinds: { 'uaf-table-write': 2, 'uaf-table-read': 3, 'lost-mapping': 2 } };
+      // v6 never frees the vmemmap tables (Option 3 as posted): only the reviewed teardown races.
       if (strategy === 'v5-reviewed') return UNGUARDED_VMALLOC_RACE;
       if (strategy === 'opt1') return { p: 1, kinds: { 'sleep-in-atomic': 1 } };
       return SAFE;
@@ -42,15 +44,16 @@ export function outcomeOf(scenario: string, strategy: string, mode: Mode): Outco
     case 'ptdump-race':
       return strategy === 'v5' ? { p: 1, kinds: { 'free-before-clear': 1 } } : SAFE;
     case 'ptdump-check-wx':
-      return { p: 0.7, kinds: { 'uaf-table-read': 2 } };
+      // No strategy of the 2019 series guards ptdump_check_wx() (fixed upstream in 2025).
+      return { p: 1, kinds: { 'uaf-table-read': 1 } };
     case 'online-new-node':
-      if (strategy === 'opt2') return { p: 1, kinds: { deadlock: 1 } };
       if (strategy === 'opt1') return { p: 1, kinds: { 'sleep-in-atomic': 1 } };
+      if (strategy === 'opt2') return { p: 1, kinds: { deadlock: 1 } };
       return SAFE;
     default:
       if (strategy === 'opt1') return { p: 1, kinds: { 'sleep-in-atomic': 1 } };
       if (strategy === 'v5') return { p: timed ? 0.2 : 0.4, kinds: { 'uaf-table-write': 1, 'uaf-table-read': 2 } };
-      if (strategy === 'v5-reviewed') return { p: 0.05, kinds: { 'uaf-table-write': 1, 'lost-mapping': 1 } };
+      if (strategy === 'v6' || strategy === 'v5-reviewed') return { p: 0.05, kinds: { 'uaf-table-write': 1, 'lost-mapping': 1 } };
       return SAFE;
   }
 }
@@ -70,8 +73,6 @@ export const MODES_OF: Record<string, Mode[]> = {
   'thread-race': ['random', 'random', 'pct', 'explore'],
   'section-tlb': ['random'],
   'ptdump-race': ['random', 'pct'],
-  'ptdump-check-wx': ['random'],
-  'online-new-node': ['random', 'explore'],
   'head-to-head': ['timed'],
   scaling: ['timed'],
   large: ['timed'],
@@ -100,6 +101,8 @@ export interface GeneratedRun {
   row: RunRow;
   note: string | null;
   error: string | null;
+  /** vmalloc CPUs of a sweep point (a scaling job's lane), when the run came from one. */
+  point?: number | null;
 }
 
 /**
@@ -240,16 +243,43 @@ const MESSAGES: Record<ViolationKind, string> = {
   'bbm-violation': 'PUD entry ffff000080000000 changed from one block to another without break-before-make',
 };
 
-/** The violations of a run with these counts (the first of each kind carries the trace). */
-export function violationsOf(row: RunRow, counts: Counts): Violation[] {
+/** A violation as the engine of issue 8 reports it: with its narrative and key steps. */
+export type StoryViolation = Violation & { narrative: string; keySteps: ReturnType<typeof keyStepsOf> };
+
+/** Steps of the generated ptdump-check-wx trace (the long one the benchmark opens). */
+export const LONG_TRACE_STEPS = 100_000;
+
+/**
+ * The violations of a run with these counts. The reviewed teardown's
+ * thread-race violations are the real counterexample (seed 3's steps), and
+ * ptdump-check-wx's first read of a freed table ends the long generated
+ * trace; the rest are shaped like the engine's.
+ */
+export function violationsOf(row: RunRow, counts: Counts): StoryViolation[] {
   const prng = new Prng(seedOf(row.id));
-  const out: Violation[] = [];
+  const out: StoryViolation[] = [];
   for (const [kind, n] of Object.entries(counts) as [ViolationKind, number][]) {
     for (let i = 0; i < n; i++) {
-      const at = 1040 + prng.below(400) + i * 3;
+      const race = i === 0 ? raceKindOf(row.scenario, row.strategy, kind) : null;
+      if (race) {
+        const trace = raceTrace(race);
+        const last = trace[trace.length - 1];
+        out.push({ kind, step: RACE_VIOLATIONS[race].step, cpu: last.cpu, actor: last.actor, function: last.function, address: last.address, message: RACE_MESSAGES[race], trace, ...RACE_STORIES[race] });
+        continue;
+      }
+      if (i === 0 && row.scenario === 'ptdump-check-wx' && kind === 'uaf-table-read') {
+        const story = longStory(LONG_TRACE_STEPS);
+        const last = story.trace[story.trace.length - 1];
+        const message = `ptdump in ptdump_pte_entry read an entry of a freed table page pfn 0x${last.frame!.pfn.toString(16)} (generation 1)`;
+        out.push({ kind, step: last.step, cpu: last.cpu, actor: last.actor, function: last.function, address: last.address, message, trace: story.trace, narrative: story.narrative, keySteps: story.keySteps });
+        continue;
+      }
+      const at = (row.scenario === 'thread-race' ? 1071 : 1040) + prng.below(400) + i * 3;
       const trace = traceOf(kind, at);
       const last = trace[trace.length - 1];
-      out.push({ kind, step: at, cpu: last.cpu, actor: last.actor, function: last.function, address: last.address, message: MESSAGES[kind], trace });
+      const v: Violation = { kind, step: at, cpu: last.cpu, actor: last.actor, function: last.function, address: last.address, message: MESSAGES[kind], trace };
+      const keySteps = keyStepsOf(v);
+      out.push({ ...v, keySteps, narrative: narrativeOf(v, keySteps) });
     }
   }
   return out.sort((a, b) => a.step - b.step);
@@ -265,49 +295,112 @@ export function countsOf(row: RunRow): Counts {
   return out;
 }
 
-const BASE_P99: Record<string, number> = { v5: 610_000, v6: 644_732, 'v5-reviewed': 644_732, opt1: 2_950_000, opt2: 705_389, opt3: 640_100, upstream: 655_540 };
+/** Per strategy, a timed head-to-head second as the README's cost table has it (PT Lab 0.2, seed 1). */
+const COSTS: Record<string, { ops: number; p99: number; max: number; hotremove: number; ptlWait: number; readerWait: number; drain: number; tlbiPage: number; tlbiPgtable: number; tlbiAll: number; leaked: number; grace: [number, number] }> = {
+  v5: { ops: 192_987, p99: 650_400, max: 2_640_000, hotremove: 11_970_000, ptlWait: 15_110_000, readerWait: 0, drain: 0, tlbiPage: 557_056, tlbiPgtable: 1139, tlbiAll: 90, leaked: 0, grace: [33, 33] },
+  'v5-reviewed': { ops: 192_950, p99: 661_500, max: 3_460_000, hotremove: 22_190_000, ptlWait: 4900, readerWait: 99_700_000, drain: 260_000, tlbiPage: 458_766, tlbiPgtable: 938, tlbiAll: 90, leaked: 0, grace: [29, 28] },
+  v6: { ops: 193_204, p99: 650_200, max: 2_750_000, hotremove: 22_500_000, ptlWait: 4900, readerWait: 67_300_000, drain: 390_000, tlbiPage: 458_766, tlbiPgtable: 910, tlbiAll: 90, leaked: 2, grace: [28, 28] },
+  opt1: { ops: 21_648, p99: 1_890_000, max: 13_710_000, hotremove: 23_240_000, ptlWait: 7_080_000_000, readerWait: 97_900_000, drain: 370_000, tlbiPage: 458_766, tlbiPgtable: 938, tlbiAll: 10, leaked: 0, grace: [28, 28] },
+  opt2: { ops: 146_085, p99: 737_700, max: 13_290_000, hotremove: 23_350_000, ptlWait: 4900, readerWait: 1_940_000_000, drain: 25_940_000, tlbiPage: 458_766, tlbiPgtable: 938, tlbiAll: 68, leaked: 0, grace: [28, 27] },
+  opt3: { ops: 193_204, p99: 650_200, max: 2_750_000, hotremove: 22_500_000, ptlWait: 4900, readerWait: 67_300_000, drain: 390_000, tlbiPage: 458_766, tlbiPgtable: 910, tlbiAll: 90, leaked: 2, grace: [28, 28] },
+  upstream: { ops: 193_190, p99: 649_700, max: 2_640_000, hotremove: 22_070_000, ptlWait: 4900, readerWait: 74_400_000, drain: 260_000, tlbiPage: 458_766, tlbiPgtable: 924, tlbiAll: 90, leaked: 1, grace: [28, 28] },
+};
+
+/** vmalloc CPUs of a scaling run (the sweep's points, by seed), else the preset's. */
+export function vmallocThreadsOf(row: RunRow): number {
+  return row.scenario === 'scaling' ? [1, 2, 4, 8, 16, 32, 64][(row.seed - 1) % 7] : row.scenario === 'head-to-head' ? 8 : 2;
+}
+
+/** How vmalloc throughput grows with CPUs: opt1 serialises on init_mm's ptl, opt2 on get_online_mems(). */
+function scaleOf(strategy: string, cpus: number): number {
+  const ideal = cpus / 8;
+  if (strategy === 'opt1') return Math.min(ideal, 0.9 / 8 + 0.02 * Math.log2(cpus)) / ideal;
+  if (strategy === 'opt2') return 1 / (1 + 0.012 * cpus);
+  return 1 / (1 + 0.002 * cpus);
+}
 
 /** Metrics with the keys of SPEC §2.10, in the ranges a timed head-to-head run gives. */
-export function metricsOf(row: RunRow, counts: Counts): Record<string, number> {
+export function metricsOf(row: RunRow, counts: Counts, threads = vmallocThreadsOf(row)): Record<string, number> {
   const prng = new Prng(seedOf(row.id) ^ 0x5a5a);
-  const j = (v: number): number => Math.round(v * (0.9 + prng.next() * 0.2));
+  const j = (v: number): number => Math.round(v * (0.97 + prng.next() * 0.06));
   const m: Record<string, number> = {};
   const timed = row.mode === 'timed';
-  const ops = j(row.strategy === 'opt1' ? 2100 : row.strategy === 'opt2' ? 3440 : 3950);
-  m['vmalloc.ops'] = timed ? ops : 2;
-  m['vfree.ops'] = timed ? ops : 0;
-  m['hotremove.ops'] = 1;
+  const c = COSTS[row.strategy] ?? COSTS.upstream;
   if (timed) {
-    const p99 = j(BASE_P99[row.strategy] ?? 650_000);
+    const cpus = threads;
+    const seconds = row.scenario === 'scaling' ? 0.1 : 1;
+    const ops = j(c.ops * seconds * (cpus / 8) * scaleOf(row.strategy, cpus));
+    const hr = j(c.hotremove);
     Object.assign(m, {
+      'vmalloc.ops': ops,
       'vmalloc.latency_ns.p50': j(2140),
-      'vmalloc.latency_ns.p90': j(p99 / 11),
-      'vmalloc.latency_ns.p99': p99,
-      'vmalloc.latency_ns.max': j(p99 * 2.8),
-      'vmalloc.latency_ns.mean': j(p99 / 18),
-      'vfree.latency_ns.p50': j(991),
-      'vfree.latency_ns.p99': j(15_300),
-      'hotremove.latency_ns.p50': j(18_300_000),
-      'hotremove.latency_ns.max': j(18_300_000),
-      'vmalloc.throughput_ops_per_s': j(ops * 25),
-      'lock.mem_hotplug_lock.wait_ns.total': j(row.strategy === 'opt2' ? 36_874_047 : 16_160_449),
-      'lock.init_mm.page_table_lock.wait_ns.total': j(row.strategy === 'opt1' ? 95_000_000 : 8155),
+      'vmalloc.latency_ns.p90': j(c.p99 / 10.8),
+      'vmalloc.latency_ns.p99': j(c.p99),
+      'vmalloc.latency_ns.max': j(c.max),
+      'vmalloc.latency_ns.mean': j(c.p99 / 17.6),
+      'vmalloc.throughput_ops_per_s': Math.round(ops / seconds),
+      'vmalloc.failed': 0,
+      'vfree.ops': ops,
+      'vfree.latency_ns.p50': j(992),
+      'vfree.latency_ns.p90': j(9625),
+      'vfree.latency_ns.p99': j(15_287),
+      'vfree.latency_ns.max': j(452_053),
+      'vfree.latency_ns.mean': j(2773),
+      'hotremove.ops': 14,
+      'hotremove.latency_ns.p50': hr,
+      'hotremove.latency_ns.p90': j(hr * 1.08),
+      'hotremove.latency_ns.p99': j(hr * 1.15),
+      'hotremove.latency_ns.max': j(hr * 1.16),
+      'hotremove.latency_ns.mean': j(hr * 1.02),
+      'hotadd.ops': 14,
+      'hotadd.latency_ns.p50': j(9_120_000),
+      'hotadd.latency_ns.p90': j(9_410_000),
+      'hotadd.latency_ns.p99': j(9_600_000),
+      'hotadd.latency_ns.max': j(9_640_000),
+      'hotadd.latency_ns.mean': j(9_180_000),
+      'lock.init_mm.page_table_lock.wait_ns.total': j(c.ptlWait),
+      'lock.init_mm.page_table_lock.wait_ns.max': j(Math.min(c.ptlWait, row.strategy === 'opt1' ? 12_900_000 : 644)),
+      'lock.init_mm.page_table_lock.hold_ns.total': j(row.strategy === 'opt1' ? 7_010_000_000 : 4333),
+      'lock.init_mm.page_table_lock.acquisitions': j(row.strategy === 'opt1' ? ops : 88),
+      'lock.init_mm.page_table_lock.contended': j(row.strategy === 'opt1' ? ops * 0.7 : 13),
+      'lock.mem_hotplug_lock.wait_ns.total': j(c.grace[0] * 8_000_000 * 0.55),
+      'lock.mem_hotplug_lock.hold_ns.total': j(hr * 14 * 0.64),
+      'lock.mem_hotplug_lock.grace_periods': c.grace[0],
+      'lock.mem_hotplug_lock.grace_periods_skipped': c.grace[1],
+      'lock.mem_hotplug_lock.drain_ns.total': j(c.drain),
+      'lock.mem_hotplug_lock.reader_wait_ns.total': j(c.readerWait),
+      'lock.vmap_area_lock.wait_ns.total': j(row.strategy === 'opt1' ? 0 : 152_000),
+      'lock.vmap_area_lock.acquisitions': ops * 2,
+      'lock.vmap_purge_lock.hold_ns.total': j(1_665_250),
+      'lock.device_hotplug_lock.hold_ns.total': j(hr * 28),
+      'tlbi.page': j(c.tlbiPage),
+      'tlbi.pgtable': j(c.tlbiPgtable),
+      'tlbi.all': c.tlbiAll,
+      'pgtable.allocated_pages': j(1240),
+      'pgtable.freed_pages': j(1240) - c.leaked,
+      'pgtable.leaked_pages': c.leaked,
+      'pgtable.leaked_bytes': c.leaked * 4096,
+      'sim.steps': j(20_400_000 * seconds),
+      'sim.time_ns': Math.round(1e9 * seconds),
+    });
+  } else {
+    Object.assign(m, {
+      'vmalloc.ops': 2,
+      'vfree.ops': 0,
+      'hotremove.ops': 1,
+      'tlbi.page': row.strategy === 'v5' ? 0 : 1,
+      'tlbi.pgtable': row.strategy === 'opt3' || row.strategy === 'v6' ? 1 : 2,
+      'tlbi.all': 0,
+      'pgtable.allocated_pages': 4,
+      'pgtable.freed_pages': row.strategy === 'opt3' || row.strategy === 'v6' ? 1 : 2,
+      'pgtable.leaked_pages': 0,
+      'pgtable.leaked_bytes': 0,
+      'sim.steps': j(1085),
+      'sim.time_ns': 0,
     });
   }
-  const freed = row.strategy === 'opt3' || row.strategy === 'upstream' ? 14 : 18;
-  Object.assign(m, {
-    'tlbi.page': j(65),
-    'tlbi.pgtable': row.strategy === 'opt3' ? 0 : 3,
-    'tlbi.all': 1,
-    'pgtable.allocated_pages': 90,
-    'pgtable.freed_pages': freed,
-    'pgtable.leaked_pages': 18 - freed,
-    'pgtable.leaked_bytes': (18 - freed) * 4096,
-    'sim.steps': timed ? j(400_000) : j(1500),
-    'sim.time_ns': timed ? j(40_000_000) : 0,
-    'wall.ms': row.wallMs ?? 0,
-  });
-  for (const [k, v] of Object.entries(counts)) m[`violations.${k}`] = v ?? 0;
+  m['wall.ms'] = row.wallMs ?? 0;
+  for (const k of VIOLATION_KINDS) m[`violations.${k}`] = counts[k] ?? 0;
   return m;
 }
 
@@ -340,18 +433,22 @@ export function seriesOf(row: RunRow): Series[] {
   ];
 }
 
-/** A full stored run for the list row. */
-export function storedRunOf(g: GeneratedRun, presetDoc: unknown): StoredRun {
+/** A full stored run for the list row. `lazySeries`: the run's series are long and served by getSeries only (not sent whole). */
+export function storedRunOf(g: GeneratedRun, presetDoc: unknown, lazySeries = false): StoredRun {
   const counts = countsOf(g.row);
+  const threads = g.point ?? vmallocThreadsOf(g.row);
+  const config = presetDoc && typeof presetDoc === 'object' ? { ...(presetDoc as Record<string, unknown>), vmallocThreads: threads } : presetDoc;
+  const knobs = STRATEGIES.find((s) => s.id === g.row.strategy)?.knobs;
   return {
     ...g.row,
     experimentName: null,
     violations: violationsOf(g.row, counts),
     violationCounts: counts,
-    metrics: metricsOf(g.row, counts),
-    series: seriesOf(g.row),
+    metrics: metricsOf(g.row, counts, threads),
+    series: lazySeries ? [] : seriesOf(g.row),
     schedule: [],
-    config: presetDoc,
+    strategyKnobs: g.row.strategyKnobs ?? (knobs ? { ...knobs } : null),
+    config,
     version: '0.1.0',
     error: g.error,
     ownerPid: null,
