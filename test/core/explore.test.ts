@@ -102,7 +102,12 @@ describe('explore: thread-race (K = 2)', () => {
     const r = explore(threadRace, findStrategy('v5-reviewed'), { now });
     console.log(summary(r));
     expect(r.verdict).toBe('violation');
-    expect(r.complete).toBe(false);
+    // The race's kinds, and a real run: replayed, the schedule reaches that violation at that step.
+    const c = r.counterexample!;
+    expect(['uaf-table-read', 'uaf-table-write', 'lost-mapping']).toContain(c.kind);
+    const out = runScenario(threadRace, findStrategy('v5-reviewed'), { mode: 'replay', seed: r.seed, schedule: c.schedule });
+    expect(out.diverged).toBe(false);
+    expect(out.result.violations.find((v) => v.kind === c.kind)?.step).toBe(c.step);
   });
 
   it('v5 without a kind filter: free-before-clear in every interleaving (its own teardown order)', () => {
