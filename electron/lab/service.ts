@@ -5,6 +5,9 @@
  * stays responsive, reported as progress, written to SQLite as it goes
  * (interim metrics and series, then violations and the final status) and can
  * be cancelled. The same request gives the same results wherever it runs.
+ * A request of several runs (seeds, strategies, sweep points) runs them on a
+ * pool of simulator workers (sim-pool.ts) and reports them in the order a
+ * sequential run would, with the same bytes.
  */
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
@@ -17,6 +20,9 @@ import type { Strategy } from '../../core/strategies.ts';
 import { LabDb, type RunFilter, type RunListRow, type StoredRun } from '../../db/index.ts';
 import { renderCsv, renderHtmlReport, renderJson, summarize } from '../report/index.ts';
 import { InputError, resolveScenario, resolveStrategies } from './resolve.ts';
+import { interimMetrics, progressOf } from './run-progress.ts';
+import { defaultPoolSize, type PooledRun, runPooled } from './sim-pool.ts';
+import type { SimTask, SimWorkerProgress } from './sim-worker.ts';
 import { WorkerOpSource } from './worker-source.ts';
 
 /** A slice runs for about this long before yielding to the event loop. */
@@ -36,6 +42,12 @@ export interface LabServiceOptions {
    * set them to extremes to show it.
    */
   slicing?: { sliceMs?: number; chunkSteps?: number; workerBatch?: number };
+  /**
+   * Simulator worker threads for a request of several runs (default: one
+   * per core; 1 runs them one after another on this thread). `url` points
+   * at another build of the worker (the benchmark's bundle).
+   */
+  pool?: { size?: number; url?: URL };
 }
 
 /**
@@ -107,6 +119,8 @@ export class LabService {
   private readonly sliceMs: number;
   private readonly chunkSteps: number;
   private readonly workerBatch: number | undefined;
+  private readonly poolSize: number;
+  private readonly poolUrl: URL | undefined;
 
   constructor(opts: LabServiceOptions = {}) {
     this.db = opts.db ?? null;
@@ -114,6 +128,8 @@ export class LabService {
     this.sliceMs = opts.slicing?.sliceMs ?? SLICE_MS;
     this.chunkSteps = Math.max(1, Math.floor(opts.slicing?.chunkSteps ?? CHUNK_STEPS));
     this.workerBatch = opts.slicing?.workerBatch;
+    this.poolSize = Math.max(1, Math.floor(opts.pool?.size ?? defaultPoolSize()));
+    this.poolUrl = opts.pool?.url;
   }
 
   async run(req: RunRequest, hooks: RunHooks = {}): Promise<ResultsDocument> {
@@ -131,10 +147,11 @@ export class LabService {
     if (!Number.isInteger(count) || count < 1) throw new InputError('--seeds: expected a positive integer');
     const points = scenario.sweep ? scenario.sweep.vmallocThreads : [scenario.vmallocThreads ?? null];
     const save = (req.save ?? true) && this.db !== null;
-    const runs: RunResult[] = [];
+    let runs: RunResult[] = [];
     const total = strategies.length * count * points.length;
     let index = 0;
-    for (const point of points) {
+    if (total > 1 && this.poolSize > 1) runs = await this.runPooled(req, points, first, count, save, hooks);
+    else for (const point of points) {
       const sc = point === null ? scenario : { ...scenario, vmallocThreads: point };
       const config = point === null ? doc : { ...(doc as object), vmallocThreads: point };
       for (const strategy of strategies) {
@@ -160,6 +177,147 @@ export class LabService {
       });
     }
     return { schema: 'ptlab.results/1', version: this.version, runs, summary };
+  }
+
+  /**
+   * The runs of runResolved on the simulator pool. Hooks and the database
+   * see them as a sequential run shows them: run i's progress only once runs
+   * before it are finished (until then its latest state is kept), its row
+   * created when it becomes the current run, and its results written and
+   * reported in order. A cancelled request reports the runs up to the first
+   * one cancelled.
+   */
+  private async runPooled(req: ResolvedRunRequest, points: readonly (number | null)[], first: number, count: number, save: boolean, hooks: RunHooks): Promise<RunResult[]> {
+    const { doc, scenario, strategies } = req;
+    const db = save ? this.db : null;
+    interface Slot {
+      task: SimTask;
+      config: unknown;
+      point: number | null;
+      seed: number;
+      strategy: Strategy;
+      runId: string | null;
+      series: Series[];
+      violations: Violation[];
+      last: SimWorkerProgress | null;
+      done: PooledRun | null;
+    }
+    const slots: Slot[] = [];
+    for (const point of points) {
+      const sc = point === null ? scenario : { ...scenario, vmallocThreads: point };
+      const config = point === null ? doc : { ...(doc as object), vmallocThreads: point };
+      for (const strategy of strategies) {
+        for (let seed = first; seed < first + count; seed++) {
+          slots.push({ task: { scenario: sc, strategy, mode: req.mode, seed, pctDepth: req.pctDepth }, config, point: scenario.sweep ? point : null, seed, strategy, runId: null, series: [], violations: [], last: null, done: null });
+        }
+      }
+    }
+    const runs: RunResult[] = [];
+    let head = 0;
+    let stopped = false;
+    const t0 = performance.now();
+    let lastCheckpoint = -Infinity;
+    // The current run's interim metrics, as a sequential run writes them (what a killed process leaves behind).
+    const checkpoint = (s: Slot): void => {
+      if (!db || !s.runId || !s.last || performance.now() - lastCheckpoint <= CHECKPOINT_MS) return;
+      db.appendMetrics(s.runId, { ...s.last.counters, 'wall.ms': Math.round(performance.now() - t0) });
+      lastCheckpoint = performance.now();
+    };
+    const progress = (i: number, fraction: number): RunProgress => {
+      const s = slots[i];
+      return {
+        runIndex: i,
+        runCount: slots.length,
+        strategy: s.strategy.id,
+        seed: s.seed,
+        point: s.point,
+        fraction,
+        steps: s.last?.steps ?? 0,
+        simTimeNs: s.last?.simTimeNs ?? 0,
+        runId: s.runId,
+        counters: s.last?.counters ?? {},
+        series: s.series,
+        violations: s.violations,
+      };
+    };
+    const promote = (i: number): void => {
+      const s = slots[i];
+      if (db) {
+        s.runId = db.createRun({ scenario: s.task.scenario.name, strategy: s.strategy.id, mode: req.mode, seed: s.seed, version: this.version, config: s.config, experimentId: req.experimentId ?? null });
+        if (req.tags?.length) db.batch(() => req.tags!.forEach((t) => db.addTag(s.runId!, t)));
+      }
+      if (s.last) {
+        checkpoint(s);
+        hooks.onProgress?.(progress(i, s.last.fraction));
+      }
+    };
+    // Report finished runs from the head on, in order.
+    const drain = (): void => {
+      while (!stopped && head < slots.length && slots[head].done) {
+        const s = slots[head];
+        const out = s.done!;
+        const status: RunResult['status'] = out.cancelled ? 'cancelled' : 'completed';
+        hooks.onProgress?.(progress(head, 1));
+        const result = out.result;
+        result.metrics['wall.ms'] = Math.round(out.wallMs);
+        result.config = s.config;
+        if (db && s.runId) {
+          const runId = s.runId;
+          db.batch(() => {
+            db.appendMetrics(runId, result.metrics);
+            db.addViolations(runId, result.violations);
+            db.setViolationCounts(runId, result.violationCounts);
+            for (const ser of result.series ?? []) db.appendSeries(runId, ser);
+            db.finishRun(runId, { status, wallMs: result.metrics['wall.ms'], schedule: result.schedule });
+          });
+          result.id = runId;
+        }
+        runs.push(result);
+        hooks.onRun?.(result, s.point);
+        head++;
+        if (out.cancelled) stopped = true;
+        else if (head < slots.length) promote(head);
+      }
+    };
+    promote(0);
+    try {
+      await runPooled(
+        slots.map((s) => s.task),
+        {
+          size: this.poolSize,
+          chunkSteps: this.chunkSteps,
+          progressMs: hooks.onProgress || db ? 100 : 0,
+          url: this.poolUrl,
+          signal: hooks.signal,
+          onProgress: (i, p) => {
+            const s = slots[i];
+            p.series.forEach((d, k) => {
+              const ser = (s.series[k] ??= { name: d.name, unit: d.unit, x: [], y: [] });
+              for (let j = 0; j < d.x.length; j++) {
+                ser.x.push(d.x[j]);
+                ser.y.push(d.y[j]);
+              }
+            });
+            for (const v of p.violations) s.violations.push(v);
+            s.last = p;
+            if (i !== head) return;
+            checkpoint(s);
+            hooks.onProgress?.(progress(i, p.fraction));
+          },
+          onDone: (i, out) => {
+            slots[i].done = out;
+            drain();
+          },
+        },
+      );
+    } catch (e) {
+      const s = slots[head];
+      if (db && s?.runId) db.finishRun(s.runId, { status: 'failed', wallMs: 0, error: (e as Error).message });
+      throw e;
+    }
+    // Cancelled before the current run started: a sequential run would not have created its row.
+    if (!stopped && head < slots.length && slots[head].runId && db) db.deleteRuns([slots[head].runId!]);
+    return runs;
   }
 
   private async runOne(
@@ -285,27 +443,4 @@ export class LabService {
     if (!this.db) throw new InputError('no database is open (this command needs one; see --db)');
     return this.db;
   }
-}
-
-function progressOf(now: number, steps: number, scenario: { run: { durationNs: number; maxSteps: number } }, mode: string): number {
-  if (mode === 'timed') return Math.min(1, now / scenario.run.durationNs);
-  return Math.min(1, steps / scenario.run.maxSteps);
-}
-
-/** Cheap counters for checkpoints while a run is in flight (no sorting, no table walk). */
-function interimMetrics(sim: ReturnType<typeof startRun>['sim']): Record<string, number> {
-  return {
-    'vmalloc.ops': sim.ops[0],
-    'vfree.ops': sim.ops[1],
-    'hotremove.ops': sim.ops[2],
-    'hotadd.ops': sim.ops[3],
-    'tlbi.page': sim.counters.tlbiPage,
-    'tlbi.pgtable': sim.counters.tlbiPgtable,
-    'tlbi.all': sim.counters.tlbiAll,
-    'pgtable.allocated_pages': sim.mem.tablesAllocated,
-    'pgtable.freed_pages': sim.mem.tablesFreed,
-    'sim.steps': sim.steps,
-    'sim.time_ns': Math.round(sim.now),
-    'violations.total': sim.checker.total,
-  };
 }

@@ -36,7 +36,7 @@ function busyLoop(): ChildProcess {
 const REQUEST: RunRequest = { scenario: 'head-to-head', sets: ['run.durationNs=12000000'], strategies: 'opt2,upstream', mode: 'timed', seed: 7, seeds: 1 };
 
 async function run(slicing: LabServiceOptions['slicing'], useWorker: boolean): Promise<string> {
-  const doc = await new LabService({ db: null, slicing }).run({ ...REQUEST, useWorker });
+  const doc = await new LabService({ db: null, slicing, pool: { size: 1 } }).run({ ...REQUEST, useWorker });
   for (const r of doc.runs) {
     expect(r.status).toBe('completed');
     expect(r.series?.[0].x.length, 'every sample point of the run').toBe(200);
