@@ -46,6 +46,11 @@ export class Prng {
     return Math.floor(this.next() * n);
   }
 
+  /** An integer in [lo, hi] inclusive (the renderer's fake lab draws with it). */
+  between(lo: number, hi: number): number {
+    return lo + this.below(hi - lo + 1);
+  }
+
   /** A geometric number of failures before success with probability p (mean (1-p)/p). */
   geometric(p: number): number {
     if (p >= 1) return 0;
