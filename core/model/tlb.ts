@@ -73,9 +73,16 @@ export class Tlbs {
   /** Index of the leaf entry of `cpu` translating `va`, or -1. */
   lookupLeaf(cpu: number, va: number): number {
     this.access?.tlb(TLB_LEAF_VA, cpu, ANY_DEPTH, va, va + 1, false);
+    // Every simulated memory access starts here, and most miss (random pages of large ranges): rule out a VA
+    // outside every entry this CPU filled since its last full flush before scanning.
+    if (va < this.leafLo[cpu] || va >= this.leafHi[cpu]) return -1;
+    const valid = this.leafValid;
+    const start = this.leafVa;
+    const size = this.leafSize;
     const base = cpu * this.leafCap;
-    for (let i = base; i < base + this.leafCap; i++) {
-      if (this.leafValid[i] && va >= this.leafVa[i] && va < this.leafVa[i] + this.leafSize[i]) return i;
+    const end = base + this.leafCap;
+    for (let i = base; i < end; i++) {
+      if (valid[i] !== 0 && va >= start[i] && va < start[i] + size[i]) return i;
     }
     return -1;
   }
