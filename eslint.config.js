@@ -19,6 +19,26 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware rules (issue 10): a switch over a union must handle every member, and no promise may be dropped
+    // unhandled. The renderer's TypeScript has its own project (renderer/tsconfig.json, checked by svelte-check).
+    files: ['**/*.ts'],
+    ignores: ['renderer/**', 'test/renderer/**'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
+      '@typescript-eslint/no-floating-promises': 'error',
+    },
+  },
+  {
+    // In the simulator a `default:` does not count: a switch over the ops (core/sim.ts Op) names every op, so adding
+    // one cannot fall silently into a default that treats it as local (what made explore's old parallel switch unsound).
+    files: ['core/**/*.ts'],
+    ignores: ['core/schema/**'],
+    rules: {
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: false }],
+    },
+  },
+  {
     // Spreading an array into a call passes each element as an argument: past ~100 000 elements it
     // overflows the stack (issue 11: a 200 000-row table, a 140 000-step trace). Use a loop or reduce.
     // core/ is left out until its two bounded uses (sim.ts, layout.ts) are rewritten by its owner.

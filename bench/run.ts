@@ -3,20 +3,22 @@
  * table (and written to .bench-out/bench.json). Options (env):
  *   BENCH_QUICK=1     shorter runs (a smoke test of the harness)
  *   BENCH_SPIN_K=2,3  the K values for the Spin comparison (default 2..6)
- *   BENCH_SKIP=spin,h2h,db,lag,large  skip sections
+ *   BENCH_SKIP=spin,h2h,db,lag,large,renderer  skip sections
+ * The engine's figures (timed steps/s per strategy, head-to-head sequential
+ * and on the simulator pool, peak memory of each) come from bench/engine.ts,
+ * the renderer's (Library, live chart, Trace viewer, Compare) from
+ * bench/renderer.ts.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { findPreset } from '../core/presets.ts';
-import { runScenario } from '../core/runner.ts';
-import { applyOverride, parseScenario } from '../core/scenario.ts';
-import { STRATEGIES } from '../core/strategies.ts';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { benchList10k, benchSaveMillionEvents } from '../db/bench.ts';
 import { LabService } from '../electron/lab/service.ts';
+import { benchEngine } from './engine.ts';
 import { benchExploreTargets, benchExploreVsSpin } from './explore-vs-spin.ts';
+import { benchRenderer } from './renderer.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
 const skip = new Set((process.env.BENCH_SKIP ?? '').split(',').filter(Boolean));
@@ -27,33 +29,9 @@ const log = (s: string): void => {
   process.stdout.write(`${s}\n`);
 };
 
-function scenario(name: string, sets: string[] = []) {
-  let doc: unknown = findPreset(name)!.doc;
-  for (const s of sets) doc = applyOverride(doc, s);
-  return parseScenario(doc);
-}
-
-function timedSection(): void {
-  log('\n== timed mode (one core) ==');
-  const durationNs = quick ? 5e7 : 1e9;
-  const sc = scenario('head-to-head', [`run.durationNs=${durationNs}`]);
-  const rows: string[][] = [];
-  let steps = 0;
-  let ms = 0;
-  for (const s of STRATEGIES) {
-    const t0 = performance.now();
-    const r = runScenario(sc, s, { mode: 'timed', seed: 1 }).result;
-    const wall = performance.now() - t0;
-    steps += r.metrics['sim.steps'];
-    ms += wall;
-    rows.push([s.id, (wall / 1000).toFixed(2), String(r.metrics['sim.steps']), ((r.metrics['sim.steps'] / wall) * 1000 / 1e6).toFixed(2)]);
-  }
-  log(`head-to-head, ${durationNs / 1e6} simulated ms per strategy (target < 10 s each for 1000 ms):`);
-  log(['strategy', 'wall s', 'steps', 'M steps/s'].join('\t'));
-  for (const r of rows) log(r.join('\t'));
-  const rate = (steps / ms) * 1000;
-  log(`overall: ${(rate / 1e6).toFixed(2)} M simulated steps/s (target >= 5)`);
-  results.timed = { durationNs, perStrategy: rows.map(([id, wall, st, rate]) => ({ id, wallS: Number(wall), steps: Number(st), mStepsPerS: Number(rate) })), mStepsPerS: rate / 1e6 };
+function engineSection(): void {
+  log('\n== engine: timed mode (one core), head-to-head sequential and pooled ==');
+  results.engine = benchEngine({ quick, log, root });
 }
 
 function dbSection(): void {
@@ -112,6 +90,13 @@ function largeSection(): void {
   results.large = r;
 }
 
+async function rendererSection(): Promise<void> {
+  log('\n== renderer: Library, live chart, Trace viewer, Compare (Chromium, fake lab) ==');
+  const r = await benchRenderer(root, { log });
+  log(`bundle ${(r.bundle.bytes / 1024).toFixed(0)} KB (${(r.bundle.gzip / 1024).toFixed(0)} KB gzip)${r.consoleErrors.length ? `; console errors: ${r.consoleErrors.join(' | ')}` : ''}`);
+  results.renderer = { ...r, bundle: { bytes: r.bundle.bytes, gzip: r.bundle.gzip } };
+}
+
 async function spinSection(): Promise<void> {
   log('\n== explore: targets, and side by side with Spin (thread-race, opt2, K vmalloc threads) ==');
   results.exploreTargets = await benchExploreTargets({ log });
@@ -121,11 +106,12 @@ async function spinSection(): Promise<void> {
 
 async function main(): Promise<void> {
   log(`PT Lab benchmarks (${quick ? 'quick' : 'full'}) on node ${process.version}, ${new Date().toISOString()}`);
-  if (!skip.has('h2h')) timedSection();
+  if (!skip.has('h2h')) engineSection();
   if (!skip.has('db')) dbSection();
   if (!skip.has('lag')) await lagSection();
   if (!skip.has('large')) largeSection();
   if (!skip.has('spin')) await spinSection();
+  if (!skip.has('renderer')) await rendererSection();
   mkdirSync(join(root, '.bench-out'), { recursive: true });
   writeFileSync(join(root, '.bench-out', 'bench.json'), JSON.stringify(results, null, 2));
   log('\nwritten .bench-out/bench.json');

@@ -23,6 +23,8 @@ const ENTRIES = [
   { entry: 'electron/lab/workload-worker.ts', out: 'workload-worker.mjs' },
   // Likewise for explore jobs (explore-runner.ts).
   { entry: 'electron/lab/explore-worker.ts', out: 'explore-worker.mjs' },
+  // And the simulator pool's workers (sim-pool.ts).
+  { entry: 'electron/lab/sim-worker.ts', out: 'sim-worker.mjs' },
 ];
 
 function sourceFiles(dir, out) {

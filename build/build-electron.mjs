@@ -4,8 +4,8 @@
 //                         electron and better-sqlite3 (a native module)
 //   preload.cjs           CommonJS: a sandboxed preload can only require('electron')
 //   explore-worker.mjs,   the worker threads, self-contained; the main bundle finds
-//   workload-worker.mjs   them beside itself (in app.asar.unpacked when packaged:
-//                         worker threads cannot start from inside an asar archive)
+//   workload-worker.mjs,  them beside itself (in app.asar.unpacked when packaged:
+//   sim-worker.mjs        worker threads cannot start from inside an asar archive)
 import { build } from 'esbuild';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,7 @@ export async function buildElectron({ quiet = false, outDir = join(root, 'dist',
     build({ ...common, entryPoints: [join(root, 'electron/preload.ts')], format: 'cjs', outfile: join(out, 'preload.cjs'), external: ['electron'] }),
     build({ ...common, entryPoints: [join(root, 'electron/lab/explore-worker.ts')], format: 'esm', outfile: join(out, 'explore-worker.mjs') }),
     build({ ...common, entryPoints: [join(root, 'electron/lab/workload-worker.ts')], format: 'esm', outfile: join(out, 'workload-worker.mjs') }),
+    build({ ...common, entryPoints: [join(root, 'electron/lab/sim-worker.ts')], format: 'esm', outfile: join(out, 'sim-worker.mjs') }),
   ]);
   return out;
 }

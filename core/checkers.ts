@@ -12,7 +12,7 @@ import { LOCK_NAMES } from './model/locks.ts';
 import { type ExplainContext, explainViolation, SCAN_BACK } from './narrative.ts';
 import type { KeyStep, TraceStep, Violation, ViolationKind } from './results.ts';
 import { VIOLATION_KINDS } from './results.ts';
-import type { Actor, Sim } from './sim.ts';
+import { type Actor, opTouchesFrame, type Sim } from './sim.ts';
 
 const MAX_TRACE = 40;
 const ACTOR_TAIL = 12;
@@ -168,8 +168,8 @@ export class Checker {
       if (a.locksHeld & (1 << l)) locks.push(LOCK_NAMES[l]);
       if (a.readHeld & (1 << l)) locks.push(`${LOCK_NAMES[l]} (read)`);
     }
-    const f = a.f;
-    const usesFrame = f >= 0 && a.op >= 1 && a.op <= 6;
+    const f = a.frame;
+    const usesFrame = f >= 0 && opTouchesFrame(a.op);
     return {
       step,
       timeNs: sim.opts.timed ? Math.round(a.time) : null,
@@ -178,7 +178,7 @@ export class Checker {
       function: a.fn,
       action: a.act,
       address: a.addr >= 0 ? formatVA(sim.g, a.addr) : '',
-      frame: usesFrame ? { pfn: sim.mem.pfnOf(f), generation: a.g, role: sim.frameRole(f) } : null,
+      frame: usesFrame ? { pfn: sim.mem.pfnOf(f), generation: a.gen, role: sim.frameRole(f) } : null,
       locks,
     };
   }
@@ -192,11 +192,11 @@ export class Checker {
   }
 
   uafTableRead(a: Actor): void {
-    this.report('uaf-table-read', a, `${a.name} in ${a.fn} read an entry of a ${this.describeFrame(a.f, a.g)}`, { frame: a.f, gen: a.g });
+    this.report('uaf-table-read', a, `${a.name} in ${a.fn} read an entry of a ${this.describeFrame(a.frame, a.gen)}`, { frame: a.frame, gen: a.gen });
   }
 
   uafTableWrite(a: Actor): void {
-    this.report('uaf-table-write', a, `${a.name} in ${a.fn} wrote ${ENTRY_KIND_NAMES[a.k] ?? 'an'} entry into a ${this.describeFrame(a.f, a.g)}`, { frame: a.f, gen: a.g });
+    this.report('uaf-table-write', a, `${a.name} in ${a.fn} wrote ${ENTRY_KIND_NAMES[a.newKind] ?? 'an'} entry into a ${this.describeFrame(a.frame, a.gen)}`, { frame: a.frame, gen: a.gen });
   }
 
   hardwareWalkUaf(a: Actor, f: number, gen: number): void {
@@ -208,28 +208,28 @@ export class Checker {
       'bbm-violation',
       a,
       `${a.name} in ${a.fn} replaced a live ${ENTRY_KIND_NAMES[oldKind]} entry with another live output without break-before-make`,
-      { frame: a.f, gen: a.g },
+      { frame: a.frame, gen: a.gen },
     );
   }
 
-  /** Checks before frame a.f is returned to the allocator. */
+  /** Checks before frame a.frame is returned to the allocator. */
   beforeFree(a: Actor): void {
     const sim = this.sim;
     const mem = sim.mem;
-    const f = a.f;
+    const f = a.frame;
     const pfn = mem.pfnOf(f);
     const what = mem.isTable(f) ? `${sim.frameRole(f)} pfn 0x${pfn.toString(16)}` : `${sim.frameRole(f)} pfn 0x${pfn.toString(16)}`;
     if (mem.refs[f] > 0) {
-      this.report('free-before-clear', a, `${a.fn} freed ${what} while ${mem.refs[f]} live entr${mem.refs[f] === 1 ? 'y' : 'ies'} still pointed to it`, { frame: f, gen: a.g });
+      this.report('free-before-clear', a, `${a.fn} freed ${what} while ${mem.refs[f]} live entr${mem.refs[f] === 1 ? 'y' : 'ies'} still pointed to it`, { frame: f, gen: a.gen });
     }
     if (!a.checkTlb) return;
     if (mem.isTable(f)) {
       const cpu = sim.tlbs.cpuWalkingTable(pfn);
-      if (cpu >= 0) this.report('stale-walk-cache', a, `${a.fn} freed ${what} while CPU ${cpu}'s walk cache still pointed to it`, { frame: f, gen: a.g, cpu });
+      if (cpu >= 0) this.report('stale-walk-cache', a, `${a.fn} freed ${what} while CPU ${cpu}'s walk cache still pointed to it`, { frame: f, gen: a.gen, cpu });
     } else {
       const pages = 2 ** mem.order[f];
       const cpu = sim.tlbs.cpuMappingPfn(pfn, pages);
-      if (cpu >= 0) this.report('stale-tlb', a, `${a.fn} freed ${what} while CPU ${cpu}'s TLB still translated to it`, { frame: f, gen: a.g, cpu });
+      if (cpu >= 0) this.report('stale-tlb', a, `${a.fn} freed ${what} while CPU ${cpu}'s TLB still translated to it`, { frame: f, gen: a.gen, cpu });
     }
   }
 

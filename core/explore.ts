@@ -116,41 +116,27 @@
  * re-execution included.
  */
 import { buildSim, runScenario } from './runner.ts';
+import {
+  ACQ_EXCL,
+  ACQ_NONE,
+  ACQ_READ,
+  ACQ_WLOCK,
+  type AccessLog,
+  type AccessMode,
+  type AcquireKind,
+  type LockWord,
+  MODE_ADD,
+  MODE_READ,
+  MODE_WRITE,
+  TLB_ANY,
+  type TlbSpace,
+  WORD_HOLDER,
+} from './model/access.ts';
 import { FRAME_FREE, ENTRY_NONE } from './model/memory.ts';
-import { LOCK_NAMES, N_LOCKS } from './model/locks.ts';
+import { LOCK_NAMES, N_LOCKS, READ_HELD_SHIFT } from './model/locks.ts';
 import type { ExploreDocument, ExploreVerdict, TraceStep, Violation, ViolationKind } from './results.ts';
 import type { Scenario } from './scenario.ts';
-import {
-  type Actor,
-  OP_ACCESS,
-  OP_ALLOC_BLOCK,
-  OP_ALLOC_PAGE,
-  OP_COMPLETE,
-  OP_FREE,
-  OP_LOCK,
-  OP_MEM_STATE,
-  OP_PURGE_TAKE,
-  OP_READ,
-  OP_READ_LOCK,
-  OP_READ_UNLOCK,
-  OP_TLBI_ALL,
-  OP_TLBI_PGTABLE,
-  OP_TLBI_RANGE,
-  OP_TRYLOCK,
-  OP_UNLOCK,
-  OP_VA_ALLOC,
-  OP_VA_LAZY_FREE,
-  OP_VA_RELEASE,
-  OP_WAIT_COMPLETION,
-  OP_WRITE,
-  OP_WRITE_ENTER,
-  OP_WRITE_LOCK,
-  OP_WRITE_UNLOCK,
-  OP_XCHG,
-  SECTION_ONLINE,
-  SECTION_REMOVED,
-  type Sim,
-} from './sim.ts';
+import { type Actor, OP_LOCK, OP_TRYLOCK, type Sim } from './sim.ts';
 import type { Strategy } from './strategies.ts';
 
 // ------------------------------------------------------------------ public API
@@ -355,10 +341,10 @@ export function exploreMachine(
 
 // ------------------------------------------------------------------ footprints
 
-/** Access modes of a cell: read, commutative add, write (anything else). */
-const M_R = 1;
-const M_A = 2;
-const M_W = 4;
+/** Access modes of a cell (core/model/access.ts): read, commutative add, write (anything else). */
+const M_R = MODE_READ;
+const M_A = MODE_ADD;
+const M_W = MODE_WRITE;
 
 function conflicts(m1: number, m2: number): boolean {
   return !((m1 === M_R && m2 === M_R) || (m1 === M_A && m2 === M_A));
@@ -393,22 +379,13 @@ function cellLock(key: number): number {
   return Math.floor((key % P44) / P24);
 }
 
-// TLB access records: [space, cpu, depth, lo, hi, write] (cpu / depth -1 = any).
-const S_ANY = -1;
-const S_LEAF_VA = 0;
-const S_LEAF_PFN = 1;
-const S_WALK_VA = 2;
-const S_WALK_PFN = 3;
+// TLB access records: [space, cpu, depth, lo, hi, write] (space TLB_ANY, cpu / depth -1 = any; core/model/access.ts).
 const TLB_REC = 6;
-
-/** Acquisition kinds, for lock races. */
-const ACQ_NONE = 0;
-const ACQ_EXCL = 1; // OP_LOCK, OP_WRITE_ENTER
-const ACQ_READ = 2; // OP_READ_LOCK
-const ACQ_WLOCK = 3; // OP_WRITE_LOCK (waits for readers to drain)
+/** The cell of each lock word. */
+const LOCK_WORD_CELL = [T_HOLDER, T_WRITER, T_READERS] as const;
 
 /** What one event (one step, or one whole critical section) touched. */
-export interface Footprint {
+interface Footprint {
   /** Sorted cell keys and their modes. */
   keys: Float64Array;
   modes: Uint8Array;
@@ -434,25 +411,24 @@ export interface Footprint {
 
 class FootprintBuilder {
   private readonly map = new Map<number, number>();
-  private tlb: number[] = [];
-  learn: number[] = [];
+  private tlbRecs: number[] = [];
+  /** Frame incarnations the actor learnt of: [frame, generation, ...]. */
+  learnt: number[] = [];
   acq = 0;
   rel = 0;
   acqLock = -1;
-  acqKind = ACQ_NONE;
+  acqKind: number = ACQ_NONE;
   macro = -1;
-  steps = 0;
 
   reset(): void {
     this.map.clear();
-    this.tlb = [];
-    this.learn = [];
+    this.tlbRecs = [];
+    this.learnt = [];
     this.acq = 0;
     this.rel = 0;
     this.acqLock = -1;
     this.acqKind = ACQ_NONE;
     this.macro = -1;
-    this.steps = 0;
   }
 
   add(key: number, mode: number): void {
@@ -464,14 +440,14 @@ class FootprintBuilder {
   /** Union with a finished footprint (the steps of a critical section). */
   merge(fp: Footprint): void {
     for (let k = 0; k < fp.keys.length; k++) this.add(fp.keys[k], fp.modes[k]);
-    if (fp.tlb) for (let k = 0; k < fp.tlb.length; k++) this.tlb.push(fp.tlb[k]);
-    if (fp.learn) for (let k = 0; k < fp.learn.length; k++) this.learn.push(fp.learn[k]);
+    if (fp.tlb) for (let k = 0; k < fp.tlb.length; k++) this.tlbRecs.push(fp.tlb[k]);
+    if (fp.learn) for (let k = 0; k < fp.learn.length; k++) this.learnt.push(fp.learn[k]);
     this.acq |= fp.acq;
     this.rel |= fp.rel;
   }
 
   tlbAcc(space: number, cpu: number, depth: number, lo: number, hi: number, write: boolean): void {
-    this.tlb.push(space, cpu, depth, lo, hi, write ? 1 : 0);
+    this.tlbRecs.push(space, cpu, depth, lo, hi, write ? 1 : 0);
   }
 
   finish(): Footprint {
@@ -485,7 +461,7 @@ class FootprintBuilder {
     return {
       keys,
       modes,
-      tlb: this.tlb.length ? Float64Array.from(this.tlb) : null,
+      tlb: this.tlbRecs.length ? Float64Array.from(this.tlbRecs) : null,
       acq: this.acq,
       rel: this.rel,
       acqLock: this.acqLock,
@@ -495,8 +471,193 @@ class FootprintBuilder {
       body: null,
       locs: null,
       held: 0,
-      learn: this.learn.length ? this.learn : null,
+      learn: this.learnt.length ? this.learnt : null,
     };
+  }
+}
+
+/**
+ * The footprint of one step, from what the machine declares as it performs
+ * it (Sim.perform, the TLB model and the checks they call report every cell
+ * they touch: core/model/access.ts). There is no description here of what
+ * an operation does; this class only maps the machine's declarations to
+ * cells and modes, and applies the explorer's two policies: allocations and
+ * frees of unobservable frames commute (an add on the allocator list), and
+ * a critical section run as one event (`macro`) reads its lock word instead
+ * of writing it. It also watches for the two stale uses of a frame that no
+ * checker reports (a stale free, a stale pointer installed), which make the
+ * first policy unsafe.
+ */
+class StepLog extends FootprintBuilder implements AccessLog {
+  private sim: Sim | null = null;
+  private actor: Actor | null = null;
+  /** Lock of the critical section being run as one event, or -1. */
+  private sectionLock = -1;
+  /** Allocations and frees of unobservable (not only pristine) frames commute, this execution. */
+  reuse = true;
+
+  constructor(
+    /** Boot state of the frames, for "pristine" allocations. */
+    private readonly bootFree: Uint8Array,
+    private readonly bootGen: Uint32Array,
+    /** Per actor: frame -> the generation it knows the frame by. */
+    private readonly known: Map<number, number>[],
+    /** Called when a frame reference is used stale in a way no checker sees (reuse commutation unsafe). */
+    private readonly onStale: (why: string) => void,
+  ) {
+    super();
+  }
+
+  /** Start recording actor `actor`'s next step on `sim`; `macro` is the lock of the section run as one event, or -1. */
+  begin(sim: Sim, actor: Actor, macro: number): void {
+    this.reset();
+    this.sim = sim;
+    this.actor = actor;
+    this.sectionLock = macro;
+  }
+
+  private get machine(): Sim {
+    return this.sim!;
+  }
+
+  entry(frame: number, index: number, gen: number, mode: AccessMode): void {
+    if (frame < 0) return;
+    this.add(cellKey(T_ENTRY, frame, index), mode);
+    // The use-after-free check reads whether that incarnation is still a table.
+    this.add(cellKey(T_STATE, frame, gen), M_R);
+    // A stale access and the zeroing of the frame reused as a table are ordered.
+    this.add(cellKey(T_CONTENT, frame), M_R);
+  }
+
+  currentGen(frame: number): void {
+    this.add(cellKey(T_GEN, frame), M_R);
+  }
+
+  incarnation(frame: number, gen: number, mode: AccessMode): void {
+    this.add(cellKey(T_STATE, frame, gen), mode);
+  }
+
+  refs(frame: number, mode: AccessMode): void {
+    this.add(cellKey(T_REFS, frame), mode);
+  }
+
+  learn(frame: number, gen: number): void {
+    if (frame < 0) return;
+    this.known[this.actor!.index].set(frame, gen);
+    this.learnt.push(frame, gen);
+  }
+
+  installed(frame: number): void {
+    const mem = this.machine.mem;
+    const a = this.actor!;
+    // Installing a pointer to a frame the writer knows only by an older incarnation.
+    if (this.reuse && (mem.state[frame] === FRAME_FREE || this.known[a.index].get(frame) !== mem.gen[frame])) this.onStale(`${a.name} installed a stale pointer in ${a.fn}`);
+  }
+
+  allocated(frame: number, block: boolean): void {
+    const list = block ? 1 : 0;
+    if (frame < 0) {
+      this.add(cellKey(T_STACK, list), M_W);
+      return;
+    }
+    const mem = this.machine.mem;
+    const gen = mem.gen[frame];
+    this.add(cellKey(T_STATE, frame, gen), M_W);
+    this.add(cellKey(T_GEN, frame), M_W);
+    if (mem.isTable(frame)) this.add(cellKey(T_CONTENT, frame), M_W);
+    this.learn(frame, gen);
+    const pristine = this.bootFree[frame] === 1 && gen === this.bootGen[frame] + 1;
+    const free = this.unobservable(frame);
+    this.add(cellKey(T_STACK, list), free && (pristine || this.reuse) ? M_A : M_W);
+  }
+
+  freeing(frame: number, gen: number): void {
+    const mem = this.machine.mem;
+    const a = this.actor!;
+    this.learn(frame, gen);
+    this.add(cellKey(T_STATE, frame, gen), M_R);
+    if (mem.state[frame] === FRAME_FREE || mem.gen[frame] !== gen) {
+      // A double free, or a free through a stale pointer: no checker reports it.
+      if (this.reuse) this.onStale(`${a.name} freed a stale frame in ${a.fn}`);
+      this.add(cellKey(T_STATE, frame, mem.gen[frame]), M_W);
+      this.add(cellKey(T_STACK, mem.order[frame] > 0 ? 1 : 0), M_W);
+      return;
+    }
+    this.add(cellKey(T_STATE, frame, gen), M_W);
+    this.add(cellKey(T_REFS, frame), M_R);
+    // Freed and unobservable (the free changes neither references nor TLBs): it commutes with allocations of
+    // other unobservable frames.
+    this.add(cellKey(T_STACK, mem.order[frame] > 0 ? 1 : 0), this.reuse && this.unobservable(frame) ? M_A : M_W);
+  }
+
+  /** Nothing refers to frame f (no entry, no TLB entry): reads those, returns whether it holds. */
+  private unobservable(f: number): boolean {
+    const sim = this.machine;
+    const mem = sim.mem;
+    const pfn = mem.pfnOf(f);
+    this.add(cellKey(T_REFS, f), M_R);
+    // Both TLB queries declare their reads (Tlbs): ask both.
+    const mapped = sim.tlbs.cpuMappingPfn(pfn, 2 ** mem.order[f]);
+    const walked = sim.tlbs.cpuWalkingTable(pfn);
+    return mem.refs[f] === 0 && mapped < 0 && walked < 0;
+  }
+
+  tlb(space: TlbSpace, cpu: number, depth: number, lo: number, hi: number, write: boolean): void {
+    this.tlbAcc(space, cpu, depth, lo, hi, write);
+  }
+
+  lockWord(word: LockWord, lock: number, mode: AccessMode): void {
+    // A section run as one event needs its lock free and leaves it free: it reads the holder word.
+    const m = word === WORD_HOLDER && lock === this.sectionLock && mode === M_W ? M_R : mode;
+    this.add(cellKey(LOCK_WORD_CELL[word], lock), m);
+  }
+
+  acquired(lock: number, kind: AcquireKind): void {
+    this.acq |= 1 << lock;
+    this.acqLock = lock;
+    this.acqKind = kind;
+  }
+
+  tryAcquired(lock: number): void {
+    // No acquire bit: a trylock is always enabled, so no release enabled it.
+    this.acqLock = lock;
+    this.acqKind = ACQ_EXCL;
+  }
+
+  released(lock: number): void {
+    if (lock !== this.sectionLock) this.rel |= 1 << lock;
+  }
+
+  // (fidelity, issue 9) A completion is a lock word of its own, index N_LOCKS + id: complete() writes it and
+  // releases, wait_for_completion() writes it and acquires, so a wait that a complete() let through is not
+  // reversed (it was not enabled before; and a wait takes the oldest post, so a later post before or after it
+  // changes nothing it does). Two complete()s on one completion do not commute (FIFO of posts).
+  completionPosted(id: number): void {
+    const w = N_LOCKS + id;
+    this.add(cellKey(T_HOLDER, w), M_W);
+    this.rel |= 1 << w;
+  }
+
+  completionTaken(id: number): void {
+    const w = N_LOCKS + id;
+    this.add(cellKey(T_HOLDER, w), M_W);
+    this.acq |= 1 << w;
+  }
+
+  vaWindow(window: number): void {
+    this.add(cellKey(T_VAWIN, window), M_W);
+  }
+
+  purgeList(): void {
+    this.add(cellKey(T_PURGE, 0), M_W);
+  }
+
+  purging(): void {
+    this.add(cellKey(T_PURGING, 0), M_W);
+  }
+
+  section(index: number, mode: AccessMode): void {
+    this.add(cellKey(T_SECTION, index), mode);
   }
 }
 
@@ -504,7 +665,7 @@ function tlbConflict(a: Float64Array, b: Float64Array): boolean {
   for (let i = 0; i < a.length; i += TLB_REC) {
     for (let j = 0; j < b.length; j += TLB_REC) {
       if (a[i + 5] === 0 && b[j + 5] === 0) continue;
-      if (a[i] !== S_ANY && b[j] !== S_ANY && a[i] !== b[j]) continue;
+      if (a[i] !== TLB_ANY && b[j] !== TLB_ANY && a[i] !== b[j]) continue;
       if (a[i + 1] !== -1 && b[j + 1] !== -1 && a[i + 1] !== b[j + 1]) continue;
       if (a[i + 2] !== -1 && b[j + 2] !== -1 && a[i + 2] !== b[j + 2]) continue;
       if (a[i + 3] < b[j + 4] && b[j + 3] < a[i + 4]) return true;
@@ -514,7 +675,7 @@ function tlbConflict(a: Float64Array, b: Float64Array): boolean {
 }
 
 /** Do two events' footprints conflict? */
-export function dependent(x: Footprint, y: Footprint): boolean {
+function dependent(x: Footprint, y: Footprint): boolean {
   const a = x.keys;
   const b = y.keys;
   let i = 0;
@@ -549,447 +710,6 @@ function dependentExcept(x: Footprint, y: Footprint, l: number): boolean {
     }
   }
   return x.tlb !== null && y.tlb !== null && tlbConflict(x.tlb, y.tlb);
-}
-
-/**
- * Runs steps of one actor and records what they touch. Knows, for each
- * operation, what `Sim.perform` and the checkers read and write.
- */
-class Stepper {
-  readonly sim: Sim;
-  /** Boot state of the frames, for "pristine" allocations. */
-  private readonly bootFree: Uint8Array;
-  private readonly bootGen: Uint32Array;
-  private readonly probe: number[] = [];
-  // TLB snapshot buffers.
-  private readonly lv: Uint8Array;
-  private readonly lva: Float64Array;
-  private readonly lsz: Float64Array;
-  private readonly lpfn: Float64Array;
-  private readonly lgen: Uint32Array;
-  private readonly wv: Uint8Array;
-  private readonly wd: Int8Array;
-  private readonly wsp: Float64Array;
-  private readonly wpfn: Float64Array;
-  private readonly wgen: Uint32Array;
-
-  /** Treat allocations and frees of unobservable (not only pristine) frames as commuting. */
-  private readonly reuse: boolean;
-  /** Per actor: frame -> the generation it knows the frame by. */
-  private readonly known: Map<number, number>[];
-  /** Called when a frame reference is used stale in a way no checker sees (reuse commutation unsafe). */
-  private readonly onStale: (why: string) => void;
-
-  constructor(sim: Sim, bootFree: Uint8Array, bootGen: Uint32Array, reuse: boolean, known: Map<number, number>[], onStale: (why: string) => void) {
-    this.sim = sim;
-    this.bootFree = bootFree;
-    this.bootGen = bootGen;
-    this.reuse = reuse;
-    this.known = known;
-    this.onStale = onStale;
-    const t = sim.tlbs;
-    this.lv = new Uint8Array(t.leafValid.length);
-    this.lva = new Float64Array(t.leafValid.length);
-    this.lsz = new Float64Array(t.leafValid.length);
-    this.lpfn = new Float64Array(t.leafValid.length);
-    this.lgen = new Uint32Array(t.leafValid.length);
-    this.wv = new Uint8Array(t.walkValid.length);
-    this.wd = new Int8Array(t.walkValid.length);
-    this.wsp = new Float64Array(t.walkValid.length);
-    this.wpfn = new Float64Array(t.walkValid.length);
-    this.wgen = new Uint32Array(t.walkValid.length);
-  }
-
-  /** Perform actor i's pending step, adding its footprint to `fb`. */
-  /** `macro`: the lock of the critical section being run as one event (its own lock/unlock only read the lock word), or -1. */
-  step(i: number, fb: FootprintBuilder, macro: number): void {
-    const sim = this.sim;
-    const a = sim.actors[i];
-    const mem = sim.mem;
-    fb.steps++;
-    switch (a.op) {
-      case OP_READ:
-        this.entryAccess(fb, a.f, a.idx, a.g, M_R);
-        this.learn(fb, i, a.f, a.g);
-        sim.step(i);
-        if (a.rf >= 0) {
-          fb.add(cellKey(T_GEN, a.rf), M_R);
-          this.learn(fb, i, a.rf, a.rg);
-        }
-        return;
-      case OP_WRITE:
-      case OP_XCHG: {
-        this.entryAccess(fb, a.f, a.idx, a.g, M_W);
-        this.learn(fb, i, a.f, a.g);
-        const old = mem.kind(a.f, a.idx) !== ENTRY_NONE ? mem.frameOf(mem.val(a.f, a.idx)) : -1;
-        if (old >= 0) fb.add(cellKey(T_REFS, old), M_A);
-        if (a.op === OP_WRITE && a.k !== ENTRY_NONE) {
-          const t = mem.frameOf(a.v);
-          if (t >= 0) {
-            fb.add(cellKey(T_REFS, t), M_A);
-            // Installing a pointer to a frame the writer knows only by an older incarnation.
-            if (this.reuse && (mem.state[t] === FRAME_FREE || this.known[i].get(t) !== mem.gen[t])) this.onStale(`${a.name} installed a stale pointer in ${a.fn}`);
-          }
-        }
-        const xchg = a.op === OP_XCHG;
-        sim.step(i);
-        if (xchg && a.rf >= 0) {
-          fb.add(cellKey(T_GEN, a.rf), M_R);
-          this.learn(fb, i, a.rf, a.rg);
-        }
-        return;
-      }
-      case OP_ALLOC_PAGE:
-      case OP_ALLOC_BLOCK: {
-        const block = a.op === OP_ALLOC_BLOCK ? 1 : 0;
-        sim.step(i);
-        const f = a.rf;
-        if (f < 0) {
-          fb.add(cellKey(T_STACK, block), M_W);
-          return;
-        }
-        fb.add(cellKey(T_STATE, f, mem.gen[f]), M_W);
-        fb.add(cellKey(T_GEN, f), M_W);
-        if (mem.isTable(f)) fb.add(cellKey(T_CONTENT, f), M_W);
-        this.learn(fb, i, f, mem.gen[f]);
-        const pristine = this.bootFree[f] === 1 && mem.gen[f] === this.bootGen[f] + 1;
-        const free = this.unobservable(fb, f);
-        fb.add(cellKey(T_STACK, block), free && (pristine || this.reuse) ? M_A : M_W);
-        return;
-      }
-      case OP_FREE: {
-        const f = a.f;
-        this.learn(fb, i, f, a.g);
-        fb.add(cellKey(T_STATE, f, a.g), M_R);
-        if (mem.state[f] === FRAME_FREE || mem.gen[f] !== a.g) {
-          // A double free, or a free through a stale pointer: no checker reports it.
-          if (this.reuse) this.onStale(`${a.name} freed a stale frame in ${a.fn}`);
-          fb.add(cellKey(T_STATE, f, mem.gen[f]), M_W);
-          fb.add(cellKey(T_STACK, mem.order[f] > 0 ? 1 : 0), M_W);
-          sim.step(i);
-          return;
-        }
-        fb.add(cellKey(T_STATE, f, a.g), M_W);
-        fb.add(cellKey(T_REFS, f), M_R);
-        const pfn = mem.pfnOf(f);
-        if (a.checkTlb) {
-          if (mem.isTable(f)) fb.tlbAcc(S_WALK_PFN, -1, -1, pfn, pfn + 1, false);
-          else fb.tlbAcc(S_LEAF_PFN, -1, -1, pfn, pfn + 2 ** mem.order[f], false);
-        }
-        const block = mem.order[f] > 0 ? 1 : 0;
-        sim.step(i);
-        // Freed and unobservable: it commutes with allocations of other unobservable frames.
-        fb.add(cellKey(T_STACK, block), this.reuse && this.unobservable(fb, f) ? M_A : M_W);
-        return;
-      }
-      case OP_TLBI_RANGE: {
-        const g = sim.g;
-        if (a.size > g.PTRS_PER_PTE * g.pageSize) {
-          fb.tlbAcc(S_ANY, -1, -1, -Infinity, Infinity, true);
-          sim.step(i);
-          return;
-        }
-        fb.tlbAcc(S_LEAF_VA, -1, -1, a.addr, a.addr + Math.max(1, Math.ceil(a.size / g.pageSize)) * g.pageSize, false);
-        this.snapshot(-1);
-        sim.step(i);
-        this.diff(-1, fb);
-        return;
-      }
-      case OP_TLBI_PGTABLE:
-        fb.tlbAcc(S_LEAF_VA, -1, -1, a.addr, a.addr + 1, false);
-        fb.tlbAcc(S_WALK_VA, -1, -1, a.addr, a.addr + 1, false);
-        this.snapshot(-1);
-        sim.step(i);
-        this.diff(-1, fb);
-        return;
-      case OP_TLBI_ALL:
-        fb.tlbAcc(S_ANY, -1, -1, -Infinity, Infinity, true);
-        sim.step(i);
-        return;
-      case OP_LOCK: {
-        const l = a.lock;
-        // An atomic section needs the lock free and leaves it free: it reads the lock word.
-        fb.add(cellKey(T_HOLDER, l), l === macro ? M_R : M_W);
-        fb.acq |= 1 << l;
-        fb.acqLock = l;
-        fb.acqKind = ACQ_EXCL;
-        fb.add(cellKey(T_WRITER, l), M_R);
-        fb.add(cellKey(T_READERS, l), M_R);
-        sim.step(i);
-        return;
-      }
-      case OP_UNLOCK: {
-        const l = a.lock;
-        if (l === macro) fb.add(cellKey(T_HOLDER, l), M_R);
-        else {
-          fb.add(cellKey(T_HOLDER, l), M_W);
-          fb.rel |= 1 << l;
-        }
-        sim.step(i);
-        return;
-      }
-      case OP_READ_LOCK: {
-        const l = a.lock;
-        fb.add(cellKey(T_WRITER, l), M_R);
-        fb.add(cellKey(T_HOLDER, l), M_R);
-        fb.add(cellKey(T_READERS, l), M_A);
-        fb.acq |= 1 << l;
-        fb.acqLock = l;
-        fb.acqKind = ACQ_READ;
-        sim.step(i);
-        return;
-      }
-      case OP_READ_UNLOCK:
-        fb.add(cellKey(T_READERS, a.lock), M_A);
-        fb.rel |= 1 << a.lock;
-        sim.step(i);
-        return;
-      case OP_WRITE_ENTER: {
-        const l = a.lock;
-        fb.add(cellKey(T_WRITER, l), M_W);
-        fb.add(cellKey(T_HOLDER, l), M_R);
-        fb.acq |= 1 << l;
-        fb.acqLock = l;
-        fb.acqKind = ACQ_EXCL;
-        sim.step(i);
-        return;
-      }
-      case OP_WRITE_LOCK: {
-        const l = a.lock;
-        fb.add(cellKey(T_WRITER, l), M_R);
-        fb.add(cellKey(T_READERS, l), M_R);
-        fb.add(cellKey(T_HOLDER, l), M_W);
-        fb.acq |= 1 << l;
-        fb.acqLock = l;
-        fb.acqKind = ACQ_WLOCK;
-        sim.step(i);
-        return;
-      }
-      case OP_WRITE_UNLOCK: {
-        const l = a.lock;
-        fb.add(cellKey(T_HOLDER, l), M_W);
-        fb.add(cellKey(T_WRITER, l), M_W);
-        fb.rel |= 1 << l;
-        sim.step(i);
-        return;
-      }
-      case OP_ACCESS: {
-        const g = sim.g;
-        const cpu = a.cpu;
-        const va = a.addr;
-        fb.tlbAcc(S_LEAF_VA, cpu, -1, va, va + 1, false);
-        for (let d = 1; d < g.levels; d++) {
-          const size = g.entrySize[d - 1];
-          const span = Math.floor(va / size) * size;
-          fb.tlbAcc(S_WALK_VA, cpu, d, span, span + size, false);
-        }
-        this.snapshot(cpu);
-        const probe = this.probe;
-        probe.length = 0;
-        sim.walkProbe = probe;
-        try {
-          sim.step(i);
-        } finally {
-          sim.walkProbe = null;
-        }
-        for (let k = 0; k < probe.length; k += 4) {
-          const tag = probe[k];
-          const x = probe[k + 1];
-          if (tag === 0) this.entryAccess(fb, x, probe[k + 2], probe[k + 3], M_R);
-          else if (tag === 2) {
-            if (x >= 0) fb.add(cellKey(T_GEN, x), M_R);
-          } else this.pfnCheck(fb, x, probe[k + 2]);
-        }
-        this.diff(cpu, fb);
-        if (a.rk === 1) {
-          const t = mem.frameOf(a.rv);
-          if (t >= 0) this.learn(fb, i, t, mem.gen[t]);
-        }
-        return;
-      }
-      case OP_VA_ALLOC:
-        fb.add(cellKey(T_VAWIN, a.idx), M_W);
-        sim.step(i);
-        return;
-      case OP_VA_LAZY_FREE:
-        fb.add(cellKey(T_PURGE, 0), M_W);
-        sim.step(i);
-        return;
-      case OP_PURGE_TAKE:
-        fb.add(cellKey(T_PURGE, 0), M_W);
-        fb.add(cellKey(T_PURGING, 0), M_W);
-        sim.step(i);
-        return;
-      case OP_VA_RELEASE: {
-        fb.add(cellKey(T_PURGING, 0), M_W);
-        const p = sim.purging;
-        for (let k = 0; k < p.length; k += 3) fb.add(cellKey(T_VAWIN, p[k + 2]), M_W);
-        sim.step(i);
-        return;
-      }
-      case OP_MEM_STATE: {
-        const secs = sim.sections;
-        for (let k = 0; k < secs.length; k++) {
-          const s = secs[k];
-          if (s.start >= a.v && s.start + s.size <= a.v + a.size) fb.add(cellKey(T_SECTION, k), M_W);
-        }
-        if (a.k === SECTION_REMOVED) {
-          const ps = sim.g.pageSize;
-          fb.tlbAcc(S_LEAF_PFN, -1, -1, a.v / ps, (a.v + a.size) / ps, false);
-        }
-        // (fidelity, issue 9) Going online also reads whether the node already has online memory: the state of
-        // the node's other sections.
-        if (a.k === SECTION_ONLINE) {
-          let node = -1;
-          for (let k = 0; k < secs.length; k++) if (secs[k].start >= a.v && secs[k].start + secs[k].size <= a.v + a.size) node = secs[k].node;
-          for (let k = 0; k < secs.length; k++) {
-            if (secs[k].node === node && !(secs[k].start >= a.v && secs[k].start + secs[k].size <= a.v + a.size)) fb.add(cellKey(T_SECTION, k), M_R);
-          }
-        }
-        sim.step(i);
-        return;
-      }
-      // (fidelity, issue 9) A completion is a lock word of its own, index N_LOCKS + id: complete() writes it and
-      // releases, wait_for_completion() writes it and acquires, so a wait that a complete() let through is not
-      // reversed (it was not enabled before; and a wait takes the oldest post, so a later post before or after it
-      // changes nothing it does). Two complete()s on one completion do not commute (FIFO of posts).
-      case OP_COMPLETE: {
-        const w = N_LOCKS + a.compl;
-        fb.add(cellKey(T_HOLDER, w), M_W);
-        fb.rel |= 1 << w;
-        sim.step(i);
-        return;
-      }
-      case OP_WAIT_COMPLETION: {
-        const w = N_LOCKS + a.compl;
-        fb.add(cellKey(T_HOLDER, w), M_W);
-        fb.acq |= 1 << w;
-        sim.step(i);
-        return;
-      }
-      // (fidelity, issue 9) mutex_trylock(): reads the lock and takes it if free. It is always enabled, so the order
-      // against an unlock matters (before it, the trylock fails): no acquire bit, so that race is reversed; a
-      // successful one races with other acquisitions like a lock does.
-      case OP_TRYLOCK: {
-        const l = a.lock;
-        fb.add(cellKey(T_HOLDER, l), M_W);
-        fb.add(cellKey(T_WRITER, l), M_R);
-        fb.add(cellKey(T_READERS, l), M_R);
-        sim.step(i);
-        if (a.rv === 1) {
-          fb.acqLock = l;
-          fb.acqKind = ACQ_EXCL;
-        }
-        return;
-      }
-      default:
-        // OP_WORK and anything purely local.
-        sim.step(i);
-        return;
-    }
-  }
-
-  /** A READ_ONCE/WRITE_ONCE of entry (f, idx) through a pointer to incarnation g of f (the use-after-free check). */
-  private entryAccess(fb: FootprintBuilder, f: number, idx: number, g: number, mode: number): void {
-    if (f < 0) return;
-    fb.add(cellKey(T_ENTRY, f, idx), mode);
-    fb.add(cellKey(T_STATE, f, g), M_R);
-    // A stale access and the zeroing of the frame reused as a table are ordered.
-    fb.add(cellKey(T_CONTENT, f), M_R);
-  }
-
-  private learn(fb: FootprintBuilder, actor: number, f: number, g: number): void {
-    if (f < 0) return;
-    this.known[actor].set(f, g);
-    fb.learn.push(f, g);
-  }
-
-  /** Nothing refers to frame f (no entry, no TLB entry): reads those, returns whether it holds. */
-  private unobservable(fb: FootprintBuilder, f: number): boolean {
-    const mem = this.sim.mem;
-    const pfn = mem.pfnOf(f);
-    const pages = 2 ** mem.order[f];
-    fb.add(cellKey(T_REFS, f), M_R);
-    fb.tlbAcc(S_LEAF_PFN, -1, -1, pfn, pfn + pages, false);
-    fb.tlbAcc(S_WALK_PFN, -1, -1, pfn, pfn + 1, false);
-    return mem.refs[f] === 0 && this.sim.tlbs.cpuMappingPfn(pfn, pages) < 0 && this.sim.tlbs.cpuWalkingTable(pfn) < 0;
-  }
-
-  /** Is the memory behind pfn (incarnation gen) still there: its frame, or its section? */
-  private pfnCheck(fb: FootprintBuilder, pfn: number, gen: number): void {
-    const sim = this.sim;
-    const f = sim.mem.frameOf(pfn);
-    if (f >= 0) {
-      fb.add(cellKey(T_STATE, f, gen), M_R);
-      return;
-    }
-    const pa = pfn * sim.g.pageSize;
-    const secs = sim.sections;
-    for (let k = 0; k < secs.length; k++) {
-      if (pa >= secs[k].start && pa < secs[k].start + secs[k].size) fb.add(cellKey(T_SECTION, k), M_R);
-    }
-  }
-
-  private snapshot(cpu: number): void {
-    const t = this.sim.tlbs;
-    const [l0, l1] = cpu < 0 ? [0, t.leafValid.length] : [cpu * t.leafCap, (cpu + 1) * t.leafCap];
-    const [w0, w1] = cpu < 0 ? [0, t.walkValid.length] : [cpu * t.walkCap, (cpu + 1) * t.walkCap];
-    for (let k = l0; k < l1; k++) {
-      this.lv[k] = t.leafValid[k];
-      this.lva[k] = t.leafVa[k];
-      this.lsz[k] = t.leafSize[k];
-      this.lpfn[k] = t.leafPfn[k];
-      this.lgen[k] = t.leafGen[k];
-    }
-    for (let k = w0; k < w1; k++) {
-      this.wv[k] = t.walkValid[k];
-      this.wd[k] = t.walkDepth[k];
-      this.wsp[k] = t.walkSpan[k];
-      this.wpfn[k] = t.walkPfn[k];
-      this.wgen[k] = t.walkGen[k];
-    }
-  }
-
-  /** Record every TLB entry that changed since `snapshot` as written (its old and new translation). */
-  private diff(cpu: number, fb: FootprintBuilder): void {
-    const t = this.sim.tlbs;
-    const g = this.sim.g;
-    const ps = g.pageSize;
-    const [l0, l1] = cpu < 0 ? [0, t.leafValid.length] : [cpu * t.leafCap, (cpu + 1) * t.leafCap];
-    const [w0, w1] = cpu < 0 ? [0, t.walkValid.length] : [cpu * t.walkCap, (cpu + 1) * t.walkCap];
-    for (let k = l0; k < l1; k++) {
-      const ov = this.lv[k];
-      const nv = t.leafValid[k];
-      if (!ov && !nv) continue;
-      if (ov && nv && this.lva[k] === t.leafVa[k] && this.lsz[k] === t.leafSize[k] && this.lpfn[k] === t.leafPfn[k] && this.lgen[k] === t.leafGen[k]) continue;
-      const c = Math.floor(k / t.leafCap);
-      if (ov) {
-        fb.tlbAcc(S_LEAF_VA, c, -1, this.lva[k], this.lva[k] + this.lsz[k], true);
-        fb.tlbAcc(S_LEAF_PFN, c, -1, this.lpfn[k], this.lpfn[k] + Math.max(1, this.lsz[k] / ps), true);
-      }
-      if (nv) {
-        fb.tlbAcc(S_LEAF_VA, c, -1, t.leafVa[k], t.leafVa[k] + t.leafSize[k], true);
-        fb.tlbAcc(S_LEAF_PFN, c, -1, t.leafPfn[k], t.leafPfn[k] + Math.max(1, t.leafSize[k] / ps), true);
-      }
-    }
-    for (let k = w0; k < w1; k++) {
-      const ov = this.wv[k];
-      const nv = t.walkValid[k];
-      if (!ov && !nv) continue;
-      if (ov && nv && this.wd[k] === t.walkDepth[k] && this.wsp[k] === t.walkSpan[k] && this.wpfn[k] === t.walkPfn[k] && this.wgen[k] === t.walkGen[k]) continue;
-      const c = Math.floor(k / t.walkCap);
-      if (ov) {
-        const d = this.wd[k];
-        fb.tlbAcc(S_WALK_VA, c, d, this.wsp[k], this.wsp[k] + g.entrySize[d - 1], true);
-        fb.tlbAcc(S_WALK_PFN, c, -1, this.wpfn[k], this.wpfn[k] + 1, true);
-      }
-      if (nv) {
-        const d = t.walkDepth[k];
-        fb.tlbAcc(S_WALK_VA, c, d, t.walkSpan[k], t.walkSpan[k] + g.entrySize[d - 1], true);
-        fb.tlbAcc(S_WALK_PFN, c, -1, t.walkPfn[k], t.walkPfn[k] + 1, true);
-      }
-    }
-  }
 }
 
 // ------------------------------------------------------------------ the search
@@ -1049,6 +769,8 @@ interface Cell {
 }
 
 const DEP_DATA = 1;
+/** Progress is reported every this many executions. */
+const PROGRESS_EVERY = 64;
 /** Longest execution the search keeps (events); longer ones are cut as by run.maxSteps. */
 const MAX_EVENTS = 2_000_000;
 
@@ -1058,9 +780,9 @@ function lowestBit(m: number): number {
 
 /**
  * The DPOR engine over any simulator factory (`make` must build the same
- * machine every time). Exported for tests that drive hand-written programs.
+ * machine every time); exploreMachine() drives it for hand-written programs.
  */
-export class ExploreEngine {
+class ExploreEngine {
   readonly kinds: Set<ViolationKind> | null;
   private readonly make: () => Sim;
   private readonly cfg: EngineConfig;
@@ -1106,7 +828,7 @@ export class ExploreEngine {
   private depNode: number[] = [];
   private depFlag: number[] = [];
   private first = new Int32Array(0);
-  private readonly fb = new FootprintBuilder();
+  private fb: StepLog | null = null;
   private readonly acc = new FootprintBuilder();
 
   // Totals.
@@ -1145,6 +867,7 @@ export class ExploreEngine {
     this.lastAcq = Array.from({ length: N_LOCKS }, () => new Int32Array(this.nA));
     this.known = Array.from({ length: this.nA }, () => new Map<number, number>());
     this.reuse = this.cfg.reuse;
+    this.fb = new StepLog(this.bootFree, this.bootGen, this.known, this.stale);
     this.grow(1024);
     for (;;) {
       this.round++;
@@ -1227,7 +950,7 @@ export class ExploreEngine {
       fresh = false;
       if (outcome === 'found') return 'found';
       if (this.abortRound) return 'restart';
-      if (this.cfg.onProgress && this.schedules - this.lastProgress >= 64) {
+      if (this.cfg.onProgress && this.schedules - this.lastProgress >= PROGRESS_EVERY) {
         this.lastProgress = this.schedules;
         this.cfg.onProgress({ schedules: this.schedules, states: this.states, steps: this.steps, elapsedMs: 0, round: this.round });
       }
@@ -1303,7 +1026,8 @@ export class ExploreEngine {
   private execute(start: number, firstChoice: number, fresh: boolean): 'maximal' | 'blocked' | 'found' | 'cut' | 'abort' {
     const sim = this.make();
     for (const m of this.known) m.clear();
-    const stepper = new Stepper(sim, this.bootFree, this.bootGen, this.reuse, this.known, this.stale);
+    const sfb = this.fb!;
+    sfb.reuse = this.reuse;
     this.cells = new Map();
     this.tlbEvents = [];
     this.lastEv.fill(-1);
@@ -1349,7 +1073,7 @@ export class ExploreEngine {
       this.done[i] |= 1 << choice;
       // Run the event: one step, or a whole critical section of an atomic site.
       const a = sim.actors[choice];
-      const held = a.locksHeld | (a.readHeld << 8);
+      const held = a.locksHeld | (a.readHeld << READ_HELD_SHIFT);
       const site = a.op === OP_LOCK ? `${a.lock}|${a.fn}` : null;
       // (fidelity, issue 9) mutex_trylock() observes whether its lock is held, which a critical section run as one
       // event would hide (the lock word is not counted by the mover check): every site of that lock is split from
@@ -1362,10 +1086,11 @@ export class ExploreEngine {
       const before = this.vcount(sim);
       let violated = false;
       let fp: Footprint;
-      const sfb = this.fb;
       if (macro < 0) {
-        sfb.reset();
-        stepper.step(choice, sfb, -1);
+        sfb.begin(sim, a, -1);
+        sim.setAccessLog(sfb);
+        sim.step(choice);
+        sim.setAccessLog(null);
         violated = this.vcount(sim) > before;
         fp = sfb.finish();
       } else {
@@ -1375,8 +1100,10 @@ export class ExploreEngine {
         const locs: string[] = [];
         for (;;) {
           const loc = `${a.op}|${a.fn}|${a.act}`;
-          sfb.reset();
-          stepper.step(choice, sfb, macro);
+          sfb.begin(sim, a, macro);
+          sim.setAccessLog(sfb);
+          sim.step(choice);
+          sim.setAccessLog(null);
           const sf = sfb.finish();
           body.push(sf);
           locs.push(loc);
@@ -1446,6 +1173,12 @@ export class ExploreEngine {
       }
       const preempted = this.isPreemption(i, choice) ? 1 : 0;
       this.initNode(i + 1, sim);
+      // An event that disables another actor's pending step (a wait_for_completion() that takes the only post,
+      // a lock taken and never released) conflicts with it, but that step may never run in this execution, so
+      // no race with it would ever be seen: explore the disabled actor first here too (unless that order is
+      // covered already: the actor is asleep).
+      const disabled = this.en[i] & ~this.en[i + 1] & ~(1 << choice) & ~this.sleepMask[i];
+      if (disabled) this.addBacktrack(i, disabled);
       this.sleepInh[i + 1] = child;
       this.sleepMask[i + 1] = cmask;
       this.pre[i + 1] = this.pre[i] + preempted;
@@ -1751,7 +1484,7 @@ function replayFirst(make: () => Sim, schedule: readonly number[], kinds: Set<Vi
  * chunks of choices while the replay still reaches a violation of the same
  * kind first; then cut the schedule right after that violation.
  */
-export function shrinkSchedule(
+function shrinkSchedule(
   make: () => Sim,
   schedule: number[],
   kind: ViolationKind,

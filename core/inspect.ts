@@ -310,8 +310,8 @@ export class TraceRecording {
           const a = s.actors[i];
           pendingStep = s.steps;
           pending.op = a.op;
-          pending.f = a.f;
-          pending.idx = a.idx;
+          pending.f = a.frame;
+          pending.idx = a.entry;
           pending.lock = a.lock;
           pending.addr = a.addr;
           pending.size = a.size;
@@ -824,7 +824,7 @@ export class TraceRecording {
     if (next < 0) {
       // It takes no further step in the log: what it was left waiting on at the end, if anything.
       if (a.done && !a.stuck) return { name: a.name, cpu: a.cpu, done: true, next: null, pointer: null, locks };
-      return { name: a.name, cpu: a.cpu, done, next: { function: a.fn, action: a.act, address: a.addr >= 0 ? formatVA(sim.g, a.addr) : '' }, pointer: this.pointer(a.op, a.f, a.g, n), locks };
+      return { name: a.name, cpu: a.cpu, done, next: { function: a.fn, action: a.act, address: a.addr >= 0 ? formatVA(sim.g, a.addr) : '' }, pointer: this.pointer(a.op, a.frame, a.gen, n), locks };
     }
     const r = sim.loggedStep(next, newLoggedStep());
     const p = pointerStep >= 0 ? sim.loggedStep(pointerStep, newLoggedStep()) : null;

@@ -1,10 +1,11 @@
 /**
- * The stable metric keys of SPEC §2.10, computed from a finished simulation.
- * (`wall.ms` is added by the caller: `core` reads no clock.)
+ * The stable metric keys of SPEC §2.10, computed from a finished simulation
+ * (`wall.ms` is added by the caller: `core` reads no clock), and the time
+ * series a timed run records as it goes.
  */
-import { VIOLATION_KINDS } from './results.ts';
+import { type Series, VIOLATION_KINDS } from './results.ts';
 import { LOCK_MEM_HOTPLUG, LOCK_NAMES, N_LOCKS } from './model/locks.ts';
-import { LAT_NAMES, type Sim } from './sim.ts';
+import { LAT_HOTREMOVE, LAT_NAMES, LAT_VMALLOC, type Sim } from './sim.ts';
 
 /** Percentile by nearest rank on a sorted array. */
 export function percentile(sorted: Float64Array, p: number): number {
@@ -63,4 +64,59 @@ export function buildMetrics(sim: Sim): Record<string, number> {
   m['sim.time_ns'] = Math.round(sim.now);
   for (const k of VIOLATION_KINDS) m[`violations.${k}`] = sim.checker.countOf(k);
   return m;
+}
+
+const SERIES_KEYS = [
+  { name: 'vmalloc.ops', unit: 'ops' },
+  { name: 'hotremove.ops', unit: 'ops' },
+  { name: 'tlbi.total', unit: 'TLBIs' },
+  { name: 'pgtable.live_tables', unit: 'pages' },
+] as const;
+
+/** Points per series over the run's duration. */
+export const SERIES_POINTS = 200;
+
+/**
+ * The time series of a timed run, sampled at fixed simulated times (every
+ * durationNs / SERIES_POINTS) from inside the simulation (Sim.setSampler),
+ * so a run's series are the same bytes however it was sliced, wherever it
+ * ran and however busy the machine was. `series` grows as the run goes
+ * (live charts read it); `finish` records the points the run's last steps
+ * passed.
+ */
+export class SeriesSampler {
+  readonly series: Series[] = SERIES_KEYS.map((k) => ({ name: k.name, unit: k.unit, x: [], y: [] }));
+  private readonly sim: Sim;
+  private readonly durationNs: number;
+
+  constructor(sim: Sim, durationNs: number) {
+    this.sim = sim;
+    this.durationNs = durationNs;
+    sim.setSampler(durationNs / SERIES_POINTS, (x) => this.record(x));
+  }
+
+  private record(x: number): void {
+    const sim = this.sim;
+    const c = sim.counters;
+    const values = [sim.ops[LAT_VMALLOC], sim.ops[LAT_HOTREMOVE], c.tlbiPage + c.tlbiPgtable + c.tlbiAll, sim.mem.tablesAllocated - sim.mem.tablesFreed];
+    const xr = Math.round(x);
+    for (let i = 0; i < values.length; i++) {
+      this.series[i].x.push(xr);
+      this.series[i].y.push(values[i]);
+    }
+  }
+
+  /**
+   * At the end of the run: the points its last steps passed, with the final
+   * state, up to the run's duration (the last steps may end past it: a
+   * 20 ms pause that starts just before the end).
+   */
+  finish(): void {
+    this.sim.sampleThrough(Math.min(this.sim.now, this.durationNs));
+  }
+
+  /** The series that have points. */
+  nonEmpty(): Series[] {
+    return this.series.filter((s) => s.x.length > 0);
+  }
 }

@@ -658,8 +658,8 @@ class Analysis {
     const mem = this.sim.mem;
     this.frames.push(f);
     // The live entry is identified by what it holds: the last write of that output into this page.
-    const kind = mem.kind(f, a.idx);
-    const val = mem.val(f, a.idx);
+    const kind = mem.kind(f, a.entry);
+    const val = mem.val(f, a.entry);
     const installed = this.last((r) => r.op === OP_WRITE && !r.cleared && r.frame === f && r.valKind === kind && r.valPfn === val, now);
     const old = `${ENTRY_KIND_NAMES[kind]} entry -> pfn ${hex(val)}`;
     const s: string[] = [];
@@ -673,13 +673,13 @@ class Analysis {
         s.push(`${this.name(r.actor)} installed the live ${old} at step ${installed} (${r.fn})`);
       }
     }
-    if (a.g !== mem.gen[f] || !mem.isTable(f)) s.push(...this.useAfterFree(a.index, f, a.g, now, 'wrote into', a.fn, false));
+    if (a.gen !== mem.gen[f] || !mem.isTable(f)) s.push(...this.useAfterFree(a.index, f, a.gen, now, 'wrote into', a.fn, false));
     this.keys.splice(
       this.keys.findIndex((k) => k.step === now && k.actor === a.index),
       this.keys.some((k) => k.step === now && k.actor === a.index) ? 1 : 0,
     );
-    this.key(now, a.index, 'replaced', `overwrote the live ${old} with a ${ENTRY_KIND_NAMES[a.k]} entry -> pfn ${hex(a.v)} without clearing it first (${a.fn})`);
-    s.push(`${a.name} then overwrote that live entry at step ${now} (${a.fn}: ${callName(a.act)}) with a ${ENTRY_KIND_NAMES[a.k]} entry -> pfn ${hex(a.v)}, without break-before-make: a CPU walking there may use either output`);
+    this.key(now, a.index, 'replaced', `overwrote the live ${old} with a ${ENTRY_KIND_NAMES[a.newKind]} entry -> pfn ${hex(a.newValue)} without clearing it first (${a.fn})`);
+    s.push(`${a.name} then overwrote that live entry at step ${now} (${a.fn}: ${callName(a.act)}) with a ${ENTRY_KIND_NAMES[a.newKind]} entry -> pfn ${hex(a.newValue)}, without break-before-make: a CPU walking there may use either output`);
     return sentences(s);
   }
 }

@@ -46,7 +46,7 @@ export class Prng {
     return Math.floor(this.next() * n);
   }
 
-  /** An integer in [lo, hi] inclusive. */
+  /** An integer in [lo, hi] inclusive (the renderer's fake lab draws with it). */
   between(lo: number, hi: number): number {
     return lo + this.below(hi - lo + 1);
   }

@@ -12,13 +12,13 @@ import { ptdump_check_wx, ptdump_show, type PtdumpEntry } from './kernel/ptdump.
 import { type VmArea, vfree, vmalloc } from './kernel/vmalloc.ts';
 import { computeLayout, type Layout, type MemoryMap, memstartAddr, type ReachabilityReport, vmemmapRangeOf, vmemmapRaceReachability, insideLinearRegion } from './layout.ts';
 import { ENTRY_BLOCK, ENTRY_NONE, ENTRY_PAGE, ENTRY_TABLE, ROLE_PGTABLE, ROLE_VMEMMAP } from './model/memory.ts';
-import { buildMetrics } from './metrics.ts';
+import { buildMetrics, SeriesSampler } from './metrics.ts';
 import { scenarioNotes } from './notes.ts';
 import { Prng } from './prng.ts';
-import type { RunMode, RunResult } from './results.ts';
+import type { RunMode, RunResult, Series } from './results.ts';
 import { resolvedActors, type Scenario, ScenarioError } from './scenario.ts';
 import { PctScheduler, RandomScheduler, ReplayScheduler, TimedScheduler } from './schedulers.ts';
-import { type Actor, type Program, type Scheduler, SECTION_OFFLINE, SECTION_ONLINE, SECTION_REMOVED, Sim } from './sim.ts';
+import { type Actor, type Program, RUN_BLOCKED, RUN_VIOLATION, type Scheduler, SECTION_OFFLINE, SECTION_ONLINE, Sim, STATIC_TABLE_FRAMES } from './sim.ts';
 import type { Strategy } from './strategies.ts';
 import { LocalOpSource, type OpSource, OP_RECORD, VmallocStream } from './workload.ts';
 
@@ -61,17 +61,35 @@ export function memoryMapOf(s: Scenario): MemoryMap {
   };
 }
 
+/** sizeof(struct page) on arm64 (SPEC §2.1). */
+const STRUCT_PAGE_BYTES = 64;
+/** Page-allocator headroom (assumed, generous): pages for anything, tables for the linear map, pages per vmalloc thread, blocks. */
+const POOL_SPARE_PAGES = 2048;
+const LINEAR_SPARE_TABLES = 64;
+const PAGES_PER_VMALLOC_THREAD = 256;
+const SPARE_BLOCKS = 8;
+/** long_busy_list keeps its prefill (core/workload.ts LONG_BUSY_PREFILL) and a little more alive at once. */
+const LONG_BUSY_PAGES = 15_100;
+/** The ring of steps a timed run keeps for its traces. */
+const TIMED_TRACE_RING = 4096;
+/** An endless vmalloc loop whose allocation failed backs off this long (cond_resched()). */
+const COND_RESCHED_NS = 1000;
+/** PCT's bug depth when none is asked for. */
+const DEFAULT_PCT_DEPTH = 2;
+const SZ_4K = 4096;
+
 function poolSize(s: Scenario, g: Geometry, vmallocThreads: number): { pages: number; blocks: number } {
   const total = [...s.memory.boot, ...s.memory.hotplug].reduce((n, r) => n + r.size, 0);
-  const memmapBytes = (total / g.pageSize) * 64;
+  const memmapBytes = (total / g.pageSize) * STRUCT_PAGE_BYTES;
   const pmdSize = g.pmdDepth >= 0 ? g.entrySize[g.pmdDepth] : g.pageSize;
   const basePages = s.memory.vmemmapMapping === 'base' ? Math.ceil(memmapBytes / g.pageSize) : 0;
   // Boot memory's linear map uses blocks (bootTables); page-mapped hot-pluggable memory needs a PTE table per PMD_SIZE.
   const hotplugTotal = s.memory.hotplug.reduce((n, r) => n + r.size, 0);
-  const linearTables = s.memory.linearMapping === 'page' ? Math.ceil(hotplugTotal / g.pageSize / g.PTRS_PER_PTE) + 64 : 64;
-  const busy = s.actors.some((a) => a.kind === 'vmalloc' && a.profile === 'long_busy_list') ? 15_100 : 0;
-  const pages = s.memory.allocatorPages || 2048 + basePages + linearTables + vmallocThreads * (256 + busy) + Math.ceil(basePages / g.PTRS_PER_PTE);
-  const blocks = s.memory.allocatorBlocks || (s.memory.vmemmapMapping === 'pmd' ? Math.ceil(memmapBytes / pmdSize) + 8 + s.memory.hotplug.length * 2 : 0);
+  const linearTables = (s.memory.linearMapping === 'page' ? Math.ceil(hotplugTotal / g.pageSize / g.PTRS_PER_PTE) : 0) + LINEAR_SPARE_TABLES;
+  const busy = s.actors.some((a) => a.kind === 'vmalloc' && a.profile === 'long_busy_list') ? LONG_BUSY_PAGES : 0;
+  const pages = s.memory.allocatorPages || POOL_SPARE_PAGES + basePages + linearTables + vmallocThreads * (PAGES_PER_VMALLOC_THREAD + busy) + Math.ceil(basePages / g.PTRS_PER_PTE);
+  // Two blocks per hot-pluggable range: its sections' memmap may straddle a block boundary.
+  const blocks = s.memory.allocatorBlocks || (s.memory.vmemmapMapping === 'pmd' ? Math.ceil(memmapBytes / pmdSize) + SPARE_BLOCKS + s.memory.hotplug.length * 2 : 0);
   return { pages, blocks };
 }
 
@@ -96,7 +114,7 @@ export function buildSim(scenario: Scenario, strategy: Strategy, opts: BuildOpti
   const cost = { ...defaultCostModel(), ...scenario.cost };
   const timed = opts.mode === 'timed';
   const boot0 = scenario.memory.boot[0];
-  if (pool.pages + pool.blocks * (g.pmdDepth >= 0 ? g.entrySize[g.pmdDepth] / g.pageSize : 1) + 8 > boot0.size / g.pageSize) {
+  if (pool.pages + pool.blocks * (g.pmdDepth >= 0 ? g.entrySize[g.pmdDepth] / g.pageSize : 1) + STATIC_TABLE_FRAMES > boot0.size / g.pageSize) {
     throw new ScenarioError('scenario.memory.boot[0]: too small to hold the page allocator pool; make it larger or set memory.allocatorPages');
   }
   const sim = new Sim({
@@ -110,13 +128,13 @@ export function buildSim(scenario: Scenario, strategy: Strategy, opts: BuildOpti
     poolBasePfn: boot0.start / g.pageSize,
     seed: opts.seed,
     traceAll: !timed,
-    traceRing: 4096,
+    traceRing: TIMED_TRACE_RING,
     stopOnFirstViolation: opts.stopOnFirstViolation ?? false,
     timed,
     tlbEntries: scenario.tlb.entries,
     walkCacheEntries: scenario.tlb.walkCacheEntries,
     linearBlocks: scenario.memory.linearMapping === 'block',
-    vmemmapPmd: scenario.memory.vmemmapMapping === 'pmd' && g.pageSize === 4096,
+    vmemmapPmd: scenario.memory.vmemmapMapping === 'pmd' && g.pageSize === SZ_4K,
   });
   bootTables(sim, scenario);
   const source =
@@ -273,28 +291,27 @@ function* hotplugProgram(
   thinkNs: number,
   parts: { linear: boolean; offline: boolean; deviceLock: boolean },
 ): Program {
-  const present = (): boolean => s.sections.some((x) => x.start >= pa && x.start < pa + size && x.state !== 0 && x.state !== SECTION_REMOVED);
+  // Whether the memory is there decides what the actor does next: a read of shared state between steps, which the
+  // simulator declares with the step just performed (Sim.sectionsPresent()).
+  const present = (): boolean => s.sectionsPresent(pa, size);
   if (!cycling) {
     for (let c = 0; c < Math.max(1, cycles); c++) {
       if (c > 0 || !present()) {
         yield add_memory(s, a, pa, size, parts);
         if (thinkNs > 0) yield a.work('hotplug_thread', 'msleep()', thinkNs);
       }
-      yield remove_memory(s, a, pa, size, { ...parts, offline: parts.offline && (c > 0 || sectionOnline(s, pa)) });
+      yield remove_memory(s, a, pa, size, { ...parts, offline: parts.offline && (c > 0 || s.sectionOnline(pa)) });
       if (c + 1 < cycles && thinkNs > 0) yield a.work('hotplug_thread', 'msleep()', thinkNs);
     }
     return;
   }
   for (let c = 0; cycles === 0 || c < cycles; c++) {
-    if (present()) yield remove_memory(s, a, pa, size, { ...parts, offline: parts.offline && sectionOnline(s, pa) });
+    if (present()) yield remove_memory(s, a, pa, size, { ...parts, offline: parts.offline && s.sectionOnline(pa) });
     else yield add_memory(s, a, pa, size, parts);
     yield a.work('hotplug_thread', 'msleep()', Math.max(1, thinkNs));
   }
 }
 
-function sectionOnline(s: Sim, pa: number): boolean {
-  return s.sections.some((x) => x.start === pa && x.state === SECTION_ONLINE);
-}
 
 function* vmallocProgram(s: Sim, a: Actor, thread: number, window: number, spec: { ops: number; vfree: boolean; touch: boolean; thinkNs: number }, source: OpSource): Program {
   const rec = new Float64Array(OP_RECORD);
@@ -302,13 +319,12 @@ function* vmallocProgram(s: Sim, a: Actor, thread: number, window: number, spec:
   for (let n = 0; spec.ops === 0 || n < spec.ops; n++) {
     source.next(thread, rec);
     const area = (yield vmalloc(s, a, rec[0], rec[1], window, spec.touch)) as VmArea | null;
-    a.opsDone++;
     if (area) {
       if (rec[2] === 1 || !spec.vfree) held.push(area);
       else yield vfree(s, a, area);
     }
     if (spec.thinkNs > 0) yield a.work('test_func', 'cond_resched() / think time', spec.thinkNs);
-    else if (spec.ops === 0 && !area) yield a.work('test_func', 'cond_resched()', 1000);
+    else if (spec.ops === 0 && !area) yield a.work('test_func', 'cond_resched()', COND_RESCHED_NS);
   }
 }
 
@@ -359,6 +375,8 @@ export interface RunOptions {
   opSource?: OpSource;
   /** Record the schedule in the result (random/pct/replay; default true for those). */
   keepSchedule?: boolean;
+  /** Record the time series (timed mode only; sampled inside the simulation at fixed simulated times). */
+  series?: boolean;
 }
 
 export interface RunOutcome {
@@ -379,6 +397,8 @@ export interface RunHandle {
   result(status?: RunResult['status']): RunResult;
   /** For replay: did the recorded schedule stop fitting? */
   readonly diverged: boolean;
+  /** The run's time series so far (timed mode with `series`; they grow as it runs), else empty. */
+  readonly series: readonly Series[];
 }
 
 /** Start a run of a scenario under a strategy; `advance` does the work. */
@@ -397,7 +417,7 @@ export function startRun(scenario: Scenario, strategy: Strategy, opts: RunOption
       sched = new RandomScheduler(Prng.derive(opts.seed, 0x5c4e), r.burst, r.sleepProbability, r.sleepSteps);
       break;
     case 'pct':
-      sched = new PctScheduler(Prng.derive(opts.seed, 0x9c7), opts.pctDepth ?? 2, estimateSteps(scenario, strategy));
+      sched = new PctScheduler(Prng.derive(opts.seed, 0x9c7), opts.pctDepth ?? DEFAULT_PCT_DEPTH, estimateSteps(scenario, strategy));
       break;
     case 'replay':
       if (!opts.schedule) throw new Error('replay needs a schedule');
@@ -423,6 +443,7 @@ export function startRun(scenario: Scenario, strategy: Strategy, opts: RunOption
     };
   }
   const driver = wrap ? wrap(outer) : outer;
+  const sampler = opts.series && opts.mode === 'timed' ? new SeriesSampler(sim, r.durationNs) : null;
   let over = false;
   let finished = false;
   const keep = opts.keepSchedule ?? opts.mode !== 'timed';
@@ -432,16 +453,16 @@ export function startRun(scenario: Scenario, strategy: Strategy, opts: RunOption
     get diverged() {
       return replay?.diverged ?? false;
     },
+    series: sampler ? sampler.series : [],
     advance(maxSteps: number): boolean {
       if (over) return true;
       const limit = Math.min(maxSteps, r.maxSteps);
-      sim.run(driver, limit);
-      const violated = (opts.stopOnFirstViolation ?? false) && sim.checker.total > 0;
-      if (stoppedByScheduler || sim.steps >= r.maxSteps || violated || sim.allDone() || sim.collectEnabled(new Int32Array(sim.actors.length + 1)) === 0) {
-        over = true;
-      }
+      const why = sim.run(driver, limit);
+      // The source-starved wrapper (the service's workload worker) stops a slice without ending the run.
+      if (why === RUN_BLOCKED || why === RUN_VIOLATION || stoppedByScheduler || sim.steps >= r.maxSteps) over = true;
       if (over && !finished) {
         finished = true;
+        sampler?.finish();
         sim.finish();
       }
       return over;
@@ -459,6 +480,7 @@ export function startRun(scenario: Scenario, strategy: Strategy, opts: RunOption
         metrics: buildMetrics(sim),
         ...(keep ? { schedule: sim.schedule.slice() } : {}),
         notes: scenarioNotes(scenario, built.layout, built.memory, built.reachability),
+        ...(sampler ? { series: sampler.nonEmpty() } : {}),
       };
     },
   };

@@ -9,52 +9,113 @@ import { type Geometry, alignDown, formatVA, indexAt } from './arch.ts';
 import { type CostModel, lazyMaxPages } from './costs.ts';
 import { Checker } from './checkers.ts';
 import { type Layout, type MemoryMap, linearOffset, memstartAddr } from './layout.ts';
-import {
-  ENTRY_KIND_NAMES,
-  ENTRY_NONE,
-  ENTRY_TABLE,
-  FRAME_FREE,
-  PhysMem,
-  ROLE_NAMES,
-} from './model/memory.ts';
-import { LOCK_NAMES, LOCK_SPIN, LOCK_TYPES, Locks, N_LOCKS } from './model/locks.ts';
+import { ENTRY_KIND_NAMES, ENTRY_NONE, ENTRY_TABLE, FRAME_FREE, PhysMem, ROLE_NAMES, ROLE_NONE, ROLE_STATIC_TABLE } from './model/memory.ts';
+import { ACQ_EXCL, ACQ_READ, ACQ_WLOCK, type AccessLog, MODE_ADD, MODE_READ, MODE_WRITE, WORD_HOLDER, WORD_READERS, WORD_WRITER } from './model/access.ts';
+import { LOCK_NAMES, LOCK_SPIN, LOCK_TYPES, LOCK_VMAP_AREA, Locks, N_LOCKS, READ_HELD_SHIFT } from './model/locks.ts';
 import { Tlbs } from './model/tlb.ts';
 import { Prng } from './prng.ts';
 import type { TraceStep } from './results.ts';
 import type { StrategyKnobs } from './strategies.ts';
 
-// Operations an actor can describe. Each is one atomic step.
+// The operations an actor can describe: each is one atomic step. `Op` is their union, so every switch over an
+// actor's pending op is checked for exhaustiveness (typescript-eslint switch-exhaustiveness-check).
+/** No step described yet (an actor before its program first yields). */
 export const OP_NONE = 0;
+/** READ_ONCE of a table entry. */
 export const OP_READ = 1;
+/** WRITE_ONCE / set_p?d / p?d_clear / p?d_populate of a table entry. */
 export const OP_WRITE = 2;
+/** ptep_get_and_clear(): read and clear an entry in one step. */
 export const OP_XCHG = 3;
+/** alloc_page(): one page from the page allocator (as a table page when a depth is given). */
 export const OP_ALLOC_PAGE = 4;
+/** A PMD-sized block from the page allocator (vmemmap_alloc_block_buf(PMD_SIZE)). */
 export const OP_ALLOC_BLOCK = 5;
+/** __free_pages() / free of a table page. */
 export const OP_FREE = 6;
+/** flush_tlb_kernel_range(): TLBI VAALE1IS per page, or a whole flush above MAX_TLBI_OPS. */
 export const OP_TLBI_RANGE = 7;
+/** __flush_tlb_kernel_pgtable(): TLBI VAAE1IS, walk cache included. */
 export const OP_TLBI_PGTABLE = 8;
+/** flush_tlb_all(): TLBI VMALLE1IS. */
 export const OP_TLBI_ALL = 9;
+/** spin_lock() / mutex_lock(). */
 export const OP_LOCK = 10;
 export const OP_UNLOCK = 11;
+/** percpu_down_read() / percpu_up_read(). */
 export const OP_READ_LOCK = 12;
 export const OP_READ_UNLOCK = 13;
+/** percpu_down_write(), first half: rcu_sync_enter() announces the writer. */
 export const OP_WRITE_ENTER = 14;
+/** percpu_down_write(), second half: the readers have drained. */
 export const OP_WRITE_LOCK = 15;
 export const OP_WRITE_UNLOCK = 16;
+/** A CPU load/store through its TLB (a hardware walk on a miss). */
 export const OP_ACCESS = 17;
+/** Local work for a given time (think time, msleep(), work that touches nothing shared). */
 export const OP_WORK = 18;
+/** alloc_vmap_area(): VA from a vmap window. */
 export const OP_VA_ALLOC = 19;
+/** free_vmap_area_noflush(): queue an area for the lazy purge. */
 export const OP_VA_LAZY_FREE = 20;
+/** __purge_vmap_area_lazy(): take every queued area. */
 export const OP_PURGE_TAKE = 21;
+/** Return the purged areas' VA to their windows. */
 export const OP_VA_RELEASE = 22;
+/** Memory sections of a range go online, offline or away. */
 export const OP_MEM_STATE = 23;
+/** The program has ended: nothing left to step. */
 export const OP_DONE = 24;
 /** complete(&x): post completion x (a counting semaphore with a FIFO of payloads), e.g. a kthread create request. */
 export const OP_COMPLETE = 25;
-/** wait_for_completion(&x): enabled once x has been completed; takes the oldest payload into rv. */
+/** wait_for_completion(&x): enabled once x has been completed; takes the oldest payload into `result`. */
 export const OP_WAIT_COMPLETION = 26;
-/** mutex_trylock(): takes the lock if it is free (rv = 1), else goes on without it (rv = 0); never waits. */
+/** mutex_trylock(): takes the lock if it is free (result 1), else goes on without it (result 0); never waits. */
 export const OP_TRYLOCK = 27;
+
+export type LockOp =
+  | typeof OP_LOCK
+  | typeof OP_UNLOCK
+  | typeof OP_READ_LOCK
+  | typeof OP_READ_UNLOCK
+  | typeof OP_WRITE_ENTER
+  | typeof OP_WRITE_LOCK
+  | typeof OP_WRITE_UNLOCK
+  | typeof OP_TRYLOCK;
+
+export type Op =
+  | typeof OP_NONE
+  | typeof OP_READ
+  | typeof OP_WRITE
+  | typeof OP_XCHG
+  | typeof OP_ALLOC_PAGE
+  | typeof OP_ALLOC_BLOCK
+  | typeof OP_FREE
+  | typeof OP_TLBI_RANGE
+  | typeof OP_TLBI_PGTABLE
+  | typeof OP_TLBI_ALL
+  | LockOp
+  | typeof OP_ACCESS
+  | typeof OP_WORK
+  | typeof OP_VA_ALLOC
+  | typeof OP_VA_LAZY_FREE
+  | typeof OP_PURGE_TAKE
+  | typeof OP_VA_RELEASE
+  | typeof OP_MEM_STATE
+  | typeof OP_DONE
+  | typeof OP_COMPLETE
+  | typeof OP_WAIT_COMPLETION;
+
+/** Does the op name a frame (`frame`, `gen`) that a trace shows: an entry access or a free? */
+export function opTouchesFrame(op: Op): boolean {
+  return op === OP_READ || op === OP_WRITE || op === OP_XCHG || op === OP_FREE;
+}
+
+/** Static frames at the bottom of the pool: swapper_pg_dir and the fixmap's bm_pud/bm_pmd/bm_pte (kernel image tables, never freed). */
+export const STATIC_TABLE_FRAMES = 8;
+
+/** The purge list holds [va, size, window] per lazily freed area. */
+const PURGE_RECORD = 3;
 
 /** Step-log marker: a write cleared an entry that pointed to the logged pfn. */
 const LOG_CLEARED = -3;
@@ -72,6 +133,10 @@ export const LAT_HOTREMOVE = 2;
 export const LAT_HOTADD = 3;
 export const LAT_NAMES = ['vmalloc', 'vfree', 'hotremove', 'hotadd'] as const;
 
+/** OP_ACCESS's resultKind: the access reached memory (else it faulted). */
+export const ACCESS_MAPPED = 1;
+export const ACCESS_FAULT = 0;
+
 export type ActorKind = 'hotremove' | 'hotadd' | 'hotplug' | 'online' | 'vmalloc' | 'ptdump' | 'access' | 'kthreadd';
 /**
  * An actor's program: a generator that yields a step code after describing
@@ -82,7 +147,11 @@ export type ActorKind = 'hotremove' | 'hotadd' | 'hotplug' | 'online' | 'vmalloc
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- allowed because a type alias cannot refer to itself; the interface is what makes Program recursive
 export interface Program<R = void> extends Generator<number | Program<unknown>, R, unknown> {}
 
-/** One CPU's kernel program and its pending step. */
+/**
+ * One CPU's kernel program and its pending step. The describing methods
+ * (read, write, allocPage, ...) fill the operands of the step and return its
+ * op for the program to yield; `perform` fills the results.
+ */
 export class Actor {
   readonly index: number;
   readonly name: string;
@@ -100,43 +169,66 @@ export class Actor {
    * work it still takes part in the waits-for graph.
    */
   daemon = false;
-  // The pending step.
-  op = OP_NONE;
+  // ---- The pending step: which op, where in the kernel, and its operands.
+  op: Op = OP_NONE;
+  /** Kernel function and C expression, for the trace. */
   fn = '';
   act = '';
+  /** Virtual address the step concerns, or -1. */
   addr = -1;
-  f = -1;
-  g = 0;
-  idx = 0;
-  k = 0;
-  v = 0;
+  /** Table (entry ops) or page (free) the step uses, and the incarnation the actor knows it by. */
+  frame = -1;
+  gen = 0;
+  /** Entry index within the table. */
+  entry = 0;
+  /** OP_WRITE: the entry written (kind and target pfn). */
+  newKind = 0;
+  newValue = 0;
+  /** Bytes: the TLBI range, the VA area (OP_VA_ALLOC, OP_VA_LAZY_FREE), the memory range (OP_MEM_STATE). */
   size = 0;
+  /** OP_VA_ALLOC: alignment in bytes. */
+  align = 0;
+  /** OP_VA_ALLOC / OP_VA_LAZY_FREE: the vmap VA window. */
+  window = 0;
+  /** OP_WORK: nanoseconds of local work. */
+  ns = 0;
+  /** Lock ops: the lock. */
   lock = -1;
-  /** For OP_COMPLETE / OP_WAIT_COMPLETION: the completion. */
-  compl = -1;
+  /** OP_COMPLETE / OP_WAIT_COMPLETION: the completion; OP_COMPLETE: what it posts. */
+  completion = -1;
+  payload = 0;
+  /** OP_MEM_STATE: physical start of the range and the sections' new state. */
+  pa = 0;
+  sectionState = 0;
   /** This actor's create->done for kthread_run() (kthreadd completes it), or -1 when it starts no threads. */
   kthreadDone = -1;
+  /** Allocation ops: role of the frame, and table depth (-1: not a table). */
   role = 0;
   depth = -1;
   /** For OP_FREE: check that no TLB still maps the page (teardown frees; lazy vfree frees do not). */
   checkTlb = true;
   /** For allocation ops: GFP_KERNEL, may sleep. */
   maySleep = false;
-  // Results of the last performed step.
-  rk = 0;
-  rv = 0;
-  rf = -1;
-  rg = 0;
-  // Context.
+  // ---- Results of the last performed step.
+  /** An entry read: its kind (OP_ACCESS: ACCESS_MAPPED or ACCESS_FAULT). */
+  resultKind = 0;
+  /**
+   * The step's value: an entry's target pfn, the VA allocated (-1: none), the
+   * pfn an access reached, a flag (lazy purge due, trylock taken, first memory
+   * of its node), the purge range start, a completion's payload.
+   */
+  result = 0;
+  /** The frame an entry read pointed to, or that an allocation returned (-1: none), and its incarnation. */
+  resultFrame = -1;
+  resultGen = 0;
+  /** OP_PURGE_TAKE: length of the range to flush. */
+  resultSize = 0;
+  // ---- Context.
   locksHeld = 0;
   spinDepth = 0;
   readHeld = 0;
   time = 0;
   readonly lockAcquiredAt = new Float64Array(N_LOCKS);
-  /** Random mode: steps this actor stays asleep. */
-  sleepSteps = 0;
-  /** Workload cursor (owned by the actor's program). */
-  opsDone = 0;
 
   constructor(index: number, name: string, cpu: number, kind: ActorKind, symmetryClass: string) {
     this.index = index;
@@ -146,7 +238,7 @@ export class Actor {
     this.symmetryClass = symmetryClass;
   }
 
-  private at(op: number, fn: string, act: string, addr: number): number {
+  private at<O extends Op>(op: O, fn: string, act: string, addr: number): O {
     this.op = op;
     this.fn = fn;
     this.act = act;
@@ -155,29 +247,29 @@ export class Actor {
     return op;
   }
 
-  /** READ_ONCE of entry `idx` of table (f, g). */
-  read(fn: string, act: string, f: number, g: number, idx: number, addr: number): number {
-    this.f = f;
-    this.g = g;
-    this.idx = idx;
+  /** READ_ONCE of entry `entry` of table (frame, gen). */
+  read(fn: string, act: string, frame: number, gen: number, entry: number, addr: number): number {
+    this.frame = frame;
+    this.gen = gen;
+    this.entry = entry;
     return this.at(OP_READ, fn, act, addr);
   }
 
-  /** WRITE_ONCE / set_p?d / p?d_clear of entry `idx` of table (f, g). */
-  write(fn: string, act: string, f: number, g: number, idx: number, addr: number, kind: number, val: number): number {
-    this.f = f;
-    this.g = g;
-    this.idx = idx;
-    this.k = kind;
-    this.v = val;
+  /** WRITE_ONCE / set_p?d / p?d_clear of entry `entry` of table (frame, gen). */
+  write(fn: string, act: string, frame: number, gen: number, entry: number, addr: number, kind: number, value: number): number {
+    this.frame = frame;
+    this.gen = gen;
+    this.entry = entry;
+    this.newKind = kind;
+    this.newValue = value;
     return this.at(OP_WRITE, fn, act, addr);
   }
 
   /** ptep_get_and_clear(). */
-  getAndClear(fn: string, act: string, f: number, g: number, idx: number, addr: number): number {
-    this.f = f;
-    this.g = g;
-    this.idx = idx;
+  getAndClear(fn: string, act: string, frame: number, gen: number, entry: number, addr: number): number {
+    this.frame = frame;
+    this.gen = gen;
+    this.entry = entry;
     return this.at(OP_XCHG, fn, act, addr);
   }
 
@@ -197,9 +289,9 @@ export class Actor {
     return OP_ALLOC_BLOCK;
   }
 
-  free(fn: string, act: string, f: number, g: number, addr: number, checkTlb: boolean): number {
-    this.f = f;
-    this.g = g;
+  free(fn: string, act: string, frame: number, gen: number, addr: number, checkTlb: boolean): number {
+    this.frame = frame;
+    this.gen = gen;
     this.checkTlb = checkTlb;
     return this.at(OP_FREE, fn, act, addr);
   }
@@ -217,7 +309,7 @@ export class Actor {
     return this.at(OP_TLBI_ALL, fn, act, -1);
   }
 
-  lockOp(op: number, fn: string, act: string, lock: number): number {
+  lockOp(op: LockOp, fn: string, act: string, lock: number): number {
     this.lock = lock;
     return this.at(op, fn, act, -1);
   }
@@ -227,20 +319,20 @@ export class Actor {
   }
 
   work(fn: string, act: string, ns: number): number {
-    this.size = ns;
+    this.ns = ns;
     return this.at(OP_WORK, fn, act, -1);
   }
 
   vaAlloc(fn: string, act: string, size: number, align: number, window: number): number {
     this.size = size;
-    this.v = align;
-    this.idx = window;
+    this.align = align;
+    this.window = window;
     return this.at(OP_VA_ALLOC, fn, act, -1);
   }
 
   vaLazyFree(fn: string, act: string, va: number, size: number, window: number): number {
     this.size = size;
-    this.idx = window;
+    this.window = window;
     return this.at(OP_VA_LAZY_FREE, fn, act, va);
   }
 
@@ -253,28 +345,28 @@ export class Actor {
   }
 
   /** complete(&x), posting `payload` (kthreadd's queue carries the requester's own completion). */
-  complete(fn: string, act: string, compl: number, payload: number): number {
-    this.compl = compl;
-    this.v = payload;
+  complete(fn: string, act: string, completion: number, payload: number): number {
+    this.completion = completion;
+    this.payload = payload;
     return this.at(OP_COMPLETE, fn, act, -1);
   }
 
-  /** wait_for_completion(&x); the payload taken arrives in rv. */
-  waitForCompletion(fn: string, act: string, compl: number): number {
-    this.compl = compl;
+  /** wait_for_completion(&x); the payload taken arrives in `result`. */
+  waitForCompletion(fn: string, act: string, completion: number): number {
+    this.completion = completion;
     return this.at(OP_WAIT_COMPLETION, fn, act, -1);
   }
 
   memState(fn: string, act: string, pa: number, size: number, state: number): number {
-    this.v = pa;
+    this.pa = pa;
     this.size = size;
-    this.k = state;
+    this.sectionState = state;
     return this.at(OP_MEM_STATE, fn, act, -1);
   }
 }
 
 /** A first-fit allocator of kernel VA within one window (alloc_vmap_area's job). */
-export class VaAllocator {
+class VaAllocator {
   readonly start: number;
   readonly end: number;
   /** Sorted free intervals [s0, e0, s1, e1, ...]. */
@@ -402,6 +494,16 @@ export interface Scheduler {
 /** pickAll(): no actor can take a step. */
 export const NONE_ENABLED = -2;
 
+/** Why Sim.run returned: the step limit, the scheduler said stop, no actor can step, or a violation stopped the run. */
+export const RUN_LIMIT = 0;
+export const RUN_STOPPED = 1;
+export const RUN_BLOCKED = 2;
+export const RUN_VIOLATION = 3;
+export type RunStop = typeof RUN_LIMIT | typeof RUN_STOPPED | typeof RUN_BLOCKED | typeof RUN_VIOLATION;
+
+/** The waits-for graph is also searched every 1024 steps (a cycle among some actors while others run on). */
+const WAIT_CHECK_MASK = 1023;
+
 interface LatencyLog {
   data: Float64Array;
   n: number;
@@ -468,15 +570,20 @@ export class Sim {
   schedule: number[] = [];
   recordSchedule = true;
   private enabledBuf: Int32Array;
-  private readonly spanSize: (depth: number) => number;
+  /** Where each step declares what it touches (explore's footprints), or null. */
+  private access: AccessLog | null = null;
   /**
-   * Exploration probe (core/explore.ts), null otherwise: a hardware access
-   * appends what it read, as records of 4 numbers: [0, frame, index,
-   * generation expected] per table entry read, [1, pfn, generation, 0] per
-   * leaf whose memory it checks, [2, frame, 0, 0] per child table whose
-   * generation it reads. No effect on the run.
+   * Series sampling (timed mode): the simulated time of the next sample
+   * point (Infinity without a sampler), its spacing, and the callback that
+   * records the machine's state there. Sampling happens inside the
+   * simulation, as the run's frontier (the latest start time of any step
+   * performed) first reaches each point, so where a caller slices the run,
+   * and how fast its workload arrives, cannot change what is recorded.
    */
-  walkProbe: number[] | null = null;
+  private sampleAt = Infinity;
+  private sampleEvery = 0;
+  private sampleIndex = 0;
+  private onSample: ((x: number) => void) | null = null;
 
   constructor(opts: SimOptions) {
     this.opts = opts;
@@ -488,14 +595,15 @@ export class Sim {
     const g = this.g;
     this.mem = new PhysMem({
       poolBasePfn: opts.poolBasePfn,
-      staticFrames: 8,
+      staticFrames: STATIC_TABLE_FRAMES,
       pages: opts.poolPages,
       blocks: opts.poolBlocks,
       blockPages: g.pmdDepth >= 0 ? g.entrySize[g.pmdDepth] / g.pageSize : 1,
       ptrsPerTable: g.PTRS_PER_PTE,
     });
     this.mem.makeStaticTable(this.root, 0);
-    this.tlbs = new Tlbs(opts.cpus, g.pageSize, opts.tlbEntries, opts.walkCacheEntries);
+    // A walk-cache entry for a table of depth d covers the VA of one entry of the level above.
+    this.tlbs = new Tlbs(opts.cpus, g.pageSize, [0, ...g.entrySize], opts.tlbEntries, opts.walkCacheEntries);
     this.checker = new Checker(this);
     this.jitter = new Prng(Prng.derive(opts.seed, 0x7177));
     this.lazyMax = lazyMaxPages(opts.cpus, g.pageSize);
@@ -513,8 +621,6 @@ export class Sim {
     this.logOp = new Uint8Array(this.logCap);
     this.logRole = new Int8Array(this.logCap);
     this.enabledBuf = new Int32Array(256);
-    // Span of the VA a walk-cache entry for a table of depth d covers.
-    this.spanSize = (d: number) => g.entrySize[d - 1];
     for (const r of opts.memory.hotplug) {
       this.sections.push(...splitSections(r.start, r.size, 2 ** opts.memory.sectionSizeBits, r.node ?? 0));
     }
@@ -541,6 +647,12 @@ export class Sim {
     return this.vaWindows.length - 1;
   }
 
+  /** Declare what each step touches to `log` (explore), or stop declaring (null). */
+  setAccessLog(log: AccessLog | null): void {
+    this.access = log;
+    this.tlbs.access = log;
+  }
+
   /** Can actor a take its pending step now? */
   enabled(a: Actor): boolean {
     if (a.done) return false;
@@ -555,9 +667,34 @@ export class Sim {
       case OP_WRITE_LOCK:
         return this.locks.canWriteLock(a.lock, a.index);
       case OP_WAIT_COMPLETION:
-        return this.completions[a.compl].payloads.length > 0;
-      default:
+        return this.completions[a.completion].payloads.length > 0;
+      // Never blocks (an unlock, a trylock and a complete() never wait; the memory ops hold no lock of their own).
+      case OP_READ:
+      case OP_WRITE:
+      case OP_XCHG:
+      case OP_ALLOC_PAGE:
+      case OP_ALLOC_BLOCK:
+      case OP_FREE:
+      case OP_TLBI_RANGE:
+      case OP_TLBI_PGTABLE:
+      case OP_TLBI_ALL:
+      case OP_UNLOCK:
+      case OP_READ_UNLOCK:
+      case OP_WRITE_UNLOCK:
+      case OP_TRYLOCK:
+      case OP_ACCESS:
+      case OP_WORK:
+      case OP_VA_ALLOC:
+      case OP_VA_LAZY_FREE:
+      case OP_PURGE_TAKE:
+      case OP_VA_RELEASE:
+      case OP_MEM_STATE:
+      case OP_COMPLETE:
         return true;
+      // Done, or nothing described (an actor not set up): nothing to step.
+      case OP_NONE:
+      case OP_DONE:
+        return false;
     }
   }
 
@@ -574,37 +711,43 @@ export class Sim {
     return true;
   }
 
-  /** Run under a scheduler until it stops, every actor is done, or maxSteps. */
-  run(sched: Scheduler, maxSteps: number): void {
+  /**
+   * Run under a scheduler until it stops, no actor can step, a violation
+   * stops the run (stopOnFirstViolation), or `maxSteps` steps in all. Says
+   * which: a caller that slices a run calls this again after RUN_LIMIT only,
+   * so the run does the same wherever the slices end.
+   */
+  run(sched: Scheduler, maxSteps: number): RunStop {
     if (this.enabledBuf.length < this.actors.length) this.enabledBuf = new Int32Array(this.actors.length);
     const buf = this.enabledBuf;
     if (sched.pickAll) {
       while (this.steps < maxSteps) {
-        if ((this.steps & 1023) === 0) this.findWaitCycle();
+        if ((this.steps & WAIT_CHECK_MASK) === 0) this.findWaitCycle();
         const i = sched.pickAll(this);
         if (i === NONE_ENABLED) {
           if (this.findWaitCycle()) continue;
           if (!this.allDone()) this.checker.deadlockAllBlocked();
-          break;
+          return RUN_BLOCKED;
         }
-        if (i < 0) break;
+        if (i < 0) return RUN_STOPPED;
         this.step(i);
-        if (this.opts.stopOnFirstViolation && this.checker.total > 0) break;
+        if (this.opts.stopOnFirstViolation && this.checker.total > 0) return RUN_VIOLATION;
       }
-      return;
+      return RUN_LIMIT;
     }
     while (this.steps < maxSteps) {
       const n = this.collectEnabled(buf);
-      if (n < this.actors.length && (n === 0 || (this.steps & 1023) === 0) && this.findWaitCycle()) continue;
+      if (n < this.actors.length && (n === 0 || (this.steps & WAIT_CHECK_MASK) === 0) && this.findWaitCycle()) continue;
       if (n === 0) {
         if (!this.allDone()) this.checker.deadlockAllBlocked();
-        break;
+        return RUN_BLOCKED;
       }
       const i = sched.pick(this, buf, n);
-      if (i < 0) break;
+      if (i < 0) return RUN_STOPPED;
       this.step(i);
-      if (this.opts.stopOnFirstViolation && this.checker.total > 0) break;
+      if (this.opts.stopOnFirstViolation && this.checker.total > 0) return RUN_VIOLATION;
     }
+    return RUN_LIMIT;
   }
 
   /** The actors a blocked actor waits for (holder, announced writer, or readers of its lock). */
@@ -633,10 +776,35 @@ export class Sim {
         break;
       case OP_WAIT_COMPLETION: {
         // wait_for_completion(): whoever will call complete() (kthreadd, for a kthread being created).
-        const owner = this.completions[a.compl].owner;
+        const owner = this.completions[a.completion].owner;
         if (owner >= 0 && owner !== a.index) out.push(owner);
         break;
       }
+      // Steps that never wait wait for nobody.
+      case OP_READ:
+      case OP_WRITE:
+      case OP_XCHG:
+      case OP_ALLOC_PAGE:
+      case OP_ALLOC_BLOCK:
+      case OP_FREE:
+      case OP_TLBI_RANGE:
+      case OP_TLBI_PGTABLE:
+      case OP_TLBI_ALL:
+      case OP_UNLOCK:
+      case OP_READ_UNLOCK:
+      case OP_WRITE_UNLOCK:
+      case OP_TRYLOCK:
+      case OP_ACCESS:
+      case OP_WORK:
+      case OP_VA_ALLOC:
+      case OP_VA_LAZY_FREE:
+      case OP_PURGE_TAKE:
+      case OP_VA_RELEASE:
+      case OP_MEM_STATE:
+      case OP_COMPLETE:
+      case OP_NONE:
+      case OP_DONE:
+        break;
     }
     return out;
   }
@@ -646,7 +814,7 @@ export class Sim {
     const who = next ? next.name : 'another CPU';
     switch (a.op) {
       case OP_WAIT_COMPLETION:
-        return `${a.name} in ${a.fn} waits for completion ${this.completions[a.compl].name}, which ${who} completes`;
+        return `${a.name} in ${a.fn} waits for completion ${this.completions[a.completion].name}, which ${who} completes`;
       case OP_READ_LOCK:
         return `${a.name} in ${a.fn} waits to take ${LOCK_NAMES[a.lock]} for read, held for write by ${who}`;
       case OP_WRITE_LOCK:
@@ -654,7 +822,29 @@ export class Sim {
       case OP_LOCK:
       case OP_WRITE_ENTER:
         return `${a.name} in ${a.fn} waits for ${LOCK_NAMES[a.lock]}, held by ${who}`;
-      default:
+      case OP_READ:
+      case OP_WRITE:
+      case OP_XCHG:
+      case OP_ALLOC_PAGE:
+      case OP_ALLOC_BLOCK:
+      case OP_FREE:
+      case OP_TLBI_RANGE:
+      case OP_TLBI_PGTABLE:
+      case OP_TLBI_ALL:
+      case OP_UNLOCK:
+      case OP_READ_UNLOCK:
+      case OP_WRITE_UNLOCK:
+      case OP_TRYLOCK:
+      case OP_ACCESS:
+      case OP_WORK:
+      case OP_VA_ALLOC:
+      case OP_VA_LAZY_FREE:
+      case OP_PURGE_TAKE:
+      case OP_VA_RELEASE:
+      case OP_MEM_STATE:
+      case OP_COMPLETE:
+      case OP_NONE:
+      case OP_DONE:
         return `${a.name} in ${a.fn} cannot go on`;
     }
   }
@@ -704,9 +894,35 @@ export class Sim {
     return null;
   }
 
+  /**
+   * Call `onSample(x)` for x = every, 2 * every, ... as the run's frontier
+   * reaches each x, before the step that reaches it is performed: the
+   * state recorded at x is that of every step that started before x.
+   */
+  setSampler(every: number, onSample: (x: number) => void): void {
+    if (!(every > 0)) throw new Error('setSampler: the spacing must be positive');
+    this.sampleEvery = every;
+    this.sampleIndex = 1;
+    this.sampleAt = every;
+    this.onSample = onSample;
+  }
+
+  /** Record every sample point up to `t` (inclusive) with the state as it stands. */
+  sampleThrough(t: number): void {
+    const cb = this.onSample;
+    if (cb === null) return;
+    while (t >= this.sampleAt) {
+      cb(this.sampleAt);
+      this.sampleIndex++;
+      // k * every, not a running sum: the points stay exact however many there are.
+      this.sampleAt = this.sampleIndex * this.sampleEvery;
+    }
+  }
+
   /** Perform actor i's pending step and advance its program to the next one. */
   step(i: number): void {
     const a = this.actors[i];
+    if (a.time >= this.sampleAt) this.sampleThrough(a.time);
     if (this.recordSchedule) this.schedule.push(i);
     this.perform(a);
     this.log(a);
@@ -749,51 +965,89 @@ export class Sim {
     if (a.time > this.now) this.now = a.time;
   }
 
+  /**
+   * Carry out actor a's pending step. This is the one definition of what a
+   * step does: each case changes the machine, feeds the checkers, charges
+   * the cost, and declares to the attached AccessLog (explore) every shared
+   * cell it reads or writes, the checkers' reads included, as it touches it.
+   */
   private perform(a: Actor): void {
     const mem = this.mem;
     const c = this.cost;
-    switch (a.op) {
+    const log = this.access;
+    const op = a.op;
+    switch (op) {
       case OP_READ: {
-        if (!mem.isTable(a.f) || mem.gen[a.f] !== a.g) this.checker.uafTableRead(a);
+        if (log !== null) {
+          log.entry(a.frame, a.entry, a.gen, MODE_READ);
+          log.learn(a.frame, a.gen);
+        }
+        if (!mem.isTable(a.frame) || mem.gen[a.frame] !== a.gen) this.checker.uafTableRead(a);
         this.readEntryInto(a);
         this.charge(a, c.entryRead);
         break;
       }
       case OP_WRITE: {
-        if (!mem.isTable(a.f) || mem.gen[a.f] !== a.g) this.checker.uafTableWrite(a);
-        const ok = mem.kind(a.f, a.idx);
+        const f = a.frame;
+        const i = a.entry;
+        if (log !== null) {
+          log.entry(f, i, a.gen, MODE_WRITE);
+          log.learn(f, a.gen);
+        }
+        if (!mem.isTable(f) || mem.gen[f] !== a.gen) this.checker.uafTableWrite(a);
+        const old = mem.kind(f, i);
         // Remember what a clear removed, for the trace.
-        a.rk = ok;
-        a.rv = ok === ENTRY_NONE ? 0 : mem.val(a.f, a.idx);
-        if (ok !== ENTRY_NONE && a.k !== ENTRY_NONE && (ok !== a.k || mem.val(a.f, a.idx) !== a.v)) this.checker.bbm(a, ok);
-        mem.setEntry(a.f, a.idx, a.k, a.v);
+        a.resultKind = old;
+        a.result = old === ENTRY_NONE ? 0 : mem.val(f, i);
+        if (log !== null) {
+          if (old !== ENTRY_NONE) this.declareRefChange(log, a.result);
+          if (a.newKind !== ENTRY_NONE) {
+            const t = mem.frameOf(a.newValue);
+            if (t >= 0) {
+              log.refs(t, MODE_ADD);
+              log.installed(t);
+            }
+          }
+        }
+        if (old !== ENTRY_NONE && a.newKind !== ENTRY_NONE && (old !== a.newKind || a.result !== a.newValue)) this.checker.bbm(a, old);
+        mem.setEntry(f, i, a.newKind, a.newValue);
         this.charge(a, c.entryWrite);
         break;
       }
       case OP_XCHG: {
-        if (!mem.isTable(a.f) || mem.gen[a.f] !== a.g) this.checker.uafTableWrite(a);
+        if (log !== null) {
+          log.entry(a.frame, a.entry, a.gen, MODE_WRITE);
+          log.learn(a.frame, a.gen);
+        }
+        if (!mem.isTable(a.frame) || mem.gen[a.frame] !== a.gen) this.checker.uafTableWrite(a);
         this.readEntryInto(a);
-        mem.setEntry(a.f, a.idx, ENTRY_NONE, 0);
+        if (log !== null && a.resultKind !== ENTRY_NONE) this.declareRefChange(log, a.result);
+        mem.setEntry(a.frame, a.entry, ENTRY_NONE, 0);
         this.charge(a, c.entryWrite);
         break;
       }
       case OP_ALLOC_PAGE:
       case OP_ALLOC_BLOCK: {
         if (a.maySleep) this.checker.maySleep(a, 'alloc_pages(GFP_KERNEL) may sleep');
-        const block = a.op === OP_ALLOC_BLOCK;
+        const block = op === OP_ALLOC_BLOCK;
         const f = block ? mem.allocBlock(a.role) : mem.allocPage(a.role);
         if (f >= 0 && a.depth >= 0) mem.makeTable(f, a.depth);
-        a.rf = f;
-        a.rg = f >= 0 ? mem.gen[f] : 0;
+        a.resultFrame = f;
+        a.resultGen = f >= 0 ? mem.gen[f] : 0;
+        log?.allocated(f, block);
         let ns = block ? c.blockAlloc : c.pageAlloc;
         if (a.maySleep && this.opts.timed && this.jitter.next() < c.allocSleepProbability) ns += this.jitter.exponential(c.allocSleepMean);
         this.charge(a, ns);
         break;
       }
       case OP_FREE: {
-        if (mem.state[a.f] !== FRAME_FREE) {
+        const f = a.frame;
+        log?.freeing(f, a.gen);
+        if (mem.state[f] !== FRAME_FREE) {
+          // The checks read the references to the frame (and, for a teardown's free, the TLBs: Tlbs declares those).
+          log?.refs(f, MODE_READ);
           this.checker.beforeFree(a);
-          mem.free(a.f);
+          mem.free(f);
         }
         this.charge(a, c.pageFree);
         break;
@@ -801,19 +1055,20 @@ export class Sim {
       case OP_TLBI_RANGE: {
         const ps = this.g.pageSize;
         if (a.size > this.g.PTRS_PER_PTE * ps) {
+          // Above MAX_TLBI_OPS pages, flush_tlb_kernel_range() flushes everything.
           this.tlbs.invalidateAll();
           this.counters.tlbiAll++;
           this.charge(a, c.tlbiAll + c.tlbiBarrier);
         } else {
           const n = Math.ceil(a.size / ps);
-          for (let p = 0; p < n; p++) this.tlbs.invalidateLeafVa(a.addr + p * ps);
+          this.tlbs.invalidateLeafPages(a.addr, n);
           this.counters.tlbiPage += n;
           this.charge(a, n * c.tlbiPage + c.tlbiBarrier);
         }
         break;
       }
       case OP_TLBI_PGTABLE:
-        this.tlbs.invalidateVa(a.addr, this.spanSize);
+        this.tlbs.invalidateVa(a.addr);
         this.counters.tlbiPgtable++;
         this.charge(a, c.tlbiPgtable);
         break;
@@ -824,6 +1079,12 @@ export class Sim {
         break;
       case OP_LOCK: {
         const l = a.lock;
+        if (log !== null) {
+          log.lockWord(WORD_HOLDER, l, MODE_WRITE);
+          log.lockWord(WORD_WRITER, l, MODE_READ);
+          log.lockWord(WORD_READERS, l, MODE_READ);
+          log.acquired(l, ACQ_EXCL);
+        }
         if (this.locks.holder[l] === a.index) {
           this.checker.selfDeadlock(a);
           a.done = true;
@@ -838,29 +1099,51 @@ export class Sim {
       }
       case OP_UNLOCK: {
         const l = a.lock;
+        if (log !== null) {
+          log.lockWord(WORD_HOLDER, l, MODE_WRITE);
+          log.released(l);
+        }
         this.release(a, l, c.spinLock);
         this.locks.holder[l] = -1;
         if (LOCK_TYPES[l] === LOCK_SPIN) a.spinDepth--;
         break;
       }
       case OP_READ_LOCK: {
+        const l = a.lock;
+        if (log !== null) {
+          log.lockWord(WORD_WRITER, l, MODE_READ);
+          log.lockWord(WORD_HOLDER, l, MODE_READ);
+          log.lockWord(WORD_READERS, l, MODE_ADD);
+          log.acquired(l, ACQ_READ);
+        }
         this.checker.maySleep(a, 'percpu_down_read() may sleep');
         // A reader that was blocked waited for the writer to leave (acquire() moves its clock there).
-        if (this.opts.timed) this.locks.readerWaitTotal[a.lock] += Math.max(0, this.locks.freeAt[a.lock] - a.time);
-        this.acquire(a, a.lock, c.percpuReadFast);
-        this.locks.readers[a.lock]++;
-        a.readHeld |= 1 << a.lock;
+        if (this.opts.timed) this.locks.readerWaitTotal[l] += Math.max(0, this.locks.freeAt[l] - a.time);
+        this.acquire(a, l, c.percpuReadFast);
+        this.locks.readers[l]++;
+        a.readHeld |= 1 << l;
         break;
       }
-      case OP_READ_UNLOCK:
-        this.locks.readers[a.lock]--;
-        a.readHeld &= ~(1 << a.lock);
-        this.release(a, a.lock, c.percpuReadFast);
+      case OP_READ_UNLOCK: {
+        const l = a.lock;
+        if (log !== null) {
+          log.lockWord(WORD_READERS, l, MODE_ADD);
+          log.released(l);
+        }
+        this.locks.readers[l]--;
+        a.readHeld &= ~(1 << l);
+        this.release(a, l, c.percpuReadFast);
         break;
+      }
       case OP_WRITE_ENTER: {
-        this.checker.maySleep(a, 'percpu_down_write() may sleep');
         const locks = this.locks;
         const l = a.lock;
+        if (log !== null) {
+          log.lockWord(WORD_WRITER, l, MODE_WRITE);
+          log.lockWord(WORD_HOLDER, l, MODE_READ);
+          log.acquired(l, ACQ_EXCL);
+        }
+        this.checker.maySleep(a, 'percpu_down_write() may sleep');
         locks.writer[l] = a.index;
         a.lockAcquiredAt[l] = a.time;
         // rcu_sync_enter() (kernel/rcu/sync.c): from GP_IDLE it waits one grace period, after which every reader
@@ -879,92 +1162,129 @@ export class Sim {
         break;
       }
       case OP_WRITE_LOCK: {
-        const waited = Math.max(0, this.locks.freeAt[a.lock] - a.time);
+        const l = a.lock;
+        if (log !== null) {
+          log.lockWord(WORD_WRITER, l, MODE_READ);
+          log.lockWord(WORD_READERS, l, MODE_READ);
+          log.lockWord(WORD_HOLDER, l, MODE_WRITE);
+          log.acquired(l, ACQ_WLOCK);
+        }
+        const waited = Math.max(0, this.locks.freeAt[l] - a.time);
         if (this.opts.timed && waited > 0) {
           // The wait for in-flight readers to drain.
           a.time += waited;
-          this.locks.drainTotal[a.lock] += waited;
+          this.locks.drainTotal[l] += waited;
           if (a.time > this.now) this.now = a.time;
         }
         // The writer's wait includes its grace period.
-        this.locks.recordWait(a.lock, a.time - a.lockAcquiredAt[a.lock]);
-        this.locks.holder[a.lock] = a.index;
-        a.locksHeld |= 1 << a.lock;
-        a.lockAcquiredAt[a.lock] = a.time;
+        this.locks.recordWait(l, a.time - a.lockAcquiredAt[l]);
+        this.locks.holder[l] = a.index;
+        a.locksHeld |= 1 << l;
+        a.lockAcquiredAt[l] = a.time;
         this.charge(a, c.mutexLock);
         break;
       }
-      case OP_WRITE_UNLOCK:
-        this.release(a, a.lock, c.mutexLock);
-        this.locks.holder[a.lock] = -1;
-        this.locks.writer[a.lock] = -1;
-        this.locks.graceEnd[a.lock] = Infinity;
-        // rcu_sync_exit(): the readers' fast path comes back one grace period from now.
-        this.locks.writerLeftAt[a.lock] = a.time;
-        break;
-      case OP_ACCESS:
-        this.hardwareAccess(a);
-        break;
-      case OP_WORK:
-        this.charge(a, a.size * c.work);
-        break;
-      case OP_VA_ALLOC: {
-        const w = this.vaWindows[a.idx];
-        a.rv = w.alloc(a.size, a.v);
-        this.locks.recordWait(2, 0);
-        this.charge(a, c.vmapAreaAlloc);
-        break;
-      }
-      case OP_VA_LAZY_FREE:
-        this.purgeList.push(a.addr, a.size, a.idx);
-        this.lazyPages += a.size / this.g.pageSize;
-        a.rv = this.lazyPages > this.lazyMax ? 1 : 0;
-        this.charge(a, c.vmapAreaFree);
-        break;
-      case OP_PURGE_TAKE: {
-        // __purge_vmap_area_lazy(): take the list, compute the flush range.
-        this.purging = this.purgeList.splice(0);
-        this.lazyPages = 0;
-        let lo = Infinity;
-        let hi = -Infinity;
-        for (let i = 0; i < this.purging.length; i += 3) {
-          lo = Math.min(lo, this.purging[i]);
-          hi = Math.max(hi, this.purging[i] + this.purging[i + 1]);
+      case OP_WRITE_UNLOCK: {
+        const l = a.lock;
+        if (log !== null) {
+          log.lockWord(WORD_HOLDER, l, MODE_WRITE);
+          log.lockWord(WORD_WRITER, l, MODE_WRITE);
+          log.released(l);
         }
-        a.rv = this.purging.length === 0 ? -1 : lo;
-        a.size = this.purging.length === 0 ? 0 : hi - lo;
-        this.charge(a, c.spinLock);
-        break;
-      }
-      case OP_VA_RELEASE: {
-        for (let i = 0; i < this.purging.length; i += 3) this.vaWindows[this.purging[i + 2]].release(this.purging[i], this.purging[i + 1]);
-        this.charge(a, c.vmapAreaFree * (this.purging.length / 3));
-        this.purging = [];
+        this.release(a, l, c.mutexLock);
+        this.locks.holder[l] = -1;
+        this.locks.writer[l] = -1;
+        this.locks.graceEnd[l] = Infinity;
+        // rcu_sync_exit(): the readers' fast path comes back one grace period from now.
+        this.locks.writerLeftAt[l] = a.time;
         break;
       }
       case OP_TRYLOCK: {
-        // mutex_trylock(): never waits, never sleeps.
+        // mutex_trylock(): never waits, never sleeps. Always enabled, so its order against an unlock matters
+        // (before it, the trylock fails): no enabling acquisition, so that race is reversed.
         const l = a.lock;
+        if (log !== null) {
+          log.lockWord(WORD_HOLDER, l, MODE_WRITE);
+          log.lockWord(WORD_WRITER, l, MODE_READ);
+          log.lockWord(WORD_READERS, l, MODE_READ);
+        }
         if (this.locks.canLock(l)) {
           this.locks.recordWait(l, 0);
           this.locks.holder[l] = a.index;
           a.locksHeld |= 1 << l;
           a.lockAcquiredAt[l] = a.time;
-          a.rv = 1;
-        } else a.rv = 0;
+          a.result = 1;
+          log?.tryAcquired(l);
+        } else a.result = 0;
         this.charge(a, c.mutexLock);
         break;
       }
+      case OP_ACCESS:
+        this.hardwareAccess(a);
+        if (log !== null && a.resultKind === ACCESS_MAPPED) {
+          const t = mem.frameOf(a.result);
+          if (t >= 0) log.learn(t, mem.gen[t]);
+        }
+        break;
+      case OP_WORK:
+        // Local: touches nothing shared.
+        this.charge(a, a.ns * c.work);
+        break;
+      case OP_VA_ALLOC: {
+        log?.vaWindow(a.window);
+        a.result = this.vaWindows[a.window].alloc(a.size, a.align);
+        this.locks.recordWait(LOCK_VMAP_AREA, 0);
+        this.charge(a, c.vmapAreaAlloc);
+        break;
+      }
+      case OP_VA_LAZY_FREE:
+        log?.purgeList();
+        this.purgeList.push(a.addr, a.size, a.window);
+        this.lazyPages += a.size / this.g.pageSize;
+        a.result = this.lazyPages > this.lazyMax ? 1 : 0;
+        this.charge(a, c.vmapAreaFree);
+        break;
+      case OP_PURGE_TAKE: {
+        // __purge_vmap_area_lazy(): take the list, compute the flush range.
+        if (log !== null) {
+          log.purgeList();
+          log.purging();
+        }
+        this.purging = this.purgeList.splice(0);
+        this.lazyPages = 0;
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (let i = 0; i < this.purging.length; i += PURGE_RECORD) {
+          lo = Math.min(lo, this.purging[i]);
+          hi = Math.max(hi, this.purging[i] + this.purging[i + 1]);
+        }
+        a.result = this.purging.length === 0 ? -1 : lo;
+        a.resultSize = this.purging.length === 0 ? 0 : hi - lo;
+        this.charge(a, c.spinLock);
+        break;
+      }
+      case OP_VA_RELEASE: {
+        log?.purging();
+        for (let i = 0; i < this.purging.length; i += PURGE_RECORD) {
+          log?.vaWindow(this.purging[i + 2]);
+          this.vaWindows[this.purging[i + 2]].release(this.purging[i], this.purging[i + 1]);
+        }
+        this.charge(a, c.vmapAreaFree * (this.purging.length / PURGE_RECORD));
+        this.purging = [];
+        break;
+      }
       case OP_COMPLETE: {
-        const x = this.completions[a.compl];
-        x.payloads.push(a.v);
+        log?.completionPosted(a.completion);
+        const x = this.completions[a.completion];
+        x.payloads.push(a.payload);
         if (a.time > x.completedAt) x.completedAt = a.time;
         this.charge(a, c.spinLock);
         break;
       }
       case OP_WAIT_COMPLETION: {
-        const x = this.completions[a.compl];
-        a.rv = x.payloads.shift() ?? -1;
+        log?.completionTaken(a.completion);
+        const x = this.completions[a.completion];
+        a.result = x.payloads.shift() ?? -1;
         if (this.opts.timed && x.completedAt > a.time) {
           // Woken by the complete(): its clock joins the completer's.
           a.time = x.completedAt + c.lockHandoff;
@@ -974,40 +1294,62 @@ export class Sim {
         break;
       }
       case OP_MEM_STATE: {
+        const lo = a.pa;
+        const hi = a.pa + a.size;
+        const secs = this.sections;
         // Going online: does the range's node get its first online memory (node_states_check_changes_online()'s
-        // status_change_nid)? The boot node (0) always has some.
-        let firstOfNode = a.k === SECTION_ONLINE;
-        let node = 0;
-        for (const s of this.sections) {
-          if (s.start >= a.v && s.start + s.size <= a.v + a.size) node = s.node;
+        // status_change_nid)? The boot node (0) always has some; else the node's other sections are read.
+        let firstOfNode = false;
+        if (a.sectionState === SECTION_ONLINE) {
+          let node = 0;
+          for (const s of secs) if (s.start >= lo && s.start + s.size <= hi) node = s.node;
+          if (node !== 0) {
+            firstOfNode = true;
+            for (let k = 0; k < secs.length; k++) {
+              const s = secs[k];
+              if (s.node !== node || (s.start >= lo && s.start + s.size <= hi)) continue;
+              log?.section(k, MODE_READ);
+              if (s.state === SECTION_ONLINE) firstOfNode = false;
+            }
+          }
         }
-        if (node === 0) firstOfNode = false;
-        for (const s of this.sections) {
-          if (s.node === node && s.state === SECTION_ONLINE && !(s.start >= a.v && s.start + s.size <= a.v + a.size)) firstOfNode = false;
-        }
-        a.rv = firstOfNode ? 1 : 0;
-        for (const s of this.sections) {
-          if (s.start >= a.v && s.start + s.size <= a.v + a.size) {
-            s.state = a.k;
+        a.result = firstOfNode ? 1 : 0;
+        for (let k = 0; k < secs.length; k++) {
+          const s = secs[k];
+          if (s.start >= lo && s.start + s.size <= hi) {
+            log?.section(k, MODE_WRITE);
+            s.state = a.sectionState;
             s.gen++;
           }
         }
-        if (a.k === SECTION_REMOVED) this.checker.memoryRemoved(a, a.v, a.size);
+        if (a.sectionState === SECTION_REMOVED) this.checker.memoryRemoved(a, a.pa, a.size);
         this.charge(a, 1);
         break;
       }
-      default:
-        break;
+      case OP_NONE:
+      case OP_DONE:
+        throw new Error(`${a.name}: no step to perform (${op === OP_DONE ? 'its program has ended' : 'its program has not described one'})`);
     }
+  }
+
+  /** An entry that pointed at `pfn` changes (cleared or replaced): that frame's reference count changes. */
+  private declareRefChange(log: AccessLog, pfn: number): void {
+    const t = this.mem.frameOf(pfn);
+    if (t >= 0) log.refs(t, MODE_ADD);
   }
 
   private readEntryInto(a: Actor): void {
     const mem = this.mem;
-    a.rk = mem.kind(a.f, a.idx);
-    a.rv = mem.val(a.f, a.idx);
-    const t = a.rk === ENTRY_NONE ? -1 : mem.frameOf(a.rv);
-    a.rf = t;
-    a.rg = t >= 0 ? mem.gen[t] : 0;
+    a.resultKind = mem.kind(a.frame, a.entry);
+    a.result = mem.val(a.frame, a.entry);
+    const t = a.resultKind === ENTRY_NONE ? -1 : mem.frameOf(a.result);
+    a.resultFrame = t;
+    a.resultGen = t >= 0 ? mem.gen[t] : 0;
+    const log = this.access;
+    if (log !== null && t >= 0) {
+      log.currentGen(t);
+      log.learn(t, a.resultGen);
+    }
   }
 
   private acquire(a: Actor, l: number, ns: number): void {
@@ -1034,21 +1376,23 @@ export class Sim {
 
   /**
    * A CPU load/store at a.addr: TLB hit, or a hardware walk from
-   * swapper_pg_dir using the walk cache, filling both. Result: a.rv = pfn or -1.
+   * swapper_pg_dir using the walk cache, filling both. Result: a.result =
+   * pfn (resultKind ACCESS_MAPPED) or -1 (ACCESS_FAULT). The TLB model
+   * declares its lookups and fills; the walk declares the entries it reads.
    */
   private hardwareAccess(a: Actor): void {
     const g = this.g;
     const mem = this.mem;
     const t = this.tlbs;
+    const log = this.access;
     const va = a.addr;
     const cpu = a.cpu;
     const hit = t.lookupLeaf(cpu, va);
     if (hit >= 0) {
       const pfn = t.leafPfn[hit] + Math.floor((va - t.leafVa[hit]) / g.pageSize);
-      if (this.walkProbe) this.walkProbe.push(1, t.leafPfn[hit], t.leafGen[hit], 0);
       this.checker.accessThroughTlb(a, t.leafPfn[hit], t.leafGen[hit]);
-      a.rv = pfn;
-      a.rk = 1;
+      a.result = pfn;
+      a.resultKind = ACCESS_MAPPED;
       this.charge(a, this.cost.memAccess);
       return;
     }
@@ -1065,24 +1409,24 @@ export class Sim {
         }
       }
       cost += this.cost.walkLevel;
+      const i = indexAt(g, d, va);
+      log?.entry(f, i, fg, MODE_READ);
       if (!mem.isTable(f) || mem.gen[f] !== fg) {
         // The walker follows a pointer (from an entry or its walk cache) into a freed or reused page.
         this.checker.hardwareWalkUaf(a, f, fg);
       }
-      const i = indexAt(g, d, va);
-      if (this.walkProbe) this.walkProbe.push(0, f, i, fg);
       const k = mem.kind(f, i);
       const v = mem.val(f, i);
       if (k === ENTRY_NONE) {
-        a.rv = -1;
-        a.rk = 0;
+        a.result = -1;
+        a.resultKind = ACCESS_FAULT;
         this.counters.accessFaults++;
         this.charge(a, cost);
         return;
       }
       if (k === ENTRY_TABLE) {
         const child = mem.frameOf(v);
-        if (this.walkProbe) this.walkProbe.push(2, child, 0, 0);
+        if (child >= 0) log?.currentGen(child);
         if (d + 1 < g.levels) t.fillWalk(cpu, d + 1, alignDown(va, g.entrySize[d]), v, mem.gen[child]);
         f = child;
         fg = mem.gen[child];
@@ -1091,11 +1435,11 @@ export class Sim {
       // Leaf (block or page).
       const size = g.entrySize[d];
       const start = alignDown(va, size);
-      if (this.walkProbe) this.walkProbe.push(1, v, this.genOfPfn(v), 0);
-      t.fillLeaf(cpu, start, size, v, this.genOfPfn(v));
-      this.checker.accessThroughTlb(a, v, this.genOfPfn(v));
-      a.rv = v + Math.floor((va - start) / g.pageSize);
-      a.rk = 1;
+      const gen = this.genOfPfn(v);
+      t.fillLeaf(cpu, start, size, v, gen);
+      this.checker.accessThroughTlb(a, v, gen);
+      a.result = v + Math.floor((va - start) / g.pageSize);
+      a.resultKind = ACCESS_MAPPED;
       this.charge(a, cost);
       return;
     }
@@ -1105,22 +1449,67 @@ export class Sim {
   genOfPfn(pfn: number): number {
     const f = this.mem.frameOf(pfn);
     if (f >= 0) return this.mem.gen[f];
-    const s = this.sectionOfPfn(pfn);
-    return s ? s.gen : 0;
+    const s = this.sectionIndexOfPfn(pfn);
+    return s >= 0 ? this.sections[s].gen : 0;
   }
 
-  /** Is the memory behind a pfn gone (a freed frame or a removed section)? */
+  /** Is the memory behind a pfn gone (a freed frame or a removed section)? Declared as a read of that incarnation or section. */
   pfnDead(pfn: number, gen: number): boolean {
     const f = this.mem.frameOf(pfn);
-    if (f >= 0) return this.mem.state[f] === FRAME_FREE || this.mem.gen[f] !== gen;
-    const s = this.sectionOfPfn(pfn);
-    return s !== null && (s.state === SECTION_REMOVED || s.gen !== gen);
+    const log = this.access;
+    if (f >= 0) {
+      log?.incarnation(f, gen, MODE_READ);
+      return this.mem.state[f] === FRAME_FREE || this.mem.gen[f] !== gen;
+    }
+    const k = this.sectionIndexOfPfn(pfn);
+    if (k < 0) return false;
+    log?.section(k, MODE_READ);
+    const s = this.sections[k];
+    return s.state === SECTION_REMOVED || s.gen !== gen;
   }
 
-  sectionOfPfn(pfn: number): PhysSection | null {
+  private sectionIndexOfPfn(pfn: number): number {
     const pa = pfn * this.g.pageSize;
-    for (const s of this.sections) if (pa >= s.start && pa < s.start + s.size) return s;
-    return null;
+    const secs = this.sections;
+    for (let k = 0; k < secs.length; k++) if (pa >= secs[k].start && pa < secs[k].start + secs[k].size) return k;
+    return -1;
+  }
+
+  // ------------------------------------------- state programs read between steps
+  // (What programs write between steps — latencies, liveAreas, removedRanges, leakedAtLastRemove, counters — is
+  // bookkeeping that only the metrics and the end-of-run checks read: no step depends on it.)
+
+  /**
+   * Is any section of [pa, pa + size) present (added, not removed)? A read a
+   * program makes between its steps: it belongs to the step just performed
+   * (nothing runs between a step and its actor's advance), and is declared
+   * with it.
+   */
+  sectionsPresent(pa: number, size: number): boolean {
+    let present = false;
+    const secs = this.sections;
+    for (let k = 0; k < secs.length; k++) {
+      const s = secs[k];
+      if (s.start >= pa && s.start < pa + size) {
+        this.access?.section(k, MODE_READ);
+        if (s.state !== SECTION_ABSENT && s.state !== SECTION_REMOVED) present = true;
+      }
+    }
+    return present;
+  }
+
+  /** Is the section that starts at `pa` online? (Read between steps, like sectionsPresent.) */
+  sectionOnline(pa: number): boolean {
+    let online = false;
+    const secs = this.sections;
+    for (let k = 0; k < secs.length; k++) {
+      const s = secs[k];
+      if (s.start === pa) {
+        this.access?.section(k, MODE_READ);
+        if (s.state === SECTION_ONLINE) online = true;
+      }
+    }
+    return online;
   }
 
   // ------------------------------------------------------ run boundaries
@@ -1224,7 +1613,7 @@ export class Sim {
         const inRemoved = this.touchesRemoved(start, start + g.entrySize[d]);
         const childMaps = visit(child, d + 1, start);
         if (childMaps) mapsLeaf = true;
-        else if (inRemoved && mem.role[child] !== 4) leaked++;
+        else if (inRemoved && mem.role[child] !== ROLE_STATIC_TABLE) leaked++;
       }
       return mapsLeaf;
     };
@@ -1251,21 +1640,21 @@ export class Sim {
     this.logFn[i] = a.fn;
     this.logAct[i] = a.act;
     this.logAddr[i] = a.addr;
-    const usesFrame = a.op === OP_READ || a.op === OP_WRITE || a.op === OP_XCHG || a.op === OP_FREE;
+    const usesFrame = opTouchesFrame(a.op);
     const isAlloc = a.op === OP_ALLOC_PAGE || a.op === OP_ALLOC_BLOCK;
-    const lf = usesFrame ? a.f : isAlloc ? a.rf : -1;
+    const lf = usesFrame ? a.frame : isAlloc ? a.resultFrame : -1;
     this.logFrame[i] = lf;
     this.logOp[i] = a.op;
-    this.logRole[i] = lf < 0 ? 0 : this.mem.depth[lf] >= 0 && this.mem.role[lf] !== 0 ? this.mem.depth[lf] : -1 - this.mem.role[lf];
-    this.logGen[i] = usesFrame ? a.g : isAlloc ? a.rg : 0;
-    this.logLocks[i] = a.locksHeld | (a.readHeld << 8);
+    this.logRole[i] = lf < 0 ? 0 : this.mem.depth[lf] >= 0 && this.mem.role[lf] !== ROLE_NONE ? this.mem.depth[lf] : -1 - this.mem.role[lf];
+    this.logGen[i] = usesFrame ? a.gen : isAlloc ? a.resultGen : 0;
+    this.logLocks[i] = a.locksHeld | (a.readHeld << READ_HELD_SHIFT);
     this.logTime[i] = a.time;
-    if (a.op === OP_WRITE && a.k === ENTRY_NONE && a.rk !== ENTRY_NONE) {
+    if (a.op === OP_WRITE && a.newKind === ENTRY_NONE && a.resultKind !== ENTRY_NONE) {
       this.logValKind[i] = LOG_CLEARED;
-      this.logValPfn[i] = a.rv;
+      this.logValPfn[i] = a.result;
     } else {
-      this.logValKind[i] = a.op === OP_READ || a.op === OP_XCHG ? a.rk : a.op === OP_WRITE ? a.k : -1;
-      this.logValPfn[i] = a.op === OP_READ || a.op === OP_XCHG ? a.rv : a.op === OP_WRITE ? a.v : 0;
+      this.logValKind[i] = a.op === OP_READ || a.op === OP_XCHG ? a.resultKind : a.op === OP_WRITE ? a.newKind : -1;
+      this.logValPfn[i] = a.op === OP_READ || a.op === OP_XCHG ? a.result : a.op === OP_WRITE ? a.newValue : 0;
     }
   }
 
@@ -1352,7 +1741,7 @@ export class Sim {
     const mask = this.logLocks[i];
     for (let l = 0; l < N_LOCKS; l++) {
       if (mask & (1 << l)) locks.push(LOCK_NAMES[l]);
-      if (mask & (1 << (l + 8))) locks.push(`${LOCK_NAMES[l]} (read)`);
+      if (mask & (1 << (l + READ_HELD_SHIFT))) locks.push(`${LOCK_NAMES[l]} (read)`);
     }
     const addr = this.logAddr[i];
     return {
@@ -1369,13 +1758,13 @@ export class Sim {
   }
 
   private roleName(code: number, f: number): string {
-    if (code >= 0) return `${this.g.name[code]} table${this.mem.role[f] === 4 ? ' (static)' : ''}`;
+    if (code >= 0) return `${this.g.name[code]} table${this.mem.role[f] === ROLE_STATIC_TABLE ? ' (static)' : ''}`;
     return ROLE_NAMES[-1 - code] ?? 'page';
   }
 
   frameRole(f: number): string {
     const d = this.mem.depth[f];
-    if (d >= 0 && this.mem.role[f] !== 0) return `${this.g.name[d]} table${this.mem.role[f] === 4 ? ' (static)' : ''}`;
+    if (d >= 0 && this.mem.role[f] !== ROLE_NONE) return `${this.g.name[d]} table${this.mem.role[f] === ROLE_STATIC_TABLE ? ' (static)' : ''}`;
     return ROLE_NAMES[this.mem.role[f]] ?? 'page';
   }
 

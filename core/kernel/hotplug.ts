@@ -90,7 +90,7 @@ export function* online_pages(s: Sim, a: Actor, pa: number, size: number): Progr
   yield mem_hotplug_begin(a);
   yield a.work('online_pages', 'online_pages_range(): __free_pages_core() of each page', (size / s.g.pageSize) * s.cost.onlinePerPage);
   yield a.memState('online_pages', 'node_states_check_changes_online(); zone and node online', pa, size, SECTION_ONLINE);
-  if (a.rv === 1) {
+  if (a.result === 1) {
     if (a.kthreadDone < 0) throw new Error(`${a.name}: onlines a new node but has no kthread completion (buildSim adds kthreadd for scenarios with memory in nodes other than 0)`);
     yield kthread_run(s, a, 'kswapd_run', 'kswapd', a.kthreadDone);
     yield kthread_run(s, a, 'kcompactd_run', 'kcompactd', a.kthreadDone);

@@ -34,7 +34,7 @@ export function* kthreadd(s: Sim, a: Actor, window: number): Program {
   const align = THREAD_ALIGN / s.g.pageSize;
   for (;;) {
     yield a.waitForCompletion('kthreadd', 'schedule() /* until kthread_create_list is not empty */', s.kthreadQueue);
-    const done = a.rv;
+    const done = a.result;
     yield a.work('copy_process', 'create_kthread() -> kernel_thread() -> copy_process(): task_struct, credentials, signals', s.cost.kthreadCreate);
     yield a.work('alloc_thread_stack_node', '__vmalloc_node_range(THREAD_SIZE, THREAD_ALIGN, VMALLOC_START, VMALLOC_END, THREADINFO_GFP, ...) /* CONFIG_VMAP_STACK */', 0);
     yield vmalloc(s, a, pages, align, window, true);

@@ -46,13 +46,13 @@ function* unmapLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr: 
     next = addrEnd(g, d, addr, end);
     const idx = indexAt(g, d, addr);
     yield a.read(fn, N.read[name], tf, tg, idx, addr);
-    const k = a.rk;
+    const k = a.resultKind;
     if (k === ENTRY_NONE) continue;
     if (k === ENTRY_TABLE && d < leaf) {
-      yield unmapLevel(s, a, a.rf, a.rg, d + 1, addr, next, freeMapped);
+      yield unmapLevel(s, a, a.resultFrame, a.resultGen, d + 1, addr, next, freeMapped);
       continue;
     }
-    yield unmapLeaf(s, a, fn, name, tf, tg, idx, addr, k, a.rf, a.rg, freeMapped);
+    yield unmapLeaf(s, a, fn, name, tf, tg, idx, addr, k, a.resultFrame, a.resultGen, freeMapped);
   } while ((addr = next) < end);
 }
 
@@ -96,8 +96,8 @@ export function* free_empty_tables(s: Sim, a: Actor, start: number, end: number,
     next = addrEnd(g, 0, addr, end);
     const idx = indexAt(g, 0, addr);
     yield a.read(N.freeEmpty.pgd, N.read.pgd, root, rg, idx, addr);
-    if (a.rk === ENTRY_NONE || a.rk !== ENTRY_TABLE) continue;
-    yield freeEmptyLevel(s, a, root, rg, idx, a.rf, a.rg, 1, addr, next, target);
+    if (a.resultKind === ENTRY_NONE || a.resultKind !== ENTRY_TABLE) continue;
+    yield freeEmptyLevel(s, a, root, rg, idx, a.resultFrame, a.resultGen, 1, addr, next, target);
   } while ((addr = next) < end);
 }
 
@@ -159,14 +159,14 @@ function* freeEmptyLevel(
       next = addrEnd(g, d, addr, end);
       const idx = indexAt(g, d, addr);
       yield a.read(fn, N.read[name], tf, tg, idx, addr);
-      if (a.rk !== ENTRY_TABLE) continue; // none, or a block left by a failed unmap (WARN_ON)
-      yield freeEmptyLevel(s, a, tf, tg, idx, a.rf, a.rg, d + 1, addr, next, target);
+      if (a.resultKind !== ENTRY_TABLE) continue; // none, or a block left by a failed unmap (WARN_ON)
+      yield freeEmptyLevel(s, a, tf, tg, idx, a.resultFrame, a.resultGen, d + 1, addr, next, target);
     } while ((addr = next) < end);
   }
   if (!mayFreeTable(s, target, start, end, d)) return;
   for (let i = 0; i < g.ptrs[d]; i++) {
     yield a.read(fn, N.readIdx[name], tf, tg, i, alignDown(start, g.entrySize[d - 1]) + i * g.entrySize[d]);
-    if (a.rk !== ENTRY_NONE) return;
+    if (a.resultKind !== ENTRY_NONE) return;
   }
   yield a.write(fn, N.clear[parentName], pf, pgen, pidx, start, ENTRY_NONE, 0);
   if (s.knobs.walkCacheTlbi) yield a.tlbiPgtable(fn, N.flushPgtable, start);
@@ -195,9 +195,9 @@ export function* remove_pagetable(s: Sim, a: Actor, start: number, end: number, 
     next = addrEnd(g, 0, addr, end);
     const idx = indexAt(g, 0, addr);
     yield a.read(fn, N.read.pgd, root, rg, idx, addr);
-    if (a.rk !== ENTRY_TABLE) continue;
-    const cf = a.rf;
-    const cg = a.rg;
+    if (a.resultKind !== ENTRY_TABLE) continue;
+    const cf = a.resultFrame;
+    const cg = a.resultGen;
     yield removeLevel(s, a, cf, cg, 1, addr, next, sparseVmap, target);
     yield freeTableV5(s, a, root, rg, idx, cf, cg, 1, addr, target);
   } while ((addr = next) < end);
@@ -216,10 +216,10 @@ function* removeLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr:
     next = addrEnd(g, d, addr, end);
     const idx = indexAt(g, d, addr);
     yield a.read(fn, N.read[name], tf, tg, idx, addr);
-    const k = a.rk;
+    const k = a.resultKind;
     if (k === ENTRY_NONE) continue;
-    const pf = a.rf;
-    const pg = a.rg;
+    const pf = a.resultFrame;
+    const pg = a.resultGen;
     if (k === ENTRY_TABLE && d < leaf) {
       yield removeLevel(s, a, pf, pg, d + 1, addr, next, sparseVmap, target);
       yield freeTableV5(s, a, tf, tg, idx, pf, pg, d + 1, addr, target);
@@ -244,11 +244,11 @@ function* freeTableV5(s: Sim, a: Actor, pf: number, pgen: number, pidx: number, 
   const base = alignDown(addr, g.entrySize[d - 1]);
   for (let i = 0; i < g.ptrs[d]; i++) {
     yield a.read(fn, N.readIdx[name], tf, tg, i, base + i * g.entrySize[d]);
-    if (a.rk !== ENTRY_NONE) return;
+    if (a.resultKind !== ENTRY_NONE) return;
   }
   yield a.read(fn, N.read[parentName], pf, pgen, pidx, addr);
-  const page = a.rf;
-  const pageGen = a.rg;
+  const page = a.resultFrame;
+  const pageGen = a.resultGen;
   yield a.write(fn, N.clear[parentName], pf, pgen, pidx, addr, ENTRY_NONE, 0);
   if (s.knobs.walkCacheTlbi) yield a.tlbiPgtable(fn, '__flush_tlb_kernel_pgtable(addr)', addr);
   else yield a.tlbiRange(fn, N.flushPgtableLeafOnly, addr, addr + g.pageSize);
@@ -326,13 +326,13 @@ function* createLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr:
     const idx = indexAt(g, d, addr);
     yield a.read(fn, N.read[name], tf, tg, idx, addr);
     if (leafAt(g, d, addr, next, blocks, vmemmap, blockDepth)) {
-      if (a.rk !== ENTRY_NONE) continue; // vmemmap_verify(): already populated
+      if (a.resultKind !== ENTRY_NONE) continue; // vmemmap_verify(): already populated
       let pfn: number;
       if (vmemmap) {
         if (d === leaf) yield a.allocPage(fn, 'vmemmap_alloc_block_buf(PAGE_SIZE, node)', ROLE_VMEMMAP, -1, true);
         else yield a.allocBlock(fn, `vmemmap_alloc_block_buf(${d === g.pmdDepth ? 'PMD_SIZE' : 'PUD_SIZE'}, node)`, ROLE_VMEMMAP);
-        if (a.rf < 0) return; // -ENOMEM
-        pfn = s.mem.pfnOf(a.rf);
+        if (a.resultFrame < 0) return; // -ENOMEM
+        pfn = s.mem.pfnOf(a.resultFrame);
       } else {
         pfn = (addr + physDelta) / g.pageSize;
       }
@@ -340,16 +340,16 @@ function* createLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr:
       yield a.write(fn, d === leaf ? 'set_pte(ptep, pfn_pte(pfn, prot))' : N.setHuge[name], tf, tg, idx, addr, kind, pfn);
       continue;
     }
-    let cf = a.rf;
-    let cg = a.rg;
-    if (a.rk === ENTRY_NONE) {
+    let cf = a.resultFrame;
+    let cg = a.resultGen;
+    if (a.resultKind === ENTRY_NONE) {
       yield a.allocPage(fn, vmemmap ? 'vmemmap_alloc_block_zero(PAGE_SIZE, node)' : 'pgtable_alloc(PAGE_SHIFT)', ROLE_PGTABLE, d + 1, true);
-      if (a.rf < 0) return;
-      cf = a.rf;
-      cg = a.rg;
+      if (a.resultFrame < 0) return;
+      cf = a.resultFrame;
+      cg = a.resultGen;
       const child = g.name[d + 1];
       yield a.write(fn, vmemmap ? N.populate[child] : N.mapPopulate[child], tf, tg, idx, addr, ENTRY_TABLE, s.mem.pfnOf(cf));
-    } else if (a.rk !== ENTRY_TABLE) {
+    } else if (a.resultKind !== ENTRY_TABLE) {
       continue; // a block already covers it
     }
     yield createLevel(s, a, cf, cg, d + 1, addr, next, physDelta, blocks, blockDepth);

@@ -53,7 +53,7 @@ function* walkLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr: n
   do {
     next = addrEnd(g, d, addr, end);
     yield a.read(fn, N.read[name], tf, tg, indexAt(g, d, addr), addr);
-    if (a.rk === ENTRY_TABLE && d < g.levels - 1) yield walkLevel(s, a, a.rf, a.rg, d + 1, addr, next);
+    if (a.resultKind === ENTRY_TABLE && d < g.levels - 1) yield walkLevel(s, a, a.resultFrame, a.resultGen, d + 1, addr, next);
     // note_page(): leaves and holes are only printed.
   } while ((addr = next) < end);
 }

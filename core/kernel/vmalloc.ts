@@ -39,15 +39,15 @@ export function* vmalloc(s: Sim, a: Actor, pages: number, alignPages: number, wi
   else if (guard === 'get_online_mems') yield a.lockOp(OP_READ_LOCK, FN_VMALLOC, 'get_online_mems() /* Option 2 */', LOCK_MEM_HOTPLUG);
   const size = pages * g.pageSize;
   yield a.vaAlloc('alloc_vmap_area', 'alloc_vmap_area(size, align, vstart, vend)', size, Math.max(1, alignPages) * g.pageSize, window);
-  const va = a.rv;
+  const va = a.result;
   let area: VmArea | null = null;
   if (va >= 0) {
     area = { va, size, window, frames: [], gens: [] };
     for (let i = 0; i < pages; i++) {
       yield a.allocPage(FN_AREA, 'alloc_page(GFP_KERNEL)', ROLE_VMALLOC, -1, true);
-      if (a.rf < 0) break;
-      area.frames.push(a.rf);
-      area.gens.push(a.rg);
+      if (a.resultFrame < 0) break;
+      area.frames.push(a.resultFrame);
+      area.gens.push(a.resultGen);
     }
     if (area.frames.length === pages) {
       yield vmapLevel(s, a, s.root, s.mem.gen[s.root], 0, va, va + size, area, 0);
@@ -55,7 +55,7 @@ export function* vmalloc(s: Sim, a: Actor, pages: number, alignPages: number, wi
       if (touch) {
         for (let i = 0; i < pages; i++) {
           yield a.access(FN_VMALLOC, '*(u8 *)addr = 0 /* the CPU touches the page */', va + i * g.pageSize);
-          if (a.rv !== s.mem.pfnOf(area.frames[i])) s.checker.lostMapping(a, va + i * g.pageSize, a.rv < 0 ? 'the access faulted' : 'the access reached another page');
+          if (a.result !== s.mem.pfnOf(area.frames[i])) s.checker.lostMapping(a, va + i * g.pageSize, a.result < 0 ? 'the access faulted' : 'the access reached another page');
         }
       }
     } else {
@@ -91,16 +91,16 @@ function* vmapLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr: n
     const child = g.name[d + 1];
     // p?d_alloc(): the slow path only if the entry is none; the walk holds no lock.
     yield a.read(fn, `${name}_none(*${name}p) /* ${child === 'pte' ? 'pte_alloc_kernel' : `${child}_alloc`} */`, tf, tg, idx, addr);
-    if (a.rk === ENTRY_NONE) {
+    if (a.resultKind === ENTRY_NONE) {
       yield pXd_alloc(s, a, tf, tg, idx, addr, d + 1);
     }
     // p?d_offset(): derive the child table from the entry.
     yield a.read(fn, `${child === 'pte' ? 'pte_offset_kernel' : `${child}_offset`}(${name}p, addr)`, tf, tg, idx, addr);
-    if (a.rk !== ENTRY_TABLE) {
+    if (a.resultKind !== ENTRY_TABLE) {
       s.checker.lostMapping(a, addr, `${name} entry is not a table after ${N.alloc[child]}`);
       return done;
     }
-    done = (yield vmapLevel(s, a, a.rf, a.rg, d + 1, addr, next, area, done)) as number;
+    done = (yield vmapLevel(s, a, a.resultFrame, a.resultGen, d + 1, addr, next, area, done)) as number;
   } while ((addr = next) < end);
   return done;
 }
@@ -117,13 +117,13 @@ function* pXd_alloc(s: Sim, a: Actor, tf: number, tg: number, idx: number, addr:
   const parent = g.name[childDepth - 1];
   const fn = N.alloc[child];
   yield a.allocPage(fn, N.allocOne[child], ROLE_PGTABLE, childDepth, true);
-  const nf = a.rf;
-  const ng = a.rg;
+  const nf = a.resultFrame;
+  const ng = a.resultGen;
   if (nf < 0) return;
   const takeLock = s.knobs.vmallocGuard !== 'ptl';
   if (takeLock) yield a.lockOp(OP_LOCK, fn, 'spin_lock(&init_mm.page_table_lock)', LOCK_PTL);
   yield a.read(fn, N.recheck[parent], tf, tg, idx, addr);
-  const used = a.rk === ENTRY_NONE;
+  const used = a.resultKind === ENTRY_NONE;
   if (used) yield a.write(fn, N.populate[child], tf, tg, idx, addr, ENTRY_TABLE, s.mem.pfnOf(nf));
   if (takeLock) yield a.lockOp(OP_UNLOCK, fn, 'spin_unlock(&init_mm.page_table_lock)', LOCK_PTL);
   if (!used) yield a.free(fn, child === 'pte' ? 'pte_free_kernel(&init_mm, new)' : `${child}_free(&init_mm, new)`, nf, ng, -1, true);
@@ -141,7 +141,7 @@ export function* vfree(s: Sim, a: Actor, area: VmArea): Program {
   s.liveAreas.delete(area.va);
   yield vunmapLevel(s, a, s.root, s.mem.gen[s.root], 0, area.va, area.va + area.size);
   yield a.vaLazyFree('free_vmap_area_noflush', 'llist_add(&va->purge_list, &vmap_purge_list)', area.va, area.size, area.window);
-  if (a.rv === 1) yield purge_vmap_area_lazy(s, a);
+  if (a.result === 1) yield purge_vmap_area_lazy(s, a);
   for (let i = 0; i < area.frames.length; i++) {
     yield a.free(FN_VFREE, '__free_pages(page, 0)', area.frames[i], area.gens[i], area.va + i * s.g.pageSize, false);
   }
@@ -162,8 +162,8 @@ function* vunmapLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr:
       continue;
     }
     yield a.read(fn, N.read[name], tf, tg, idx, addr);
-    if (a.rk !== ENTRY_TABLE) continue;
-    yield vunmapLevel(s, a, a.rf, a.rg, d + 1, addr, next);
+    if (a.resultKind !== ENTRY_TABLE) continue;
+    yield vunmapLevel(s, a, a.resultFrame, a.resultGen, d + 1, addr, next);
   } while ((addr = next) < end);
 }
 
@@ -177,11 +177,11 @@ function* vunmapLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr:
  */
 export function* purge_vmap_area_lazy(s: Sim, a: Actor): Program {
   yield a.lockOp(OP_TRYLOCK, 'try_purge_vmap_area_lazy', 'mutex_trylock(&vmap_purge_lock)', LOCK_VMAP_PURGE);
-  if (a.rv !== 1) return; // another CPU is purging
+  if (a.result !== 1) return; // another CPU is purging
   yield a.purgeTake('__purge_vmap_area_lazy', 'llist_del_all(&vmap_purge_list)');
-  if (a.rv >= 0) {
-    const start = a.rv;
-    const end = a.rv + a.size;
+  if (a.result >= 0) {
+    const start = a.result;
+    const end = a.result + a.resultSize;
     yield a.tlbiRange('__purge_vmap_area_lazy', 'flush_tlb_kernel_range(start, end)', start, end);
     yield a.vaRelease('__purge_vmap_area_lazy', 'merge_or_add_vmap_area() /* VA reusable */');
   }

@@ -13,8 +13,11 @@ export const N_LOCKS = 5;
 
 export const LOCK_NAMES = ['init_mm.page_table_lock', 'mem_hotplug_lock', 'vmap_area_lock', 'vmap_purge_lock', 'device_hotplug_lock'] as const;
 export const LOCK_SPIN = 0;
-export const LOCK_MUTEX = 1;
-export const LOCK_PERCPU_RWSEM = 2;
+const LOCK_MUTEX = 1;
+const LOCK_PERCPU_RWSEM = 2;
+/** A set of locks held, as a mask: bit L for lock L held exclusively (or its writer announced), bit READ_HELD_SHIFT + L for its read side. */
+export const READ_HELD_SHIFT = 8;
+
 export const LOCK_TYPES = [LOCK_SPIN, LOCK_PERCPU_RWSEM, LOCK_SPIN, LOCK_MUTEX, LOCK_MUTEX] as const;
 
 export class Locks {

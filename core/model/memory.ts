@@ -9,7 +9,7 @@
  */
 
 export const FRAME_FREE = 0;
-export const FRAME_DATA = 1;
+const FRAME_DATA = 1;
 export const FRAME_TABLE = 2;
 export const FRAME_STATIC = 3;
 
@@ -104,10 +104,6 @@ export class PhysMem {
   frameOf(pfn: number): number {
     const f = pfn - this.poolBasePfn;
     return f >= 0 && f < this.nFrames ? f : -1;
-  }
-
-  freePages(): number {
-    return this.freeTop;
   }
 
   /** Allocate one page; returns the frame or -1 when out of memory. */
@@ -231,15 +227,5 @@ export class PhysMem {
         if (t >= 0) this.refs[t]++;
       }
     }
-  }
-
-  /** Number of non-none entries in table frame f. */
-  countLive(f: number): number {
-    const s = this.slot[f];
-    if (s < 0) return 0;
-    let n = 0;
-    const base = s * this.ptrs;
-    for (let i = 0; i < this.ptrs; i++) if (this.kinds[base + i] !== ENTRY_NONE) n++;
-    return n;
   }
 }

@@ -6,7 +6,13 @@
  * TLBI VAALE1IS drops leaf entries covering a VA (last level only),
  * TLBI VAAE1IS also drops walk-cache entries for it, VMALLE1IS drops all;
  * all are broadcast (inner shareable) to every CPU.
+ *
+ * With an AccessLog attached (explore), every lookup declares what it read
+ * and every fill, eviction and invalidation the entries it changed, as
+ * intervals of VA and of pfns, at the place it happens.
  */
+import { ANY_CPU, ANY_DEPTH, type AccessLog, TLB_ANY, TLB_LEAF_PFN, TLB_LEAF_VA, TLB_WALK_PFN, TLB_WALK_VA } from './access.ts';
+
 export class Tlbs {
   readonly cpus: number;
   readonly leafCap: number;
@@ -35,10 +41,15 @@ export class Tlbs {
   private readonly walkNext: Int32Array;
 
   readonly pageSize: number;
+  /** VA span a walk-cache entry of each depth covers (the entry size of the level above). */
+  private readonly spanOfDepth: readonly number[];
+  /** Where lookups and changes are declared (explore), or null. */
+  access: AccessLog | null = null;
 
-  constructor(cpus: number, pageSize: number, leafCap = 64, walkCap = 16) {
+  constructor(cpus: number, pageSize: number, spanOfDepth: readonly number[], leafCap = 64, walkCap = 16) {
     this.cpus = cpus;
     this.pageSize = pageSize;
+    this.spanOfDepth = spanOfDepth;
     this.leafCap = leafCap;
     this.walkCap = walkCap;
     const nl = cpus * leafCap;
@@ -61,9 +72,17 @@ export class Tlbs {
 
   /** Index of the leaf entry of `cpu` translating `va`, or -1. */
   lookupLeaf(cpu: number, va: number): number {
+    this.access?.tlb(TLB_LEAF_VA, cpu, ANY_DEPTH, va, va + 1, false);
+    // Every simulated memory access starts here, and most miss (random pages of large ranges): rule out a VA
+    // outside every entry this CPU filled since its last full flush before scanning.
+    if (va < this.leafLo[cpu] || va >= this.leafHi[cpu]) return -1;
+    const valid = this.leafValid;
+    const start = this.leafVa;
+    const size = this.leafSize;
     const base = cpu * this.leafCap;
-    for (let i = base; i < base + this.leafCap; i++) {
-      if (this.leafValid[i] && va >= this.leafVa[i] && va < this.leafVa[i] + this.leafSize[i]) return i;
+    const end = base + this.leafCap;
+    for (let i = base; i < end; i++) {
+      if (valid[i] !== 0 && va >= start[i] && va < start[i] + size[i]) return i;
     }
     return -1;
   }
@@ -71,6 +90,12 @@ export class Tlbs {
   fillLeaf(cpu: number, vaStart: number, size: number, pfn: number, gen: number): void {
     const i = cpu * this.leafCap + this.leafNext[cpu];
     this.leafNext[cpu] = (this.leafNext[cpu] + 1) % this.leafCap;
+    const log = this.access;
+    if (log !== null && !(this.leafValid[i] && this.leafVa[i] === vaStart && this.leafSize[i] === size && this.leafPfn[i] === pfn && this.leafGen[i] === gen)) {
+      if (this.leafValid[i]) this.declareLeaf(log, i);
+      log.tlb(TLB_LEAF_VA, cpu, ANY_DEPTH, vaStart, vaStart + size, true);
+      log.tlb(TLB_LEAF_PFN, cpu, ANY_DEPTH, pfn, pfn + Math.max(1, size / this.pageSize), true);
+    }
     this.leafVa[i] = vaStart;
     this.leafSize[i] = size;
     this.leafPfn[i] = pfn;
@@ -82,6 +107,7 @@ export class Tlbs {
 
   /** Walk-cache entry of `cpu` for the table of `depth` covering span start `span`, or -1. */
   lookupWalk(cpu: number, depth: number, span: number): number {
+    this.access?.tlb(TLB_WALK_VA, cpu, depth, span, span + this.spanOfDepth[depth], false);
     const base = cpu * this.walkCap;
     for (let i = base; i < base + this.walkCap; i++) {
       if (this.walkValid[i] && this.walkDepth[i] === depth && this.walkSpan[i] === span) return i;
@@ -92,6 +118,12 @@ export class Tlbs {
   fillWalk(cpu: number, depth: number, span: number, pfn: number, gen: number): void {
     const i = cpu * this.walkCap + this.walkNext[cpu];
     this.walkNext[cpu] = (this.walkNext[cpu] + 1) % this.walkCap;
+    const log = this.access;
+    if (log !== null && !(this.walkValid[i] && this.walkDepth[i] === depth && this.walkSpan[i] === span && this.walkPfn[i] === pfn && this.walkGen[i] === gen)) {
+      if (this.walkValid[i]) this.declareWalk(log, i);
+      log.tlb(TLB_WALK_VA, cpu, depth, span, span + this.spanOfDepth[depth], true);
+      log.tlb(TLB_WALK_PFN, cpu, ANY_DEPTH, pfn, pfn + 1, true);
+    }
     this.walkDepth[i] = depth;
     this.walkSpan[i] = span;
     this.walkPfn[i] = pfn;
@@ -99,30 +131,65 @@ export class Tlbs {
     this.walkValid[i] = 1;
   }
 
+  /** A leaf entry changes (evicted or dropped): its old translation is written. */
+  private declareLeaf(log: AccessLog, i: number): void {
+    const c = Math.floor(i / this.leafCap);
+    log.tlb(TLB_LEAF_VA, c, ANY_DEPTH, this.leafVa[i], this.leafVa[i] + this.leafSize[i], true);
+    log.tlb(TLB_LEAF_PFN, c, ANY_DEPTH, this.leafPfn[i], this.leafPfn[i] + Math.max(1, this.leafSize[i] / this.pageSize), true);
+  }
+
+  /** A walk-cache entry changes (evicted or dropped): its old span and table are written. */
+  private declareWalk(log: AccessLog, i: number): void {
+    const c = Math.floor(i / this.walkCap);
+    const d = this.walkDepth[i];
+    log.tlb(TLB_WALK_VA, c, d, this.walkSpan[i], this.walkSpan[i] + this.spanOfDepth[d], true);
+    log.tlb(TLB_WALK_PFN, c, ANY_DEPTH, this.walkPfn[i], this.walkPfn[i] + 1, true);
+  }
+
+  /** TLBI VAALE1IS for each of `pages` pages from `va`: drop the leaf entries covering them on every CPU. */
+  invalidateLeafPages(va: number, pages: number): void {
+    const ps = this.pageSize;
+    this.access?.tlb(TLB_LEAF_VA, ANY_CPU, ANY_DEPTH, va, va + Math.max(1, pages) * ps, false);
+    for (let p = 0; p < pages; p++) this.invalidateLeafVa(va + p * ps);
+  }
+
   /** TLBI VAALE1IS: drop leaf entries covering `va` on every CPU. */
-  invalidateLeafVa(va: number): void {
+  private invalidateLeafVa(va: number): void {
+    const log = this.access;
     for (let c = 0; c < this.cpus; c++) {
       if (va < this.leafLo[c] || va >= this.leafHi[c]) continue;
       const end = (c + 1) * this.leafCap;
       for (let i = c * this.leafCap; i < end; i++) {
-        if (this.leafValid[i] && va >= this.leafVa[i] && va < this.leafVa[i] + this.leafSize[i]) this.leafValid[i] = 0;
+        if (this.leafValid[i] && va >= this.leafVa[i] && va < this.leafVa[i] + this.leafSize[i]) {
+          if (log !== null) this.declareLeaf(log, i);
+          this.leafValid[i] = 0;
+        }
       }
     }
   }
 
   /** TLBI VAAE1IS: drop leaf and walk-cache entries covering `va` on every CPU. */
-  invalidateVa(va: number, spanSizeOfDepth: (depth: number) => number): void {
+  invalidateVa(va: number): void {
+    const log = this.access;
+    if (log !== null) {
+      log.tlb(TLB_LEAF_VA, ANY_CPU, ANY_DEPTH, va, va + 1, false);
+      log.tlb(TLB_WALK_VA, ANY_CPU, ANY_DEPTH, va, va + 1, false);
+    }
     this.invalidateLeafVa(va);
     const n = this.walkValid.length;
     for (let i = 0; i < n; i++) {
       if (!this.walkValid[i]) continue;
       const s = this.walkSpan[i];
-      if (va >= s && va < s + spanSizeOfDepth(this.walkDepth[i])) this.walkValid[i] = 0;
+      if (va >= s && va < s + this.spanOfDepth[this.walkDepth[i]]) {
+        if (log !== null) this.declareWalk(log, i);
+        this.walkValid[i] = 0;
+      }
     }
   }
 
   /** TLBI VMALLE1IS. */
   invalidateAll(): void {
+    this.access?.tlb(TLB_ANY, ANY_CPU, ANY_DEPTH, -Infinity, Infinity, true);
     this.leafValid.fill(0);
     this.walkValid.fill(0);
     this.leafLo.fill(Infinity);
@@ -131,6 +198,7 @@ export class Tlbs {
 
   /** First CPU whose leaf TLB maps a pfn in [pfn, pfn + pages), or -1. */
   cpuMappingPfn(pfn: number, pages: number): number {
+    this.access?.tlb(TLB_LEAF_PFN, ANY_CPU, ANY_DEPTH, pfn, pfn + pages, false);
     const n = this.leafValid.length;
     for (let i = 0; i < n; i++) {
       if (!this.leafValid[i]) continue;
@@ -143,6 +211,7 @@ export class Tlbs {
 
   /** First CPU whose walk cache points at table pfn, or -1. */
   cpuWalkingTable(pfn: number): number {
+    this.access?.tlb(TLB_WALK_PFN, ANY_CPU, ANY_DEPTH, pfn, pfn + 1, false);
     const n = this.walkValid.length;
     for (let i = 0; i < n; i++) {
       if (this.walkValid[i] && this.walkPfn[i] === pfn) return Math.floor(i / this.walkCap);

@@ -5,6 +5,9 @@
  * stays responsive, reported as progress, written to SQLite as it goes
  * (interim metrics and series, then violations and the final status) and can
  * be cancelled. The same request gives the same results wherever it runs.
+ * A request of several runs (seeds, strategies, sweep points) runs them on a
+ * pool of simulator workers (sim-pool.ts) and reports them in the order a
+ * sequential run would, with the same bytes.
  */
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
@@ -17,6 +20,9 @@ import type { Strategy } from '../../core/strategies.ts';
 import { LabDb, type RunFilter, type RunListRow, type StoredRun } from '../../db/index.ts';
 import { renderCsv, renderHtmlReport, renderJson, summarize } from '../report/index.ts';
 import { InputError, resolveScenario, resolveStrategies } from './resolve.ts';
+import { interimMetrics, progressOf } from './run-progress.ts';
+import { defaultPoolSize, type PooledRun, runPooled } from './sim-pool.ts';
+import type { SimTask, SimWorkerProgress } from './sim-worker.ts';
 import { WorkerOpSource } from './worker-source.ts';
 
 /** A slice runs for about this long before yielding to the event loop. */
@@ -29,6 +35,19 @@ const CHECKPOINT_MS = 250;
 export interface LabServiceOptions {
   db?: LabDb | null;
   version?: string;
+  /**
+   * How the service slices a run (default ~8 ms slices of 2 000-step
+   * chunks) and the workload worker's batch size (default 4096). They
+   * change how often the event loop gets a turn, never a result: tests
+   * set them to extremes to show it.
+   */
+  slicing?: { sliceMs?: number; chunkSteps?: number; workerBatch?: number };
+  /**
+   * Simulator worker threads for a request of several runs (default: one
+   * per core; 1 runs them one after another on this thread). `url` points
+   * at another build of the worker (the benchmark's bundle).
+   */
+  pool?: { size?: number; url?: URL };
 }
 
 /**
@@ -100,10 +119,20 @@ export interface RunHooks {
 export class LabService {
   readonly db: LabDb | null;
   readonly version: string;
+  private readonly sliceMs: number;
+  private readonly chunkSteps: number;
+  private readonly workerBatch: number | undefined;
+  private readonly poolSize: number;
+  private readonly poolUrl: URL | undefined;
 
   constructor(opts: LabServiceOptions = {}) {
     this.db = opts.db ?? null;
     this.version = opts.version ?? VERSION;
+    this.sliceMs = opts.slicing?.sliceMs ?? SLICE_MS;
+    this.chunkSteps = Math.max(1, Math.floor(opts.slicing?.chunkSteps ?? CHUNK_STEPS));
+    this.workerBatch = opts.slicing?.workerBatch;
+    this.poolSize = Math.max(1, Math.floor(opts.pool?.size ?? defaultPoolSize()));
+    this.poolUrl = opts.pool?.url;
   }
 
   async run(req: RunRequest, hooks: RunHooks = {}): Promise<ResultsDocument> {
@@ -121,10 +150,11 @@ export class LabService {
     if (!Number.isInteger(count) || count < 1) throw new InputError('--seeds: expected a positive integer');
     const points = scenario.sweep ? scenario.sweep.vmallocThreads : [scenario.vmallocThreads ?? null];
     const save = (req.save ?? true) && this.db !== null;
-    const runs: RunResult[] = [];
+    let runs: RunResult[] = [];
     const total = strategies.length * count * points.length;
     let index = 0;
-    for (const point of points) {
+    if (total > 1 && this.poolSize > 1) runs = await this.runPooled(req, points, first, count, save, hooks);
+    else for (const point of points) {
       const sc = point === null ? scenario : { ...scenario, vmallocThreads: point };
       const config = point === null ? doc : { ...(doc as object), vmallocThreads: point };
       for (const strategy of strategies) {
@@ -152,6 +182,147 @@ export class LabService {
     return { schema: 'ptlab.results/1', version: this.version, runs, summary };
   }
 
+  /**
+   * The runs of runResolved on the simulator pool. Hooks and the database
+   * see them as a sequential run shows them: run i's progress only once runs
+   * before it are finished (until then its latest state is kept), its row
+   * created when it becomes the current run, and its results written and
+   * reported in order. A cancelled request reports the runs up to the first
+   * one cancelled.
+   */
+  private async runPooled(req: ResolvedRunRequest, points: readonly (number | null)[], first: number, count: number, save: boolean, hooks: RunHooks): Promise<RunResult[]> {
+    const { doc, scenario, strategies } = req;
+    const db = save ? this.db : null;
+    interface Slot {
+      task: SimTask;
+      config: unknown;
+      point: number | null;
+      seed: number;
+      strategy: Strategy;
+      runId: string | null;
+      series: Series[];
+      violations: Violation[];
+      last: SimWorkerProgress | null;
+      done: PooledRun | null;
+    }
+    const slots: Slot[] = [];
+    for (const point of points) {
+      const sc = point === null ? scenario : { ...scenario, vmallocThreads: point };
+      const config = point === null ? doc : { ...(doc as object), vmallocThreads: point };
+      for (const strategy of strategies) {
+        for (let seed = first; seed < first + count; seed++) {
+          slots.push({ task: { scenario: sc, strategy, mode: req.mode, seed, pctDepth: req.pctDepth }, config, point: scenario.sweep ? point : null, seed, strategy, runId: null, series: [], violations: [], last: null, done: null });
+        }
+      }
+    }
+    const runs: RunResult[] = [];
+    let head = 0;
+    let stopped = false;
+    const t0 = performance.now();
+    let lastCheckpoint = -Infinity;
+    // The current run's interim metrics, as a sequential run writes them (what a killed process leaves behind).
+    const checkpoint = (s: Slot): void => {
+      if (!db || !s.runId || !s.last || performance.now() - lastCheckpoint <= CHECKPOINT_MS) return;
+      db.appendMetrics(s.runId, { ...s.last.counters, 'wall.ms': Math.round(performance.now() - t0) });
+      lastCheckpoint = performance.now();
+    };
+    const progress = (i: number, fraction: number): RunProgress => {
+      const s = slots[i];
+      return {
+        runIndex: i,
+        runCount: slots.length,
+        strategy: s.strategy.id,
+        seed: s.seed,
+        point: s.point,
+        fraction,
+        steps: s.last?.steps ?? 0,
+        simTimeNs: s.last?.simTimeNs ?? 0,
+        runId: s.runId,
+        counters: s.last?.counters ?? {},
+        series: s.series,
+        violations: s.violations,
+      };
+    };
+    const promote = (i: number): void => {
+      const s = slots[i];
+      if (db) {
+        s.runId = db.createRun({ scenario: s.task.scenario.name, strategy: s.strategy.id, mode: req.mode, seed: s.seed, version: this.version, config: s.config, experimentId: req.experimentId ?? null });
+        if (req.tags?.length) db.batch(() => req.tags!.forEach((t) => db.addTag(s.runId!, t)));
+      }
+      if (s.last) {
+        checkpoint(s);
+        hooks.onProgress?.(progress(i, s.last.fraction));
+      }
+    };
+    // Report finished runs from the head on, in order.
+    const drain = (): void => {
+      while (!stopped && head < slots.length && slots[head].done) {
+        const s = slots[head];
+        const out = s.done!;
+        const status: RunResult['status'] = out.cancelled ? 'cancelled' : 'completed';
+        hooks.onProgress?.(progress(head, 1));
+        const result = out.result;
+        result.metrics['wall.ms'] = Math.round(out.wallMs);
+        result.config = s.config;
+        if (db && s.runId) {
+          const runId = s.runId;
+          db.batch(() => {
+            db.appendMetrics(runId, result.metrics);
+            db.addViolations(runId, result.violations);
+            db.setViolationCounts(runId, result.violationCounts);
+            for (const ser of result.series ?? []) db.appendSeries(runId, ser);
+            db.finishRun(runId, { status, wallMs: result.metrics['wall.ms'], schedule: result.schedule });
+          });
+          result.id = runId;
+        }
+        runs.push(result);
+        hooks.onRun?.(result, s.point);
+        head++;
+        if (out.cancelled) stopped = true;
+        else if (head < slots.length) promote(head);
+      }
+    };
+    promote(0);
+    try {
+      await runPooled(
+        slots.map((s) => s.task),
+        {
+          size: this.poolSize,
+          chunkSteps: this.chunkSteps,
+          progressMs: hooks.onProgress || db ? 100 : 0,
+          url: this.poolUrl,
+          signal: hooks.signal,
+          onProgress: (i, p) => {
+            const s = slots[i];
+            p.series.forEach((d, k) => {
+              const ser = (s.series[k] ??= { name: d.name, unit: d.unit, x: [], y: [] });
+              for (let j = 0; j < d.x.length; j++) {
+                ser.x.push(d.x[j]);
+                ser.y.push(d.y[j]);
+              }
+            });
+            for (const v of p.violations) s.violations.push(v);
+            s.last = p;
+            if (i !== head) return;
+            checkpoint(s);
+            hooks.onProgress?.(progress(i, p.fraction));
+          },
+          onDone: (i, out) => {
+            slots[i].done = out;
+            drain();
+          },
+        },
+      );
+    } catch (e) {
+      const s = slots[head];
+      if (db && s?.runId) db.finishRun(s.runId, { status: 'failed', wallMs: 0, error: (e as Error).message });
+      throw e;
+    }
+    // Cancelled before the current run started: a sequential run would not have created its row.
+    if (!stopped && head < slots.length && slots[head].runId && db) db.deleteRuns([slots[head].runId!]);
+    return runs;
+  }
+
   private async runOne(
     scenario: Scenario,
     config: unknown,
@@ -169,7 +340,7 @@ export class LabService {
     let source: WorkerOpSource | null = null;
     if (useWorker) {
       const threads = resolvedActors(scenario).flatMap((a) => (a.kind === 'vmalloc' ? Array.from({ length: a.count }, () => ({ profile: a.profile, fixPages: a.pages })) : []));
-      source = new WorkerOpSource({ seed, pageSize: scenario.arch.pageSize, threads });
+      source = new WorkerOpSource({ seed, pageSize: scenario.arch.pageSize, threads, batch: this.workerBatch });
       await source.refill();
     }
     const wrap = source
@@ -178,14 +349,13 @@ export class LabService {
           ...(inner.pickAll ? { pickAll: (s: Parameters<NonNullable<Scheduler['pickAll']>>[0]) => (source!.starved() ? -1 : inner.pickAll!(s)) } : {}),
         })
       : undefined;
-    const handle = startRun(scenario, strategy, { mode: req.mode, seed, pctDepth: req.pctDepth, opSource: source ?? undefined }, wrap);
+    const handle = startRun(scenario, strategy, { mode: req.mode, seed, pctDepth: req.pctDepth, opSource: source ?? undefined, series: req.mode === 'timed' }, wrap);
     const sim = handle.sim;
     const db = save ? this.db : null;
     const runId = db
       ? db.createRun({ scenario: scenario.name, strategy: strategy.id, mode: req.mode, seed, version: this.version, config, experimentId: req.experimentId ?? null, strategyKnobs: strategy.knobs, sets: req.sets ?? [], scenarioFile: req.scenarioFile ?? null })
       : null;
     if (db && runId && req.tags?.length) db.batch(() => req.tags!.forEach((t) => db.addTag(runId, t)));
-    const sampler = new SeriesSampler(scenario.run.durationNs);
     const progress = (fraction: number): RunProgress => ({
       runIndex,
       runCount,
@@ -197,18 +367,17 @@ export class LabService {
       simTimeNs: sim.now,
       runId,
       counters: interimMetrics(sim),
-      series: sampler.series,
+      series: handle.series,
       violations: sim.checker.violations,
     });
     let lastCheckpoint = performance.now();
     let status: RunResult['status'] = 'completed';
     try {
       for (;;) {
-        const sliceEnd = performance.now() + SLICE_MS;
+        const sliceEnd = performance.now() + this.sliceMs;
         let done = false;
         do {
-          done = handle.advance(sim.steps + CHUNK_STEPS);
-          sampler.sample(sim);
+          done = handle.advance(sim.steps + this.chunkSteps);
         } while (!done && performance.now() < sliceEnd && !(source && source.starved()));
         if (done) break;
         if (source && source.starved()) await source.refill();
@@ -232,7 +401,6 @@ export class LabService {
     hooks.onProgress?.(progress(1));
     const result = handle.result(status);
     result.metrics['wall.ms'] = Math.round(performance.now() - t0);
-    if (req.mode === 'timed') result.series = sampler.series.filter((s) => s.x.length > 0);
     result.config = config;
     if (db && runId) {
       db.batch(() => {
@@ -280,67 +448,4 @@ export class LabService {
     if (!this.db) throw new InputError('no database is open (this command needs one; see --db)');
     return this.db;
   }
-}
-
-function progressOf(now: number, steps: number, scenario: { run: { durationNs: number; maxSteps: number } }, mode: string): number {
-  if (mode === 'timed') return Math.min(1, now / scenario.run.durationNs);
-  return Math.min(1, steps / scenario.run.maxSteps);
-}
-
-const SERIES_KEYS = [
-  { name: 'vmalloc.ops', unit: 'ops' },
-  { name: 'hotremove.ops', unit: 'ops' },
-  { name: 'tlbi.total', unit: 'TLBIs' },
-  { name: 'pgtable.live_tables', unit: 'pages' },
-] as const;
-
-/** Points per series over the run's duration. */
-const SERIES_POINTS = 200;
-
-/**
- * Time series sampled at fixed simulated times (every durationNs / 200),
- * whatever the slicing, so a run's series are the same bytes wherever it ran.
- * Called after every chunk: a chunk that crosses several sample times
- * records the state at its end for each of them.
- */
-class SeriesSampler {
-  readonly series: Series[] = SERIES_KEYS.map((k) => ({ name: k.name, unit: k.unit, x: [], y: [] }));
-  private readonly every: number;
-  private next: number;
-
-  constructor(durationNs: number) {
-    this.every = durationNs / SERIES_POINTS;
-    this.next = this.every;
-  }
-
-  sample(sim: ReturnType<typeof startRun>['sim']): void {
-    if (!sim.opts.timed) return;
-    const values = [sim.ops[0], sim.ops[2], sim.counters.tlbiPage + sim.counters.tlbiPgtable + sim.counters.tlbiAll, sim.mem.tablesAllocated - sim.mem.tablesFreed];
-    while (sim.now >= this.next) {
-      const x = Math.round(this.next);
-      this.series.forEach((s, i) => {
-        s.x.push(x);
-        s.y.push(values[i]);
-      });
-      this.next += this.every;
-    }
-  }
-}
-
-/** Cheap counters for checkpoints while a run is in flight (no sorting, no table walk). */
-function interimMetrics(sim: ReturnType<typeof startRun>['sim']): Record<string, number> {
-  return {
-    'vmalloc.ops': sim.ops[0],
-    'vfree.ops': sim.ops[1],
-    'hotremove.ops': sim.ops[2],
-    'hotadd.ops': sim.ops[3],
-    'tlbi.page': sim.counters.tlbiPage,
-    'tlbi.pgtable': sim.counters.tlbiPgtable,
-    'tlbi.all': sim.counters.tlbiAll,
-    'pgtable.allocated_pages': sim.mem.tablesAllocated,
-    'pgtable.freed_pages': sim.mem.tablesFreed,
-    'sim.steps': sim.steps,
-    'sim.time_ns': Math.round(sim.now),
-    'violations.total': sim.checker.total,
-  };
 }

@@ -8,8 +8,7 @@
  * strategy (the default uses fewer to keep this file under a minute).
  */
 import { describe, expect, it } from 'vitest';
-import { indexAt } from '../../core/arch.ts';
-import { explore, exploreMachine, stateDigest, type ExploreResult } from '../../core/explore.ts';
+import { explore, type ExploreResult } from '../../core/explore.ts';
 import { ENTRY_NONE, ENTRY_PAGE, ENTRY_TABLE, ROLE_PGTABLE, ROLE_VMALLOC } from '../../core/model/memory.ts';
 import { LOCK_MEM_HOTPLUG, LOCK_PTL, LOCK_VMAP_PURGE } from '../../core/model/locks.ts';
 import { findPreset } from '../../core/presets.ts';
@@ -26,11 +25,12 @@ import {
   OP_WRITE_ENTER,
   OP_WRITE_LOCK,
   OP_WRITE_UNLOCK,
-  type Program,
+  SECTION_REMOVED,
   type Sim,
 } from '../../core/sim.ts';
 import { STRATEGIES, findStrategy } from '../../core/strategies.ts';
 import type { ViolationKind } from '../../core/results.ts';
+import { behaviours, bruteForce, outcome, type Toy, toyMachine } from './toy-machine.ts';
 
 const now = (): number => performance.now();
 const LONG = process.env.PTLAB_LONG === '1';
@@ -102,7 +102,12 @@ describe('explore: thread-race (K = 2)', () => {
     const r = explore(threadRace, findStrategy('v5-reviewed'), { now });
     console.log(summary(r));
     expect(r.verdict).toBe('violation');
-    expect(r.complete).toBe(false);
+    // The race's kinds, and a real run: replayed, the schedule reaches that violation at that step.
+    const c = r.counterexample!;
+    expect(['uaf-table-read', 'uaf-table-write', 'lost-mapping']).toContain(c.kind);
+    const out = runScenario(threadRace, findStrategy('v5-reviewed'), { mode: 'replay', seed: r.seed, schedule: c.schedule });
+    expect(out.diverged).toBe(false);
+    expect(out.result.violations.find((v) => v.kind === c.kind)?.step).toBe(c.step);
   });
 
   it('v5 without a kind filter: free-before-clear in every interleaving (its own teardown order)', () => {
@@ -214,28 +219,6 @@ describe('explore agrees with random mode', () => {
   }
 });
 
-/** Each actor's steps in kernel terms with frame numbers blanked out (invariant under renaming frames), and the violations. */
-function behaviour(sim: Sim): string {
-  const per: string[][] = sim.actors.map(() => []);
-  for (let s = 0; s < sim.steps; s++) {
-    const t = sim.traceStep(s);
-    per[sim.loggedActor(s)].push(`${t.function}:${t.action.replace(/0x[0-9a-f]+/g, '#')}`);
-  }
-  return `${per.map((p) => p.join('|')).join('\n')}\n${JSON.stringify(sim.checker.countsObject())}`;
-}
-
-/** What an execution did: each actor's observations, the violations, and (without allocations) the exact final machine state. */
-function outcome(sim: Sim, digest: boolean): string {
-  return digest ? `${behaviour(sim)}\n${stateDigest(sim)}` : behaviour(sim);
-}
-
-function behaviours(make: () => Sim, cfg: { lipton: boolean; reuse: boolean }, digest = false): { set: Set<string>; schedules: number; rounds: number } {
-  const set = new Set<string>();
-  const r = exploreMachine(make, { now, kinds: [], ...cfg, onMaximal: (sim) => set.add(outcome(sim, digest)) });
-  expect(r.cutBy).toEqual([]);
-  return { set, schedules: r.schedules, rounds: r.rounds };
-}
-
 describe('explore: the reductions lose nothing', () => {
   it('thread-race opt2 / upstream and section-tlb v5-reviewed: reduced and unreduced searches see the same behaviours', () => {
     for (const [name, id] of [
@@ -257,122 +240,28 @@ describe('explore: the reductions lose nothing', () => {
 
 // ---------------------------------------------------------------- brute force on small programs
 
-type Toy = (s: Sim, a: Actor, env: ToyEnv) => Program;
-interface ToyEnv {
-  /** Tables: r (PMD level) with t (PTE level) hanging in r[0]; u a second PTE table. */
-  r: number;
-  rg: number;
-  t: number;
-  tg: number;
-  u: number;
-  ug: number;
-  /** A mapped VA in the vmalloc region: its PMD table (pmd, index pmdIdx), PTE table (pte, index pteIdx), and the data page. */
-  va: number;
-  pmd: number;
-  pmdg: number;
-  pmdIdx: number;
-  pte: number;
-  pteg: number;
-  pteIdx: number;
-  page: number;
-  pageg: number;
-  c0: number;
-  c1: number;
-}
-
-/** A machine with hand-written programs (at most 3: the thread-race machine has 3 CPUs). */
-const toyScenario = preset('thread-race', ['memory.boot[0].size=64M', 'memory.allocatorPages=64', 'memory.allocatorBlocks=2', 'memory.linearMapping=block']);
-
-function toyMachine(programs: Toy[]): () => Sim {
-  const sc = toyScenario;
-  const st = findStrategy('v5-reviewed');
-  return () => {
-    const { sim } = buildSim(sc, st, { mode: 'random', seed: 1 });
-    sim.actors.length = 0;
-    const mem = sim.mem;
-    const r = mem.allocPage(ROLE_PGTABLE);
-    mem.makeTable(r, 2);
-    const t = mem.allocPage(ROLE_PGTABLE);
-    mem.makeTable(t, 3);
-    const u = mem.allocPage(ROLE_PGTABLE);
-    mem.makeTable(u, 3);
-    mem.setEntry(r, 0, ENTRY_TABLE, mem.pfnOf(t));
-    // A page mapped at the start of vmalloc space, with its own tables below the root.
-    const g = sim.g;
-    const va = sim.layout.VMALLOC_START;
-    let f = sim.root;
-    const path: number[] = [];
-    for (let d = 0; d < g.levels - 1; d++) {
-      const i = indexAt(g, d, va);
-      if (mem.kind(f, i) !== ENTRY_TABLE) {
-        const n = mem.allocPage(ROLE_PGTABLE);
-        mem.makeTable(n, d + 1);
-        mem.setEntry(f, i, ENTRY_TABLE, mem.pfnOf(n));
-      }
-      path.push(f);
-      f = mem.frameOf(mem.val(f, i));
-    }
-    const page = mem.allocPage(ROLE_VMALLOC);
-    mem.setEntry(f, indexAt(g, g.levels - 1, va), ENTRY_PAGE, mem.pfnOf(page));
-    const pmd = path[g.levels - 2];
-    const env: ToyEnv = {
-      r,
-      rg: mem.gen[r],
-      t,
-      tg: mem.gen[t],
-      u,
-      ug: mem.gen[u],
-      va,
-      pmd,
-      pmdg: mem.gen[pmd],
-      pmdIdx: indexAt(g, g.levels - 2, va),
-      pte: f,
-      pteg: mem.gen[f],
-      pteIdx: indexAt(g, g.levels - 1, va),
-      page,
-      pageg: mem.gen[page],
-      c0: -1,
-      c1: -1,
-    };
-    // Two completions the toys may post and wait on (toy1 completes c0 in the waits-for graph).
-    env.c0 = sim.addCompletion('c0', 1);
-    env.c1 = sim.addCompletion('c1', -1);
-    programs.forEach((p, i) => sim.addActor(`toy${i}`, i, 'vmalloc', 'toy', (s, a) => p(s, a, env)));
-    return sim;
-  };
-}
-
-/** Every interleaving, by re-execution; calls back with each maximal execution's machine. */
-function bruteForce(make: () => Sim, leaf: (sim: Sim) => void): number {
-  const stack: number[][] = [[]];
-  let leaves = 0;
-  while (stack.length) {
-    const prefix = stack.pop()!;
-    const sim = make();
-    for (const i of prefix) sim.step(i);
-    const cur = prefix.slice();
-    for (;;) {
-      const en = sim.actors.filter((a) => sim.enabled(a)).map((a) => a.index);
-      if (en.length === 0) break;
-      for (const e of en.slice(1)) stack.push([...cur, e]);
-      sim.step(en[0]);
-      cur.push(en[0]);
-    }
-    if (!sim.allDone()) sim.checker.deadlockAllBlocked();
-    sim.finish();
-    leaf(sim);
-    leaves++;
-  }
-  return leaves;
-}
-
 const P = ENTRY_PAGE;
 /** The entry kind the actor's last read saw (a function, so TypeScript does not narrow it across steps). */
-const rk = (a: Actor): number => a.rk;
+const rk = (a: Actor): number => a.resultKind;
 const lock = (a: Actor, l = LOCK_PTL): number => a.lockOp(OP_LOCK, 'toy', 'lock', l);
 const unlock = (a: Actor, l = LOCK_PTL): number => a.lockOp(OP_UNLOCK, 'toy', 'unlock', l);
 
 const TOYS: { name: string; digest: boolean; programs: Toy[] }[] = [
+  {
+    // A program's read of shared state between its steps (hotplugProgram's present()) belongs to the step before it.
+    name: 'a read between steps (is the memory present?) against a memory removal',
+    digest: true,
+    programs: [
+      function* (s, a, e) {
+        yield a.work('toy', 'think', 1);
+        const present = s.sectionsPresent(e.secStart, e.secSize);
+        yield a.write('toy', present ? 'set t[0]: memory present' : 'set t[0]: memory gone', e.t, e.tg, 0, 0, P, present ? 1 : 2);
+      },
+      function* (_s, a, e) {
+        yield a.memState('toy', 'memory removed', e.secStart, e.secSize, SECTION_REMOVED);
+      },
+    ],
+  },
   {
     // (fidelity, issue 9) try_purge_vmap_area_lazy()'s mutex_trylock(): it fails if it runs while another CPU holds the lock.
     name: 'mutex_trylock against a lock section (the trylock fails or takes it)',
@@ -380,7 +269,7 @@ const TOYS: { name: string; digest: boolean; programs: Toy[] }[] = [
     programs: [
       function* (_s, a, e) {
         yield a.lockOp(OP_TRYLOCK, 'toy', 'trylock', LOCK_VMAP_PURGE);
-        if (a.rv === 1) {
+        if (a.result === 1) {
           yield a.write('toy', 'set t[0]', e.t, e.tg, 0, 0, P, 1);
           yield unlock(a, LOCK_VMAP_PURGE);
         } else yield a.write('toy', 'set t[1]', e.t, e.tg, 1, 0, P, 2);
@@ -410,7 +299,7 @@ const TOYS: { name: string; digest: boolean; programs: Toy[] }[] = [
       },
       function* (_s, a, e) {
         yield a.waitForCompletion('toy', 'wait(c0)', e.c0);
-        yield a.write('toy', 'set t[1] from the payload', e.t, e.tg, 1, 0, P, 100 + a.rv);
+        yield a.write('toy', 'set t[1] from the payload', e.t, e.tg, 1, 0, P, 100 + a.result);
         yield a.complete('toy', 'complete(c1)', e.c1, 0);
       },
       function* (_s, a, e) {
@@ -499,7 +388,7 @@ const TOYS: { name: string; digest: boolean; programs: Toy[] }[] = [
       function* (_s, a, e) {
         yield a.read('toy', 'read r[0]', e.r, e.rg, 0, 0);
         if (rk(a) !== ENTRY_TABLE) return;
-        const [tf, tg] = [a.rf, a.rg];
+        const [tf, tg] = [a.resultFrame, a.resultGen];
         yield a.read('toy', 'scan t[1]', tf, tg, 1, 0);
         if (rk(a) !== ENTRY_NONE) return;
         yield a.write('toy', 'clear r[0]', e.r, e.rg, 0, 0, ENTRY_NONE, 0);
@@ -508,13 +397,13 @@ const TOYS: { name: string; digest: boolean; programs: Toy[] }[] = [
       function* (_s, a, e) {
         yield a.read('toy', 'read r[0]', e.r, e.rg, 0, 0);
         if (rk(a) !== ENTRY_TABLE) return;
-        const [tf, tg] = [a.rf, a.rg];
+        const [tf, tg] = [a.resultFrame, a.resultGen];
         yield a.read('toy', 're-check t[1]', tf, tg, 1, 0);
         if (rk(a) === ENTRY_NONE) yield a.write('toy', 'set t[1]', tf, tg, 1, 0, P, 50);
       },
       function* (_s, a) {
         yield a.allocPage('toy', 'alloc x', ROLE_VMALLOC, -1, false);
-        const [x, xg] = [a.rf, a.rg];
+        const [x, xg] = [a.resultFrame, a.resultGen];
         yield a.free('toy', 'free x', x, xg, 0, false);
         yield a.allocPage('toy', 'alloc a table', ROLE_PGTABLE, 3, false);
       },
@@ -546,7 +435,7 @@ const TOYS: { name: string; digest: boolean; programs: Toy[] }[] = [
     programs: [
       function* (_s, a) {
         yield a.allocPage('toy', 'alloc x', ROLE_VMALLOC, -1, false);
-        const [x, xg] = [a.rf, a.rg];
+        const [x, xg] = [a.resultFrame, a.resultGen];
         yield a.free('toy', 'free x', x, xg, 0, false);
         yield a.free('toy', 'free x again', x, xg, 0, false);
       },
@@ -563,7 +452,7 @@ const TOYS: { name: string; digest: boolean; programs: Toy[] }[] = [
       (k): Toy =>
         function* (s, a, e) {
           yield a.allocPage('toy', 'alloc table', ROLE_PGTABLE, 3, false);
-          const [n, ng] = [a.rf, a.rg];
+          const [n, ng] = [a.resultFrame, a.resultGen];
           if (k === 2) {
             yield a.free('toy', 'free it', n, ng, 0, true);
             yield a.allocPage('toy', 'alloc again', ROLE_VMALLOC, -1, false);

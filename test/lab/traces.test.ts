@@ -143,7 +143,7 @@ describe('the thread-race counterexample (v5-reviewed, seed 3) at any step', () 
     const sim = buildSim(sc, V5_REVIEWED, { mode: 'replay', seed: 3 }).sim;
     for (let s = 0; s < info.totalSteps; s++) {
       const a = sim.actors[saved.run.schedule![s]];
-      const { op, f, idx } = a;
+      const { op, frame: f, entry: idx } = a;
       const old = op === OP_WRITE || op === OP_XCHG ? `${sim.mem.kind(f, idx)}/${sim.mem.val(f, idx)}` : '';
       const wasFree = op === OP_FREE ? sim.mem.state[f] === 0 : false;
       sim.step(saved.run.schedule![s]);
@@ -154,7 +154,7 @@ describe('the thread-race counterexample (v5-reviewed, seed 3) at any step', () 
       }
       if (op === OP_FREE && !wasFree) expect(changes.some((c) => c.startsWith('freed ') && c.includes(`pfn 0x${sim.mem.pfnOf(f).toString(16)} `)), line).toBe(true);
       if (op === OP_ALLOC_PAGE || op === OP_ALLOC_BLOCK) {
-        if (a.rf >= 0) expect(changes.some((c) => c.startsWith(`allocated pfn 0x${sim.mem.pfnOf(a.rf).toString(16)} `)), line).toBe(true);
+        if (a.resultFrame >= 0) expect(changes.some((c) => c.startsWith(`allocated pfn 0x${sim.mem.pfnOf(a.resultFrame).toString(16)} `)), line).toBe(true);
       }
       if (op === OP_TLBI_RANGE || op === OP_TLBI_PGTABLE || op === OP_TLBI_ALL) expect(changes.some((c) => c.startsWith('TLBI ')), line).toBe(true);
     }

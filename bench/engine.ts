@@ -1,0 +1,133 @@
+/**
+ * The engine's figures for `npm run bench` (issue 10 §4): timed-mode steps
+ * per second for every strategy on one core; head-to-head (every strategy,
+ * one simulated second each, through the lab service as `ptlab run` runs it)
+ * wall time one run after another and on the simulator pool; and the peak
+ * memory of each. Each measurement runs in its own child process (bundled
+ * by bin/bundled.mjs, as the CLI's build is), so each peak RSS is its own;
+ * the pool's worker is bundled too, or the pooled figure would carry tsx's
+ * per-file loading.
+ *
+ *   node bin/bundled.mjs bench/engine.ts [--quick]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { findPreset } from '../core/presets.ts';
+import { runScenario } from '../core/runner.ts';
+import { applyOverride, parseScenario, type Scenario } from '../core/scenario.ts';
+import { STRATEGIES } from '../core/strategies.ts';
+import { LabService } from '../electron/lab/service.ts';
+
+export interface TimedFigures {
+  durationNs: number;
+  perStrategy: { id: string; wallS: number; steps: number; mStepsPerS: number }[];
+  /** All strategies' steps over all their wall time. */
+  mStepsPerS: number;
+  maxRssMb: number;
+}
+
+export interface HeadToHeadFigures {
+  durationNs: number;
+  runs: number;
+  workers: number;
+  wallS: number;
+  maxRssMb: number;
+}
+
+export interface EngineBench {
+  timed: TimedFigures;
+  headToHead: { sequential: HeadToHeadFigures; pooled: HeadToHeadFigures; speedup: number };
+}
+
+function scenario(name: string, sets: string[] = []): Scenario {
+  let doc: unknown = findPreset(name)!.doc;
+  for (const s of sets) doc = applyOverride(doc, s);
+  return parseScenario(doc);
+}
+
+const rssMb = (): number => process.resourceUsage().maxRSS / 1024;
+
+/** Every strategy's timed head-to-head on this thread (core alone: no service, no worker). */
+export function benchTimed(durationNs: number): TimedFigures {
+  const sc = scenario('head-to-head', [`run.durationNs=${durationNs}`]);
+  const perStrategy: TimedFigures['perStrategy'] = [];
+  let steps = 0;
+  let ms = 0;
+  for (const s of STRATEGIES) {
+    const t0 = performance.now();
+    const r = runScenario(sc, s, { mode: 'timed', seed: 1 }).result;
+    const wall = performance.now() - t0;
+    steps += r.metrics['sim.steps'];
+    ms += wall;
+    perStrategy.push({ id: s.id, wallS: wall / 1000, steps: r.metrics['sim.steps'], mStepsPerS: r.metrics['sim.steps'] / wall / 1000 });
+  }
+  return { durationNs, perStrategy, mStepsPerS: steps / ms / 1000, maxRssMb: rssMb() };
+}
+
+/** The sim worker bundled beside the other bench bundles (node_modules/.cache/ptlab); returns its URL. */
+async function bundledSimWorker(root: string): Promise<URL> {
+  const { build } = await import('esbuild');
+  const outDir = join(root, 'node_modules', '.cache', 'ptlab');
+  mkdirSync(outDir, { recursive: true });
+  const outfile = join(outDir, `sim-worker-${process.pid}.mjs`);
+  await build({ entryPoints: [join(root, 'electron/lab/sim-worker.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile, logLevel: 'error' });
+  return pathToFileURL(outfile);
+}
+
+/** `ptlab run --scenario head-to-head --strategy all --mode timed` through the service, with `workers` simulator threads (1: on this thread). */
+export async function benchHeadToHead(durationNs: number, workers: number, root = process.cwd()): Promise<HeadToHeadFigures> {
+  const url = workers > 1 ? await bundledSimWorker(root) : undefined;
+  try {
+    const service = new LabService({ db: null, pool: { size: workers, url } });
+    const t0 = performance.now();
+    const doc = await service.run({ scenario: 'head-to-head', sets: [`run.durationNs=${durationNs}`], strategies: 'all', mode: 'timed', seed: 1, save: false });
+    const wallS = (performance.now() - t0) / 1000;
+    return { durationNs, runs: doc.runs.length, workers, wallS, maxRssMb: rssMb() };
+  } finally {
+    if (url) rmSync(fileURLToPath(url), { force: true });
+  }
+}
+
+/** One measurement in a child process of its own (bundled like this one); returns what it printed last. */
+function inChild<T>(root: string, part: string, durationNs: number): T {
+  const p = spawnSync(process.execPath, [join(root, 'bin', 'bundled.mjs'), 'bench/engine.ts', '--part', part, '--duration', String(durationNs)], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (p.status !== 0) throw new Error(`bench/engine.ts --part ${part} failed: ${p.stderr.slice(0, 1000)}`);
+  return JSON.parse(p.stdout.trim().split('\n').pop()!) as T;
+}
+
+export function benchEngine(opts: { quick?: boolean; log?: (s: string) => void; root?: string } = {}): EngineBench {
+  const log = opts.log ?? (() => {});
+  const root = opts.root ?? process.cwd();
+  const durationNs = opts.quick ? 5e7 : 1e9;
+  const timed = inChild<TimedFigures>(root, 'timed', durationNs);
+  log(`timed head-to-head, ${durationNs / 1e6} simulated ms per strategy, one core (target >= 8 M steps/s):`);
+  log(['strategy', 'wall s', 'steps', 'M steps/s'].join('\t'));
+  for (const r of timed.perStrategy) log([r.id, r.wallS.toFixed(2), String(r.steps), r.mStepsPerS.toFixed(2)].join('\t'));
+  log(`overall: ${timed.mStepsPerS.toFixed(2)} M simulated steps/s, peak RSS ${timed.maxRssMb.toFixed(0)} MB`);
+  const sequential = inChild<HeadToHeadFigures>(root, 'sequential', durationNs);
+  const pooled = inChild<HeadToHeadFigures>(root, 'pooled', durationNs);
+  const speedup = sequential.wallS / pooled.wallS;
+  log(`head-to-head, ${sequential.runs} strategies × ${durationNs / 1e6} simulated ms through the lab service (target < 10 s pooled on 2 cores):`);
+  log(`  one after another: ${sequential.wallS.toFixed(2)} s wall, peak RSS ${sequential.maxRssMb.toFixed(0)} MB`);
+  log(`  pool of ${pooled.workers} workers: ${pooled.wallS.toFixed(2)} s wall (${speedup.toFixed(2)}× faster), peak RSS ${pooled.maxRssMb.toFixed(0)} MB`);
+  return { timed, headToHead: { sequential, pooled, speedup } };
+}
+
+// Run alone (directly, or as bin/bundled.mjs's bundle of this entry), not when bench/run.ts imports it.
+if (/[/\\]engine(-\d+)?\.(ts|mjs)$/.test(fileURLToPath(import.meta.url))) {
+  const at = (flag: string): string | undefined => {
+    const i = process.argv.indexOf(flag);
+    return i >= 0 ? process.argv[i + 1] : undefined;
+  };
+  const part = at('--part');
+  const durationNs = Number(at('--duration') ?? 1e9);
+  const print = (x: unknown): void => void process.stdout.write(`${JSON.stringify(x)}\n`);
+  if (part === 'timed') print(benchTimed(durationNs));
+  else if (part === 'sequential') print(await benchHeadToHead(durationNs, 1));
+  else if (part === 'pooled') print(await benchHeadToHead(durationNs, availableParallelism()));
+  else print(benchEngine({ quick: process.argv.includes('--quick'), log: (s) => void process.stdout.write(`${s}\n`) }));
+}
