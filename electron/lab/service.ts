@@ -246,7 +246,7 @@ export class LabService {
     const promote = (i: number): void => {
       const s = slots[i];
       if (db) {
-        s.runId = db.createRun({ scenario: s.task.scenario.name, strategy: s.strategy.id, mode: req.mode, seed: s.seed, version: this.version, config: s.config, experimentId: req.experimentId ?? null });
+        s.runId = db.createRun({ scenario: s.task.scenario.name, strategy: s.strategy.id, mode: req.mode, seed: s.seed, version: this.version, config: s.config, experimentId: req.experimentId ?? null, strategyKnobs: s.strategy.knobs, sets: req.sets ?? [], scenarioFile: req.scenarioFile ?? null });
         if (req.tags?.length) db.batch(() => req.tags!.forEach((t) => db.addTag(s.runId!, t)));
       }
       if (s.last) {
