@@ -9,6 +9,7 @@
  * The renderer imports this file's *types* only (an ESLint rule allows type
  * imports of it and nothing else from electron/).
  */
+import type { DecimatedSeries } from '../../core/decimate.ts';
 import type { ActorState, CpuState, LockState, MachineStateAt, TableEntry, TableNode } from '../../core/inspect.ts';
 import type { ExploreDocument, ResultsDocument, RunMode, RunResult, TraceStep, Violation, ViolationKind } from '../../core/results.ts';
 import type { Experiment, RunFilter, RunListRow, StoredRun } from '../../db/types.ts';
@@ -361,16 +362,8 @@ export interface SeriesRequest {
   points?: number;
 }
 
-/** A decimated series: per bucket, x and the min and max y (min === max when a bucket holds one point). */
-export interface SeriesSlice {
-  name: string;
-  unit: string;
-  /** Points in the full series. */
-  total: number;
-  x: number[];
-  min: number[];
-  max: number[];
-}
+/** A decimated series: per bucket, x and the min and max y (min === max when a bucket holds one point); core/decimate.ts makes it. */
+export type SeriesSlice = DecimatedSeries;
 
 export interface GetRunOptions {
   /** false: the run without its series (`series` is an empty list). Default true. */
