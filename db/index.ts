@@ -547,6 +547,15 @@ export class LabDb {
   // ---- editing the library -----------------------------------------------------------------
 
   /** Deletes runs with everything they own; returns how many existed. */
+  /** The ids of runs that exist, in the order they were saved (the order a listing breaks start-time ties in): what an undo must re-insert them in. */
+  inSavedOrder(ids: readonly string[]): string[] {
+    const known = ids.flatMap((id) => {
+      const rowid = this.runs.rowid(id);
+      return rowid === undefined ? [] : [{ id, rowid }];
+    });
+    return known.sort((a, b) => a.rowid - b.rowid).map((k) => k.id);
+  }
+
   deleteRuns(ids: readonly string[]): number {
     ids.forEach((id, index) => expectString(id, `ids[${index}]`, { nonEmpty: true }));
     return this.write(() => ids.reduce((deleted, id) => deleted + (this.runs.delete(id) ? 1 : 0), 0));
@@ -557,7 +566,9 @@ export class LabDb {
    * same ids, statuses, timestamps, owners, metrics, violations, counts,
    * series, schedule, config, provenance, tags and note. Runs whose
    * experiment no longer exists come back without one. All or nothing; a run
-   * whose id exists again is a 'conflict'. Returns how many were restored.
+   * whose id exists again is a 'conflict'. Give them in the order they were
+   * saved (inSavedOrder) and listings order them as before. Returns how many
+   * were restored.
    */
   restoreRuns(runs: readonly StoredRun[]): number {
     return this.write(() => {

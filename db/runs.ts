@@ -187,6 +187,7 @@ export class RunQueries {
   private readonly insertRunStmt;
   private readonly getRunStmt;
   private readonly statusStmt;
+  private readonly rowidStmt;
   private readonly finishStmt;
   private readonly deleteStmt;
   private readonly runningStmt;
@@ -231,6 +232,7 @@ export class RunQueries {
                       scenario_file = coalesce(@scenarioFile, scenario_file)
       WHERE id = @id`);
     this.statusStmt = db.prepare<[string], string>('SELECT status FROM runs WHERE id = ?').pluck();
+    this.rowidStmt = db.prepare<[string], number>('SELECT rowid FROM runs WHERE id = ?').pluck();
     this.finishStmt = db.prepare<[Record<string, string | number | null>]>(`
       UPDATE runs
       SET status = @status, finished_at = @finishedAt, wall_ms = @wallMs, error = @error,
@@ -314,6 +316,11 @@ export class RunQueries {
 
   getRunRow(id: string): RunRow | undefined {
     return this.getRunStmt.get(id);
+  }
+
+  /** The run's insertion order (listings break ties of start time with it), or undefined. */
+  rowid(id: string): number | undefined {
+    return this.rowidStmt.get(id);
   }
 
   status(id: string): RunStatus | undefined {

@@ -739,7 +739,8 @@ export class Lab implements LabClient {
   async deleteRuns(ids: string[]): Promise<{ deleted: number; undoToken: string }> {
     const db = this.requireDb();
     const full = [...new Set(ids.map((id) => this.fullId(id)))];
-    const runs = this.keepUndo ? full.map((id) => db.getRun(id)).filter((r): r is StoredRun => r !== null) : [];
+    // Kept in the order they were saved, so an undo re-inserts them in it and the Library lists them as before.
+    const runs = this.keepUndo ? db.inSavedOrder(full).map((id) => db.getRun(id)).filter((r): r is StoredRun => r !== null) : [];
     const deleted = db.deleteRuns(full);
     const undoToken = randomUUID();
     if (this.keepUndo) this.undo.set(undoToken, runs);
