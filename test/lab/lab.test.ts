@@ -1,34 +1,18 @@
-import { randomUUID } from 'node:crypto';
 /**
  * The lab API (`Lab`) over a temporary database, as the app drives it: jobs
  * and their events, cancel, explore in its worker, history with undo,
  * experiments, saved strategy variants, the layout map, and argument checks.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
 import { STRATEGIES } from '../../core/strategies.ts';
 import { LabDb } from '../../db/index.ts';
 import type { ExperimentDoc, LabEvent } from '../../electron/lab/api.ts';
 import { callLab, classifyFailure } from '../../electron/lab/dispatch.ts';
 import { Lab } from '../../electron/lab/lab.ts';
+import { tempLab } from '../helpers/temp-lab.ts';
 
-let dir: string;
-let db: LabDb;
-let lab: Lab;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'ptlab-lab-'));
-  db = LabDb.open(join(dir, 'lab.db'));
-  lab = new Lab({ db, transport: 'in-process' });
-});
-
-afterAll(async () => {
-  await lab.close();
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const { db, lab } = tempLab('ptlab-lab-');
 
 /** Every event of one job, up to and including job-finished; listens before the job starts. */
 function eventsOf(start: (() => Promise<string>) | string): Promise<LabEvent[]> {

@@ -7,35 +7,17 @@
  * which explores the unknown cells (random seeds where the search cannot
  * complete) as one job whose saved runs the verdicts then find.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { findPreset, PRESETS, SAFETY_PRESETS } from '../../core/presets.ts';
 import type { RunResult } from '../../core/results.ts';
 import { runScenario } from '../../core/runner.ts';
 import { parseScenario } from '../../core/scenario.ts';
 import { defineStrategy, findStrategy, type Strategy } from '../../core/strategies.ts';
-import { LabDb } from '../../db/index.ts';
 import type { JobInfo, JobLane, LabEvent } from '../../electron/lab/api.ts';
-import { Lab } from '../../electron/lab/lab.ts';
 import { laneKeyOf, Safety, startSafetyJob } from '../../electron/lab/safety.ts';
+import { tempLab } from '../helpers/temp-lab.ts';
 
-let dir: string;
-let db: LabDb;
-let lab: Lab;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'ptlab-safety-'));
-  db = LabDb.open(join(dir, 'lab.db'));
-  lab = new Lab({ db, transport: 'in-process' });
-});
-
-afterAll(async () => {
-  await lab.close();
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const { db, lab } = tempLab('ptlab-safety-');
 
 function saveRandom(preset: string, strategy: Strategy, seed: number, opts: { doc?: unknown; knobs?: object | null; sets?: string[] } = {}): string {
   const doc = opts.doc ?? findPreset(preset)!.doc;

@@ -8,10 +8,7 @@
  * and pages; a few traces stay open, least recently used out first.
  * Timings are printed, never asserted.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { explore } from '../../core/explore.ts';
 import { findPreset } from '../../core/presets.ts';
 import type { RunResult } from '../../core/results.ts';
@@ -19,26 +16,11 @@ import { buildSim, runScenario } from '../../core/runner.ts';
 import { parseScenario } from '../../core/scenario.ts';
 import { OP_ALLOC_BLOCK, OP_ALLOC_PAGE, OP_FREE, OP_TLBI_ALL, OP_TLBI_PGTABLE, OP_TLBI_RANGE, OP_WRITE, OP_XCHG } from '../../core/sim.ts';
 import { defineStrategy, findStrategy, type Strategy } from '../../core/strategies.ts';
-import { LabDb } from '../../db/index.ts';
 import type { MachineState, TableNode, TraceInfo } from '../../electron/lab/api.ts';
-import { Lab } from '../../electron/lab/lab.ts';
 import { MAX_OPEN_TRACES } from '../../electron/lab/traces.ts';
+import { tempLab } from '../helpers/temp-lab.ts';
 
-let dir: string;
-let db: LabDb;
-let lab: Lab;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'ptlab-traces-'));
-  db = LabDb.open(join(dir, 'lab.db'));
-  lab = new Lab({ db, transport: 'in-process' });
-});
-
-afterAll(async () => {
-  await lab.close();
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const { db, lab } = tempLab('ptlab-traces-');
 
 const THREAD_RACE = findPreset('thread-race')!.doc;
 const V5_REVIEWED = findStrategy('v5-reviewed');
