@@ -148,7 +148,21 @@ describe('Library', () => {
     // Dropped on the Library, a file goes the same way.
     const library = screen.getByRole('region', { name: 'Library' });
     const dropped = new File(['{"schema": "ptlab.results/0", "runs": []}'], 'old.json', { type: 'application/json' });
+    const hint = (): string | undefined => library.querySelector('.drop')?.textContent ?? undefined;
+    // A drag of text is not a file drop: no hint.
+    await fireEvent.dragEnter(library, { dataTransfer: { types: ['text/plain'] } });
+    expect(hint()).toBeUndefined();
+    // Moving over a child enters it before leaving the parent: the hint stays until the drag leaves both.
+    const child = screen.getByLabelText('Search runs');
+    await fireEvent.dragEnter(library, { dataTransfer: { types: ['Files'] } });
+    await fireEvent.dragEnter(child, { dataTransfer: { types: ['Files'] } });
+    await fireEvent.dragLeave(library, { dataTransfer: { types: ['Files'] } });
+    expect(hint()).toContain('ptlab.results/1 JSON file to import it');
+    await fireEvent.dragLeave(child, { dataTransfer: { types: ['Files'] } });
+    expect(hint()).toBeUndefined();
+    await fireEvent.dragEnter(library, { dataTransfer: { types: ['Files'] } });
     await fireEvent.drop(library, { dataTransfer: { files: [dropped], types: ['Files'] } });
+    expect(hint()).toBeUndefined();
     await screen.findByText('Nothing imported from old.json: import: schema: expected "ptlab.results/1", got "ptlab.results/0"');
 
     const good = new File([JSON.stringify({ schema: 'ptlab.results/1', version: '0.1.0', runs: [{ scenario: 'thread-race', strategy: 'upstream', mode: 'random', seed: 9, status: 'completed', violationCounts: {} }] })], 'one.json', { type: 'application/json' });
