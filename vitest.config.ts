@@ -1,6 +1,7 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { svelteTesting } from '@testing-library/svelte/vite';
 import { configDefaults, defineConfig } from 'vitest/config';
+import pkg from './package.json' with { type: 'json' };
 
 // Three projects: the Node tests as they always ran, the renderer's
 // component tests (Svelte compiled for the browser, in happy-dom), and the
@@ -21,7 +22,7 @@ export default defineConfig({
       },
       {
         plugins: [svelte(), svelteTesting({ autoCleanup: false })],
-        define: { __PTLAB_FAKE_BUILD__: 'false' },
+        define: { __PTLAB_FAKE_BUILD__: 'false', __PTLAB_VERSION__: JSON.stringify(pkg.version) },
         test: {
           name: 'renderer',
           include: ['test/renderer/**/*.test.ts'],

@@ -7,6 +7,7 @@
  */
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vite';
+import pkg from '../package.json' with { type: 'json' };
 
 // import.meta.dirname (Node ≥ 20.11): this file runs in Node at build time, but it lives under
 // renderer/, where the layering rule allows no node: import.
@@ -20,6 +21,8 @@ export default defineConfig(({ mode }) => ({
   define: {
     // Statically false in production builds, so the fake client is tree-shaken away.
     __PTLAB_FAKE_BUILD__: JSON.stringify(mode === 'fake'),
+    // The demo lab reports the app's own version (the real one comes from the lab's getAppInfo).
+    __PTLAB_VERSION__: JSON.stringify(pkg.version),
   },
   server: { host: '127.0.0.1', fs: { allow: [up] } },
   build: {

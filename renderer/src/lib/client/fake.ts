@@ -209,7 +209,7 @@ export class FakeLab implements LabClient {
 
   async appInfo(): Promise<AppInfo> {
     this.log('appInfo', []);
-    return { version: '0.1.0', dbPath: null, transport: 'in-process' };
+    return { version: __PTLAB_VERSION__, dbPath: null, transport: 'in-process' };
   }
 
   async presets(): Promise<PresetInfo[]> {
@@ -452,7 +452,7 @@ export class FakeLab implements LabClient {
     }
     if (req.format === 'json') {
       const stored = req.ids.map((id) => storedRunOf(this.run(id), null));
-      return { filename: `${base}.json`, mime: 'application/json', encoding: 'utf8', data: JSON.stringify({ schema: 'ptlab.results/1', version: '0.1.0', runs: stored }, null, 2) };
+      return { filename: `${base}.json`, mime: 'application/json', encoding: 'utf8', data: JSON.stringify({ schema: 'ptlab.results/1', version: __PTLAB_VERSION__, runs: stored }, null, 2) };
     }
     if (req.format === 'html') {
       const body = runs.map((r) => `<tr><td>${r.strategy}</td><td>${r.seed}</td><td>${r.kinds.join(', ') || 'safe'}</td></tr>`).join('');
@@ -1001,7 +1001,7 @@ export class FakeLab implements LabClient {
     }
     let results: ResultsDocument | null = null;
     if (job.mode !== 'explore') {
-      results = { schema: 'ptlab.results/1', version: '0.1.0', runs: job.results, summary: { runs: job.results.length, byStrategy } };
+      results = { schema: 'ptlab.results/1', version: __PTLAB_VERSION__, runs: job.results, summary: { runs: job.results.length, byStrategy } };
       if (job.mode === 'pct') {
         const depth = (job.req as RunRequest).pctDepth ?? 2;
         const strategies = [...new Set(job.lanes.map((l) => l.strategy))];

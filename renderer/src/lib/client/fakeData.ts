@@ -449,7 +449,7 @@ export function storedRunOf(g: GeneratedRun, presetDoc: unknown, lazySeries = fa
     schedule: [],
     strategyKnobs: g.row.strategyKnobs ?? (knobs ? { ...knobs } : null),
     config,
-    version: '0.1.0',
+    version: __PTLAB_VERSION__,
     error: g.error,
     ownerPid: null,
     ownerHost: null,
