@@ -138,6 +138,9 @@ import type { ExploreDocument, ExploreVerdict, TraceStep, Violation, ViolationKi
 import type { Scenario } from './scenario.ts';
 import { type Actor, OP_LOCK, OP_TRYLOCK, type Sim } from './sim.ts';
 import type { Strategy } from './strategies.ts';
+import { Prng } from './prng.ts';
+import { RandomScheduler } from './schedulers.ts';
+import type { Scheduler } from './sim.ts';
 
 // ------------------------------------------------------------------ public API
 
@@ -171,6 +174,14 @@ export interface ExploreOptions {
   reuse?: boolean;
   /** 'declared': trust symmetry classes (a heuristic; the search is then never complete). Default 'off'. */
   symmetry?: 'off' | 'declared';
+  /**
+   * Random probes run once the search has explored `probeAfter` executions (default 64) without an answer:
+   * this many seeded random executions (the scenario's random-mode scheduler, seeds derived from `seed`;
+   * default 256, 0: none). They only look for a violation; they never count towards completeness. Not run
+   * with a preemption bound (a probe's counterexample could exceed it).
+   */
+  probes?: number;
+  probeAfter?: number;
 }
 
 export interface ExploreCounterexample {
@@ -211,6 +222,9 @@ export interface ExploreStats {
   actors: { name: string; symmetryClass: string }[];
   /** What bound cut the search, if any. */
   cutBy: ('maxSchedules' | 'timeLimit' | 'preemptionBound' | 'maxSteps' | 'symmetry')[];
+  /** Random probes run (not counted in `schedules`), and whether the counterexample came from one. */
+  probes: number;
+  foundBy: 'search' | 'probe' | null;
   /** Replays spent shrinking the counterexample. */
   shrinkReplays: number;
   shrinkMs: number;
@@ -240,6 +254,9 @@ export function explore(scenario: Scenario, strategy: Strategy, opts: ExploreOpt
     reuse: opts.reuse ?? true,
     symmetry: opts.symmetry === 'declared',
     onProgress: opts.onProgress ? (p) => opts.onProgress!({ ...p, elapsedMs: opts.now() - t0 }) : undefined,
+    probes: opts.preemptionBound != null ? 0 : (opts.probes ?? DEFAULT_PROBES),
+    probeAfter: opts.probeAfter ?? DEFAULT_PROBE_AFTER,
+    probeScheduler: (i) => new RandomScheduler(Prng.derive(Prng.derive(seed, PROBE_SALT), i), scenario.run.burst, scenario.run.sleepProbability, scenario.run.sleepSteps),
   });
   const r = eng.run();
   let counterexample: ExploreCounterexample | null = null;
@@ -308,6 +325,8 @@ export function explore(scenario: Scenario, strategy: Strategy, opts: ExploreOpt
       backtracks: r.backtracks,
       actors: r.actors,
       cutBy: r.cutBy,
+      probes: r.probes,
+      foundBy: r.found ? (r.found.byProbe ? 'probe' : 'search') : null,
       shrinkReplays,
       shrinkMs: Math.round(shrinkMs * 1000) / 1000,
     },
@@ -727,6 +746,10 @@ interface EngineConfig {
   onProgress?: (p: ExploreProgress) => void;
   /** Called with the machine at the end of every maximal execution (after the end-of-run checks). */
   onMaximal?: (sim: Sim) => void;
+  /** Random probes (see ExploreOptions.probes): how many, after how many executions, and each one's scheduler. */
+  probes?: number;
+  probeAfter?: number;
+  probeScheduler?: (i: number) => Scheduler;
 }
 
 interface Found {
@@ -734,6 +757,8 @@ interface Found {
   schedule: number[];
   /** Found by the end-of-run checks (lost mapping in finish(), deadlock). */
   atEnd: boolean;
+  /** Found by a random probe rather than by the search. */
+  byProbe?: boolean;
 }
 
 export interface EngineResult {
@@ -754,6 +779,8 @@ export interface EngineResult {
   reuse: boolean;
   /** Why that was dropped (a stale use no checker reports), or null. */
   reuseDropped: string | null;
+  /** Random probes run. */
+  probes: number;
 }
 
 interface SleepEntry {
@@ -773,6 +800,10 @@ const DEP_DATA = 1;
 const PROGRESS_EVERY = 64;
 /** Longest execution the search keeps (events); longer ones are cut as by run.maxSteps. */
 const MAX_EVENTS = 2_000_000;
+/** Random probes: how many, after how many executions of the search (ExploreOptions.probes). */
+const DEFAULT_PROBES = 256;
+const DEFAULT_PROBE_AFTER = 64;
+const PROBE_SALT = 0x9b0be;
 
 function lowestBit(m: number): number {
   return 31 - Math.clz32(m & -m);
@@ -844,6 +875,8 @@ class ExploreEngine {
   private found: Found | null = null;
   private round = 0;
   private lastProgress = 0;
+  private probed = false;
+  private probesRun = 0;
 
   constructor(make: () => Sim, cfg: EngineConfig) {
     this.make = make;
@@ -903,7 +936,56 @@ class ExploreEngine {
       cutBy: [...this.cut],
       reuse: this.reuse,
       reuseDropped: this.reuseDropped,
+      probes: this.probesRun,
     };
+  }
+
+  /**
+   * The random probes: seeded random executions on fresh machines, stepping
+   * only enabled actors, so each is an execution of the model and a violation
+   * it reaches is real (explore() replays it before reporting it). They
+   * record nothing for the search and prove nothing.
+   */
+  private runProbes(): boolean {
+    const n = this.cfg.probes ?? 0;
+    const mk = this.cfg.probeScheduler;
+    this.probed = true;
+    if (!mk) return false;
+    let buf = new Int32Array(0);
+    for (let p = 0; p < n; p++) {
+      if (this.cfg.now() > this.cfg.deadline) return false;
+      const sim = this.make();
+      if (buf.length < sim.actors.length) buf = new Int32Array(sim.actors.length);
+      const sched = mk(p);
+      this.probesRun++;
+      const before = this.vcount(sim);
+      let violated = false;
+      while (sim.steps < this.cfg.maxSteps) {
+        const k = sim.collectEnabled(buf);
+        if (k === 0) {
+          if (!sim.allDone()) sim.checker.deadlockAllBlocked();
+          sim.finish();
+          if (this.vcount(sim) > before) {
+            this.found = { kind: this.firstKind(sim), schedule: sim.schedule.slice(), atEnd: true, byProbe: true };
+            return true;
+          }
+          break;
+        }
+        const c = sched.pick(sim, buf, k);
+        if (c < 0) break;
+        sim.step(c);
+        this.steps++;
+        if (this.vcount(sim) > before) {
+          violated = true;
+          break;
+        }
+      }
+      if (violated) {
+        this.found = { kind: this.firstKind(sim), schedule: sim.schedule.slice(), atEnd: false, byProbe: true };
+        return true;
+      }
+    }
+    return false;
   }
 
   private stale = (why: string): void => {
@@ -950,6 +1032,9 @@ class ExploreEngine {
       fresh = false;
       if (outcome === 'found') return 'found';
       if (this.abortRound) return 'restart';
+      // Bug-finding order: after a first stretch of the search, random probes (which may find a deep violation
+      // the depth-first search would reach only much later), then the search goes on where it was.
+      if (!this.probed && this.schedules >= (this.cfg.probeAfter ?? 0) && this.nextBacktrack() !== null && this.runProbes()) return 'found';
       if (this.cfg.onProgress && this.schedules - this.lastProgress >= PROGRESS_EVERY) {
         this.lastProgress = this.schedules;
         this.cfg.onProgress({ schedules: this.schedules, states: this.states, steps: this.steps, elapsedMs: 0, round: this.round });
