@@ -175,10 +175,12 @@ export interface ExploreOptions {
   /** 'declared': trust symmetry classes (a heuristic; the search is then never complete). Default 'off'. */
   symmetry?: 'off' | 'declared';
   /**
-   * Random probes run once the search has explored `probeAfter` executions (default 64) without an answer:
-   * this many seeded random executions (the scenario's random-mode scheduler, seeds derived from `seed`;
-   * default 256, 0: none). They only look for a violation; they never count towards completeness. Not run
-   * with a preemption bound (a probe's counterexample could exceed it).
+   * Random probes, seeded random executions (the scenario's random-mode scheduler, seeds derived from `seed`)
+   * interleaved with the search to find violations early: when the search has explored `probeAfter` (default
+   * 64), then twice, four times ... as many executions without an answer, a batch of one eighth of that many
+   * probes runs, at most `probes` in all (default 1024; 0: none). Batches keep probing a bounded fraction
+   * of the work. Probes only look for a violation and never count towards completeness; none run with a
+   * preemption bound (a probe's counterexample could exceed it).
    */
   probes?: number;
   probeAfter?: number;
@@ -801,7 +803,9 @@ const PROGRESS_EVERY = 64;
 /** Longest execution the search keeps (events); longer ones are cut as by run.maxSteps. */
 const MAX_EVENTS = 2_000_000;
 /** Random probes: how many, after how many executions of the search (ExploreOptions.probes). */
-const DEFAULT_PROBES = 256;
+const DEFAULT_PROBES = 1024;
+/** A batch of probes is this fraction of the executions the search has explored so far. */
+const PROBE_BATCH_DIVISOR = 8;
 const DEFAULT_PROBE_AFTER = 64;
 const PROBE_SALT = 0x9b0be;
 
@@ -875,7 +879,7 @@ class ExploreEngine {
   private found: Found | null = null;
   private round = 0;
   private lastProgress = 0;
-  private probed = false;
+  private nextProbeAt = 0;
   private probesRun = 0;
 
   constructor(make: () => Sim, cfg: EngineConfig) {
@@ -900,6 +904,7 @@ class ExploreEngine {
     this.lastAcq = Array.from({ length: N_LOCKS }, () => new Int32Array(this.nA));
     this.known = Array.from({ length: this.nA }, () => new Map<number, number>());
     this.reuse = this.cfg.reuse;
+    this.nextProbeAt = Math.max(1, this.cfg.probeAfter ?? DEFAULT_PROBE_AFTER);
     this.fb = new StepLog(this.bootFree, this.bootGen, this.known, this.stale);
     this.grow(1024);
     for (;;) {
@@ -946,13 +951,12 @@ class ExploreEngine {
    * it reaches is real (explore() replays it before reporting it). They
    * record nothing for the search and prove nothing.
    */
-  private runProbes(): boolean {
-    const n = this.cfg.probes ?? 0;
+  private runProbes(n: number): boolean {
     const mk = this.cfg.probeScheduler;
-    this.probed = true;
     if (!mk) return false;
     let buf = new Int32Array(0);
-    for (let p = 0; p < n; p++) {
+    for (let q = 0; q < n; q++) {
+      const p = this.probesRun;
       if (this.cfg.now() > this.cfg.deadline) return false;
       const sim = this.make();
       if (buf.length < sim.actors.length) buf = new Int32Array(sim.actors.length);
@@ -1034,7 +1038,12 @@ class ExploreEngine {
       if (this.abortRound) return 'restart';
       // Bug-finding order: after a first stretch of the search, random probes (which may find a deep violation
       // the depth-first search would reach only much later), then the search goes on where it was.
-      if (!this.probed && this.schedules >= (this.cfg.probeAfter ?? 0) && this.nextBacktrack() !== null && this.runProbes()) return 'found';
+      const probes = this.cfg.probes ?? 0;
+      if (this.probesRun < probes && this.schedules >= this.nextProbeAt && this.nextBacktrack() !== null) {
+        const batch = Math.min(probes - this.probesRun, Math.max(1, Math.floor(this.nextProbeAt / PROBE_BATCH_DIVISOR)));
+        this.nextProbeAt *= 2;
+        if (this.runProbes(batch)) return 'found';
+      }
       if (this.cfg.onProgress && this.schedules - this.lastProgress >= PROGRESS_EVERY) {
         this.lastProgress = this.schedules;
         this.cfg.onProgress({ schedules: this.schedules, states: this.states, steps: this.steps, elapsedMs: 0, round: this.round });
