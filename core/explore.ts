@@ -177,7 +177,7 @@ export interface ExploreOptions {
   /**
    * Random probes, seeded random executions (the scenario's random-mode scheduler, seeds derived from `seed`)
    * interleaved with the search to find violations early: when the search has explored `probeAfter` (default
-   * 64), then twice, four times ... as many executions without an answer, a batch of one eighth of that many
+   * 64), then twice, four times ... as many executions without an answer, a batch of a sixteenth of that many
    * probes runs, at most `probes` in all (default 1024; 0: none). Batches keep probing a bounded fraction
    * of the work. Probes only look for a violation and never count towards completeness; none run with a
    * preemption bound (a probe's counterexample could exceed it).
@@ -805,7 +805,7 @@ const MAX_EVENTS = 2_000_000;
 /** Random probes: how many, after how many executions of the search (ExploreOptions.probes). */
 const DEFAULT_PROBES = 1024;
 /** A batch of probes is this fraction of the executions the search has explored so far. */
-const PROBE_BATCH_DIVISOR = 8;
+const PROBE_BATCH_DIVISOR = 16;
 const DEFAULT_PROBE_AFTER = 64;
 const PROBE_SALT = 0x9b0be;
 
