@@ -437,6 +437,8 @@ interface Footprint {
   held: number;
   /** Frame incarnations the actor learnt of: [frame, generation, ...], or null. */
   learn: number[] | null;
+  /** The engine's dense ids of `keys` (set when the event is first recorded). */
+  ids: Int32Array | null;
 }
 
 class FootprintBuilder {
@@ -533,6 +535,7 @@ class FootprintBuilder {
       locs: null,
       held: 0,
       learn: this.learnt.length ? this.learnt : null,
+      ids: null,
     };
   }
 }
@@ -830,12 +833,6 @@ interface SleepEntry {
   fp: Footprint;
 }
 
-interface Cell {
-  w: number;
-  /** Latest read / add since the last write, one per thread (node indices). */
-  rs: number[];
-  as: number[];
-}
 
 const DEP_DATA = 1;
 /** Progress is reported every this many executions. */
@@ -894,8 +891,22 @@ class ExploreEngine {
   private started = new Int32Array(0);
   private lastNode = 0;
 
+  // Cells, by dense id (stable across executions): the last write, and the latest read / add since that write of
+  // each thread (node indices, valid where the thread's bit is set in the mask). An epoch stamp resets them all
+  // at the start of every execution without touching them.
+  private readonly cellIds = new Map<number, number>();
+  private nCells = 0;
+  private cellCap = 0;
+  private cellFlag = new Int32Array(0);
+  private cellEpoch = new Int32Array(0);
+  private cellW = new Int32Array(0);
+  private cellRMask = new Int32Array(0);
+  private cellAMask = new Int32Array(0);
+  private cellR = new Int32Array(0);
+  private cellA = new Int32Array(0);
+  private epoch = 0;
+
   // Per execution.
-  private cells = new Map<number, Cell>();
   private tlbEvents: number[] = [];
   private lastEv = new Int32Array(0);
   private localCount = new Int32Array(0);
@@ -1162,7 +1173,7 @@ class ExploreEngine {
     for (const m of this.known) m.clear();
     const sfb = this.fb!;
     sfb.reuse = this.reuse;
-    this.cells = new Map();
+    this.epoch++;
     this.tlbEvents = [];
     this.lastEv.fill(-1);
     this.localCount.fill(0);
@@ -1355,35 +1366,72 @@ class ExploreEngine {
     const p = this.act[i];
     const fp = this.fps[i];
     this.localCount[p] = this.lidx[i];
-    const keys = fp.keys;
-    for (let k = 0; k < keys.length; k++) this.touch(keys[k], fp.modes[k], i, p);
+    const ids = fp.ids!;
+    for (let k = 0; k < ids.length; k++) this.touch(ids[k], fp.modes[k], i, p);
     if (fp.tlb) this.tlbEvents.push(i);
     if (fp.learn) for (let k = 0; k < fp.learn.length; k += 2) this.known[p].set(fp.learn[k], fp.learn[k + 1]);
     if (fp.acqLock >= 0 && fp.acqKind !== ACQ_WLOCK && fp.macro < 0) this.lastAcq[fp.acqLock][p] = i;
     this.lastEv[p] = i;
   }
 
-  private touch(key: number, mode: number, i: number, p: number): void {
-    let c = this.cells.get(key);
-    if (!c) {
-      c = { w: -1, rs: [], as: [] };
-      this.cells.set(key, c);
+  /** The dense ids of a footprint's cells (interned on first sight). */
+  private idsOf(fp: Footprint): Int32Array {
+    if (fp.ids) return fp.ids;
+    const keys = fp.keys;
+    const ids = new Int32Array(keys.length);
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k];
+      let id = this.cellIds.get(key);
+      if (id === undefined) {
+        id = this.nCells++;
+        this.cellIds.set(key, id);
+        if (id >= this.cellCap) this.growCells(id + 1);
+        const t = cellType(key);
+        this.cellFlag[id] = t === T_HOLDER || t === T_WRITER || t === T_READERS ? 2 << cellLock(key) : DEP_DATA;
+        this.cellEpoch[id] = 0;
+      }
+      ids[k] = id;
+    }
+    fp.ids = ids;
+    return ids;
+  }
+
+  private growCells(n: number): void {
+    const cap = Math.max(n, this.cellCap * 2, 256);
+    const nA = this.nA;
+    const g = (x: Int32Array, m = 1): Int32Array<ArrayBuffer> => {
+      const y = new Int32Array(cap * m);
+      y.set(x);
+      return y;
+    };
+    this.cellFlag = g(this.cellFlag);
+    this.cellEpoch = g(this.cellEpoch);
+    this.cellW = g(this.cellW);
+    this.cellRMask = g(this.cellRMask);
+    this.cellAMask = g(this.cellAMask);
+    this.cellR = g(this.cellR, nA);
+    this.cellA = g(this.cellA, nA);
+    this.cellCap = cap;
+  }
+
+  private touch(id: number, mode: number, i: number, p: number): void {
+    if (this.cellEpoch[id] !== this.epoch) {
+      this.cellEpoch[id] = this.epoch;
+      this.cellW[id] = -1;
+      this.cellRMask[id] = 0;
+      this.cellAMask[id] = 0;
     }
     if (mode === M_W) {
-      c.w = i;
-      c.rs.length = 0;
-      c.as.length = 0;
-      return;
+      this.cellW[id] = i;
+      this.cellRMask[id] = 0;
+      this.cellAMask[id] = 0;
+    } else if (mode === M_R) {
+      this.cellR[id * this.nA + p] = i;
+      this.cellRMask[id] |= 1 << p;
+    } else {
+      this.cellA[id * this.nA + p] = i;
+      this.cellAMask[id] |= 1 << p;
     }
-    const list = mode === M_R ? c.rs : c.as;
-    const act = this.act;
-    for (let k = 0; k < list.length; k++) {
-      if (act[list[k]] === p) {
-        list[k] = i;
-        return;
-      }
-    }
-    list.push(i);
   }
 
   private addDep(d: number, flag: number): void {
@@ -1404,19 +1452,23 @@ class ExploreEngine {
     const act = this.act;
     this.depNode.length = 0;
     this.depFlag.length = 0;
-    const keys = fp.keys;
-    for (let k = 0; k < keys.length; k++) {
-      const key = keys[k];
+    const ids = this.idsOf(fp);
+    const others = ~(1 << p);
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[k];
       const m = fp.modes[k];
-      const c = this.cells.get(key);
-      if (c) {
-        const t = cellType(key);
-        const flag = t === T_HOLDER || t === T_WRITER || t === T_READERS ? 2 << cellLock(key) : DEP_DATA;
-        if (c.w >= 0 && act[c.w] !== p) this.addDep(c.w, flag);
-        if (m !== M_R) for (const r of c.rs) if (act[r] !== p) this.addDep(r, flag);
-        if (m !== M_A) for (const r of c.as) if (act[r] !== p) this.addDep(r, flag);
+      if (this.cellEpoch[id] === this.epoch) {
+        const flag = this.cellFlag[id];
+        const w = this.cellW[id];
+        if (w >= 0 && act[w] !== p) this.addDep(w, flag);
+        if (m !== M_R) {
+          for (let bits = this.cellRMask[id] & others; bits; bits &= bits - 1) this.addDep(this.cellR[id * nA + lowestBit(bits)], flag);
+        }
+        if (m !== M_A) {
+          for (let bits = this.cellAMask[id] & others; bits; bits &= bits - 1) this.addDep(this.cellA[id * nA + lowestBit(bits)], flag);
+        }
       }
-      this.touch(key, m, i, p);
+      this.touch(id, m, i, p);
     }
     if (fp.tlb) {
       for (const t of this.tlbEvents) if (act[t] !== p && tlbConflict(fp.tlb, this.fps[t].tlb!)) this.addDep(t, DEP_DATA);
