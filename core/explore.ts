@@ -107,6 +107,18 @@
  * executions with at most that many preemptions and reports 'bounded-safe'
  * if the bound cut anything.
  *
+ * Bug-finding order: random probes. The depth-first search reaches a deep
+ * violation only after it has exhausted the subtrees it entered first, so
+ * after its first 64 executions, and again at 128, 256 ... executions, it
+ * stops for a batch of seeded random executions (a sixteenth as many as it
+ * has explored; the scenario's random-mode scheduler, seeds derived from the
+ * explore seed, so the same inputs give the same bytes). A probe steps only
+ * enabled actors of a fresh machine, so whatever it reaches is an execution
+ * of the model; its counterexample is shrunk and replayed like the search's.
+ * Probes record nothing for the search (no races, no sleep sets) and prove
+ * nothing: completeness is the search's alone, and probes are not counted in
+ * `schedules` (stats.probes counts them). None run under a preemption bound.
+ *
  * `schedules` counts maximal executions explored (run to the end or to the
  * violation); executions abandoned because every runnable actor was in the
  * sleep set are counted separately (`sleepBlocked`). There is no state
