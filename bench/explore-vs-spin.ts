@@ -26,7 +26,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { explore, type ExploreResult } from '../core/explore.ts';
+import { explore, type ExploreResult } from '../core/explore/index.ts';
 import { findPreset } from '../core/presets.ts';
 import { applyOverride, parseScenario, type Scenario } from '../core/scenario.ts';
 import { findStrategy } from '../core/strategies.ts';

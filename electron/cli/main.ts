@@ -10,7 +10,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statS
 import { dirname, resolve as resolvePath } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import type { ExploreResult } from '../../core/explore.ts';
+import type { ExploreResult } from '../../core/explore/index.ts';
 import { type ResultsDocument, type RunResult, VIOLATION_KINDS, type ViolationKind } from '../../core/results.ts';
 import type { ExportFormat, JobLane, LabEvent, PresetInfo, ReplayResult, ScenarioRef, SimMode, StrategyInfo, StrategyRef, TraceDocument } from '../lab/api.ts';
 import type { Lab } from '../lab/lab.ts';

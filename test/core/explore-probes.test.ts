@@ -1,5 +1,5 @@
 /**
- * explore's random probes (core/explore.ts, ExploreOptions.probes): on issue
+ * explore's random probes (core/explore/, ExploreOptions.probes): on issue
  * 10 §4's richer thread-race (two vmalloc threads mapping three areas each
  * and vfreeing them) the depth-first search alone does not reach
  * v5-reviewed's use-after-free within hundreds of executions, and the probes
@@ -10,7 +10,7 @@
  * (shrinking is then bounded by its replay count alone).
  */
 import { describe, expect, it } from 'vitest';
-import { explore } from '../../core/explore.ts';
+import { explore } from '../../core/explore/index.ts';
 import { findPreset } from '../../core/presets.ts';
 import { runScenario } from '../../core/runner.ts';
 import { applyOverride, parseScenario, type Scenario } from '../../core/scenario.ts';
