@@ -63,6 +63,28 @@
  *    to steps, and no actor reaches an allocator page through its linear-map
  *    alias.
  *
+ * 2b. Frames that only stale TLB entries refer to commute too. vfree frees
+ *    its pages before the lazy TLB flush (the purge), so a freed page may
+ *    still be in a leaf TLB entry; by reduction 2 alone that free conflicts
+ *    with every allocation of its size, and on the richer thread-race these
+ *    orders are most of the search. Swapping such a free (of F) with an
+ *    allocation changes which frame the allocation receives (F or G) and
+ *    keeps the TLB entries filled before it, so the two outcomes are
+ *    isomorphic except for which frame those leaf entries alias. Leaf
+ *    entries are read in three ways: a hardware access that hits one (it
+ *    reports stale-tlb whenever the entry's incarnation is dead, freed or
+ *    reused, so in both orders, and returns the same pfn); the explorer's
+ *    own observability queries (policy, recomputed in every execution); and
+ *    the checkers' queries by pfn (a checked free of a page, memory removal).
+ *    Only the last can tell the orders apart, and only when it asks about a
+ *    frame whose identity depends on the order of allocations: one handed
+ *    out in this execution (its incarnation is not its boot one), which is
+ *    the same set of queries in every order of the class. The explorer
+ *    watches for exactly that query and, if one ever happens, drops 2b and
+ *    restarts the search (stats.staleLeafDropped says why); walk-cache
+ *    entries still make a frame observable (a walk reads the frame's
+ *    contents, not just its number).
+ *
  * 3. Critical sections as single events (Lipton's reduction, checked). A
  *    section of an exclusive lock (OP_LOCK ... OP_UNLOCK: the init_mm ptl
  *    sections of __pmd_alloc and friends, vmap_purge_lock,
@@ -97,7 +119,7 @@
  *    a search that used it is never reported complete.
  *
  * What "complete" means: every Mazurkiewicz trace (under the footprint
- * independence above, with frees and allocations up to renaming and
+ * independence above, with frees and allocations up to renaming (2, 2b) and
  * critical sections as single events only where checked) of the scenario
  * was explored to its end, in the last round, with no
  * bound (maxSchedules, timeLimitMs, preemptionBound, the scenario's
@@ -152,6 +174,8 @@ export interface EngineConfig {
   kinds: Set<ViolationKind> | null;
   lipton: boolean;
   reuse: boolean;
+  /** Reduction 2b (default true; only with reuse). */
+  staleLeaf?: boolean;
   symmetry: boolean;
   onProgress?: (p: ExploreProgress) => void;
   /** Called with the machine at the end of every maximal execution (after the end-of-run checks). */
@@ -189,6 +213,9 @@ export interface EngineResult {
   reuse: boolean;
   /** Why that was dropped (a stale use no checker reports), or null. */
   reuseDropped: string | null;
+  /** Frames referenced only by leaf TLB entries commuted too (reduction 2b), and why that was dropped, or null. */
+  staleLeaf: boolean;
+  staleLeafDropped: string | null;
   /** Random probes run. */
   probes: number;
 }
@@ -237,6 +264,9 @@ export class ExploreEngine {
   // Allocation/free commutation for unobservable frames (else pristine frames only), and why it was dropped.
   private reuse = true;
   private reuseDropped: string | null = null;
+  // Reduction 2b (frames referenced only by leaf TLB entries commute too), and why it was dropped.
+  private staleLeaf = true;
+  private staleLeafDropped: string | null = null;
   private known: Map<number, number>[] = [];
 
   // Nodes (index i = the state before event i, and event i itself).
@@ -320,8 +350,9 @@ export class ExploreEngine {
     this.lastAcq = Array.from({ length: N_LOCKS }, () => new Int32Array(this.nA));
     this.known = Array.from({ length: this.nA }, () => new Map<number, number>());
     this.reuse = this.cfg.reuse;
+    this.staleLeaf = this.cfg.reuse && (this.cfg.staleLeaf ?? true);
     this.nextProbeAt = Math.max(1, this.cfg.probeAfter ?? DEFAULT_PROBE_AFTER);
-    this.fb = new StepLog(this.bootFree, this.bootGen, this.known, this.stale);
+    this.fb = new StepLog(this.bootFree, this.bootGen, this.known, this.stale, this.leafQuery);
     this.grow(1024);
     for (;;) {
       this.round++;
@@ -330,9 +361,10 @@ export class ExploreEngine {
       this.nonMovers = new Map();
       this.abortRound = false;
       const reuseBefore = this.reuse;
+      const staleLeafBefore = this.staleLeaf;
       const outcome = this.runRound();
       if (outcome === 'found' || outcome === 'cut') break;
-      if (this.newNonAtomic.size === 0 && this.reuse === reuseBefore) break;
+      if (this.newNonAtomic.size === 0 && this.reuse === reuseBefore && this.staleLeaf === staleLeafBefore) break;
       for (const x of this.newNonAtomic) this.nonAtomic.add(x);
     }
     if (this.cfg.symmetry) this.cut.add('symmetry');
@@ -357,6 +389,8 @@ export class ExploreEngine {
       cutBy: [...this.cut],
       reuse: this.reuse,
       reuseDropped: this.reuseDropped,
+      staleLeaf: this.reuse && this.staleLeaf,
+      staleLeafDropped: this.staleLeafDropped,
       probes: this.probesRun,
     };
   }
@@ -407,6 +441,13 @@ export class ExploreEngine {
     }
     return false;
   }
+
+  private leafQuery = (why: string): void => {
+    if (!this.staleLeaf) return;
+    this.staleLeaf = false;
+    this.staleLeafDropped = why;
+    this.abortRound = true;
+  };
 
   private stale = (why: string): void => {
     if (!this.reuse) return;
@@ -538,6 +579,7 @@ export class ExploreEngine {
     for (const m of this.known) m.clear();
     const sfb = this.fb!;
     sfb.reuse = this.reuse;
+    sfb.staleLeaf = this.staleLeaf;
     this.epoch++;
     this.tlbEvents = [];
     this.lastEv.fill(-1);

@@ -18,6 +18,7 @@ import {
   MODE_READ,
   MODE_WRITE,
   TLB_ANY,
+  TLB_LEAF_PFN,
   type TlbSpace,
   WORD_HOLDER,
 } from '../model/access.ts';
@@ -213,6 +214,10 @@ export class StepLog extends FootprintBuilder implements AccessLog {
   private sectionLock = -1;
   /** Allocations and frees of unobservable (not only pristine) frames commute, this execution. */
   reuse = true;
+  /** With reuse: a frame referenced only by leaf TLB entries counts as unobservable too (reduction 2b). */
+  staleLeaf = true;
+  /** Inside the explorer's own TLB queries (unobservable()), which are policy, not observations. */
+  private ownQuery = false;
 
   constructor(
     /** Boot state of the frames, for "pristine" allocations. */
@@ -222,6 +227,8 @@ export class StepLog extends FootprintBuilder implements AccessLog {
     private readonly known: Map<number, number>[],
     /** Called when a frame reference is used stale in a way no checker sees (reuse commutation unsafe). */
     private readonly onStale: (why: string) => void,
+    /** Called when a checker asks the leaf TLBs about a frame handed out in this execution (reduction 2b unsafe). */
+    private readonly onLeafQuery: (why: string) => void,
   ) {
     super();
   }
@@ -315,13 +322,31 @@ export class StepLog extends FootprintBuilder implements AccessLog {
     const pfn = mem.pfnOf(f);
     this.add(cellKey(T_REFS, f), M_R);
     // Both TLB queries declare their reads (Tlbs): ask both.
+    this.ownQuery = true;
     const mapped = sim.tlbs.cpuMappingPfn(pfn, 2 ** mem.order[f]);
     const walked = sim.tlbs.cpuWalkingTable(pfn);
-    return mem.refs[f] === 0 && mapped < 0 && walked < 0;
+    this.ownQuery = false;
+    // Reduction 2b: leaf TLB entries alone do not make a frame observable (engine.ts header).
+    return mem.refs[f] === 0 && (mapped < 0 || (this.reuse && this.staleLeaf)) && walked < 0;
   }
 
   tlb(space: TlbSpace, cpu: number, depth: number, lo: number, hi: number, write: boolean): void {
     this.tlbAcc(space, cpu, depth, lo, hi, write);
+    // A checker asking which CPUs' TLBs translate to a frame whose identity depends on the order of allocations
+    // (one handed out in this execution) could tell apart orders that reduction 2b treats as one.
+    if (space === TLB_LEAF_PFN && !write && !this.ownQuery && this.reuse && this.staleLeaf && this.handedOutIn(lo, hi)) {
+      const a = this.actor!;
+      this.onLeafQuery(`${a.name} checked the TLBs for a frame handed out in this run in ${a.fn}`);
+    }
+  }
+
+  /** Does pfn range [lo, hi) hold a frame whose current incarnation was allocated after boot? */
+  private handedOutIn(lo: number, hi: number): boolean {
+    const mem = this.machine.mem;
+    const f0 = Math.max(0, mem.frameOf(Math.max(lo, mem.poolBasePfn)));
+    const f1 = Math.min(mem.nFrames, hi - mem.poolBasePfn);
+    for (let f = f0; f < f1; f++) if (mem.gen[f] !== this.bootGen[f]) return true;
+    return false;
   }
 
   lockWord(word: LockWord, lock: number, mode: AccessMode): void {

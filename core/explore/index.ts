@@ -41,6 +41,8 @@ export interface ExploreOptions {
   lipton?: boolean;
   /** Commute frees and allocations of unobservable frames up to renaming, checked (default true; false: pristine frames only). */
   reuse?: boolean;
+  /** With reuse: frames referenced only by leaf TLB entries count as unobservable, checked (default true). */
+  staleLeaf?: boolean;
   /** 'declared': trust symmetry classes (a heuristic; the search is then never complete). Default 'off'. */
   symmetry?: 'off' | 'declared';
   /**
@@ -83,6 +85,9 @@ export interface ExploreStats {
   /** Whether frees/allocations of unobservable frames commuted, and why that was dropped if it was. */
   reuse: boolean;
   reuseDropped: string | null;
+  /** Whether frames referenced only by leaf TLB entries commuted too (reduction 2b), and why that was dropped if it was. */
+  staleLeaf: boolean;
+  staleLeafDropped: string | null;
   /** Longest execution, in events and in steps. */
   maxEvents: number;
   maxSteps: number;
@@ -132,6 +137,7 @@ export function explore(scenario: Scenario, strategy: Strategy, opts: ExploreOpt
     kinds: opts.kinds ? new Set(opts.kinds) : null,
     lipton: opts.lipton ?? true,
     reuse: opts.reuse ?? true,
+    staleLeaf: opts.staleLeaf ?? true,
     symmetry: opts.symmetry === 'declared',
     onProgress: opts.onProgress ? (p) => opts.onProgress!({ ...p, elapsedMs: opts.now() - t0 }) : undefined,
     probes: opts.preemptionBound != null ? 0 : (opts.probes ?? DEFAULT_PROBES),
@@ -199,6 +205,8 @@ export function explore(scenario: Scenario, strategy: Strategy, opts: ExploreOpt
       nonAtomicSections: r.nonAtomic,
       reuse: r.reuse,
       reuseDropped: r.reuseDropped,
+      staleLeaf: r.staleLeaf,
+      staleLeafDropped: r.staleLeafDropped,
       maxEvents: r.maxEvents,
       maxSteps: r.maxStepsSeen,
       races: r.races,
@@ -232,6 +240,7 @@ export function exploreMachine(
     kinds: opts.kinds ? new Set(opts.kinds) : null,
     lipton: opts.lipton ?? true,
     reuse: opts.reuse ?? true,
+    staleLeaf: opts.staleLeaf ?? true,
     symmetry: opts.symmetry === 'declared',
     onProgress: opts.onProgress,
     onMaximal: opts.onMaximal,
