@@ -376,7 +376,8 @@ export function buildProgram(): Command {
                 : savedBy === strategy.id
                   ? `saved in ${o.saveTrace}, check it with \`ptlab replay ${o.saveTrace}\``
                   : `not saved (${o.saveTrace} holds ${savedBy}'s)`;
-              out(`  counterexample: ${cx.schedule.length} steps (${cx.foundLength} as first found); ${keep}`);
+              const by = r.stats.foundBy === 'probe' ? ', by a random probe' : '';
+              out(`  counterexample: ${cx.schedule.length} steps (${cx.foundLength} as first found${by}); ${keep}`);
               out('');
               const story = formatNarrative({ narrative: cx.narrative, keySteps: cx.keySteps, trace: cx.trace });
               out(story ? `${story}\n\n${formatTraceTable(cx.trace)}` : formatTrace(cx.trace));
