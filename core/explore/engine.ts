@@ -302,7 +302,8 @@ export class ExploreEngine {
   private epoch = 0;
 
   // Per execution.
-  private tlbEvents: number[] = [];
+  /** Per thread, its events with TLB records, in order. */
+  private tlbEvents: number[][] = [];
   private lastEv = new Int32Array(0);
   private localCount = new Int32Array(0);
   private lastAcq: Int32Array[] = [];
@@ -581,7 +582,8 @@ export class ExploreEngine {
     sfb.reuse = this.reuse;
     sfb.staleLeaf = this.staleLeaf;
     this.epoch++;
-    this.tlbEvents = [];
+    if (this.tlbEvents.length !== this.nA) this.tlbEvents = Array.from({ length: this.nA }, () => []);
+    for (const l of this.tlbEvents) l.length = 0;
     this.lastEv.fill(-1);
     this.localCount.fill(0);
     for (const la of this.lastAcq) la.fill(-1);
@@ -775,7 +777,7 @@ export class ExploreEngine {
     this.localCount[p] = this.lidx[i];
     const ids = fp.ids!;
     for (let k = 0; k < ids.length; k++) this.touch(ids[k], fp.modes[k], i, p);
-    if (fp.tlb) this.tlbEvents.push(i);
+    if (fp.tlb) this.tlbEvents[p].push(i);
     if (fp.learn) for (let k = 0; k < fp.learn.length; k += 2) this.known[p].set(fp.learn[k], fp.learn[k + 1]);
     if (fp.acqLock >= 0 && fp.acqKind !== ACQ_WLOCK && fp.macro < 0) this.lastAcq[fp.acqLock][p] = i;
     this.lastEv[p] = i;
@@ -877,13 +879,28 @@ export class ExploreEngine {
       }
       this.touch(id, m, i, p);
     }
-    if (fp.tlb) {
-      for (const t of this.tlbEvents) if (act[t] !== p && tlbConflict(fp.tlb, this.fps[t].tlb!)) this.addDep(t, DEP_DATA);
-      this.tlbEvents.push(i);
-    }
-    // Vector clock.
     const clk = this.clk;
     const base = this.lastEv[p];
+    if (fp.tlb) {
+      // Only the latest conflicting event of each other thread matters: its earlier events happen before it. And
+      // once an event of that thread happens before p's previous event, so do all its earlier ones (the clock has
+      // them already, and none can race), so the scan stops there.
+      for (let q = 0; q < nA; q++) {
+        if (q === p) continue;
+        const list = this.tlbEvents[q];
+        const seen = base >= 0 ? clk[base * nA + q] : 0;
+        for (let k = list.length - 1; k >= 0; k--) {
+          const t = list[k];
+          if (this.lidx[t] <= seen) break;
+          if (tlbConflict(fp.tlb, this.fps[t].tlb!)) {
+            this.addDep(t, DEP_DATA);
+            break;
+          }
+        }
+      }
+      this.tlbEvents[p].push(i);
+    }
+    // Vector clock.
     const row = i * nA;
     if (base >= 0) clk.copyWithin(row, base * nA, base * nA + nA);
     else clk.fill(0, row, row + nA);
