@@ -2,11 +2,13 @@
  * explore mode against Spin (SPEC §7): thread-race under Option 2 (opt2)
  * with K vmalloc threads, proved safe by `explore()` and by Spin on
  * ../shared/bench/spin/race.pml (`run.sh 2 K`), side by side on the same
- * machine. Also the explore targets on the default thread-race.
+ * machine. Also the explore targets on the default thread-race and on issue
+ * 10 §4's richer one.
  *
  *   node --import tsx bench/explore-vs-spin.ts [--ks 2,3,4,5,6] [--k7] [--ptlab-only 7,8]
  *
- * (default: K = 2..6 against Spin, K = 8 PT Lab alone; Spin runs out of its
+ * (default: K = 2..6 against Spin, K = 8, 10, 12 PT Lab alone, each cut at
+ * 120 s; Spin runs out of its
  * 8 GB at K = 7, so --k7 is opt-in). Each PT Lab measurement runs in its own
  * child process, bundled with esbuild as `npm run bench` runs (bin/bundled.mjs)
  * when that is available, else through tsx.
@@ -24,7 +26,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { explore, type ExploreResult } from '../core/explore.ts';
+import { explore, type ExploreResult } from '../core/explore/index.ts';
 import { findPreset } from '../core/presets.ts';
 import { applyOverride, parseScenario, type Scenario } from '../core/scenario.ts';
 import { findStrategy } from '../core/strategies.ts';
@@ -74,11 +76,18 @@ export interface TargetRow {
   met: boolean;
 }
 
-function threadRace(k?: number): Scenario {
+function threadRace(k?: number, rich = false): Scenario {
   let doc: unknown = findPreset('thread-race')!.doc;
   if (k !== undefined) doc = applyOverride(doc, `vmallocThreads=${k}`);
+  // issue 10 §4's richer scenario: the vmalloc threads map three areas each and vfree them.
+  if (rich) for (const set of RICH_SETS) doc = applyOverride(doc, set);
   return parseScenario(doc);
 }
+
+/** `--set`s of the richer thread-race (issue 10 §4). */
+export const RICH_SETS = ['actors[1].ops=3', 'actors[1].vfree=true'] as const;
+/** Each measurement's time limit (explore's --time-limit): a search it cuts is reported bounded-safe. */
+const CHILD_TIME_LIMIT_MS = 120_000;
 
 // ------------------------------------------------------------------ Spin
 
@@ -140,6 +149,8 @@ async function runSpin(k: number, log: (l: string) => void): Promise<SpinResult>
 interface ChildOut {
   k: number;
   strategy: string;
+  rich: boolean;
+  foundBy: string | null;
   verdict: string;
   complete: boolean;
   kind: string | null;
@@ -150,9 +161,16 @@ interface ChildOut {
   baseRssKb: number;
 }
 
-async function runChild(k: number, strategy: string, log: (l: string) => void, kinds?: string): Promise<{ out: ChildOut; processMs: number } | null> {
+async function runChild(
+  k: number,
+  strategy: string,
+  log: (l: string) => void,
+  kinds?: string,
+  opts: { rich?: boolean; timeLimitMs?: number } = {},
+): Promise<{ out: ChildOut; processMs: number } | null> {
   const args = existsSync(bundler) ? [bundler, 'bench/explore-vs-spin.ts'] : ['--import', 'tsx', self];
-  const r = await run(process.execPath, args, root, { [CHILD_ENV]: [k, strategy, kinds ?? ''].join(' ') });
+  const spec = [k, strategy, kinds || '-', opts.rich ? 'rich' : '-', opts.timeLimitMs ?? CHILD_TIME_LIMIT_MS].join(' ');
+  const r = await run(process.execPath, args, root, { [CHILD_ENV]: spec });
   const line = r.out
     .trim()
     .split('\n')
@@ -165,17 +183,20 @@ async function runChild(k: number, strategy: string, log: (l: string) => void, k
   return { out: JSON.parse(line) as ChildOut, processMs: r.wallMs };
 }
 
-/** Child mode: explore thread-race with K threads and print one JSON line. */
-function child(k: number, strategy: string, kinds?: string): void {
-  const sc = threadRace(k);
+/** Child mode: explore thread-race with K threads (or the richer thread-race) and print one JSON line. */
+function child(k: number, strategy: string, kinds: string | undefined, rich: boolean, timeLimitMs: number): void {
+  const sc = rich ? threadRace(undefined, true) : threadRace(k);
   const baseRssKb = process.resourceUsage().maxRSS;
   const r: ExploreResult = explore(sc, findStrategy(strategy), {
     now: () => performance.now(),
     kinds: kinds ? (kinds.split(',') as ViolationKind[]) : undefined,
+    timeLimitMs,
   });
   const out: ChildOut = {
     k,
     strategy,
+    rich,
+    foundBy: r.stats.foundBy,
     verdict: r.verdict,
     complete: r.complete,
     kind: r.counterexample?.kind ?? null,
@@ -230,6 +251,8 @@ export async function benchExploreVsSpin(opts: { ks: number[]; log: (line: strin
       `${String(k).padStart(2)} | ${fmt(row.spinSeconds).padStart(7)} | ${fmt(row.spinMaxRssMb, 0).padStart(7)} | ${row.spinVerdict.padEnd(9)} | ${String(row.spinStates ?? '-').padStart(9)} | ${fmt(ptlabSeconds).padStart(8)} | ${fmt(row.ptlabProcessSeconds).padStart(11)} | ${fmt(ptlabMaxRssMb, 0).padStart(9)} | ${`${row.ptlabVerdict}${row.complete ? ' (complete)' : ''}`.padEnd(14)} | ${String(row.schedules).padStart(9)} | ${fmt(row.timeRatio, 1).padStart(6)} | ${fmt(row.memRatio, 1).padStart(5)}`,
     );
   }
+  const at12 = rows.find((r) => r.k === 12);
+  if (at12) log(`K = 12: ${at12.ptlabVerdict}${at12.complete ? ' (complete)' : ''} in ${at12.ptlabSeconds.toFixed(1)} s, ${at12.ptlabMaxRssMb.toFixed(0)} MB (target complete in < 10 s: ${at12.complete && at12.ptlabSeconds < 10 ? 'met' : 'MISSED'})`);
   return rows;
 }
 
@@ -266,6 +289,55 @@ export async function benchExploreTargets(opts: { log?: (line: string) => void }
   return rows;
 }
 
+export interface RichRow extends TargetRow {
+  foundBy: string | null;
+  states: number;
+  maxRssMb: number;
+}
+
+/**
+ * issue 10 §4 on the richer thread-race (`--set actors[1].ops=3 --set actors[1].vfree=true`, 2 vmalloc threads):
+ * the v5-reviewed use-after-free in < 5 s, opt2 and upstream proved safe (complete) in < 60 s. Each search in its
+ * own child process with a 60 s time limit (a search the limit cuts is bounded-safe: MISSED); the time is the
+ * explore() call, counterexample shrinking and replay included.
+ */
+export async function benchExploreRich(opts: { log?: (line: string) => void; strategies?: string[] } = {}): Promise<RichRow[]> {
+  const log = opts.log ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const cases: { what: string; strategy: string; targetMs: number; unsafe?: boolean }[] = [
+    { what: 'v5-reviewed counterexample', strategy: 'v5-reviewed', targetMs: 5000, unsafe: true },
+    { what: 'opt2 proved safe', strategy: 'opt2', targetMs: 60_000 },
+    { what: 'upstream proved safe', strategy: 'upstream', targetMs: 60_000 },
+  ].filter((c) => !opts.strategies || opts.strategies.includes(c.strategy));
+  const rows: RichRow[] = [];
+  log(`explore targets, richer thread-race (--set ${RICH_SETS.join(' --set ')}), time limit 60 s each:`);
+  for (const c of cases) {
+    const ch = await runChild(2, c.strategy, log, undefined, { rich: true, timeLimitMs: 60_000 });
+    if (!ch) continue;
+    const o = ch.out;
+    const met = o.elapsedMs < c.targetMs && (c.unsafe ? o.verdict === 'violation' : o.verdict === 'safe' && o.complete);
+    const row: RichRow = {
+      what: c.what,
+      strategy: c.strategy,
+      k: 2,
+      verdict: o.verdict,
+      complete: o.complete,
+      kind: o.kind,
+      ms: o.elapsedMs,
+      schedules: o.schedules,
+      targetMs: c.targetMs,
+      met,
+      foundBy: o.foundBy,
+      states: o.states,
+      maxRssMb: o.maxRssKb / 1024,
+    };
+    rows.push(row);
+    log(
+      `  ${c.what.padEnd(30)} ${o.verdict}${o.complete ? ' (complete)' : ''}${o.kind ? ` ${o.kind} (found by the ${o.foundBy})` : ''}, ${o.schedules} schedules, ${o.states} states, ${(o.elapsedMs / 1000).toFixed(2)} s, ${row.maxRssMb.toFixed(0)} MB (target < ${c.targetMs / 1000} s: ${met ? 'met' : 'MISSED'})`,
+    );
+  }
+  return rows;
+}
+
 // ------------------------------------------------------------------ direct run
 
 async function main(argv: string[]): Promise<void> {
@@ -276,8 +348,10 @@ async function main(argv: string[]): Promise<void> {
   const ks = ki >= 0 ? argv[ki + 1].split(',').map(Number) : [2, 3, 4, 5, 6];
   if (argv.includes('--k7') && !ks.includes(7)) ks.push(7);
   const pi = argv.indexOf('--ptlab-only');
-  const ptlabOnly = pi >= 0 ? argv[pi + 1].split(',').map(Number) : [8];
+  const ptlabOnly = pi >= 0 ? argv[pi + 1].split(',').map(Number) : [8, 10, 12];
   await benchExploreTargets({ log });
+  log('');
+  await benchExploreRich({ log });
   log('');
   const rows = await benchExploreVsSpin({ ks, log, ptlabOnly });
   const at6 = rows.find((r) => r.k === 6);
@@ -288,8 +362,8 @@ async function main(argv: string[]): Promise<void> {
 
 const childSpec = process.env[CHILD_ENV];
 if (childSpec) {
-  const [k, strategy, kinds] = childSpec.split(' ');
-  child(Number(k), strategy || 'opt2', kinds || undefined);
+  const [k, strategy, kinds, variant, limit] = childSpec.split(' ');
+  child(Number(k), strategy || 'opt2', kinds && kinds !== '-' ? kinds : undefined, variant === 'rich', Number(limit) || CHILD_TIME_LIMIT_MS);
 } else if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main(process.argv.slice(2)).catch((e: unknown) => {
     process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

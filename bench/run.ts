@@ -17,7 +17,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { benchList10k, benchSaveMillionEvents } from '../db/bench.ts';
 import { LabService } from '../electron/lab/service.ts';
 import { benchEngine } from './engine.ts';
-import { benchExploreTargets, benchExploreVsSpin } from './explore-vs-spin.ts';
+import { benchExploreRich, benchExploreTargets, benchExploreVsSpin } from './explore-vs-spin.ts';
 import { benchRenderer } from './renderer.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -100,8 +100,10 @@ async function rendererSection(): Promise<void> {
 async function spinSection(): Promise<void> {
   log('\n== explore: targets, and side by side with Spin (thread-race, opt2, K vmalloc threads) ==');
   results.exploreTargets = await benchExploreTargets({ log });
+  results.exploreRich = await benchExploreRich({ log, strategies: quick ? ['v5-reviewed'] : undefined });
   const ks = (process.env.BENCH_SPIN_K ?? (quick ? '2,3' : '2,3,4,5,6')).split(',').map(Number);
-  results.spin = await benchExploreVsSpin({ ks, log, ptlabOnly: quick ? [] : [8] });
+  // The K series goes on past Spin's reach, to K = 12 (issue 10 §4: K = 12 complete in < 10 s).
+  results.spin = await benchExploreVsSpin({ ks, log, ptlabOnly: quick ? [] : [8, 10, 12] });
 }
 
 async function main(): Promise<void> {

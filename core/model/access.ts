@@ -2,7 +2,7 @@
  * What a step touched, declared where it touches it. The machine (Sim.perform,
  * the TLB model, the checks they call) reports every shared cell a step
  * reads or writes to an AccessLog when one is attached; explore's footprint
- * builder is the one implementation (core/explore.ts), and decides from
+ * builder is the one implementation (core/explore/footprints.ts), and decides from
  * these declarations which steps commute. A step run without a log declares
  * nothing and costs one null check per access.
  *

@@ -10,7 +10,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statS
 import { dirname, resolve as resolvePath } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import type { ExploreResult } from '../../core/explore.ts';
+import type { ExploreResult } from '../../core/explore/index.ts';
 import { type ResultsDocument, type RunResult, VIOLATION_KINDS, type ViolationKind } from '../../core/results.ts';
 import type { ExportFormat, JobLane, LabEvent, PresetInfo, ReplayResult, ScenarioRef, SimMode, StrategyInfo, StrategyRef, TraceDocument } from '../lab/api.ts';
 import type { Lab } from '../lab/lab.ts';
@@ -376,7 +376,8 @@ export function buildProgram(): Command {
                 : savedBy === strategy.id
                   ? `saved in ${o.saveTrace}, check it with \`ptlab replay ${o.saveTrace}\``
                   : `not saved (${o.saveTrace} holds ${savedBy}'s)`;
-              out(`  counterexample: ${cx.schedule.length} steps (${cx.foundLength} as first found); ${keep}`);
+              const by = r.stats.foundBy === 'probe' ? ', by a random probe' : '';
+              out(`  counterexample: ${cx.schedule.length} steps (${cx.foundLength} as first found${by}); ${keep}`);
               out('');
               const story = formatNarrative({ narrative: cx.narrative, keySteps: cx.keySteps, trace: cx.trace });
               out(story ? `${story}\n\n${formatTraceTable(cx.trace)}` : formatTrace(cx.trace));

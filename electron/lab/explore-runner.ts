@@ -5,7 +5,7 @@
  * search that does not answer the flag within a grace period is terminated.
  */
 import { Worker } from 'node:worker_threads';
-import type { ExploreResult } from '../../core/explore.ts';
+import type { ExploreResult } from '../../core/explore/index.ts';
 import type { ExploreWorkerInit, ExploreWorkerProgress, ExploreWorkerReply } from './explore-worker.ts';
 
 /** Set by bin/bundled.mjs (and the Electron build) to the workload worker's URL; the explore worker sits beside it. */

@@ -1,5 +1,5 @@
 /**
- * The explore worker thread: runs core/explore.ts's `explore()` (synchronous,
+ * The explore worker thread: runs core/explore/index.ts's `explore()` (synchronous,
  * possibly for minutes) off the main thread, posting throttled progress and
  * then the result.
  *
@@ -12,7 +12,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { explore, type ExploreResult } from '../../core/explore.ts';
+import { explore, type ExploreResult } from '../../core/explore/index.ts';
 import type { ViolationKind } from '../../core/results.ts';
 import { parseScenario } from '../../core/scenario.ts';
 import type { Strategy } from '../../core/strategies.ts';

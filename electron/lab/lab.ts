@@ -14,7 +14,7 @@
 import { decimateSeries } from '../../core/decimate.ts';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { ExploreResult } from '../../core/explore.ts';
+import type { ExploreResult } from '../../core/explore/index.ts';
 import { PRESETS } from '../../core/presets.ts';
 import type { ResultsDocument, RunResult, Series, TraceStep, Violation, ViolationKind } from '../../core/results.ts';
 import { runScenario, scenarioNotesOf } from '../../core/runner.ts';

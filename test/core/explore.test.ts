@@ -1,5 +1,5 @@
 /**
- * explore mode (core/explore.ts): verdicts on thread-race, counterexample
+ * explore mode (core/explore/): verdicts on thread-race, counterexample
  * replay, agreement with random mode, and soundness of the reductions
  * (reduced vs unreduced search, and DPOR vs brute-force enumeration of every
  * interleaving of small hand-written programs).
@@ -8,7 +8,7 @@
  * strategy (the default uses fewer to keep this file under a minute).
  */
 import { describe, expect, it } from 'vitest';
-import { explore, type ExploreResult } from '../../core/explore.ts';
+import { explore, type ExploreResult } from '../../core/explore/index.ts';
 import { ENTRY_NONE, ENTRY_PAGE, ENTRY_TABLE, ROLE_PGTABLE, ROLE_VMALLOC } from '../../core/model/memory.ts';
 import { LOCK_MEM_HOTPLUG, LOCK_PTL, LOCK_VMAP_PURGE } from '../../core/model/locks.ts';
 import { findPreset } from '../../core/presets.ts';

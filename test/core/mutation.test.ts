@@ -9,7 +9,7 @@
  * why (explore proves both values safe).
  */
 import { describe, expect, it } from 'vitest';
-import { explore } from '../../core/explore.ts';
+import { explore } from '../../core/explore/index.ts';
 import { findPreset } from '../../core/presets.ts';
 import { runScenario } from '../../core/runner.ts';
 import { applyOverride, parseScenario, type Scenario } from '../../core/scenario.ts';

@@ -7,7 +7,7 @@
  * narratives and key steps are pinned in golden files (test/core/__golden__/).
  */
 import { describe, expect, it } from 'vitest';
-import { explore } from '../../core/explore.ts';
+import { explore } from '../../core/explore/index.ts';
 import { findPreset } from '../../core/presets.ts';
 import type { KeyStepRole, Violation, ViolationKind } from '../../core/results.ts';
 import { buildSim, runScenario } from '../../core/runner.ts';

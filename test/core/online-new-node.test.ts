@@ -6,7 +6,7 @@
  * edge (onliner -> kthreadd) besides the lock edge (kthreadd -> onliner).
  */
 import { describe, expect, it } from 'vitest';
-import { explore } from '../../core/explore.ts';
+import { explore } from '../../core/explore/index.ts';
 import { findPreset } from '../../core/presets.ts';
 import { buildSim, runScenario } from '../../core/runner.ts';
 import { applyOverride, parseScenario } from '../../core/scenario.ts';

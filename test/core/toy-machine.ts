@@ -6,7 +6,7 @@
  */
 import { expect } from 'vitest';
 import { indexAt } from '../../core/arch.ts';
-import { exploreMachine, stateDigest } from '../../core/explore.ts';
+import { exploreMachine, stateDigest } from '../../core/explore/index.ts';
 import { ENTRY_PAGE, ENTRY_TABLE, ROLE_PGTABLE, ROLE_VMALLOC } from '../../core/model/memory.ts';
 import { findPreset } from '../../core/presets.ts';
 import { buildSim } from '../../core/runner.ts';

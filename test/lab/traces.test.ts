@@ -9,7 +9,7 @@
  * Timings are printed, never asserted.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { explore } from '../../core/explore.ts';
+import { explore } from '../../core/explore/index.ts';
 import { findPreset } from '../../core/presets.ts';
 import type { RunResult } from '../../core/results.ts';
 import { buildSim, runScenario } from '../../core/runner.ts';

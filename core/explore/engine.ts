@@ -1,8 +1,8 @@
 /**
- * explore mode (SPEC §2.7): a systematic search of the interleavings of a
- * scenario's actors, with partial-order reduction, that either finds a
- * violation (and the shortest counterexample it can, replayable step for
- * step) or proves that none exists within the stated bounds.
+ * The search of explore mode (SPEC §2.7; the public API is core/explore/index.ts):
+ * source-DPOR over a machine factory, its rounds and bounds, the random probes,
+ * and what "complete" means. Footprints (what each event touched) are built in
+ * core/explore/footprints.ts; counterexamples are shrunk in core/explore/shrink.ts.
  *
  * Stateless search. Actor programs are generators and cannot be cloned, so
  * every execution is re-run from a freshly built machine (`buildSim`, ~0.4 ms
@@ -63,6 +63,28 @@
  *    to steps, and no actor reaches an allocator page through its linear-map
  *    alias.
  *
+ * 2b. Frames that only stale TLB entries refer to commute too. vfree frees
+ *    its pages before the lazy TLB flush (the purge), so a freed page may
+ *    still be in a leaf TLB entry; by reduction 2 alone that free conflicts
+ *    with every allocation of its size, and on the richer thread-race these
+ *    orders are most of the search. Swapping such a free (of F) with an
+ *    allocation changes which frame the allocation receives (F or G) and
+ *    keeps the TLB entries filled before it, so the two outcomes are
+ *    isomorphic except for which frame those leaf entries alias. Leaf
+ *    entries are read in three ways: a hardware access that hits one (it
+ *    reports stale-tlb whenever the entry's incarnation is dead, freed or
+ *    reused, so in both orders, and returns the same pfn); the explorer's
+ *    own observability queries (policy, recomputed in every execution); and
+ *    the checkers' queries by pfn (a checked free of a page, memory removal).
+ *    Only the last can tell the orders apart, and only when it asks about a
+ *    frame whose identity depends on the order of allocations: one handed
+ *    out in this execution (its incarnation is not its boot one), which is
+ *    the same set of queries in every order of the class. The explorer
+ *    watches for exactly that query and, if one ever happens, drops 2b and
+ *    restarts the search (stats.staleLeafDropped says why); walk-cache
+ *    entries still make a frame observable (a walk reads the frame's
+ *    contents, not just its number).
+ *
  * 3. Critical sections as single events (Lipton's reduction, checked). A
  *    section of an exclusive lock (OP_LOCK ... OP_UNLOCK: the init_mm ptl
  *    sections of __pmd_alloc and friends, vmap_purge_lock,
@@ -97,7 +119,7 @@
  *    a search that used it is never reported complete.
  *
  * What "complete" means: every Mazurkiewicz trace (under the footprint
- * independence above, with frees and allocations up to renaming and
+ * independence above, with frees and allocations up to renaming (2, 2b) and
  * critical sections as single events only where checked) of the scenario
  * was explored to its end, in the last round, with no
  * bound (maxSchedules, timeLimitMs, preemptionBound, the scenario's
@@ -107,6 +129,18 @@
  * executions with at most that many preemptions and reports 'bounded-safe'
  * if the bound cut anything.
  *
+ * Bug-finding order: random probes. The depth-first search reaches a deep
+ * violation only after it has exhausted the subtrees it entered first, so
+ * after its first 64 executions, and again at 128, 256 ... executions, it
+ * stops for a batch of seeded random executions (a sixteenth as many as it
+ * has explored; the scenario's random-mode scheduler, seeds derived from the
+ * explore seed, so the same inputs give the same bytes). A probe steps only
+ * enabled actors of a fresh machine, so whatever it reaches is an execution
+ * of the model; its counterexample is shrunk and replayed like the search's.
+ * Probes record nothing for the search (no races, no sleep sets) and prove
+ * nothing: completeness is the search's alone, and probes are not counted in
+ * `schedules` (stats.probes counts them). None run under a preemption bound.
+ *
  * `schedules` counts maximal executions explored (run to the end or to the
  * violation); executions abandoned because every runnable actor was in the
  * sleep set are counted separately (`sleepBlocked`). There is no state
@@ -115,32 +149,14 @@
  * of shared prefixes); `steps` counts every simulator step executed,
  * re-execution included.
  */
-import { buildSim, runScenario } from './runner.ts';
-import {
-  ACQ_EXCL,
-  ACQ_NONE,
-  ACQ_READ,
-  ACQ_WLOCK,
-  type AccessLog,
-  type AccessMode,
-  type AcquireKind,
-  type LockWord,
-  MODE_ADD,
-  MODE_READ,
-  MODE_WRITE,
-  TLB_ANY,
-  type TlbSpace,
-  WORD_HOLDER,
-} from './model/access.ts';
-import { FRAME_FREE, ENTRY_NONE } from './model/memory.ts';
-import { LOCK_NAMES, N_LOCKS, READ_HELD_SHIFT } from './model/locks.ts';
-import type { ExploreDocument, ExploreVerdict, TraceStep, Violation, ViolationKind } from './results.ts';
-import type { Scenario } from './scenario.ts';
-import { type Actor, OP_LOCK, OP_TRYLOCK, type Sim } from './sim.ts';
-import type { Strategy } from './strategies.ts';
+import { ACQ_EXCL, ACQ_READ, ACQ_WLOCK } from '../model/access.ts';
+import { FRAME_FREE } from '../model/memory.ts';
+import { LOCK_NAMES, N_LOCKS, READ_HELD_SHIFT } from '../model/locks.ts';
+import type { ViolationKind } from '../results.ts';
+import { OP_LOCK, OP_TRYLOCK, type Scheduler, type Sim } from '../sim.ts';
+import { type Footprint, FootprintBuilder, StepLog, M_A, M_R, M_W, T_HOLDER, T_READERS, T_WRITER, cellLock, cellType, dependent, dependentExcept, tlbConflict } from './footprints.ts';
 
-// ------------------------------------------------------------------ public API
-
+/** What explore() reports while it runs. */
 export interface ExploreProgress {
   schedules: number;
   states: number;
@@ -149,572 +165,7 @@ export interface ExploreProgress {
   round: number;
 }
 
-export interface ExploreOptions {
-  /** Stop after this many complete executions (bounded-safe if more remained). */
-  maxSchedules?: number;
-  /** Stop after this long (bounded-safe if unfinished). */
-  timeLimitMs?: number;
-  /** At most this many preemptions per execution; null/undefined: unbounded. */
-  preemptionBound?: number | null;
-  /** Clock for the time limit and elapsedMs (e.g. performance.now). */
-  now: () => number;
-  onProgress?: (p: ExploreProgress) => void;
-  /** Seed for the scenario's workload streams (buildSim); default 1. The counterexample replays with it. */
-  seed?: number;
-  /** Only these violation kinds count (others are ignored and do not stop an execution); default all. */
-  kinds?: readonly ViolationKind[];
-  /** Try to shorten the counterexample by delta debugging (default true, 300 ms / 400 replays). */
-  shrink?: boolean | { timeLimitMs?: number; maxReplays?: number };
-  /** Treat exclusive-lock critical sections as single events, checked (default true). */
-  lipton?: boolean;
-  /** Commute frees and allocations of unobservable frames up to renaming, checked (default true; false: pristine frames only). */
-  reuse?: boolean;
-  /** 'declared': trust symmetry classes (a heuristic; the search is then never complete). Default 'off'. */
-  symmetry?: 'off' | 'declared';
-}
-
-export interface ExploreCounterexample {
-  kind: ViolationKind;
-  message: string;
-  schedule: number[];
-  trace: TraceStep[];
-  /** The violation's causal chain in words, and its key steps (core/narrative.ts). */
-  narrative?: string;
-  keySteps?: Violation['keySteps'];
-  /** Step of the violation (schedule.length - 1 unless found by the end-of-run checks). */
-  step: number;
-  actor: string;
-  function: string;
-  /** Length of the schedule as first found, before shrinking. */
-  foundLength: number;
-}
-
-export interface ExploreStats {
-  /** Simulator steps executed, re-execution of prefixes included. */
-  steps: number;
-  /** Executions abandoned because every runnable actor was asleep (covered elsewhere). */
-  sleepBlocked: number;
-  /** Search rounds (a round restarts when a lock turns out not to be atomic). */
-  rounds: number;
-  /** Critical sections that had to be split into steps (Lipton check failed). */
-  nonAtomicSections: string[];
-  /** Whether frees/allocations of unobservable frames commuted, and why that was dropped if it was. */
-  reuse: boolean;
-  reuseDropped: string | null;
-  /** Longest execution, in events and in steps. */
-  maxEvents: number;
-  maxSteps: number;
-  /** Races found (reversible) and backtrack points added. */
-  races: number;
-  backtracks: number;
-  /** Actors and their symmetry classes. */
-  actors: { name: string; symmetryClass: string }[];
-  /** What bound cut the search, if any. */
-  cutBy: ('maxSchedules' | 'timeLimit' | 'preemptionBound' | 'maxSteps' | 'symmetry')[];
-  /** Replays spent shrinking the counterexample. */
-  shrinkReplays: number;
-  shrinkMs: number;
-}
-
-export interface ExploreResult extends ExploreDocument {
-  counterexample: ExploreCounterexample | null;
-  seed: number;
-  /** What `states` counts. */
-  statesMeaning: 'execution-prefixes';
-  stats: ExploreStats;
-}
-
-/** Systematically explore `scenario` under `strategy` (SPEC §2.7 explore mode). */
-export function explore(scenario: Scenario, strategy: Strategy, opts: ExploreOptions): ExploreResult {
-  const seed = opts.seed ?? 1;
-  const t0 = opts.now();
-  const make = (): Sim => buildSim(scenario, strategy, { mode: 'random', seed, stopOnFirstViolation: true }).sim;
-  const eng = new ExploreEngine(make, {
-    maxSchedules: opts.maxSchedules ?? Infinity,
-    deadline: opts.timeLimitMs !== undefined ? t0 + opts.timeLimitMs : Infinity,
-    now: opts.now,
-    preemptionBound: opts.preemptionBound ?? null,
-    maxSteps: scenario.run.maxSteps,
-    kinds: opts.kinds ? new Set(opts.kinds) : null,
-    lipton: opts.lipton ?? true,
-    reuse: opts.reuse ?? true,
-    symmetry: opts.symmetry === 'declared',
-    onProgress: opts.onProgress ? (p) => opts.onProgress!({ ...p, elapsedMs: opts.now() - t0 }) : undefined,
-  });
-  const r = eng.run();
-  let counterexample: ExploreCounterexample | null = null;
-  let shrinkReplays = 0;
-  let shrinkMs = 0;
-  if (r.found) {
-    let schedule = r.found.schedule;
-    const shrinkOpt = opts.shrink ?? true;
-    if (shrinkOpt !== false && !r.found.atEnd) {
-      const s0 = opts.now();
-      const lim = typeof shrinkOpt === 'object' ? shrinkOpt : {};
-      const sh = shrinkSchedule(make, schedule, r.found.kind, eng.kinds, {
-        deadline: Math.min(s0 + (lim.timeLimitMs ?? 300), opts.timeLimitMs !== undefined ? t0 + opts.timeLimitMs : Infinity),
-        maxReplays: lim.maxReplays ?? 400,
-        now: opts.now,
-      });
-      schedule = sh.schedule;
-      shrinkReplays = sh.replays;
-      shrinkMs = opts.now() - s0;
-    }
-    const out = runScenario(scenario, strategy, { mode: 'replay', seed, schedule });
-    const v = out.result.violations.find((x) => x.kind === r.found!.kind);
-    if (!v) throw new Error(`explore: the counterexample did not replay to ${r.found.kind}`);
-    counterexample = {
-      kind: v.kind,
-      message: v.message,
-      schedule,
-      trace: v.trace,
-      ...(v.narrative !== undefined ? { narrative: v.narrative } : {}),
-      ...(v.keySteps !== undefined ? { keySteps: v.keySteps } : {}),
-      step: v.step,
-      actor: v.actor,
-      function: v.function,
-      foundLength: r.found.schedule.length,
-    };
-  }
-  const complete = !r.found && r.cutBy.length === 0;
-  const verdict: ExploreVerdict = r.found ? 'violation' : complete ? 'safe' : 'bounded-safe';
-  return {
-    schema: 'ptlab.explore/1',
-    scenario: scenario.name,
-    strategy: strategy.id,
-    verdict,
-    complete,
-    schedules: r.schedules,
-    states: r.states,
-    elapsedMs: Math.round((opts.now() - t0) * 1000) / 1000,
-    bounds: {
-      maxSchedules: opts.maxSchedules ?? null,
-      timeLimitS: opts.timeLimitMs !== undefined ? opts.timeLimitMs / 1000 : null,
-      preemptionBound: opts.preemptionBound ?? null,
-    },
-    counterexample,
-    seed,
-    statesMeaning: 'execution-prefixes',
-    stats: {
-      steps: r.steps,
-      sleepBlocked: r.sleepBlocked,
-      rounds: r.rounds,
-      nonAtomicSections: r.nonAtomic,
-      reuse: r.reuse,
-      reuseDropped: r.reuseDropped,
-      maxEvents: r.maxEvents,
-      maxSteps: r.maxStepsSeen,
-      races: r.races,
-      backtracks: r.backtracks,
-      actors: r.actors,
-      cutBy: r.cutBy,
-      shrinkReplays,
-      shrinkMs: Math.round(shrinkMs * 1000) / 1000,
-    },
-  };
-}
-
-/**
- * The search itself over any machine factory (`make` must build the same
- * machine, actors included, every time): no counterexample shrinking or
- * replay. For tests and tools that drive hand-written programs.
- */
-export function exploreMachine(
-  make: () => Sim,
-  opts: Omit<ExploreOptions, 'shrink' | 'seed'> & { maxSteps?: number; onMaximal?: (sim: Sim) => void },
-): EngineResult {
-  const t0 = opts.now();
-  return new ExploreEngine(make, {
-    maxSchedules: opts.maxSchedules ?? Infinity,
-    deadline: opts.timeLimitMs !== undefined ? t0 + opts.timeLimitMs : Infinity,
-    now: opts.now,
-    preemptionBound: opts.preemptionBound ?? null,
-    maxSteps: opts.maxSteps ?? 1_000_000,
-    kinds: opts.kinds ? new Set(opts.kinds) : null,
-    lipton: opts.lipton ?? true,
-    reuse: opts.reuse ?? true,
-    symmetry: opts.symmetry === 'declared',
-    onProgress: opts.onProgress,
-    onMaximal: opts.onMaximal,
-  }).run();
-}
-
-// ------------------------------------------------------------------ footprints
-
-/** Access modes of a cell (core/model/access.ts): read, commutative add, write (anything else). */
-const M_R = MODE_READ;
-const M_A = MODE_ADD;
-const M_W = MODE_WRITE;
-
-function conflicts(m1: number, m2: number): boolean {
-  return !((m1 === M_R && m2 === M_R) || (m1 === M_A && m2 === M_A));
-}
-
-// Cell types. A cell key is type * 2^44 + a * 2^24 + b (a < 2^20, b < 2^24).
-const T_ENTRY = 1; // (frame, index)
-const T_STATE = 2; // (frame, generation): is that incarnation of the frame still allocated (and what as)?
-const T_GEN = 3; // frame: which incarnation is current
-const T_REFS = 4; // live entries pointing at a frame
-const T_STACK = 5; // allocator free list (0 pages, 1 blocks)
-const T_HOLDER = 6; // lock holder
-const T_WRITER = 7; // rwsem announced writer
-const T_READERS = 8; // rwsem reader count
-const T_VAWIN = 9; // a vmap VA window
-const T_PURGE = 10; // vmap_purge_list + lazy page count
-const T_PURGING = 11; // areas taken by the current purger
-const T_SECTION = 12; // a memory section's state and generation
-const T_CONTENT = 13; // a frame's table contents as a whole (zeroed when it is allocated as a table)
-const P44 = 2 ** 44;
-const P24 = 2 ** 24;
-
-function cellKey(t: number, a: number, b = 0): number {
-  return t * P44 + a * P24 + b;
-}
-
-function cellType(key: number): number {
-  return Math.floor(key / P44);
-}
-
-function cellLock(key: number): number {
-  return Math.floor((key % P44) / P24);
-}
-
-// TLB access records: [space, cpu, depth, lo, hi, write] (space TLB_ANY, cpu / depth -1 = any; core/model/access.ts).
-const TLB_REC = 6;
-/** The cell of each lock word. */
-const LOCK_WORD_CELL = [T_HOLDER, T_WRITER, T_READERS] as const;
-
-/** What one event (one step, or one whole critical section) touched. */
-interface Footprint {
-  /** Sorted cell keys and their modes. */
-  keys: Float64Array;
-  modes: Uint8Array;
-  /** TLB access records (flattened), or null. */
-  tlb: Float64Array | null;
-  /** Bit L: the event acquires / releases lock L (non-atomic lock operations only). */
-  acq: number;
-  rel: number;
-  /** For a single lock-acquisition step: its lock and kind. */
-  acqLock: number;
-  acqKind: number;
-  /** Lock of the critical section this event runs as one (Lipton), or -1. */
-  macro: number;
-  /** Its site (lock and function), the footprints of its steps and their locations. */
-  site: string | null;
-  body: Footprint[] | null;
-  locs: string[] | null;
-  /** Locks the actor held before the event (bit L exclusive/announced, bit 8+L read side). */
-  held: number;
-  /** Frame incarnations the actor learnt of: [frame, generation, ...], or null. */
-  learn: number[] | null;
-}
-
-class FootprintBuilder {
-  private readonly map = new Map<number, number>();
-  private tlbRecs: number[] = [];
-  /** Frame incarnations the actor learnt of: [frame, generation, ...]. */
-  learnt: number[] = [];
-  acq = 0;
-  rel = 0;
-  acqLock = -1;
-  acqKind: number = ACQ_NONE;
-  macro = -1;
-
-  reset(): void {
-    this.map.clear();
-    this.tlbRecs = [];
-    this.learnt = [];
-    this.acq = 0;
-    this.rel = 0;
-    this.acqLock = -1;
-    this.acqKind = ACQ_NONE;
-    this.macro = -1;
-  }
-
-  add(key: number, mode: number): void {
-    const m = this.map.get(key);
-    if (m === undefined) this.map.set(key, mode);
-    else if (m !== mode) this.map.set(key, M_W);
-  }
-
-  /** Union with a finished footprint (the steps of a critical section). */
-  merge(fp: Footprint): void {
-    for (let k = 0; k < fp.keys.length; k++) this.add(fp.keys[k], fp.modes[k]);
-    if (fp.tlb) for (let k = 0; k < fp.tlb.length; k++) this.tlbRecs.push(fp.tlb[k]);
-    if (fp.learn) for (let k = 0; k < fp.learn.length; k++) this.learnt.push(fp.learn[k]);
-    this.acq |= fp.acq;
-    this.rel |= fp.rel;
-  }
-
-  tlbAcc(space: number, cpu: number, depth: number, lo: number, hi: number, write: boolean): void {
-    this.tlbRecs.push(space, cpu, depth, lo, hi, write ? 1 : 0);
-  }
-
-  finish(): Footprint {
-    const n = this.map.size;
-    const keys = new Float64Array(n);
-    let i = 0;
-    for (const k of this.map.keys()) keys[i++] = k;
-    keys.sort();
-    const modes = new Uint8Array(n);
-    for (let j = 0; j < n; j++) modes[j] = this.map.get(keys[j])!;
-    return {
-      keys,
-      modes,
-      tlb: this.tlbRecs.length ? Float64Array.from(this.tlbRecs) : null,
-      acq: this.acq,
-      rel: this.rel,
-      acqLock: this.acqLock,
-      acqKind: this.acqKind,
-      macro: this.macro,
-      site: null,
-      body: null,
-      locs: null,
-      held: 0,
-      learn: this.learnt.length ? this.learnt : null,
-    };
-  }
-}
-
-/**
- * The footprint of one step, from what the machine declares as it performs
- * it (Sim.perform, the TLB model and the checks they call report every cell
- * they touch: core/model/access.ts). There is no description here of what
- * an operation does; this class only maps the machine's declarations to
- * cells and modes, and applies the explorer's two policies: allocations and
- * frees of unobservable frames commute (an add on the allocator list), and
- * a critical section run as one event (`macro`) reads its lock word instead
- * of writing it. It also watches for the two stale uses of a frame that no
- * checker reports (a stale free, a stale pointer installed), which make the
- * first policy unsafe.
- */
-class StepLog extends FootprintBuilder implements AccessLog {
-  private sim: Sim | null = null;
-  private actor: Actor | null = null;
-  /** Lock of the critical section being run as one event, or -1. */
-  private sectionLock = -1;
-  /** Allocations and frees of unobservable (not only pristine) frames commute, this execution. */
-  reuse = true;
-
-  constructor(
-    /** Boot state of the frames, for "pristine" allocations. */
-    private readonly bootFree: Uint8Array,
-    private readonly bootGen: Uint32Array,
-    /** Per actor: frame -> the generation it knows the frame by. */
-    private readonly known: Map<number, number>[],
-    /** Called when a frame reference is used stale in a way no checker sees (reuse commutation unsafe). */
-    private readonly onStale: (why: string) => void,
-  ) {
-    super();
-  }
-
-  /** Start recording actor `actor`'s next step on `sim`; `macro` is the lock of the section run as one event, or -1. */
-  begin(sim: Sim, actor: Actor, macro: number): void {
-    this.reset();
-    this.sim = sim;
-    this.actor = actor;
-    this.sectionLock = macro;
-  }
-
-  private get machine(): Sim {
-    return this.sim!;
-  }
-
-  entry(frame: number, index: number, gen: number, mode: AccessMode): void {
-    if (frame < 0) return;
-    this.add(cellKey(T_ENTRY, frame, index), mode);
-    // The use-after-free check reads whether that incarnation is still a table.
-    this.add(cellKey(T_STATE, frame, gen), M_R);
-    // A stale access and the zeroing of the frame reused as a table are ordered.
-    this.add(cellKey(T_CONTENT, frame), M_R);
-  }
-
-  currentGen(frame: number): void {
-    this.add(cellKey(T_GEN, frame), M_R);
-  }
-
-  incarnation(frame: number, gen: number, mode: AccessMode): void {
-    this.add(cellKey(T_STATE, frame, gen), mode);
-  }
-
-  refs(frame: number, mode: AccessMode): void {
-    this.add(cellKey(T_REFS, frame), mode);
-  }
-
-  learn(frame: number, gen: number): void {
-    if (frame < 0) return;
-    this.known[this.actor!.index].set(frame, gen);
-    this.learnt.push(frame, gen);
-  }
-
-  installed(frame: number): void {
-    const mem = this.machine.mem;
-    const a = this.actor!;
-    // Installing a pointer to a frame the writer knows only by an older incarnation.
-    if (this.reuse && (mem.state[frame] === FRAME_FREE || this.known[a.index].get(frame) !== mem.gen[frame])) this.onStale(`${a.name} installed a stale pointer in ${a.fn}`);
-  }
-
-  allocated(frame: number, block: boolean): void {
-    const list = block ? 1 : 0;
-    if (frame < 0) {
-      this.add(cellKey(T_STACK, list), M_W);
-      return;
-    }
-    const mem = this.machine.mem;
-    const gen = mem.gen[frame];
-    this.add(cellKey(T_STATE, frame, gen), M_W);
-    this.add(cellKey(T_GEN, frame), M_W);
-    if (mem.isTable(frame)) this.add(cellKey(T_CONTENT, frame), M_W);
-    this.learn(frame, gen);
-    const pristine = this.bootFree[frame] === 1 && gen === this.bootGen[frame] + 1;
-    const free = this.unobservable(frame);
-    this.add(cellKey(T_STACK, list), free && (pristine || this.reuse) ? M_A : M_W);
-  }
-
-  freeing(frame: number, gen: number): void {
-    const mem = this.machine.mem;
-    const a = this.actor!;
-    this.learn(frame, gen);
-    this.add(cellKey(T_STATE, frame, gen), M_R);
-    if (mem.state[frame] === FRAME_FREE || mem.gen[frame] !== gen) {
-      // A double free, or a free through a stale pointer: no checker reports it.
-      if (this.reuse) this.onStale(`${a.name} freed a stale frame in ${a.fn}`);
-      this.add(cellKey(T_STATE, frame, mem.gen[frame]), M_W);
-      this.add(cellKey(T_STACK, mem.order[frame] > 0 ? 1 : 0), M_W);
-      return;
-    }
-    this.add(cellKey(T_STATE, frame, gen), M_W);
-    this.add(cellKey(T_REFS, frame), M_R);
-    // Freed and unobservable (the free changes neither references nor TLBs): it commutes with allocations of
-    // other unobservable frames.
-    this.add(cellKey(T_STACK, mem.order[frame] > 0 ? 1 : 0), this.reuse && this.unobservable(frame) ? M_A : M_W);
-  }
-
-  /** Nothing refers to frame f (no entry, no TLB entry): reads those, returns whether it holds. */
-  private unobservable(f: number): boolean {
-    const sim = this.machine;
-    const mem = sim.mem;
-    const pfn = mem.pfnOf(f);
-    this.add(cellKey(T_REFS, f), M_R);
-    // Both TLB queries declare their reads (Tlbs): ask both.
-    const mapped = sim.tlbs.cpuMappingPfn(pfn, 2 ** mem.order[f]);
-    const walked = sim.tlbs.cpuWalkingTable(pfn);
-    return mem.refs[f] === 0 && mapped < 0 && walked < 0;
-  }
-
-  tlb(space: TlbSpace, cpu: number, depth: number, lo: number, hi: number, write: boolean): void {
-    this.tlbAcc(space, cpu, depth, lo, hi, write);
-  }
-
-  lockWord(word: LockWord, lock: number, mode: AccessMode): void {
-    // A section run as one event needs its lock free and leaves it free: it reads the holder word.
-    const m = word === WORD_HOLDER && lock === this.sectionLock && mode === M_W ? M_R : mode;
-    this.add(cellKey(LOCK_WORD_CELL[word], lock), m);
-  }
-
-  acquired(lock: number, kind: AcquireKind): void {
-    this.acq |= 1 << lock;
-    this.acqLock = lock;
-    this.acqKind = kind;
-  }
-
-  tryAcquired(lock: number): void {
-    // No acquire bit: a trylock is always enabled, so no release enabled it.
-    this.acqLock = lock;
-    this.acqKind = ACQ_EXCL;
-  }
-
-  released(lock: number): void {
-    if (lock !== this.sectionLock) this.rel |= 1 << lock;
-  }
-
-  // (fidelity, issue 9) A completion is a lock word of its own, index N_LOCKS + id: complete() writes it and
-  // releases, wait_for_completion() writes it and acquires, so a wait that a complete() let through is not
-  // reversed (it was not enabled before; and a wait takes the oldest post, so a later post before or after it
-  // changes nothing it does). Two complete()s on one completion do not commute (FIFO of posts).
-  completionPosted(id: number): void {
-    const w = N_LOCKS + id;
-    this.add(cellKey(T_HOLDER, w), M_W);
-    this.rel |= 1 << w;
-  }
-
-  completionTaken(id: number): void {
-    const w = N_LOCKS + id;
-    this.add(cellKey(T_HOLDER, w), M_W);
-    this.acq |= 1 << w;
-  }
-
-  vaWindow(window: number): void {
-    this.add(cellKey(T_VAWIN, window), M_W);
-  }
-
-  purgeList(): void {
-    this.add(cellKey(T_PURGE, 0), M_W);
-  }
-
-  purging(): void {
-    this.add(cellKey(T_PURGING, 0), M_W);
-  }
-
-  section(index: number, mode: AccessMode): void {
-    this.add(cellKey(T_SECTION, index), mode);
-  }
-}
-
-function tlbConflict(a: Float64Array, b: Float64Array): boolean {
-  for (let i = 0; i < a.length; i += TLB_REC) {
-    for (let j = 0; j < b.length; j += TLB_REC) {
-      if (a[i + 5] === 0 && b[j + 5] === 0) continue;
-      if (a[i] !== TLB_ANY && b[j] !== TLB_ANY && a[i] !== b[j]) continue;
-      if (a[i + 1] !== -1 && b[j + 1] !== -1 && a[i + 1] !== b[j + 1]) continue;
-      if (a[i + 2] !== -1 && b[j + 2] !== -1 && a[i + 2] !== b[j + 2]) continue;
-      if (a[i + 3] < b[j + 4] && b[j + 3] < a[i + 4]) return true;
-    }
-  }
-  return false;
-}
-
-/** Do two events' footprints conflict? */
-function dependent(x: Footprint, y: Footprint): boolean {
-  const a = x.keys;
-  const b = y.keys;
-  let i = 0;
-  let j = 0;
-  while (i < a.length && j < b.length) {
-    if (a[i] < b[j]) i++;
-    else if (a[i] > b[j]) j++;
-    else {
-      if (conflicts(x.modes[i], y.modes[j])) return true;
-      i++;
-      j++;
-    }
-  }
-  return x.tlb !== null && y.tlb !== null && tlbConflict(x.tlb, y.tlb);
-}
-
-/** Do two footprints conflict on anything but lock `l`'s own words? */
-function dependentExcept(x: Footprint, y: Footprint, l: number): boolean {
-  const a = x.keys;
-  const b = y.keys;
-  let i = 0;
-  let j = 0;
-  while (i < a.length && j < b.length) {
-    if (a[i] < b[j]) i++;
-    else if (a[i] > b[j]) j++;
-    else {
-      const t = cellType(a[i]);
-      const lockWord = (t === T_HOLDER || t === T_WRITER || t === T_READERS) && cellLock(a[i]) === l;
-      if (!lockWord && conflicts(x.modes[i], y.modes[j])) return true;
-      i++;
-      j++;
-    }
-  }
-  return x.tlb !== null && y.tlb !== null && tlbConflict(x.tlb, y.tlb);
-}
-
-// ------------------------------------------------------------------ the search
-
-interface EngineConfig {
+export interface EngineConfig {
   maxSchedules: number;
   deadline: number;
   now: () => number;
@@ -723,17 +174,25 @@ interface EngineConfig {
   kinds: Set<ViolationKind> | null;
   lipton: boolean;
   reuse: boolean;
+  /** Reduction 2b (default true; only with reuse). */
+  staleLeaf?: boolean;
   symmetry: boolean;
   onProgress?: (p: ExploreProgress) => void;
   /** Called with the machine at the end of every maximal execution (after the end-of-run checks). */
   onMaximal?: (sim: Sim) => void;
+  /** Random probes (see ExploreOptions.probes): how many, after how many executions, and each one's scheduler. */
+  probes?: number;
+  probeAfter?: number;
+  probeScheduler?: (i: number) => Scheduler;
 }
 
-interface Found {
+export interface Found {
   kind: ViolationKind;
   schedule: number[];
   /** Found by the end-of-run checks (lost mapping in finish(), deadlock). */
   atEnd: boolean;
+  /** Found by a random probe rather than by the search. */
+  byProbe?: boolean;
 }
 
 export interface EngineResult {
@@ -754,6 +213,11 @@ export interface EngineResult {
   reuse: boolean;
   /** Why that was dropped (a stale use no checker reports), or null. */
   reuseDropped: string | null;
+  /** Frames referenced only by leaf TLB entries commuted too (reduction 2b), and why that was dropped, or null. */
+  staleLeaf: boolean;
+  staleLeafDropped: string | null;
+  /** Random probes run. */
+  probes: number;
 }
 
 interface SleepEntry {
@@ -761,18 +225,18 @@ interface SleepEntry {
   fp: Footprint;
 }
 
-interface Cell {
-  w: number;
-  /** Latest read / add since the last write, one per thread (node indices). */
-  rs: number[];
-  as: number[];
-}
 
 const DEP_DATA = 1;
 /** Progress is reported every this many executions. */
 const PROGRESS_EVERY = 64;
 /** Longest execution the search keeps (events); longer ones are cut as by run.maxSteps. */
 const MAX_EVENTS = 2_000_000;
+/** Random probes: how many, after how many executions of the search (ExploreOptions.probes). */
+export const DEFAULT_PROBES = 1024;
+/** A batch of probes is this fraction of the executions the search has explored so far. */
+const PROBE_BATCH_DIVISOR = 16;
+export const DEFAULT_PROBE_AFTER = 64;
+export const PROBE_SALT = 0x9b0be;
 
 function lowestBit(m: number): number {
   return 31 - Math.clz32(m & -m);
@@ -782,7 +246,7 @@ function lowestBit(m: number): number {
  * The DPOR engine over any simulator factory (`make` must build the same
  * machine every time); exploreMachine() drives it for hand-written programs.
  */
-class ExploreEngine {
+export class ExploreEngine {
   readonly kinds: Set<ViolationKind> | null;
   private readonly make: () => Sim;
   private readonly cfg: EngineConfig;
@@ -800,6 +264,9 @@ class ExploreEngine {
   // Allocation/free commutation for unobservable frames (else pristine frames only), and why it was dropped.
   private reuse = true;
   private reuseDropped: string | null = null;
+  // Reduction 2b (frames referenced only by leaf TLB entries commute too), and why it was dropped.
+  private staleLeaf = true;
+  private staleLeafDropped: string | null = null;
   private known: Map<number, number>[] = [];
 
   // Nodes (index i = the state before event i, and event i itself).
@@ -819,9 +286,24 @@ class ExploreEngine {
   private started = new Int32Array(0);
   private lastNode = 0;
 
+  // Cells, by dense id (stable across executions): the last write, and the latest read / add since that write of
+  // each thread (node indices, valid where the thread's bit is set in the mask). An epoch stamp resets them all
+  // at the start of every execution without touching them.
+  private readonly cellIds = new Map<number, number>();
+  private nCells = 0;
+  private cellCap = 0;
+  private cellFlag = new Int32Array(0);
+  private cellEpoch = new Int32Array(0);
+  private cellW = new Int32Array(0);
+  private cellRMask = new Int32Array(0);
+  private cellAMask = new Int32Array(0);
+  private cellR = new Int32Array(0);
+  private cellA = new Int32Array(0);
+  private epoch = 0;
+
   // Per execution.
-  private cells = new Map<number, Cell>();
-  private tlbEvents: number[] = [];
+  /** Per thread, its events with TLB records, in order. */
+  private tlbEvents: number[][] = [];
   private lastEv = new Int32Array(0);
   private localCount = new Int32Array(0);
   private lastAcq: Int32Array[] = [];
@@ -844,6 +326,8 @@ class ExploreEngine {
   private found: Found | null = null;
   private round = 0;
   private lastProgress = 0;
+  private nextProbeAt = 0;
+  private probesRun = 0;
 
   constructor(make: () => Sim, cfg: EngineConfig) {
     this.make = make;
@@ -867,7 +351,9 @@ class ExploreEngine {
     this.lastAcq = Array.from({ length: N_LOCKS }, () => new Int32Array(this.nA));
     this.known = Array.from({ length: this.nA }, () => new Map<number, number>());
     this.reuse = this.cfg.reuse;
-    this.fb = new StepLog(this.bootFree, this.bootGen, this.known, this.stale);
+    this.staleLeaf = this.cfg.reuse && (this.cfg.staleLeaf ?? true);
+    this.nextProbeAt = Math.max(1, this.cfg.probeAfter ?? DEFAULT_PROBE_AFTER);
+    this.fb = new StepLog(this.bootFree, this.bootGen, this.known, this.stale, this.leafQuery);
     this.grow(1024);
     for (;;) {
       this.round++;
@@ -876,9 +362,10 @@ class ExploreEngine {
       this.nonMovers = new Map();
       this.abortRound = false;
       const reuseBefore = this.reuse;
+      const staleLeafBefore = this.staleLeaf;
       const outcome = this.runRound();
       if (outcome === 'found' || outcome === 'cut') break;
-      if (this.newNonAtomic.size === 0 && this.reuse === reuseBefore) break;
+      if (this.newNonAtomic.size === 0 && this.reuse === reuseBefore && this.staleLeaf === staleLeafBefore) break;
       for (const x of this.newNonAtomic) this.nonAtomic.add(x);
     }
     if (this.cfg.symmetry) this.cut.add('symmetry');
@@ -903,8 +390,65 @@ class ExploreEngine {
       cutBy: [...this.cut],
       reuse: this.reuse,
       reuseDropped: this.reuseDropped,
+      staleLeaf: this.reuse && this.staleLeaf,
+      staleLeafDropped: this.staleLeafDropped,
+      probes: this.probesRun,
     };
   }
+
+  /**
+   * The random probes: seeded random executions on fresh machines, stepping
+   * only enabled actors, so each is an execution of the model and a violation
+   * it reaches is real (explore() replays it before reporting it). They
+   * record nothing for the search and prove nothing.
+   */
+  private runProbes(n: number): boolean {
+    const mk = this.cfg.probeScheduler;
+    if (!mk) return false;
+    let buf = new Int32Array(0);
+    for (let q = 0; q < n; q++) {
+      const p = this.probesRun;
+      if (this.cfg.now() > this.cfg.deadline) return false;
+      const sim = this.make();
+      if (buf.length < sim.actors.length) buf = new Int32Array(sim.actors.length);
+      const sched = mk(p);
+      this.probesRun++;
+      const before = this.vcount(sim);
+      let violated = false;
+      while (sim.steps < this.cfg.maxSteps) {
+        const k = sim.collectEnabled(buf);
+        if (k === 0) {
+          if (!sim.allDone()) sim.checker.deadlockAllBlocked();
+          sim.finish();
+          if (this.vcount(sim) > before) {
+            this.found = { kind: this.firstKind(sim), schedule: sim.schedule.slice(), atEnd: true, byProbe: true };
+            return true;
+          }
+          break;
+        }
+        const c = sched.pick(sim, buf, k);
+        if (c < 0) break;
+        sim.step(c);
+        this.steps++;
+        if (this.vcount(sim) > before) {
+          violated = true;
+          break;
+        }
+      }
+      if (violated) {
+        this.found = { kind: this.firstKind(sim), schedule: sim.schedule.slice(), atEnd: false, byProbe: true };
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private leafQuery = (why: string): void => {
+    if (!this.staleLeaf) return;
+    this.staleLeaf = false;
+    this.staleLeafDropped = why;
+    this.abortRound = true;
+  };
 
   private stale = (why: string): void => {
     if (!this.reuse) return;
@@ -950,6 +494,14 @@ class ExploreEngine {
       fresh = false;
       if (outcome === 'found') return 'found';
       if (this.abortRound) return 'restart';
+      // Bug-finding order: after a first stretch of the search, random probes (which may find a deep violation
+      // the depth-first search would reach only much later), then the search goes on where it was.
+      const probes = this.cfg.probes ?? 0;
+      if (this.probesRun < probes && this.schedules >= this.nextProbeAt && this.nextBacktrack() !== null) {
+        const batch = Math.min(probes - this.probesRun, Math.max(1, Math.floor(this.nextProbeAt / PROBE_BATCH_DIVISOR)));
+        this.nextProbeAt *= 2;
+        if (this.runProbes(batch)) return 'found';
+      }
       if (this.cfg.onProgress && this.schedules - this.lastProgress >= PROGRESS_EVERY) {
         this.lastProgress = this.schedules;
         this.cfg.onProgress({ schedules: this.schedules, states: this.states, steps: this.steps, elapsedMs: 0, round: this.round });
@@ -1028,8 +580,10 @@ class ExploreEngine {
     for (const m of this.known) m.clear();
     const sfb = this.fb!;
     sfb.reuse = this.reuse;
-    this.cells = new Map();
-    this.tlbEvents = [];
+    sfb.staleLeaf = this.staleLeaf;
+    this.epoch++;
+    if (this.tlbEvents.length !== this.nA) this.tlbEvents = Array.from({ length: this.nA }, () => []);
+    for (const l of this.tlbEvents) l.length = 0;
     this.lastEv.fill(-1);
     this.localCount.fill(0);
     for (const la of this.lastAcq) la.fill(-1);
@@ -1221,35 +775,72 @@ class ExploreEngine {
     const p = this.act[i];
     const fp = this.fps[i];
     this.localCount[p] = this.lidx[i];
-    const keys = fp.keys;
-    for (let k = 0; k < keys.length; k++) this.touch(keys[k], fp.modes[k], i, p);
-    if (fp.tlb) this.tlbEvents.push(i);
+    const ids = fp.ids!;
+    for (let k = 0; k < ids.length; k++) this.touch(ids[k], fp.modes[k], i, p);
+    if (fp.tlb) this.tlbEvents[p].push(i);
     if (fp.learn) for (let k = 0; k < fp.learn.length; k += 2) this.known[p].set(fp.learn[k], fp.learn[k + 1]);
     if (fp.acqLock >= 0 && fp.acqKind !== ACQ_WLOCK && fp.macro < 0) this.lastAcq[fp.acqLock][p] = i;
     this.lastEv[p] = i;
   }
 
-  private touch(key: number, mode: number, i: number, p: number): void {
-    let c = this.cells.get(key);
-    if (!c) {
-      c = { w: -1, rs: [], as: [] };
-      this.cells.set(key, c);
+  /** The dense ids of a footprint's cells (interned on first sight). */
+  private idsOf(fp: Footprint): Int32Array {
+    if (fp.ids) return fp.ids;
+    const keys = fp.keys;
+    const ids = new Int32Array(keys.length);
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k];
+      let id = this.cellIds.get(key);
+      if (id === undefined) {
+        id = this.nCells++;
+        this.cellIds.set(key, id);
+        if (id >= this.cellCap) this.growCells(id + 1);
+        const t = cellType(key);
+        this.cellFlag[id] = t === T_HOLDER || t === T_WRITER || t === T_READERS ? 2 << cellLock(key) : DEP_DATA;
+        this.cellEpoch[id] = 0;
+      }
+      ids[k] = id;
+    }
+    fp.ids = ids;
+    return ids;
+  }
+
+  private growCells(n: number): void {
+    const cap = Math.max(n, this.cellCap * 2, 256);
+    const nA = this.nA;
+    const g = (x: Int32Array, m = 1): Int32Array<ArrayBuffer> => {
+      const y = new Int32Array(cap * m);
+      y.set(x);
+      return y;
+    };
+    this.cellFlag = g(this.cellFlag);
+    this.cellEpoch = g(this.cellEpoch);
+    this.cellW = g(this.cellW);
+    this.cellRMask = g(this.cellRMask);
+    this.cellAMask = g(this.cellAMask);
+    this.cellR = g(this.cellR, nA);
+    this.cellA = g(this.cellA, nA);
+    this.cellCap = cap;
+  }
+
+  private touch(id: number, mode: number, i: number, p: number): void {
+    if (this.cellEpoch[id] !== this.epoch) {
+      this.cellEpoch[id] = this.epoch;
+      this.cellW[id] = -1;
+      this.cellRMask[id] = 0;
+      this.cellAMask[id] = 0;
     }
     if (mode === M_W) {
-      c.w = i;
-      c.rs.length = 0;
-      c.as.length = 0;
-      return;
+      this.cellW[id] = i;
+      this.cellRMask[id] = 0;
+      this.cellAMask[id] = 0;
+    } else if (mode === M_R) {
+      this.cellR[id * this.nA + p] = i;
+      this.cellRMask[id] |= 1 << p;
+    } else {
+      this.cellA[id * this.nA + p] = i;
+      this.cellAMask[id] |= 1 << p;
     }
-    const list = mode === M_R ? c.rs : c.as;
-    const act = this.act;
-    for (let k = 0; k < list.length; k++) {
-      if (act[list[k]] === p) {
-        list[k] = i;
-        return;
-      }
-    }
-    list.push(i);
   }
 
   private addDep(d: number, flag: number): void {
@@ -1270,27 +861,46 @@ class ExploreEngine {
     const act = this.act;
     this.depNode.length = 0;
     this.depFlag.length = 0;
-    const keys = fp.keys;
-    for (let k = 0; k < keys.length; k++) {
-      const key = keys[k];
+    const ids = this.idsOf(fp);
+    const others = ~(1 << p);
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[k];
       const m = fp.modes[k];
-      const c = this.cells.get(key);
-      if (c) {
-        const t = cellType(key);
-        const flag = t === T_HOLDER || t === T_WRITER || t === T_READERS ? 2 << cellLock(key) : DEP_DATA;
-        if (c.w >= 0 && act[c.w] !== p) this.addDep(c.w, flag);
-        if (m !== M_R) for (const r of c.rs) if (act[r] !== p) this.addDep(r, flag);
-        if (m !== M_A) for (const r of c.as) if (act[r] !== p) this.addDep(r, flag);
+      if (this.cellEpoch[id] === this.epoch) {
+        const flag = this.cellFlag[id];
+        const w = this.cellW[id];
+        if (w >= 0 && act[w] !== p) this.addDep(w, flag);
+        if (m !== M_R) {
+          for (let bits = this.cellRMask[id] & others; bits; bits &= bits - 1) this.addDep(this.cellR[id * nA + lowestBit(bits)], flag);
+        }
+        if (m !== M_A) {
+          for (let bits = this.cellAMask[id] & others; bits; bits &= bits - 1) this.addDep(this.cellA[id * nA + lowestBit(bits)], flag);
+        }
       }
-      this.touch(key, m, i, p);
+      this.touch(id, m, i, p);
     }
-    if (fp.tlb) {
-      for (const t of this.tlbEvents) if (act[t] !== p && tlbConflict(fp.tlb, this.fps[t].tlb!)) this.addDep(t, DEP_DATA);
-      this.tlbEvents.push(i);
-    }
-    // Vector clock.
     const clk = this.clk;
     const base = this.lastEv[p];
+    if (fp.tlb) {
+      // Only the latest conflicting event of each other thread matters: its earlier events happen before it. And
+      // once an event of that thread happens before p's previous event, so do all its earlier ones (the clock has
+      // them already, and none can race), so the scan stops there.
+      for (let q = 0; q < nA; q++) {
+        if (q === p) continue;
+        const list = this.tlbEvents[q];
+        const seen = base >= 0 ? clk[base * nA + q] : 0;
+        for (let k = list.length - 1; k >= 0; k--) {
+          const t = list[k];
+          if (this.lidx[t] <= seen) break;
+          if (tlbConflict(fp.tlb, this.fps[t].tlb!)) {
+            this.addDep(t, DEP_DATA);
+            break;
+          }
+        }
+      }
+      this.tlbEvents[p].push(i);
+    }
+    // Vector clock.
     const row = i * nA;
     if (base >= 0) clk.copyWithin(row, base * nA, base * nA + nA);
     else clk.fill(0, row, row + nA);
@@ -1449,111 +1059,4 @@ class ExploreEngine {
     this.bt[j] |= add;
     this.backtracks++;
   }
-}
-
-// ------------------------------------------------------------------ shrinking
-
-interface ReplayCheck {
-  kind: ViolationKind;
-  step: number;
-}
-
-/** Replay `schedule` on a fresh machine; the first violation (of the kinds asked for), or null. */
-function replayFirst(make: () => Sim, schedule: readonly number[], kinds: Set<ViolationKind> | null): ReplayCheck | null {
-  const sim = make();
-  const count = (): number => {
-    if (!kinds) return sim.checker.total;
-    let n = 0;
-    for (const k of kinds) n += sim.checker.countOf(k);
-    return n;
-  };
-  for (let s = 0; s < schedule.length; s++) {
-    const i = schedule[s];
-    const a = sim.actors[i] as Actor | undefined;
-    if (!a || !sim.enabled(a)) return null;
-    sim.step(i);
-    if (count() > 0) {
-      for (const v of sim.checker.violations) if (!kinds || kinds.has(v.kind)) return { kind: v.kind, step: s };
-    }
-  }
-  return null;
-}
-
-/**
- * Delta debugging (ddmin, complements only) of a violating schedule: drop
- * chunks of choices while the replay still reaches a violation of the same
- * kind first; then cut the schedule right after that violation.
- */
-function shrinkSchedule(
-  make: () => Sim,
-  schedule: number[],
-  kind: ViolationKind,
-  kinds: Set<ViolationKind> | null,
-  limit: { deadline: number; maxReplays: number; now: () => number },
-): { schedule: number[]; replays: number } {
-  let best = schedule;
-  let replays = 0;
-  const budget = (): boolean => replays < limit.maxReplays && limit.now() < limit.deadline;
-  const test = (cand: number[]): number[] | null => {
-    replays++;
-    const r = replayFirst(make, cand, kinds);
-    if (!r || r.kind !== kind) return null;
-    return cand.slice(0, r.step + 1);
-  };
-  // Whole actors first: most counterexamples need only some of them.
-  const actors = [...new Set(best)];
-  const violator = best[best.length - 1];
-  for (const x of actors) {
-    if (x === violator || !budget()) continue;
-    const r = test(best.filter((y) => y !== x));
-    if (r && r.length < best.length) best = r;
-  }
-  let n = 2;
-  while (best.length >= 2 && budget()) {
-    const chunk = Math.ceil(best.length / n);
-    let reduced = false;
-    for (let s = 0; s < best.length && budget(); s += chunk) {
-      const cand = best.slice(0, s).concat(best.slice(s + chunk));
-      const r = test(cand);
-      if (r && r.length < best.length) {
-        best = r;
-        n = Math.max(n - 1, 2);
-        reduced = true;
-        break;
-      }
-    }
-    if (!reduced) {
-      if (chunk <= 1) break;
-      n = Math.min(n * 2, best.length);
-    }
-  }
-  return { schedule: best, replays };
-}
-
-// ------------------------------------------------------------------ helpers for tests
-
-/** A digest of the machine state (tables, frames, TLBs, locks, sections, violations), for comparing searches. */
-export function stateDigest(sim: Sim): string {
-  const mem = sim.mem;
-  const parts: string[] = [];
-  for (let f = 0; f < mem.nFrames; f++) {
-    const st = mem.state[f];
-    if (st === FRAME_FREE && mem.gen[f] === 0) continue;
-    let e = '';
-    if (mem.isTable(f) || st === FRAME_FREE) {
-      for (let i = 0; i < mem.ptrs; i++) {
-        const k = mem.kind(f, i);
-        if (k !== ENTRY_NONE) e += `${i}:${k}:${mem.val(f, i)},`;
-      }
-    }
-    parts.push(`${f}/${st}/${mem.gen[f]}/${mem.refs[f]}/${e}`);
-  }
-  const t = sim.tlbs;
-  for (let k = 0; k < t.leafValid.length; k++) if (t.leafValid[k]) parts.push(`L${k}:${t.leafVa[k]}:${t.leafSize[k]}:${t.leafPfn[k]}:${t.leafGen[k]}`);
-  for (let k = 0; k < t.walkValid.length; k++) if (t.walkValid[k]) parts.push(`W${k}:${t.walkDepth[k]}:${t.walkSpan[k]}:${t.walkPfn[k]}:${t.walkGen[k]}`);
-  parts.push(`locks:${[...sim.locks.holder]}|${[...sim.locks.writer]}|${[...sim.locks.readers]}`);
-  parts.push(`sections:${sim.sections.map((s) => `${s.state}/${s.gen}`).join(',')}`);
-  parts.push(`violations:${JSON.stringify(sim.checker.countsObject())}`);
-  parts.push(`done:${sim.actors.map((a) => (a.done ? 1 : 0)).join('')}`);
-  return parts.join(';');
 }

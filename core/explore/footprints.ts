@@ -1,0 +1,456 @@
+/**
+ * Footprints: what one event (one step, or one whole critical section run as
+ * one event) read, wrote or commutatively updated, as cells with modes and TLB
+ * intervals, and when two footprints conflict. The machine declares every
+ * access as it performs a step (core/model/access.ts); StepLog maps those
+ * declarations to cells and applies the explorer's policies (reductions 2 and
+ * 3 of core/explore/engine.ts: frees and allocations of unobservable frames
+ * commute; a critical section run as one event reads its lock word).
+ */
+import {
+  ACQ_EXCL,
+  ACQ_NONE,
+  type AccessLog,
+  type AccessMode,
+  type AcquireKind,
+  type LockWord,
+  MODE_ADD,
+  MODE_READ,
+  MODE_WRITE,
+  TLB_ANY,
+  TLB_LEAF_PFN,
+  type TlbSpace,
+  WORD_HOLDER,
+} from '../model/access.ts';
+import { FRAME_FREE } from '../model/memory.ts';
+import { N_LOCKS } from '../model/locks.ts';
+import type { Actor, Sim } from '../sim.ts';
+
+/** Access modes of a cell (core/model/access.ts): read, commutative add, write (anything else). */
+export const M_R = MODE_READ;
+export const M_A = MODE_ADD;
+export const M_W = MODE_WRITE;
+
+function conflicts(m1: number, m2: number): boolean {
+  return !((m1 === M_R && m2 === M_R) || (m1 === M_A && m2 === M_A));
+}
+
+// Cell types. A cell key is type * 2^44 + a * 2^24 + b (a < 2^20, b < 2^24).
+const T_ENTRY = 1; // (frame, index)
+const T_STATE = 2; // (frame, generation): is that incarnation of the frame still allocated (and what as)?
+const T_GEN = 3; // frame: which incarnation is current
+const T_REFS = 4; // live entries pointing at a frame
+const T_STACK = 5; // allocator free list (0 pages, 1 blocks)
+export const T_HOLDER = 6; // lock holder
+export const T_WRITER = 7; // rwsem announced writer
+export const T_READERS = 8; // rwsem reader count
+const T_VAWIN = 9; // a vmap VA window
+const T_PURGE = 10; // vmap_purge_list + lazy page count
+const T_PURGING = 11; // areas taken by the current purger
+const T_SECTION = 12; // a memory section's state and generation
+const T_CONTENT = 13; // a frame's table contents as a whole (zeroed when it is allocated as a table)
+const P44 = 2 ** 44;
+const P24 = 2 ** 24;
+
+function cellKey(t: number, a: number, b = 0): number {
+  return t * P44 + a * P24 + b;
+}
+
+export function cellType(key: number): number {
+  return Math.floor(key / P44);
+}
+
+export function cellLock(key: number): number {
+  return Math.floor((key % P44) / P24);
+}
+
+// TLB access records: [space, cpu, depth, lo, hi, write] (space TLB_ANY, cpu / depth -1 = any; core/model/access.ts).
+const TLB_REC = 6;
+/** The cell of each lock word. */
+const LOCK_WORD_CELL = [T_HOLDER, T_WRITER, T_READERS] as const;
+
+/** What one event (one step, or one whole critical section) touched. */
+export interface Footprint {
+  /** Sorted cell keys and their modes. */
+  keys: Float64Array;
+  modes: Uint8Array;
+  /** TLB access records (flattened), or null. */
+  tlb: Float64Array | null;
+  /** Bit L: the event acquires / releases lock L (non-atomic lock operations only). */
+  acq: number;
+  rel: number;
+  /** For a single lock-acquisition step: its lock and kind. */
+  acqLock: number;
+  acqKind: number;
+  /** Lock of the critical section this event runs as one (Lipton), or -1. */
+  macro: number;
+  /** Its site (lock and function), the footprints of its steps and their locations. */
+  site: string | null;
+  body: Footprint[] | null;
+  locs: string[] | null;
+  /** Locks the actor held before the event (bit L exclusive/announced, bit 8+L read side). */
+  held: number;
+  /** Frame incarnations the actor learnt of: [frame, generation, ...], or null. */
+  learn: number[] | null;
+  /** The engine's dense ids of `keys` (set when the event is first recorded). */
+  ids: Int32Array | null;
+}
+
+export class FootprintBuilder {
+  // The cells touched so far and their modes, unsorted and unique: a step touches a handful of cells, so a
+  // linear scan beats a Map and allocates nothing until finish().
+  private keyBuf = new Float64Array(64);
+  private modeBuf = new Uint8Array(64);
+  private n = 0;
+  private tlbRecs: number[] = [];
+  /** Frame incarnations the actor learnt of: [frame, generation, ...]. */
+  learnt: number[] = [];
+  acq = 0;
+  rel = 0;
+  acqLock = -1;
+  acqKind: number = ACQ_NONE;
+  macro = -1;
+
+  reset(): void {
+    this.n = 0;
+    if (this.tlbRecs.length) this.tlbRecs = [];
+    if (this.learnt.length) this.learnt = [];
+    this.acq = 0;
+    this.rel = 0;
+    this.acqLock = -1;
+    this.acqKind = ACQ_NONE;
+    this.macro = -1;
+  }
+
+  add(key: number, mode: number): void {
+    const kb = this.keyBuf;
+    const n = this.n;
+    for (let k = 0; k < n; k++) {
+      if (kb[k] === key) {
+        if (this.modeBuf[k] !== mode) this.modeBuf[k] = M_W;
+        return;
+      }
+    }
+    if (n === kb.length) {
+      const k2 = new Float64Array(n * 2);
+      k2.set(kb);
+      this.keyBuf = k2;
+      const m2 = new Uint8Array(n * 2);
+      m2.set(this.modeBuf);
+      this.modeBuf = m2;
+    }
+    this.keyBuf[n] = key;
+    this.modeBuf[n] = mode;
+    this.n = n + 1;
+  }
+
+  /** Union with a finished footprint (the steps of a critical section). */
+  merge(fp: Footprint): void {
+    for (let k = 0; k < fp.keys.length; k++) this.add(fp.keys[k], fp.modes[k]);
+    if (fp.tlb) for (let k = 0; k < fp.tlb.length; k++) this.tlbRecs.push(fp.tlb[k]);
+    if (fp.learn) for (let k = 0; k < fp.learn.length; k++) this.learnt.push(fp.learn[k]);
+    this.acq |= fp.acq;
+    this.rel |= fp.rel;
+  }
+
+  tlbAcc(space: number, cpu: number, depth: number, lo: number, hi: number, write: boolean): void {
+    this.tlbRecs.push(space, cpu, depth, lo, hi, write ? 1 : 0);
+  }
+
+  finish(): Footprint {
+    const n = this.n;
+    const keys = new Float64Array(n);
+    const modes = new Uint8Array(n);
+    const kb = this.keyBuf;
+    const mb = this.modeBuf;
+    // Insertion sort by key (n is small).
+    for (let j = 0; j < n; j++) {
+      const key = kb[j];
+      const mode = mb[j];
+      let i = j - 1;
+      while (i >= 0 && keys[i] > key) {
+        keys[i + 1] = keys[i];
+        modes[i + 1] = modes[i];
+        i--;
+      }
+      keys[i + 1] = key;
+      modes[i + 1] = mode;
+    }
+    return {
+      keys,
+      modes,
+      tlb: this.tlbRecs.length ? Float64Array.from(this.tlbRecs) : null,
+      acq: this.acq,
+      rel: this.rel,
+      acqLock: this.acqLock,
+      acqKind: this.acqKind,
+      macro: this.macro,
+      site: null,
+      body: null,
+      locs: null,
+      held: 0,
+      learn: this.learnt.length ? this.learnt : null,
+      ids: null,
+    };
+  }
+}
+
+/**
+ * The footprint of one step, from what the machine declares as it performs
+ * it (Sim.perform, the TLB model and the checks they call report every cell
+ * they touch: core/model/access.ts). There is no description here of what
+ * an operation does; this class only maps the machine's declarations to
+ * cells and modes, and applies the explorer's two policies: allocations and
+ * frees of unobservable frames commute (an add on the allocator list), and
+ * a critical section run as one event (`macro`) reads its lock word instead
+ * of writing it. It also watches for the two stale uses of a frame that no
+ * checker reports (a stale free, a stale pointer installed), which make the
+ * first policy unsafe.
+ */
+export class StepLog extends FootprintBuilder implements AccessLog {
+  private sim: Sim | null = null;
+  private actor: Actor | null = null;
+  /** Lock of the critical section being run as one event, or -1. */
+  private sectionLock = -1;
+  /** Allocations and frees of unobservable (not only pristine) frames commute, this execution. */
+  reuse = true;
+  /** With reuse: a frame referenced only by leaf TLB entries counts as unobservable too (reduction 2b). */
+  staleLeaf = true;
+  /** Inside the explorer's own TLB queries (unobservable()), which are policy, not observations. */
+  private ownQuery = false;
+
+  constructor(
+    /** Boot state of the frames, for "pristine" allocations. */
+    private readonly bootFree: Uint8Array,
+    private readonly bootGen: Uint32Array,
+    /** Per actor: frame -> the generation it knows the frame by. */
+    private readonly known: Map<number, number>[],
+    /** Called when a frame reference is used stale in a way no checker sees (reuse commutation unsafe). */
+    private readonly onStale: (why: string) => void,
+    /** Called when a checker asks the leaf TLBs about a frame handed out in this execution (reduction 2b unsafe). */
+    private readonly onLeafQuery: (why: string) => void,
+  ) {
+    super();
+  }
+
+  /** Start recording actor `actor`'s next step on `sim`; `macro` is the lock of the section run as one event, or -1. */
+  begin(sim: Sim, actor: Actor, macro: number): void {
+    this.reset();
+    this.sim = sim;
+    this.actor = actor;
+    this.sectionLock = macro;
+  }
+
+  private get machine(): Sim {
+    return this.sim!;
+  }
+
+  entry(frame: number, index: number, gen: number, mode: AccessMode): void {
+    if (frame < 0) return;
+    this.add(cellKey(T_ENTRY, frame, index), mode);
+    // The use-after-free check reads whether that incarnation is still a table.
+    this.add(cellKey(T_STATE, frame, gen), M_R);
+    // A stale access and the zeroing of the frame reused as a table are ordered.
+    this.add(cellKey(T_CONTENT, frame), M_R);
+  }
+
+  currentGen(frame: number): void {
+    this.add(cellKey(T_GEN, frame), M_R);
+  }
+
+  incarnation(frame: number, gen: number, mode: AccessMode): void {
+    this.add(cellKey(T_STATE, frame, gen), mode);
+  }
+
+  refs(frame: number, mode: AccessMode): void {
+    this.add(cellKey(T_REFS, frame), mode);
+  }
+
+  learn(frame: number, gen: number): void {
+    if (frame < 0) return;
+    this.known[this.actor!.index].set(frame, gen);
+    this.learnt.push(frame, gen);
+  }
+
+  installed(frame: number): void {
+    const mem = this.machine.mem;
+    const a = this.actor!;
+    // Installing a pointer to a frame the writer knows only by an older incarnation.
+    if (this.reuse && (mem.state[frame] === FRAME_FREE || this.known[a.index].get(frame) !== mem.gen[frame])) this.onStale(`${a.name} installed a stale pointer in ${a.fn}`);
+  }
+
+  allocated(frame: number, block: boolean): void {
+    const list = block ? 1 : 0;
+    if (frame < 0) {
+      this.add(cellKey(T_STACK, list), M_W);
+      return;
+    }
+    const mem = this.machine.mem;
+    const gen = mem.gen[frame];
+    this.add(cellKey(T_STATE, frame, gen), M_W);
+    this.add(cellKey(T_GEN, frame), M_W);
+    if (mem.isTable(frame)) this.add(cellKey(T_CONTENT, frame), M_W);
+    this.learn(frame, gen);
+    const pristine = this.bootFree[frame] === 1 && gen === this.bootGen[frame] + 1;
+    const free = this.unobservable(frame);
+    this.add(cellKey(T_STACK, list), free && (pristine || this.reuse) ? M_A : M_W);
+  }
+
+  freeing(frame: number, gen: number): void {
+    const mem = this.machine.mem;
+    const a = this.actor!;
+    this.learn(frame, gen);
+    this.add(cellKey(T_STATE, frame, gen), M_R);
+    if (mem.state[frame] === FRAME_FREE || mem.gen[frame] !== gen) {
+      // A double free, or a free through a stale pointer: no checker reports it.
+      if (this.reuse) this.onStale(`${a.name} freed a stale frame in ${a.fn}`);
+      this.add(cellKey(T_STATE, frame, mem.gen[frame]), M_W);
+      this.add(cellKey(T_STACK, mem.order[frame] > 0 ? 1 : 0), M_W);
+      return;
+    }
+    this.add(cellKey(T_STATE, frame, gen), M_W);
+    this.add(cellKey(T_REFS, frame), M_R);
+    // Freed and unobservable (the free changes neither references nor TLBs): it commutes with allocations of
+    // other unobservable frames.
+    this.add(cellKey(T_STACK, mem.order[frame] > 0 ? 1 : 0), this.reuse && this.unobservable(frame) ? M_A : M_W);
+  }
+
+  /** Nothing refers to frame f (no entry, no TLB entry): reads those, returns whether it holds. */
+  private unobservable(f: number): boolean {
+    const sim = this.machine;
+    const mem = sim.mem;
+    const pfn = mem.pfnOf(f);
+    this.add(cellKey(T_REFS, f), M_R);
+    // Both TLB queries declare their reads (Tlbs): ask both.
+    this.ownQuery = true;
+    const mapped = sim.tlbs.cpuMappingPfn(pfn, 2 ** mem.order[f]);
+    const walked = sim.tlbs.cpuWalkingTable(pfn);
+    this.ownQuery = false;
+    // Reduction 2b: leaf TLB entries alone do not make a frame observable (engine.ts header).
+    return mem.refs[f] === 0 && (mapped < 0 || (this.reuse && this.staleLeaf)) && walked < 0;
+  }
+
+  tlb(space: TlbSpace, cpu: number, depth: number, lo: number, hi: number, write: boolean): void {
+    this.tlbAcc(space, cpu, depth, lo, hi, write);
+    // A checker asking which CPUs' TLBs translate to a frame whose identity depends on the order of allocations
+    // (one handed out in this execution) could tell apart orders that reduction 2b treats as one.
+    if (space === TLB_LEAF_PFN && !write && !this.ownQuery && this.reuse && this.staleLeaf && this.handedOutIn(lo, hi)) {
+      const a = this.actor!;
+      this.onLeafQuery(`${a.name} checked the TLBs for a frame handed out in this run in ${a.fn}`);
+    }
+  }
+
+  /** Does pfn range [lo, hi) hold a frame whose current incarnation was allocated after boot? */
+  private handedOutIn(lo: number, hi: number): boolean {
+    const mem = this.machine.mem;
+    const f0 = Math.max(0, mem.frameOf(Math.max(lo, mem.poolBasePfn)));
+    const f1 = Math.min(mem.nFrames, hi - mem.poolBasePfn);
+    for (let f = f0; f < f1; f++) if (mem.gen[f] !== this.bootGen[f]) return true;
+    return false;
+  }
+
+  lockWord(word: LockWord, lock: number, mode: AccessMode): void {
+    // A section run as one event needs its lock free and leaves it free: it reads the holder word.
+    const m = word === WORD_HOLDER && lock === this.sectionLock && mode === M_W ? M_R : mode;
+    this.add(cellKey(LOCK_WORD_CELL[word], lock), m);
+  }
+
+  acquired(lock: number, kind: AcquireKind): void {
+    this.acq |= 1 << lock;
+    this.acqLock = lock;
+    this.acqKind = kind;
+  }
+
+  tryAcquired(lock: number): void {
+    // No acquire bit: a trylock is always enabled, so no release enabled it.
+    this.acqLock = lock;
+    this.acqKind = ACQ_EXCL;
+  }
+
+  released(lock: number): void {
+    if (lock !== this.sectionLock) this.rel |= 1 << lock;
+  }
+
+  // (fidelity, issue 9) A completion is a lock word of its own, index N_LOCKS + id: complete() writes it and
+  // releases, wait_for_completion() writes it and acquires, so a wait that a complete() let through is not
+  // reversed (it was not enabled before; and a wait takes the oldest post, so a later post before or after it
+  // changes nothing it does). Two complete()s on one completion do not commute (FIFO of posts).
+  completionPosted(id: number): void {
+    const w = N_LOCKS + id;
+    this.add(cellKey(T_HOLDER, w), M_W);
+    this.rel |= 1 << w;
+  }
+
+  completionTaken(id: number): void {
+    const w = N_LOCKS + id;
+    this.add(cellKey(T_HOLDER, w), M_W);
+    this.acq |= 1 << w;
+  }
+
+  vaWindow(window: number): void {
+    this.add(cellKey(T_VAWIN, window), M_W);
+  }
+
+  purgeList(): void {
+    this.add(cellKey(T_PURGE, 0), M_W);
+  }
+
+  purging(): void {
+    this.add(cellKey(T_PURGING, 0), M_W);
+  }
+
+  section(index: number, mode: AccessMode): void {
+    this.add(cellKey(T_SECTION, index), mode);
+  }
+}
+
+export function tlbConflict(a: Float64Array, b: Float64Array): boolean {
+  for (let i = 0; i < a.length; i += TLB_REC) {
+    for (let j = 0; j < b.length; j += TLB_REC) {
+      if (a[i + 5] === 0 && b[j + 5] === 0) continue;
+      if (a[i] !== TLB_ANY && b[j] !== TLB_ANY && a[i] !== b[j]) continue;
+      if (a[i + 1] !== -1 && b[j + 1] !== -1 && a[i + 1] !== b[j + 1]) continue;
+      if (a[i + 2] !== -1 && b[j + 2] !== -1 && a[i + 2] !== b[j + 2]) continue;
+      if (a[i + 3] < b[j + 4] && b[j + 3] < a[i + 4]) return true;
+    }
+  }
+  return false;
+}
+
+/** Do two events' footprints conflict? */
+export function dependent(x: Footprint, y: Footprint): boolean {
+  const a = x.keys;
+  const b = y.keys;
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i] < b[j]) i++;
+    else if (a[i] > b[j]) j++;
+    else {
+      if (conflicts(x.modes[i], y.modes[j])) return true;
+      i++;
+      j++;
+    }
+  }
+  return x.tlb !== null && y.tlb !== null && tlbConflict(x.tlb, y.tlb);
+}
+
+/** Do two footprints conflict on anything but lock `l`'s own words? */
+export function dependentExcept(x: Footprint, y: Footprint, l: number): boolean {
+  const a = x.keys;
+  const b = y.keys;
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i] < b[j]) i++;
+    else if (a[i] > b[j]) j++;
+    else {
+      const t = cellType(a[i]);
+      const lockWord = (t === T_HOLDER || t === T_WRITER || t === T_READERS) && cellLock(a[i]) === l;
+      if (!lockWord && conflicts(x.modes[i], y.modes[j])) return true;
+      i++;
+      j++;
+    }
+  }
+  return x.tlb !== null && y.tlb !== null && tlbConflict(x.tlb, y.tlb);
+}
