@@ -11,6 +11,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { explore } from '../../core/explore/index.ts';
+import { switchesOf } from '../../core/explore/shrink.ts';
 import { findPreset } from '../../core/presets.ts';
 import { runScenario } from '../../core/runner.ts';
 import { applyOverride, parseScenario, type Scenario } from '../../core/scenario.ts';
@@ -48,6 +49,19 @@ describe('explore: random probes', () => {
     const v = out.result.violations.find((x) => x.kind === c!.kind);
     expect(v?.step).toBe(c!.step);
     expect(v?.function).toBe(c!.function);
+  }, 60_000);
+
+  it('come back shrunk to the few CPU switches the race needs, not the many a random schedule takes', () => {
+    const raw = explore(rich, findStrategy('v5-reviewed'), { now: still, maxSchedules: 300, shrink: false });
+    const shrunk = explore(rich, findStrategy('v5-reviewed'), { now: still, maxSchedules: 300 });
+    const before = switchesOf(raw.counterexample!.schedule);
+    const after = switchesOf(shrunk.counterexample!.schedule);
+    console.log(`probe counterexample: ${before} switches as found, ${after} shrunk (${shrunk.stats.shrinkReplays} replays)`);
+    expect(raw.stats.foundBy).toBe('probe');
+    expect(after).toBeLessThan(before);
+    // A stale pointer race needs the reader to be preempted by the freer and to resume: a handful of switches.
+    expect(after).toBeLessThanOrEqual(4);
+    expect(shrunk.counterexample!.kind).toBe(raw.counterexample!.kind);
   }, 60_000);
 
   it('are deterministic: the same inputs give the same document, byte for byte; another seed probes differently', () => {
