@@ -119,7 +119,11 @@ export function vaOffset(g: Geometry, va: bigint | string): number {
 
 /** Index of `offset` in a table of depth d. */
 export function indexAt(g: Geometry, d: number, offset: number): number {
-  return Math.floor(offset / g.entrySize[d]) % g.ptrs[d];
+  const q = Math.floor(offset / g.entrySize[d]);
+  const n = g.ptrs[d];
+  // q % n, without %: above 2^31 V8 computes % on doubles with a call to fmod, and this runs on every simulated
+  // table access. Both sizes are powers of two, so the divisions are exact and the result is the same.
+  return q - Math.trunc(q / n) * n;
 }
 
 /** The kernel's p?d_addr_end(addr, end) for depth d: next boundary or end. */

@@ -111,6 +111,78 @@ export function opTouchesFrame(op: Op): boolean {
   return op === OP_READ || op === OP_WRITE || op === OP_XCHG || op === OP_FREE;
 }
 
+/** Can an actor whose pending op is `op` be unable to take it (so Sim.enabled() must be asked)? */
+export function opMayWait(op: Op): boolean {
+  switch (op) {
+    case OP_LOCK:
+    case OP_READ_LOCK:
+    case OP_WRITE_ENTER:
+    case OP_WRITE_LOCK:
+    case OP_WAIT_COMPLETION:
+    case OP_NONE:
+    case OP_DONE:
+      return true;
+    case OP_READ:
+    case OP_WRITE:
+    case OP_XCHG:
+    case OP_ALLOC_PAGE:
+    case OP_ALLOC_BLOCK:
+    case OP_FREE:
+    case OP_TLBI_RANGE:
+    case OP_TLBI_PGTABLE:
+    case OP_TLBI_ALL:
+    case OP_UNLOCK:
+    case OP_READ_UNLOCK:
+    case OP_WRITE_UNLOCK:
+    case OP_TRYLOCK:
+    case OP_ACCESS:
+    case OP_WORK:
+    case OP_VA_ALLOC:
+    case OP_VA_LAZY_FREE:
+    case OP_PURGE_TAKE:
+    case OP_VA_RELEASE:
+    case OP_MEM_STATE:
+    case OP_COMPLETE:
+      return false;
+  }
+}
+
+/** Can performing `op` let another actor step that could not (a lock given up or taken, a completion posted or taken)? */
+function opMayWake(op: Op): boolean {
+  switch (op) {
+    case OP_LOCK:
+    case OP_UNLOCK:
+    case OP_READ_LOCK:
+    case OP_READ_UNLOCK:
+    case OP_WRITE_ENTER:
+    case OP_WRITE_LOCK:
+    case OP_WRITE_UNLOCK:
+    case OP_TRYLOCK:
+    case OP_COMPLETE:
+    case OP_WAIT_COMPLETION:
+      return true;
+    case OP_NONE:
+    case OP_DONE:
+    case OP_READ:
+    case OP_WRITE:
+    case OP_XCHG:
+    case OP_ALLOC_PAGE:
+    case OP_ALLOC_BLOCK:
+    case OP_FREE:
+    case OP_TLBI_RANGE:
+    case OP_TLBI_PGTABLE:
+    case OP_TLBI_ALL:
+    case OP_ACCESS:
+    case OP_WORK:
+    case OP_VA_ALLOC:
+    case OP_VA_LAZY_FREE:
+    case OP_PURGE_TAKE:
+    case OP_VA_RELEASE:
+    case OP_MEM_STATE:
+      return false;
+  }
+}
+
 /** Static frames at the bottom of the pool: swapper_pg_dir and the fixmap's bm_pud/bm_pmd/bm_pte (kernel image tables, never freed). */
 export const STATIC_TABLE_FRAMES = 8;
 
@@ -570,6 +642,21 @@ export class Sim {
   schedule: number[] = [];
   recordSchedule = true;
   private enabledBuf: Int32Array;
+  /**
+   * Per actor, for the timed scheduler's scan (TimedScheduler.pickAll): its
+   * clock, or Infinity once it is done, and whether its pending op can wait
+   * (then enabled() decides). Kept by step(), addActor() and findWaitCycle(),
+   * the only places an actor's clock, op or done flag change.
+   */
+  actorClock = new Float64Array(16);
+  actorMayWait = new Uint8Array(16);
+  /**
+   * Moves whenever an actor may have become able to step that could not
+   * before: a lock or completion op was performed, an actor was added, a
+   * deadlock took actors out. Between moves only the stepping actor's own
+   * clock and op change (what TimedScheduler.pickAll relies on).
+   */
+  waitEpoch = 0;
   /** Where each step declares what it touches (explore's footprints), or null. */
   private access: AccessLog | null = null;
   /**
@@ -633,7 +720,23 @@ export class Sim {
     this.actors.push(a);
     a.stack.push(make(this, a));
     this.advance(a);
+    if (a.index >= this.actorClock.length) {
+      const clock = new Float64Array(this.actorClock.length * 2);
+      clock.set(this.actorClock);
+      this.actorClock = clock;
+      const mayWait = new Uint8Array(this.actorMayWait.length * 2);
+      mayWait.set(this.actorMayWait);
+      this.actorMayWait = mayWait;
+    }
+    this.syncActor(a);
+    this.waitEpoch++;
     return a;
+  }
+
+  /** Refresh actor a's entries of actorClock and actorMayWait. */
+  private syncActor(a: Actor): void {
+    this.actorClock[a.index] = a.done ? Infinity : a.time;
+    this.actorMayWait[a.index] = opMayWait(a.op) ? 1 : 0;
   }
 
   /** A new completion; `owner` is the actor whose progress completes it (-1: anyone). */
@@ -861,7 +964,9 @@ export class Sim {
     for (const a of cycle) {
       a.done = true;
       a.stuck = true;
+      this.syncActor(a);
     }
+    this.waitEpoch++;
     return true;
   }
 
@@ -924,11 +1029,13 @@ export class Sim {
     const a = this.actors[i];
     if (a.time >= this.sampleAt) this.sampleThrough(a.time);
     if (this.recordSchedule) this.schedule.push(i);
+    const op = a.op;
     this.perform(a);
+    if (opMayWake(op)) this.waitEpoch++;
     this.log(a);
     this.steps++;
-    if (a.done) return;
-    this.advance(a);
+    if (!a.done) this.advance(a);
+    this.syncActor(a);
   }
 
   /** Run actor a's program to its next step description, calling and returning through its stack. */
