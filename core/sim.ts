@@ -217,7 +217,35 @@ export type ActorKind = 'hotremove' | 'hotadd' | 'hotplug' | 'online' | 'vmalloc
  * any depth) and receives that callee's return value.
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- allowed because a type alias cannot refer to itself; the interface is what makes Program recursive
-export interface Program<R = void> extends Generator<number | Program<unknown>, R, unknown> {}
+export interface Program<R = void> extends Generator<number | Frame, R, unknown> {}
+
+/** Routine.resume(): a step is described on the actor. */
+export const RESUME_STEP = 0;
+/** Routine.resume(): call `callee`; its return value comes back as the next resume's input. */
+export const RESUME_CALL = 1;
+/** Routine.resume(): the routine has ended with `value`. */
+export const RESUME_RETURN = 2;
+export type Resume = typeof RESUME_STEP | typeof RESUME_CALL | typeof RESUME_RETURN;
+
+/**
+ * A kernel routine written as an explicit state machine, for the hottest
+ * paths (the vmalloc/vfree page loops and table walks): the simulator
+ * resumes it as it resumes a generator, without a generator's frame and
+ * result objects. It describes each step on the actor exactly as the
+ * generator it replaces did; it may call generators and routines, and
+ * generators may call it (`yield routine`).
+ */
+export abstract class Routine<R = unknown> {
+  /** Set before returning RESUME_CALL. */
+  callee: Frame | null = null;
+  /** Set before returning RESUME_RETURN. */
+  value: R | undefined = undefined;
+  /** Run to the next step, call or return; `input` is the last callee's return value (else undefined). */
+  abstract resume(input: unknown): Resume;
+}
+
+/** One frame of an actor's call stack. */
+export type Frame = Program<unknown> | Routine<unknown>;
 
 /**
  * One CPU's kernel program and its pending step. The describing methods
@@ -232,7 +260,7 @@ export class Actor {
   /** Actors with the same symmetry class run the same program on interchangeable data. */
   readonly symmetryClass: string;
   /** The program's call stack (innermost last). */
-  readonly stack: Program<unknown>[] = [];
+  readonly stack: Frame[] = [];
   done = false;
   stuck = false;
   /**
@@ -1043,13 +1071,29 @@ export class Sim {
     const stack = a.stack;
     let input: unknown = undefined;
     for (;;) {
-      const r = stack[stack.length - 1].next(input);
+      const top = stack[stack.length - 1];
+      if (top instanceof Routine) {
+        const k = top.resume(input);
+        if (k === RESUME_STEP) return;
+        if (k === RESUME_CALL) {
+          stack.push(top.callee!);
+          top.callee = null;
+          input = undefined;
+          continue;
+        }
+        stack.pop();
+        if (stack.length === 0) {
+          this.ended(a);
+          return;
+        }
+        input = top.value;
+        continue;
+      }
+      const r = top.next(input);
       if (r.done) {
         stack.pop();
         if (stack.length === 0) {
-          a.done = true;
-          a.op = OP_DONE;
-          a.fn = '';
+          this.ended(a);
           return;
         }
         input = r.value;
@@ -1060,6 +1104,13 @@ export class Sim {
       stack.push(v);
       input = undefined;
     }
+  }
+
+  /** Actor a's program has returned. */
+  private ended(a: Actor): void {
+    a.done = true;
+    a.op = OP_DONE;
+    a.fn = '';
   }
 
   // ------------------------------------------------------------ the steps
