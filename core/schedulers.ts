@@ -80,6 +80,8 @@ export class RandomScheduler implements Scheduler {
  */
 export class TimedScheduler implements Scheduler {
   private readonly durationNs: number;
+  /** Set once it has said stop: every clock has passed the duration. */
+  stopped = false;
   /**
    * pickAll()'s memory of its last full scan: the actor it chose, the
    * runner-up (the next enabled actor in (clock, index) order) and
@@ -107,7 +109,10 @@ export class TimedScheduler implements Scheduler {
         best = i;
       }
     }
-    if (bt > this.durationNs) return -1;
+    if (bt > this.durationNs) {
+      this.stopped = true;
+      return -1;
+    }
     return best;
   }
 
@@ -121,7 +126,11 @@ export class TimedScheduler implements Scheduler {
     if (last >= 0 && sim.waitEpoch === this.epoch) {
       const t = clock[last];
       if ((t < this.runnerUpTime || (t === this.runnerUpTime && last < this.runnerUp)) && (mayWait[last] === 0 || sim.enabled(actors[last]))) {
-        return t > this.durationNs ? -1 : last;
+        if (t > this.durationNs) {
+          this.stopped = true;
+          return -1;
+        }
+        return last;
       }
     }
     let best = -1;
@@ -147,7 +156,10 @@ export class TimedScheduler implements Scheduler {
     this.runnerUpTime = st;
     this.epoch = sim.waitEpoch;
     if (best < 0) return NONE_ENABLED;
-    if (bt > this.durationNs) return -1;
+    if (bt > this.durationNs) {
+      this.stopped = true;
+      return -1;
+    }
     return best;
   }
 }

@@ -192,6 +192,23 @@ const PURGE_RECORD = 3;
 /** Step-log marker: a write cleared an entry that pointed to the logged pfn. */
 const LOG_CLEARED = -3;
 
+// A logged step's numeric fields, at these offsets of its LOG_STRIDE slots in Sim.logNum.
+const LOG_ACTOR = 0;
+const LOG_OP = 1;
+const LOG_ADDR = 2;
+/** Frame the step touched (table read/written, page freed or allocated), or -1. */
+const LOG_FRAME = 3;
+/** Role of the frame when the step happened: table depth, or -1 - role for other pages. */
+const LOG_ROLE = 4;
+const LOG_GEN = 5;
+/** Locks held after the step: exclusive bits, read bits shifted by READ_HELD_SHIFT. */
+const LOG_LOCKS = 6;
+const LOG_TIME = 7;
+/** Entry kind read or written (LOG_CLEARED for a clear of a live entry), or -1. */
+const LOG_VAL_KIND = 8;
+const LOG_VAL_PFN = 9;
+const LOG_STRIDE = 10;
+
 /** Memory section states (hot-pluggable memory). */
 export const SECTION_ABSENT = 0;
 export const SECTION_ONLINE = 1;
@@ -244,8 +261,33 @@ export abstract class Routine<R = unknown> {
   abstract resume(input: unknown): Resume;
 }
 
-/** One frame of an actor's call stack. */
+/** What a program can call: a generator or a routine. */
 export type Frame = Program<unknown> | Routine<unknown>;
+
+/** A generator on an actor's stack, resumed through the Routine protocol (so resuming a frame is one kind of call). */
+class GeneratorFrame extends Routine<unknown> {
+  private readonly gen: Program<unknown>;
+  constructor(gen: Program<unknown>) {
+    super();
+    this.gen = gen;
+  }
+
+  resume(input: unknown): Resume {
+    const r = this.gen.next(input);
+    if (r.done) {
+      this.value = r.value;
+      return RESUME_RETURN;
+    }
+    const v = r.value;
+    if (typeof v === 'number') return RESUME_STEP;
+    this.callee = v;
+    return RESUME_CALL;
+  }
+}
+
+function frameOf(f: Frame): Routine<unknown> {
+  return f instanceof Routine ? f : new GeneratorFrame(f);
+}
 
 /**
  * One CPU's kernel program and its pending step. The describing methods
@@ -260,7 +302,7 @@ export class Actor {
   /** Actors with the same symmetry class run the same program on interchangeable data. */
   readonly symmetryClass: string;
   /** The program's call stack (innermost last). */
-  readonly stack: Frame[] = [];
+  readonly stack: Routine<unknown>[] = [];
   done = false;
   stuck = false;
   /**
@@ -651,21 +693,12 @@ export class Sim {
    * emptied and not yet reached as leaked.
    */
   leakedAtLastRemove = -1;
-  // Step log.
+  // Step log: per step, the numeric fields side by side in one array (LOG_* offsets, LOG_STRIDE per step: a step
+  // writes one or two cache lines, not one line in each of a dozen arrays), and the function and action strings.
   private logCap: number;
-  private logActor: Int16Array;
+  private logNum: Float64Array;
   private logFn: string[];
   private logAct: string[];
-  private logAddr: Float64Array;
-  private logFrame: Int32Array;
-  private logGen: Uint32Array;
-  private logLocks: Int32Array;
-  private logTime: Float64Array;
-  private logValKind: Int8Array;
-  private logValPfn: Float64Array;
-  private logOp: Uint8Array;
-  /** Role of the frame when the step happened: table depth, or -1 - role for other pages. */
-  private logRole: Int8Array;
   /** Choices made (actor index per step), for replay. */
   schedule: number[] = [];
   recordSchedule = true;
@@ -723,18 +756,9 @@ export class Sim {
     this.jitter = new Prng(Prng.derive(opts.seed, 0x7177));
     this.lazyMax = lazyMaxPages(opts.cpus, g.pageSize);
     this.logCap = opts.traceAll ? 1024 : opts.traceRing;
-    this.logActor = new Int16Array(this.logCap);
+    this.logNum = new Float64Array(this.logCap * LOG_STRIDE);
     this.logFn = new Array<string>(this.logCap).fill('');
     this.logAct = new Array<string>(this.logCap).fill('');
-    this.logAddr = new Float64Array(this.logCap);
-    this.logFrame = new Int32Array(this.logCap);
-    this.logGen = new Uint32Array(this.logCap);
-    this.logLocks = new Int32Array(this.logCap);
-    this.logTime = new Float64Array(this.logCap);
-    this.logValKind = new Int8Array(this.logCap);
-    this.logValPfn = new Float64Array(this.logCap);
-    this.logOp = new Uint8Array(this.logCap);
-    this.logRole = new Int8Array(this.logCap);
     this.enabledBuf = new Int32Array(256);
     for (const r of opts.memory.hotplug) {
       this.sections.push(...splitSections(r.start, r.size, 2 ** opts.memory.sectionSizeBits, r.node ?? 0));
@@ -746,7 +770,7 @@ export class Sim {
   addActor(name: string, cpu: number, kind: ActorKind, symmetryClass: string, make: (sim: Sim, a: Actor) => Program): Actor {
     const a = new Actor(this.actors.length, name, cpu, kind, symmetryClass);
     this.actors.push(a);
-    a.stack.push(make(this, a));
+    a.stack.push(new GeneratorFrame(make(this, a)));
     this.advance(a);
     if (a.index >= this.actorClock.length) {
       const clock = new Float64Array(this.actorClock.length * 2);
@@ -851,18 +875,20 @@ export class Sim {
   run(sched: Scheduler, maxSteps: number): RunStop {
     if (this.enabledBuf.length < this.actors.length) this.enabledBuf = new Int32Array(this.actors.length);
     const buf = this.enabledBuf;
+    const stopOnViolation = this.opts.stopOnFirstViolation;
+    const checker = this.checker;
     if (sched.pickAll) {
       while (this.steps < maxSteps) {
         if ((this.steps & WAIT_CHECK_MASK) === 0) this.findWaitCycle();
         const i = sched.pickAll(this);
         if (i === NONE_ENABLED) {
           if (this.findWaitCycle()) continue;
-          if (!this.allDone()) this.checker.deadlockAllBlocked();
+          if (!this.allDone()) checker.deadlockAllBlocked();
           return RUN_BLOCKED;
         }
         if (i < 0) return RUN_STOPPED;
         this.step(i);
-        if (this.opts.stopOnFirstViolation && this.checker.total > 0) return RUN_VIOLATION;
+        if (stopOnViolation && checker.total > 0) return RUN_VIOLATION;
       }
       return RUN_LIMIT;
     }
@@ -1072,37 +1098,20 @@ export class Sim {
     let input: unknown = undefined;
     for (;;) {
       const top = stack[stack.length - 1];
-      if (top instanceof Routine) {
-        const k = top.resume(input);
-        if (k === RESUME_STEP) return;
-        if (k === RESUME_CALL) {
-          stack.push(top.callee!);
-          top.callee = null;
-          input = undefined;
-          continue;
-        }
-        stack.pop();
-        if (stack.length === 0) {
-          this.ended(a);
-          return;
-        }
-        input = top.value;
+      const k = top.resume(input);
+      if (k === RESUME_STEP) return;
+      if (k === RESUME_CALL) {
+        stack.push(frameOf(top.callee!));
+        top.callee = null;
+        input = undefined;
         continue;
       }
-      const r = top.next(input);
-      if (r.done) {
-        stack.pop();
-        if (stack.length === 0) {
-          this.ended(a);
-          return;
-        }
-        input = r.value;
-        continue;
+      stack.pop();
+      if (stack.length === 0) {
+        this.ended(a);
+        return;
       }
-      const v = r.value;
-      if (typeof v === 'number') return;
-      stack.push(v);
-      input = undefined;
+      input = top.value;
     }
   }
 
@@ -1690,17 +1699,17 @@ export class Sim {
     this.leakedAtLastRemove = -1;
   }
 
-  /** vmalloc areas mapped and not yet freed: [va, pages, firstPfn...] kept per area. */
-  readonly liveAreas = new Map<number, { pfns: number[]; actor: number }>();
+  /** vmalloc areas mapped and not yet freed, by VA: their pages' frames (pfnOf() gives the pfns) and owner. */
+  readonly liveAreas = new Map<number, { frames: readonly number[]; actor: number }>();
 
   /** End-of-run checks: every live vmalloc mapping must still be reachable from swapper_pg_dir. */
   finish(): void {
     const g = this.g;
     for (const [va, area] of this.liveAreas) {
-      for (let i = 0; i < area.pfns.length; i++) {
+      for (let i = 0; i < area.frames.length; i++) {
         const at = va + i * g.pageSize;
         const got = this.softwareWalk(at);
-        if (got !== area.pfns[i]) {
+        if (got !== this.mem.pfnOf(area.frames[i])) {
           this.checker.lostMapping(this.actors[area.actor] ?? null, at, got < 0 ? 'the walk from the root finds no entry' : 'the walk reaches another page');
           break;
         }
@@ -1794,50 +1803,55 @@ export class Sim {
     } else {
       i = i % this.logCap;
     }
-    this.logActor[i] = a.index;
+    const op = a.op;
     this.logFn[i] = a.fn;
     this.logAct[i] = a.act;
-    this.logAddr[i] = a.addr;
-    const usesFrame = opTouchesFrame(a.op);
-    const isAlloc = a.op === OP_ALLOC_PAGE || a.op === OP_ALLOC_BLOCK;
+    const L = this.logNum;
+    const o = i * LOG_STRIDE;
+    const usesFrame = opTouchesFrame(op);
+    const isAlloc = op === OP_ALLOC_PAGE || op === OP_ALLOC_BLOCK;
     const lf = usesFrame ? a.frame : isAlloc ? a.resultFrame : -1;
-    this.logFrame[i] = lf;
-    this.logOp[i] = a.op;
-    this.logRole[i] = lf < 0 ? 0 : this.mem.depth[lf] >= 0 && this.mem.role[lf] !== ROLE_NONE ? this.mem.depth[lf] : -1 - this.mem.role[lf];
-    this.logGen[i] = usesFrame ? a.gen : isAlloc ? a.resultGen : 0;
-    this.logLocks[i] = a.locksHeld | (a.readHeld << READ_HELD_SHIFT);
-    this.logTime[i] = a.time;
-    if (a.op === OP_WRITE && a.newKind === ENTRY_NONE && a.resultKind !== ENTRY_NONE) {
-      this.logValKind[i] = LOG_CLEARED;
-      this.logValPfn[i] = a.result;
+    const mem = this.mem;
+    L[o + LOG_ACTOR] = a.index;
+    L[o + LOG_OP] = op;
+    L[o + LOG_ADDR] = a.addr;
+    L[o + LOG_FRAME] = lf;
+    L[o + LOG_ROLE] = lf < 0 ? 0 : mem.depth[lf] >= 0 && mem.role[lf] !== ROLE_NONE ? mem.depth[lf] : -1 - mem.role[lf];
+    L[o + LOG_GEN] = usesFrame ? a.gen : isAlloc ? a.resultGen : 0;
+    L[o + LOG_LOCKS] = a.locksHeld | (a.readHeld << READ_HELD_SHIFT);
+    L[o + LOG_TIME] = a.time;
+    if (op === OP_WRITE) {
+      if (a.newKind === ENTRY_NONE && a.resultKind !== ENTRY_NONE) {
+        L[o + LOG_VAL_KIND] = LOG_CLEARED;
+        L[o + LOG_VAL_PFN] = a.result;
+      } else {
+        L[o + LOG_VAL_KIND] = a.newKind;
+        L[o + LOG_VAL_PFN] = a.newValue;
+      }
+    } else if (op === OP_READ || op === OP_XCHG) {
+      L[o + LOG_VAL_KIND] = a.resultKind;
+      L[o + LOG_VAL_PFN] = a.result;
     } else {
-      this.logValKind[i] = a.op === OP_READ || a.op === OP_XCHG ? a.resultKind : a.op === OP_WRITE ? a.newKind : -1;
-      this.logValPfn[i] = a.op === OP_READ || a.op === OP_XCHG ? a.result : a.op === OP_WRITE ? a.newValue : 0;
+      L[o + LOG_VAL_KIND] = -1;
+      L[o + LOG_VAL_PFN] = 0;
     }
   }
 
   private growLog(): void {
     const n = this.logCap * 2;
-    const grow = <T extends Int16Array | Int32Array | Uint32Array | Float64Array | Int8Array>(x: T, make: (n: number) => T): T => {
-      const y = make(n);
-      y.set(x as never);
-      return y;
-    };
-    this.logActor = grow(this.logActor, (k) => new Int16Array(k));
-    this.logAddr = grow(this.logAddr, (k) => new Float64Array(k));
-    this.logFrame = grow(this.logFrame, (k) => new Int32Array(k));
-    this.logGen = grow(this.logGen, (k) => new Uint32Array(k));
-    this.logLocks = grow(this.logLocks, (k) => new Int32Array(k));
-    this.logTime = grow(this.logTime, (k) => new Float64Array(k));
-    this.logValKind = grow(this.logValKind, (k) => new Int8Array(k));
-    this.logValPfn = grow(this.logValPfn, (k) => new Float64Array(k));
-    this.logOp = grow(this.logOp as unknown as Int8Array, (k) => new Int8Array(k)) as unknown as Uint8Array;
-    this.logRole = grow(this.logRole, (k) => new Int8Array(k));
+    const num = new Float64Array(n * LOG_STRIDE);
+    num.set(this.logNum);
+    this.logNum = num;
     this.logFn.length = n;
     this.logAct.length = n;
     this.logFn.fill('', this.logCap);
     this.logAct.fill('', this.logCap);
     this.logCap = n;
+  }
+
+  /** Where logged step s's numeric fields start in logNum. */
+  private logAt(s: number): number {
+    return (this.opts.traceAll ? s : s % this.logCap) * LOG_STRIDE;
   }
 
   /** Oldest step still in the log. */
@@ -1847,16 +1861,17 @@ export class Sim {
 
   /** Frame index touched by logged step s (or -1). */
   loggedFrame(s: number): number {
-    return this.logFrame[this.opts.traceAll ? s : s % this.logCap];
+    return this.logNum[this.logAt(s) + LOG_FRAME];
   }
 
   loggedActor(s: number): number {
-    return this.logActor[this.opts.traceAll ? s : s % this.logCap];
+    return this.logNum[this.logAt(s) + LOG_ACTOR];
   }
 
   loggedValPfn(s: number): number {
-    const i = this.opts.traceAll ? s : s % this.logCap;
-    return this.logValKind[i] > 0 || this.logValKind[i] === LOG_CLEARED ? this.logValPfn[i] : -1;
+    const o = this.logAt(s);
+    const vk = this.logNum[o + LOG_VAL_KIND];
+    return vk > 0 || vk === LOG_CLEARED ? this.logNum[o + LOG_VAL_PFN] : -1;
   }
 
   loggedFn(s: number): string {
@@ -1866,17 +1881,20 @@ export class Sim {
   /** Logged step s with its structured fields (core/narrative.ts's causal analysis reads these, not the action text). */
   loggedStep(s: number, out: LoggedStep = newLoggedStep()): LoggedStep {
     const i = this.opts.traceAll ? s : s % this.logCap;
-    const vk = this.logValKind[i];
-    out.actor = this.logActor[i];
-    out.op = this.logOp[i];
-    out.frame = this.logFrame[i];
-    out.gen = this.logGen[i];
-    out.depth = out.frame >= 0 && this.logRole[i] >= 0 ? this.logRole[i] : -1;
-    out.addr = this.logAddr[i];
+    const L = this.logNum;
+    const o = i * LOG_STRIDE;
+    const vk = L[o + LOG_VAL_KIND];
+    const role = L[o + LOG_ROLE];
+    out.actor = L[o + LOG_ACTOR];
+    out.op = L[o + LOG_OP];
+    out.frame = L[o + LOG_FRAME];
+    out.gen = L[o + LOG_GEN];
+    out.depth = out.frame >= 0 && role >= 0 ? role : -1;
+    out.addr = L[o + LOG_ADDR];
     out.cleared = vk === LOG_CLEARED;
     out.valKind = out.cleared ? ENTRY_NONE : vk;
-    out.valPfn = this.logValPfn[i];
-    out.locks = this.logLocks[i];
+    out.valPfn = L[o + LOG_VAL_PFN];
+    out.locks = L[o + LOG_LOCKS];
     out.fn = this.logFn[i];
     out.act = this.logAct[i];
     return out;
@@ -1885,32 +1903,34 @@ export class Sim {
   /** Render logged step s in kernel terms. */
   traceStep(s: number): TraceStep {
     const i = this.opts.traceAll ? s : s % this.logCap;
-    const a = this.actors[this.logActor[i]];
-    const f = this.logFrame[i];
-    const vk = this.logValKind[i];
+    const L = this.logNum;
+    const o = i * LOG_STRIDE;
+    const a = this.actors[L[o + LOG_ACTOR]];
+    const f = L[o + LOG_FRAME];
+    const vk = L[o + LOG_VAL_KIND];
     let action = this.logAct[i];
-    if (vk === LOG_CLEARED) action += ` /* was pfn 0x${this.logValPfn[i].toString(16)} */`;
+    if (vk === LOG_CLEARED) action += ` /* was pfn 0x${L[o + LOG_VAL_PFN].toString(16)} */`;
     else if (vk >= 0) {
-      const pfn = this.logValPfn[i];
-      if (this.logOp[i] !== OP_WRITE) action += vk === ENTRY_NONE ? ' = none' : ` = ${ENTRY_KIND_NAMES[vk]} pfn 0x${pfn.toString(16)}`;
+      const pfn = L[o + LOG_VAL_PFN];
+      if (L[o + LOG_OP] !== OP_WRITE) action += vk === ENTRY_NONE ? ' = none' : ` = ${ENTRY_KIND_NAMES[vk]} pfn 0x${pfn.toString(16)}`;
       else if (vk !== ENTRY_NONE) action += ` /* ${ENTRY_KIND_NAMES[vk]} pfn 0x${pfn.toString(16)} */`;
     }
     const locks: string[] = [];
-    const mask = this.logLocks[i];
+    const mask = L[o + LOG_LOCKS];
     for (let l = 0; l < N_LOCKS; l++) {
       if (mask & (1 << l)) locks.push(LOCK_NAMES[l]);
       if (mask & (1 << (l + READ_HELD_SHIFT))) locks.push(`${LOCK_NAMES[l]} (read)`);
     }
-    const addr = this.logAddr[i];
+    const addr = L[o + LOG_ADDR];
     return {
       step: s,
-      timeNs: this.opts.timed ? Math.round(this.logTime[i]) : null,
+      timeNs: this.opts.timed ? Math.round(L[o + LOG_TIME]) : null,
       cpu: a.cpu,
       actor: a.name,
       function: this.logFn[i],
       action,
       address: addr >= 0 ? formatVA(this.g, addr) : '',
-      frame: f >= 0 ? { pfn: this.mem.pfnOf(f), generation: this.logGen[i], role: this.roleName(this.logRole[i], f) } : null,
+      frame: f >= 0 ? { pfn: this.mem.pfnOf(f), generation: L[o + LOG_GEN], role: this.roleName(L[o + LOG_ROLE], f) } : null,
       locks,
     };
   }

@@ -38,9 +38,11 @@ export function* unmap_hotplug_range(s: Sim, a: Actor, start: number, end: numbe
 
 function* unmapLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr: number, end: number, freeMapped: boolean): Program {
   const g = s.g;
+  const kn = s.knobs;
   const name = g.name[d];
   const fn = N.unmapRange[name];
   const leaf = g.levels - 1;
+  const freeFirst = kn.leafOrder === 'free-clear-tlbi';
   let next = addr;
   do {
     next = addrEnd(g, d, addr, end);
@@ -52,33 +54,17 @@ function* unmapLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr: 
       yield unmapLevel(s, a, a.resultFrame, a.resultGen, d + 1, addr, next, freeMapped);
       continue;
     }
-    yield unmapLeaf(s, a, fn, name, tf, tg, idx, addr, k, a.resultFrame, a.resultGen, freeMapped);
+    // Leaf or block entry: clear -> TLBI -> free (or the strategy's order). Written out here rather than called:
+    // a linear-map teardown runs it for every PTE.
+    const pf = a.resultFrame;
+    const pg = a.resultGen;
+    const canFree = freeMapped && pf >= 0;
+    if (freeFirst && canFree) yield a.free(fn, N.freeLeaf[name], pf, pg, addr, true);
+    yield a.write(fn, N.clear[name], tf, tg, idx, addr, ENTRY_NONE, 0);
+    const tlbi = (k === ENTRY_BLOCK ? kn.blockTlbi : true) && (freeMapped || kn.linearTlbi === 'per-entry');
+    if (tlbi) yield a.tlbiRange(fn, N.tlbiLeaf[name], addr, addr + g.pageSize);
+    if (!freeFirst && canFree) yield a.free(fn, N.freeLeaf[name], pf, pg, addr, true);
   } while ((addr = next) < end);
-}
-
-/** Leaf or block entry: clear -> TLBI -> free (or the strategy's order). */
-function* unmapLeaf(
-  s: Sim,
-  a: Actor,
-  fn: string,
-  name: string,
-  tf: number,
-  tg: number,
-  idx: number,
-  addr: number,
-  kind: number,
-  pf: number,
-  pg: number,
-  freeMapped: boolean,
-): Program {
-  const kn = s.knobs;
-  const freeFirst = kn.leafOrder === 'free-clear-tlbi';
-  const canFree = freeMapped && pf >= 0;
-  if (freeFirst && canFree) yield a.free(fn, N.freeLeaf[name], pf, pg, addr, true);
-  yield a.write(fn, N.clear[name], tf, tg, idx, addr, ENTRY_NONE, 0);
-  const tlbi = (kind === ENTRY_BLOCK ? kn.blockTlbi : true) && (freeMapped || kn.linearTlbi === 'per-entry');
-  if (tlbi) yield a.tlbiRange(fn, N.tlbiLeaf[name], addr, addr + s.g.pageSize);
-  if (!freeFirst && canFree) yield a.free(fn, N.freeLeaf[name], pf, pg, addr, true);
 }
 
 /**

@@ -265,7 +265,7 @@ class Vmalloc extends Routine<VmArea | null> {
             this.pc = W_NEXT;
             continue;
           }
-          s.liveAreas.set(this.va, { pfns: this.area!.frames.map((f) => s.mem.pfnOf(f)), actor: a.index });
+          s.liveAreas.set(this.va, { frames: this.area!.frames, actor: a.index });
           this.i = 0;
           this.pc = this.touch ? VM_TOUCH : VM_UNGUARD;
           continue;
