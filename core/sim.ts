@@ -183,6 +183,19 @@ function opMayWake(op: Op): boolean {
   }
 }
 
+/** Highest op code. */
+const OP_LAST = OP_TRYLOCK;
+
+/** A predicate over ops as a table indexed by op (read every step: a load, not a chain of compares). */
+function opTable(pred: (op: Op) => boolean): Uint8Array {
+  const t = new Uint8Array(OP_LAST + 1);
+  for (let op = 0; op <= OP_LAST; op++) t[op] = pred(op as Op) ? 1 : 0;
+  return t;
+}
+const OP_MAY_WAIT = opTable(opMayWait);
+const OP_MAY_WAKE = opTable(opMayWake);
+const OP_TOUCHES_FRAME = opTable(opTouchesFrame);
+
 /** Static frames at the bottom of the pool: swapper_pg_dir and the fixmap's bm_pud/bm_pmd/bm_pte (kernel image tables, never freed). */
 export const STATIC_TABLE_FRAMES = 8;
 
@@ -696,6 +709,8 @@ export class Sim {
   // Step log: per step, the numeric fields side by side in one array (LOG_* offsets, LOG_STRIDE per step: a step
   // writes one or two cache lines, not one line in each of a dozen arrays), and the function and action strings.
   private logCap: number;
+  /** logCap - 1 when logCap is a power of two (the timed ring), else 0. */
+  private readonly logMask: number;
   private logNum: Float64Array;
   private logFn: string[];
   private logAct: string[];
@@ -718,6 +733,8 @@ export class Sim {
    * clock and op change (what TimedScheduler.pickAll relies on).
    */
   waitEpoch = 0;
+  /** The actor that took the latest step, or -1. */
+  lastStepped = -1;
   /** Where each step declares what it touches (explore's footprints), or null. */
   private access: AccessLog | null = null;
   /**
@@ -756,6 +773,7 @@ export class Sim {
     this.jitter = new Prng(Prng.derive(opts.seed, 0x7177));
     this.lazyMax = lazyMaxPages(opts.cpus, g.pageSize);
     this.logCap = opts.traceAll ? 1024 : opts.traceRing;
+    this.logMask = !opts.traceAll && this.logCap > 0 && (this.logCap & (this.logCap - 1)) === 0 ? this.logCap - 1 : 0;
     this.logNum = new Float64Array(this.logCap * LOG_STRIDE);
     this.logFn = new Array<string>(this.logCap).fill('');
     this.logAct = new Array<string>(this.logCap).fill('');
@@ -788,7 +806,7 @@ export class Sim {
   /** Refresh actor a's entries of actorClock and actorMayWait. */
   private syncActor(a: Actor): void {
     this.actorClock[a.index] = a.done ? Infinity : a.time;
-    this.actorMayWait[a.index] = opMayWait(a.op) ? 1 : 0;
+    this.actorMayWait[a.index] = OP_MAY_WAIT[a.op];
   }
 
   /** A new completion; `owner` is the actor whose progress completes it (-1: anyone). */
@@ -1084,8 +1102,9 @@ export class Sim {
     if (a.time >= this.sampleAt) this.sampleThrough(a.time);
     if (this.recordSchedule) this.schedule.push(i);
     const op = a.op;
+    this.lastStepped = i;
     this.perform(a);
-    if (opMayWake(op)) this.waitEpoch++;
+    if (OP_MAY_WAKE[op] !== 0) this.waitEpoch++;
     this.log(a);
     this.steps++;
     if (!a.done) this.advance(a);
@@ -1801,14 +1820,15 @@ export class Sim {
     if (this.opts.traceAll) {
       if (i >= this.logCap) this.growLog();
     } else {
-      i = i % this.logCap;
+      // The ring's slot: a mask when its size is a power of two (an integer division costs more than the rest).
+      i = this.logMask !== 0 && i <= 0x7fffffff ? i & this.logMask : i % this.logCap;
     }
     const op = a.op;
     this.logFn[i] = a.fn;
     this.logAct[i] = a.act;
     const L = this.logNum;
     const o = i * LOG_STRIDE;
-    const usesFrame = opTouchesFrame(op);
+    const usesFrame = OP_TOUCHES_FRAME[op] !== 0;
     const isAlloc = op === OP_ALLOC_PAGE || op === OP_ALLOC_BLOCK;
     const lf = usesFrame ? a.frame : isAlloc ? a.resultFrame : -1;
     const mem = this.mem;
