@@ -521,11 +521,18 @@ export class Actor {
 }
 
 /** A first-fit allocator of kernel VA within one window (alloc_vmap_area's job). */
-class VaAllocator {
+export class VaAllocator {
   readonly start: number;
   readonly end: number;
-  /** Sorted free intervals [s0, e0, s1, e1, ...]. */
+  /** Sorted free intervals [s0, e0, s1, e1, ...], disjoint, none touching the next (coalesced). */
   private free: number[];
+
+  /** The free intervals, flat (for tests). */
+  freeList(): readonly number[] {
+    return this.free;
+  }
+  /** False once an empty area was handed out or returned: the list may then hold empty or touching intervals. */
+  private coalesced = true;
 
   constructor(start: number, end: number) {
     this.start = start;
@@ -534,15 +541,19 @@ class VaAllocator {
   }
 
   alloc(size: number, align: number): number {
+    if (!(size > 0)) this.coalesced = false;
     const f = this.free;
     for (let i = 0; i < f.length; i += 2) {
       const s = Math.ceil(f[i] / align) * align;
-      if (s + size <= f[i + 1]) {
-        const e = f[i + 1];
-        const parts: number[] = [];
-        if (s > f[i]) parts.push(f[i], s);
-        if (s + size < e) parts.push(s + size, e);
-        f.splice(i, 2, ...parts);
+      const e = f[i + 1];
+      if (s + size <= e) {
+        // The interval keeps what lies before and after the area: [f_i, s) and [s + size, e), if not empty.
+        const before = s > f[i];
+        const after = s + size < e;
+        if (before && after) f.splice(i + 1, 0, s, s + size);
+        else if (before) f[i + 1] = s;
+        else if (after) f[i] = s + size;
+        else f.splice(i, 2);
         return s;
       }
     }
@@ -550,6 +561,7 @@ class VaAllocator {
   }
 
   release(va: number, size: number): void {
+    if (!(size > 0)) this.coalesced = false;
     const f = this.free;
     let i = 0;
     while (i < f.length && f[i] < va) i += 2;
@@ -559,6 +571,44 @@ class VaAllocator {
       if (f[j + 1] === f[j + 2]) f.splice(j + 1, 2);
       else j += 2;
     }
+  }
+
+  /**
+   * release() of each [va, size) area of `areas` (flat pairs), in one pass:
+   * a lazy purge returns thousands of areas, and one release() at a time is
+   * quadratic in the free list. The list is the coalesced union of the free
+   * intervals whatever the order they came back in, so merging the sorted
+   * areas into it gives the list the releases one by one would have left.
+   */
+  releaseAll(areas: readonly number[]): void {
+    const m = areas.length / 2;
+    let ok = this.coalesced;
+    for (let k = 0; k < m && ok; k++) ok = areas[2 * k + 1] > 0;
+    if (!ok) {
+      for (let k = 0; k < m; k++) this.release(areas[2 * k], areas[2 * k + 1]);
+      return;
+    }
+    const order = Array.from({ length: m }, (_, k) => k).sort((x, y) => areas[2 * x] - areas[2 * y]);
+    const f = this.free;
+    const out: number[] = [];
+    let i = 0;
+    let k = 0;
+    while (i < f.length || k < m) {
+      let s: number;
+      let e: number;
+      if (k >= m || (i < f.length && f[i] < areas[2 * order[k]])) {
+        s = f[i];
+        e = f[i + 1];
+        i += 2;
+      } else {
+        s = areas[2 * order[k]];
+        e = s + areas[2 * order[k] + 1];
+        k++;
+      }
+      if (out.length > 0 && out[out.length - 1] === s) out[out.length - 1] = e;
+      else out.push(s, e);
+    }
+    this.free = out;
   }
 }
 
@@ -1451,10 +1501,15 @@ export class Sim {
       }
       case OP_VA_RELEASE: {
         log?.purging();
+        const byWindow = new Map<number, number[]>();
         for (let i = 0; i < this.purging.length; i += PURGE_RECORD) {
-          log?.vaWindow(this.purging[i + 2]);
-          this.vaWindows[this.purging[i + 2]].release(this.purging[i], this.purging[i + 1]);
+          const w = this.purging[i + 2];
+          log?.vaWindow(w);
+          let list = byWindow.get(w);
+          if (!list) byWindow.set(w, (list = []));
+          list.push(this.purging[i], this.purging[i + 1]);
         }
+        for (const [w, list] of byWindow) this.vaWindows[w].releaseAll(list);
         this.charge(a, c.vmapAreaFree * (this.purging.length / PURGE_RECORD));
         this.purging = [];
         break;
