@@ -83,21 +83,16 @@ export class TimedScheduler implements Scheduler {
   /** Set once it has said stop: every clock has passed the duration. */
   stopped = false;
   /**
-   * pickAll()'s winner tree over the actors (leaves in index order, node k's
-   * children 2k and 2k+1): each node holds the actor that comes first in
-   * (clock, index) order below it, counting an actor that cannot step
-   * (done, or waiting) as clock Infinity. After a step only the stepping
-   * actor's leaf changes, so one path is replayed instead of every actor
-   * compared; everything is rebuilt when Sim.waitEpoch moves (an actor may
-   * have become able to step) or anything else may have changed.
+   * pickAll()'s memory of its last full scan: the actor it chose, the
+   * runner-up (the next enabled actor in (clock, index) order) and
+   * Sim.waitEpoch then. Until the epoch moves, no actor became enabled
+   * and only the chosen actor's clock moved (clocks never go back), so while
+   * the chosen actor still comes before the runner-up it is the choice again.
    */
-  private key = new Float64Array(0);
-  private tree = new Int32Array(0);
-  private size = 0;
-  private n = -1;
-  private epoch = -1;
-  private lastSteps = -1;
   private last = -1;
+  private runnerUp = -1;
+  private runnerUpTime = Infinity;
+  private epoch = -1;
 
   constructor(durationNs: number) {
     this.durationNs = durationNs;
@@ -123,62 +118,49 @@ export class TimedScheduler implements Scheduler {
 
   /** The same choice without building the enabled list first. */
   pickAll(sim: Sim): number {
-    const n = sim.actors.length;
-    if (n === this.n && sim.waitEpoch === this.epoch && sim.steps === this.lastSteps + 1 && sim.lastStepped === this.last) this.update(sim, this.last);
-    else this.rebuild(sim);
+    // The scans read the simulator's per-actor arrays (a done actor's clock is Infinity): this runs every step.
+    const clock = sim.actorClock;
+    const mayWait = sim.actorMayWait;
+    const actors = sim.actors;
+    const last = this.last;
+    if (last >= 0 && sim.waitEpoch === this.epoch) {
+      const t = clock[last];
+      if ((t < this.runnerUpTime || (t === this.runnerUpTime && last < this.runnerUp)) && (mayWait[last] === 0 || sim.enabled(actors[last]))) {
+        if (t > this.durationNs) {
+          this.stopped = true;
+          return -1;
+        }
+        return last;
+      }
+    }
+    let best = -1;
+    let bt = Infinity;
+    let second = -1;
+    let st = Infinity;
+    for (let i = 0; i < actors.length; i++) {
+      const t = clock[i];
+      if (t >= st) continue;
+      if (mayWait[i] !== 0 && !sim.enabled(actors[i])) continue;
+      if (t < bt) {
+        second = best;
+        st = bt;
+        bt = t;
+        best = i;
+      } else {
+        second = i;
+        st = t;
+      }
+    }
+    this.last = best;
+    this.runnerUp = second;
+    this.runnerUpTime = st;
     this.epoch = sim.waitEpoch;
-    this.lastSteps = sim.steps;
-    const w = this.tree[1];
-    this.last = w;
-    if (w < 0 || this.key[w] === Infinity) return NONE_ENABLED;
-    if (this.key[w] > this.durationNs) {
+    if (best < 0) return NONE_ENABLED;
+    if (bt > this.durationNs) {
       this.stopped = true;
       return -1;
     }
-    return w;
-  }
-
-  /** Actor i's key: its clock if it can step now, else Infinity. */
-  private keyOf(sim: Sim, i: number): number {
-    const t = sim.actorClock[i];
-    return sim.actorMayWait[i] !== 0 && t !== Infinity && !sim.enabled(sim.actors[i]) ? Infinity : t;
-  }
-
-  /** The one of actors x and y (or -1) that comes first. */
-  private first(x: number, y: number): number {
-    if (y < 0) return x;
-    if (x < 0) return y;
-    // Left (x) holds the lower indices: a tie goes to it.
-    return this.key[y] < this.key[x] ? y : x;
-  }
-
-  private rebuild(sim: Sim): void {
-    const n = sim.actors.length;
-    if (n !== this.n) {
-      let size = 1;
-      while (size < n) size *= 2;
-      this.size = size;
-      this.key = new Float64Array(Math.max(1, n));
-      this.tree = new Int32Array(2 * size);
-      this.n = n;
-    }
-    const size = this.size;
-    const tree = this.tree;
-    for (let i = 0; i < size; i++) {
-      if (i < n) this.key[i] = this.keyOf(sim, i);
-      tree[size + i] = i < n ? i : -1;
-    }
-    for (let k = size - 1; k >= 1; k--) tree[k] = this.first(tree[2 * k], tree[2 * k + 1]);
-  }
-
-  private update(sim: Sim, i: number): void {
-    if (i < 0) {
-      this.rebuild(sim);
-      return;
-    }
-    this.key[i] = this.keyOf(sim, i);
-    const tree = this.tree;
-    for (let k = (this.size + i) >> 1; k >= 1; k >>= 1) tree[k] = this.first(tree[2 * k], tree[2 * k + 1]);
+    return best;
   }
 }
 

@@ -783,8 +783,6 @@ export class Sim {
    * clock and op change (what TimedScheduler.pickAll relies on).
    */
   waitEpoch = 0;
-  /** The actor that took the latest step, or -1. */
-  lastStepped = -1;
   /** Where each step declares what it touches (explore's footprints), or null. */
   private access: AccessLog | null = null;
   /**
@@ -1152,7 +1150,6 @@ export class Sim {
     if (a.time >= this.sampleAt) this.sampleThrough(a.time);
     if (this.recordSchedule) this.schedule.push(i);
     const op = a.op;
-    this.lastStepped = i;
     this.perform(a);
     if (OP_MAY_WAKE[op] !== 0) this.waitEpoch++;
     this.log(a);
