@@ -1639,7 +1639,8 @@ export class Sim {
     let cost = this.cost.memAccess;
     for (let d = 0; d < g.levels; d++) {
       if (d > 0) {
-        const span = alignDown(va, g.entrySize[d - 1]);
+        // alignDown(va, entrySize[d - 1]), by the exact reciprocal.
+        const span = Math.floor(va * g.entryScale[d - 1]) * g.entrySize[d - 1];
         const w = t.lookupWalk(cpu, d, span);
         if (w >= 0) {
           f = t.walkPfn[w] - mem.poolBasePfn;
@@ -1665,7 +1666,7 @@ export class Sim {
       if (k === ENTRY_TABLE) {
         const child = mem.frameOf(v);
         if (child >= 0) log?.currentGen(child);
-        if (d + 1 < g.levels) t.fillWalk(cpu, d + 1, alignDown(va, g.entrySize[d]), v, mem.gen[child]);
+        if (d + 1 < g.levels) t.fillWalk(cpu, d + 1, Math.floor(va * g.entryScale[d]) * g.entrySize[d], v, mem.gen[child]);
         f = child;
         fg = mem.gen[child];
         continue;

@@ -53,6 +53,8 @@ export class Tlbs {
    * `unfiltered`, which turns the filter off for their CPU.
    */
   private readonly leafSizes: readonly number[];
+  /** 1 / leafSizes[c] (exact: powers of two). */
+  private readonly leafScales: readonly number[];
   private readonly classCount: Int32Array;
   private readonly buckets: Int32Array;
   private readonly bucketBits: number;
@@ -87,6 +89,7 @@ export class Tlbs {
     this.leafLo = new Float64Array(cpus).fill(Infinity);
     this.leafHi = new Float64Array(cpus).fill(-Infinity);
     this.leafSizes = [...new Set(spanOfDepth.filter((x) => x > 0))];
+    this.leafScales = this.leafSizes.map((x) => 1 / x);
     this.classCount = new Int32Array(cpus * this.leafSizes.length);
     this.bucketBits = Math.min(FILTER_MAX_BITS, Math.max(FILTER_MIN_BITS, Math.ceil(Math.log2(4 * leafCap))));
     this.buckets = new Int32Array((cpus * this.leafSizes.length) << this.bucketBits);
@@ -117,12 +120,12 @@ export class Tlbs {
   /** Might a valid leaf entry of `cpu` cover `va`? False is exact: none does. */
   private mayCover(cpu: number, va: number): boolean {
     if (this.unfiltered[cpu] !== 0) return true;
-    const sizes = this.leafSizes;
-    const nc = sizes.length;
+    const scales = this.leafScales;
+    const nc = scales.length;
     const bits = this.bucketBits;
     for (let c = 0; c < nc; c++) {
       const k = cpu * nc + c;
-      if (this.classCount[k] !== 0 && this.buckets[(k << bits) + bucketOf(Math.floor(va / sizes[c]), bits)] !== 0) return true;
+      if (this.classCount[k] !== 0 && this.buckets[(k << bits) + bucketOf(Math.floor(va * scales[c]), bits)] !== 0) return true;
     }
     return false;
   }
