@@ -384,6 +384,12 @@ export class Actor {
   readHeld = 0;
   time = 0;
   readonly lockAcquiredAt = new Float64Array(N_LOCKS);
+  /**
+   * Routines kept for reuse by the kernel routine that made them, by a slot
+   * each module names (a vmalloc/vfree loop would otherwise build a state
+   * machine and its arrays for every call).
+   */
+  readonly routineCache: (Routine<unknown> | undefined)[] = [];
 
   constructor(index: number, name: string, cpu: number, kind: ActorKind, symmetryClass: string) {
     this.index = index;

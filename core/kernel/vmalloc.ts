@@ -32,8 +32,20 @@ export interface VmArea {
  * write each page afterwards, as test_vmalloc does.
  */
 export function vmalloc(s: Sim, a: Actor, pages: number, alignPages: number, window: number, touch: boolean): Routine<VmArea | null> {
-  return new Vmalloc(s, a, pages, alignPages, window, touch);
+  const kept = a.routineCache[SLOT_VMALLOC];
+  if (kept instanceof Vmalloc && kept.returned()) {
+    kept.start(pages, alignPages, window, touch);
+    return kept;
+  }
+  const r = new Vmalloc(s, a);
+  r.start(pages, alignPages, window, touch);
+  a.routineCache[SLOT_VMALLOC] = r;
+  return r;
 }
+
+/** Actor.routineCache slots of this module's routines (one of each per actor: neither is ever called inside itself). */
+const SLOT_VMALLOC = 0;
+const SLOT_VFREE = 1;
 
 /** vmap_page_range()'s walk's actions by depth, interned per geometry (a step stores a reference, never builds a string). */
 interface VmapNames {
@@ -92,10 +104,10 @@ const W_LEAVE = 17;
 class Vmalloc extends Routine<VmArea | null> {
   private readonly s: Sim;
   private readonly a: Actor;
-  private readonly pages: number;
-  private readonly alignPages: number;
-  private readonly window: number;
-  private readonly touch: boolean;
+  private pages = 0;
+  private alignPages = 0;
+  private window = 0;
+  private touch = false;
   private readonly guard: string;
   private readonly names: VmapNames;
   private pc = VM_START;
@@ -114,16 +126,31 @@ class Vmalloc extends Routine<VmArea | null> {
   private readonly next: number[] = [];
   private readonly idx: number[] = [];
 
-  constructor(s: Sim, a: Actor, pages: number, alignPages: number, window: number, touch: boolean) {
+  constructor(s: Sim, a: Actor) {
     super();
     this.s = s;
     this.a = a;
+    this.guard = s.knobs.vmallocGuard;
+    this.names = vmapNamesOf(s.g);
+  }
+
+  /** Set up a call: __vmalloc_node_range() of `pages` pages. */
+  start(pages: number, alignPages: number, window: number, touch: boolean): void {
     this.pages = pages;
     this.alignPages = alignPages;
     this.window = window;
     this.touch = touch;
-    this.guard = s.knobs.vmallocGuard;
-    this.names = vmapNamesOf(s.g);
+    this.pc = VM_START;
+    this.va = -1;
+    this.area = null;
+    this.i = 0;
+    this.callee = null;
+    this.value = undefined;
+  }
+
+  /** Has the last call returned (so the routine may be started again)? */
+  returned(): boolean {
+    return this.pc === VM_RETURN;
   }
 
   resume(): Resume {
@@ -339,7 +366,15 @@ function* pXd_alloc(s: Sim, a: Actor, tf: number, tg: number, idx: number, addr:
  * purge's flush), so these frees are not checked against the TLBs.
  */
 export function vfree(s: Sim, a: Actor, area: VmArea): Routine<void> {
-  return new Vfree(s, a, area);
+  const kept = a.routineCache[SLOT_VFREE];
+  if (kept instanceof Vfree && kept.returned()) {
+    kept.start(area);
+    return kept;
+  }
+  const r = new Vfree(s, a);
+  r.start(area);
+  a.routineCache[SLOT_VFREE] = r;
+  return r;
 }
 
 // Vfree's program counter.
@@ -361,7 +396,7 @@ const U_LEAVE = 13;
 class Vfree extends Routine<void> {
   private readonly s: Sim;
   private readonly a: Actor;
-  private readonly area: VmArea;
+  private area: VmArea = { va: 0, size: 0, window: 0, frames: [], gens: [] };
   private pc = VF_START;
   private t0 = 0;
   private i = 0;
@@ -372,11 +407,24 @@ class Vfree extends Routine<void> {
   private readonly end: number[] = [];
   private readonly next: number[] = [];
 
-  constructor(s: Sim, a: Actor, area: VmArea) {
+  constructor(s: Sim, a: Actor) {
     super();
     this.s = s;
     this.a = a;
+  }
+
+  /** Set up a call: vfree() of `area`. */
+  start(area: VmArea): void {
     this.area = area;
+    this.pc = VF_START;
+    this.i = 0;
+    this.callee = null;
+    this.value = undefined;
+  }
+
+  /** Has the last call returned (so the routine may be started again)? */
+  returned(): boolean {
+    return this.pc === VF_RETURN;
   }
 
   resume(): Resume {
