@@ -270,6 +270,8 @@ export abstract class Routine<R = unknown> {
   callee: Frame | null = null;
   /** Set before returning RESUME_RETURN. */
   value: R | undefined = undefined;
+  /** True for a wrapped generator: Sim.advance() calls those from a call site of their own (fewer kinds per site). */
+  readonly wrapsGenerator: boolean = false;
   /** Run to the next step, call or return; `input` is the last callee's return value (else undefined). */
   abstract resume(input: unknown): Resume;
 }
@@ -279,6 +281,7 @@ export type Frame = Program<unknown> | Routine<unknown>;
 
 /** A generator on an actor's stack, resumed through the Routine protocol (so resuming a frame is one kind of call). */
 class GeneratorFrame extends Routine<unknown> {
+  override readonly wrapsGenerator = true;
   private readonly gen: Program<unknown>;
   constructor(gen: Program<unknown>) {
     super();
@@ -1170,7 +1173,7 @@ export class Sim {
     let input: unknown = undefined;
     for (;;) {
       const top = stack[stack.length - 1];
-      const k = top.resume(input);
+      const k = top.wrapsGenerator ? (top as GeneratorFrame).resume(input) : top.resume(input);
       if (k === RESUME_STEP) return;
       if (k === RESUME_CALL) {
         stack.push(frameOf(top.callee!));
