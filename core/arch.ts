@@ -31,6 +31,13 @@ export interface Geometry {
   entrySize: number[];
   /** For depth d: number of entries in a table of that depth. */
   ptrs: number[];
+  /**
+   * 1 / entrySize[d] and 1 / ptrs[d]: powers of two, so multiplying by them
+   * is exact and gives what dividing does (a division costs several times
+   * a multiplication, and indexAt() runs on every simulated table access).
+   */
+  entryScale: number[];
+  ptrsScale: number[];
   /** For depth d: the kernel name of the entries ('pgd' | 'pud' | 'pmd' | 'pte'). */
   name: LevelName[];
   PMD_SHIFT: number;
@@ -86,6 +93,8 @@ export function geometry(arch: ArchConfig): Geometry {
     shift,
     entrySize: shift.map((s) => 2 ** s),
     ptrs,
+    entryScale: shift.map((s) => 2 ** -s),
+    ptrsScale: ptrs.map((p) => 1 / p),
     name,
     PMD_SHIFT,
     PUD_SHIFT,
@@ -119,13 +128,16 @@ export function vaOffset(g: Geometry, va: bigint | string): number {
 
 /** Index of `offset` in a table of depth d. */
 export function indexAt(g: Geometry, d: number, offset: number): number {
-  return Math.floor(offset / g.entrySize[d]) % g.ptrs[d];
+  const q = Math.floor(offset * g.entryScale[d]);
+  // q % n, without %: above 2^31 V8 computes % on doubles with a call to fmod, and this runs on every simulated
+  // table access. Both sizes are powers of two, so the scaling is exact and the result is the same.
+  return q - Math.trunc(q * g.ptrsScale[d]) * g.ptrs[d];
 }
 
 /** The kernel's p?d_addr_end(addr, end) for depth d: next boundary or end. */
 export function addrEnd(g: Geometry, d: number, addr: number, end: number): number {
   const size = g.entrySize[d];
-  const boundary = (Math.floor(addr / size) + 1) * size;
+  const boundary = (Math.floor(addr * g.entryScale[d]) + 1) * size;
   return boundary - 1 < end - 1 ? boundary : end;
 }
 

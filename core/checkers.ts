@@ -218,18 +218,19 @@ export class Checker {
     const mem = sim.mem;
     const f = a.frame;
     const pfn = mem.pfnOf(f);
-    const what = mem.isTable(f) ? `${sim.frameRole(f)} pfn 0x${pfn.toString(16)}` : `${sim.frameRole(f)} pfn 0x${pfn.toString(16)}`;
+    // Named only when a violation is reported: this runs on every free.
+    const what = (): string => `${sim.frameRole(f)} pfn 0x${pfn.toString(16)}`;
     if (mem.refs[f] > 0) {
-      this.report('free-before-clear', a, `${a.fn} freed ${what} while ${mem.refs[f]} live entr${mem.refs[f] === 1 ? 'y' : 'ies'} still pointed to it`, { frame: f, gen: a.gen });
+      this.report('free-before-clear', a, `${a.fn} freed ${what()} while ${mem.refs[f]} live entr${mem.refs[f] === 1 ? 'y' : 'ies'} still pointed to it`, { frame: f, gen: a.gen });
     }
     if (!a.checkTlb) return;
     if (mem.isTable(f)) {
       const cpu = sim.tlbs.cpuWalkingTable(pfn);
-      if (cpu >= 0) this.report('stale-walk-cache', a, `${a.fn} freed ${what} while CPU ${cpu}'s walk cache still pointed to it`, { frame: f, gen: a.gen, cpu });
+      if (cpu >= 0) this.report('stale-walk-cache', a, `${a.fn} freed ${what()} while CPU ${cpu}'s walk cache still pointed to it`, { frame: f, gen: a.gen, cpu });
     } else {
       const pages = 2 ** mem.order[f];
       const cpu = sim.tlbs.cpuMappingPfn(pfn, pages);
-      if (cpu >= 0) this.report('stale-tlb', a, `${a.fn} freed ${what} while CPU ${cpu}'s TLB still translated to it`, { frame: f, gen: a.gen, cpu });
+      if (cpu >= 0) this.report('stale-tlb', a, `${a.fn} freed ${what()} while CPU ${cpu}'s TLB still translated to it`, { frame: f, gen: a.gen, cpu });
     }
   }
 

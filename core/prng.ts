@@ -4,35 +4,42 @@
  * the scheduler or the workload generator, so a run is reproducible from its seed.
  */
 export class Prng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+  /**
+   * sfc32's state a, b, c, d. An Int32Array, not four fields: the simulator
+   * draws on every timed step, and int32 values outside V8's small-integer
+   * range would live in boxed fields.
+   */
+  private readonly s = new Int32Array(4);
 
   constructor(seed: number) {
-    let s = seed >>> 0;
+    let z0 = seed >>> 0;
     const next = (): number => {
-      s = (s + 0x9e3779b9) | 0;
-      let z = s;
+      z0 = (z0 + 0x9e3779b9) | 0;
+      let z = z0;
       z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
       return (z ^ (z >>> 16)) >>> 0;
     };
-    this.a = next();
-    this.b = next();
-    this.c = next();
-    this.d = next();
+    this.s[0] = next();
+    this.s[1] = next();
+    this.s[2] = next();
+    this.s[3] = next();
     for (let i = 0; i < 12; i++) this.nextU32();
   }
 
   /** A uniformly distributed unsigned 32-bit integer. */
   nextU32(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
+    const st = this.s;
+    const a = st[0];
+    const b = st[1];
+    const c = st[2];
+    const d = st[3];
+    const t = (((a + b) | 0) + d) | 0;
+    st[3] = (d + 1) | 0;
+    st[0] = b ^ (b >>> 9);
+    st[1] = (c + (c << 3)) | 0;
+    const c2 = (c << 21) | (c >>> 11);
+    st[2] = (c2 + t) | 0;
     return t >>> 0;
   }
 

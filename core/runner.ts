@@ -427,21 +427,18 @@ export function startRun(scenario: Scenario, strategy: Strategy, opts: RunOption
   }
   const inner = sched;
   let stoppedByScheduler = false;
-  const outer: Scheduler = {
-    pick(s, enabled, n) {
-      const i = inner.pick(s, enabled, n);
-      if (i < 0) stoppedByScheduler = true;
-      return i;
-    },
-  };
-  if (inner.pickAll) {
-    const fast = inner.pickAll.bind(inner);
-    outer.pickAll = (s) => {
-      const i = fast(s);
-      if (i === -1) stoppedByScheduler = true;
-      return i;
-    };
-  }
+  // The timed scheduler says itself that it stopped (it picks every step: no wrapper in between); the others are
+  // watched for a stop.
+  const outer: Scheduler =
+    inner instanceof TimedScheduler
+      ? inner
+      : {
+          pick(s, enabled, n) {
+            const i = inner.pick(s, enabled, n);
+            if (i < 0) stoppedByScheduler = true;
+            return i;
+          },
+        };
   const driver = wrap ? wrap(outer) : outer;
   const sampler = opts.series && opts.mode === 'timed' ? new SeriesSampler(sim, r.durationNs) : null;
   let over = false;
@@ -459,6 +456,7 @@ export function startRun(scenario: Scenario, strategy: Strategy, opts: RunOption
       const limit = Math.min(maxSteps, r.maxSteps);
       const why = sim.run(driver, limit);
       // The source-starved wrapper (the service's workload worker) stops a slice without ending the run.
+      if (inner instanceof TimedScheduler && inner.stopped) stoppedByScheduler = true;
       if (why === RUN_BLOCKED || why === RUN_VIOLATION || stoppedByScheduler || sim.steps >= r.maxSteps) over = true;
       if (over && !finished) {
         finished = true;

@@ -111,6 +111,91 @@ export function opTouchesFrame(op: Op): boolean {
   return op === OP_READ || op === OP_WRITE || op === OP_XCHG || op === OP_FREE;
 }
 
+/** Can an actor whose pending op is `op` be unable to take it (so Sim.enabled() must be asked)? */
+export function opMayWait(op: Op): boolean {
+  switch (op) {
+    case OP_LOCK:
+    case OP_READ_LOCK:
+    case OP_WRITE_ENTER:
+    case OP_WRITE_LOCK:
+    case OP_WAIT_COMPLETION:
+    case OP_NONE:
+    case OP_DONE:
+      return true;
+    case OP_READ:
+    case OP_WRITE:
+    case OP_XCHG:
+    case OP_ALLOC_PAGE:
+    case OP_ALLOC_BLOCK:
+    case OP_FREE:
+    case OP_TLBI_RANGE:
+    case OP_TLBI_PGTABLE:
+    case OP_TLBI_ALL:
+    case OP_UNLOCK:
+    case OP_READ_UNLOCK:
+    case OP_WRITE_UNLOCK:
+    case OP_TRYLOCK:
+    case OP_ACCESS:
+    case OP_WORK:
+    case OP_VA_ALLOC:
+    case OP_VA_LAZY_FREE:
+    case OP_PURGE_TAKE:
+    case OP_VA_RELEASE:
+    case OP_MEM_STATE:
+    case OP_COMPLETE:
+      return false;
+  }
+}
+
+/** Can performing `op` let another actor step that could not (a lock given up or taken, a completion posted or taken)? */
+function opMayWake(op: Op): boolean {
+  switch (op) {
+    case OP_LOCK:
+    case OP_UNLOCK:
+    case OP_READ_LOCK:
+    case OP_READ_UNLOCK:
+    case OP_WRITE_ENTER:
+    case OP_WRITE_LOCK:
+    case OP_WRITE_UNLOCK:
+    case OP_TRYLOCK:
+    case OP_COMPLETE:
+    case OP_WAIT_COMPLETION:
+      return true;
+    case OP_NONE:
+    case OP_DONE:
+    case OP_READ:
+    case OP_WRITE:
+    case OP_XCHG:
+    case OP_ALLOC_PAGE:
+    case OP_ALLOC_BLOCK:
+    case OP_FREE:
+    case OP_TLBI_RANGE:
+    case OP_TLBI_PGTABLE:
+    case OP_TLBI_ALL:
+    case OP_ACCESS:
+    case OP_WORK:
+    case OP_VA_ALLOC:
+    case OP_VA_LAZY_FREE:
+    case OP_PURGE_TAKE:
+    case OP_VA_RELEASE:
+    case OP_MEM_STATE:
+      return false;
+  }
+}
+
+/** Highest op code. */
+const OP_LAST = OP_TRYLOCK;
+
+/** A predicate over ops as a table indexed by op (read every step: a load, not a chain of compares). */
+function opTable(pred: (op: Op) => boolean): Uint8Array {
+  const t = new Uint8Array(OP_LAST + 1);
+  for (let op = 0; op <= OP_LAST; op++) t[op] = pred(op as Op) ? 1 : 0;
+  return t;
+}
+const OP_MAY_WAIT = opTable(opMayWait);
+const OP_MAY_WAKE = opTable(opMayWake);
+const OP_TOUCHES_FRAME = opTable(opTouchesFrame);
+
 /** Static frames at the bottom of the pool: swapper_pg_dir and the fixmap's bm_pud/bm_pmd/bm_pte (kernel image tables, never freed). */
 export const STATIC_TABLE_FRAMES = 8;
 
@@ -119,6 +204,23 @@ const PURGE_RECORD = 3;
 
 /** Step-log marker: a write cleared an entry that pointed to the logged pfn. */
 const LOG_CLEARED = -3;
+
+// A logged step's numeric fields, at these offsets of its LOG_STRIDE slots in Sim.logNum.
+const LOG_ACTOR = 0;
+const LOG_OP = 1;
+const LOG_ADDR = 2;
+/** Frame the step touched (table read/written, page freed or allocated), or -1. */
+const LOG_FRAME = 3;
+/** Role of the frame when the step happened: table depth, or -1 - role for other pages. */
+const LOG_ROLE = 4;
+const LOG_GEN = 5;
+/** Locks held after the step: exclusive bits, read bits shifted by READ_HELD_SHIFT. */
+const LOG_LOCKS = 6;
+const LOG_TIME = 7;
+/** Entry kind read or written (LOG_CLEARED for a clear of a live entry), or -1. */
+const LOG_VAL_KIND = 8;
+const LOG_VAL_PFN = 9;
+const LOG_STRIDE = 10;
 
 /** Memory section states (hot-pluggable memory). */
 export const SECTION_ABSENT = 0;
@@ -145,7 +247,63 @@ export type ActorKind = 'hotremove' | 'hotadd' | 'hotplug' | 'online' | 'vmalloc
  * any depth) and receives that callee's return value.
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- allowed because a type alias cannot refer to itself; the interface is what makes Program recursive
-export interface Program<R = void> extends Generator<number | Program<unknown>, R, unknown> {}
+export interface Program<R = void> extends Generator<number | Frame, R, unknown> {}
+
+/** Routine.resume(): a step is described on the actor. */
+export const RESUME_STEP = 0;
+/** Routine.resume(): call `callee`; its return value comes back as the next resume's input. */
+export const RESUME_CALL = 1;
+/** Routine.resume(): the routine has ended with `value`. */
+export const RESUME_RETURN = 2;
+export type Resume = typeof RESUME_STEP | typeof RESUME_CALL | typeof RESUME_RETURN;
+
+/**
+ * A kernel routine written as an explicit state machine, for the hottest
+ * paths (the vmalloc/vfree page loops and table walks): the simulator
+ * resumes it as it resumes a generator, without a generator's frame and
+ * result objects. It describes each step on the actor exactly as the
+ * generator it replaces did; it may call generators and routines, and
+ * generators may call it (`yield routine`).
+ */
+export abstract class Routine<R = unknown> {
+  /** Set before returning RESUME_CALL. */
+  callee: Frame | null = null;
+  /** Set before returning RESUME_RETURN. */
+  value: R | undefined = undefined;
+  /** True for a wrapped generator: Sim.advance() calls those from a call site of their own (fewer kinds per site). */
+  readonly wrapsGenerator: boolean = false;
+  /** Run to the next step, call or return; `input` is the last callee's return value (else undefined). */
+  abstract resume(input: unknown): Resume;
+}
+
+/** What a program can call: a generator or a routine. */
+export type Frame = Program<unknown> | Routine<unknown>;
+
+/** A generator on an actor's stack, resumed through the Routine protocol (so resuming a frame is one kind of call). */
+class GeneratorFrame extends Routine<unknown> {
+  override readonly wrapsGenerator = true;
+  private readonly gen: Program<unknown>;
+  constructor(gen: Program<unknown>) {
+    super();
+    this.gen = gen;
+  }
+
+  resume(input: unknown): Resume {
+    const r = this.gen.next(input);
+    if (r.done) {
+      this.value = r.value;
+      return RESUME_RETURN;
+    }
+    const v = r.value;
+    if (typeof v === 'number') return RESUME_STEP;
+    this.callee = v;
+    return RESUME_CALL;
+  }
+}
+
+function frameOf(f: Frame): Routine<unknown> {
+  return f instanceof Routine ? f : new GeneratorFrame(f);
+}
 
 /**
  * One CPU's kernel program and its pending step. The describing methods
@@ -160,7 +318,7 @@ export class Actor {
   /** Actors with the same symmetry class run the same program on interchangeable data. */
   readonly symmetryClass: string;
   /** The program's call stack (innermost last). */
-  readonly stack: Program<unknown>[] = [];
+  readonly stack: Routine<unknown>[] = [];
   done = false;
   stuck = false;
   /**
@@ -229,6 +387,12 @@ export class Actor {
   readHeld = 0;
   time = 0;
   readonly lockAcquiredAt = new Float64Array(N_LOCKS);
+  /**
+   * Routines kept for reuse by the kernel routine that made them, by a slot
+   * each module names (a vmalloc/vfree loop would otherwise build a state
+   * machine and its arrays for every call).
+   */
+  readonly routineCache: (Routine<unknown> | undefined)[] = [];
 
   constructor(index: number, name: string, cpu: number, kind: ActorKind, symmetryClass: string) {
     this.index = index;
@@ -366,11 +530,18 @@ export class Actor {
 }
 
 /** A first-fit allocator of kernel VA within one window (alloc_vmap_area's job). */
-class VaAllocator {
+export class VaAllocator {
   readonly start: number;
   readonly end: number;
-  /** Sorted free intervals [s0, e0, s1, e1, ...]. */
+  /** Sorted free intervals [s0, e0, s1, e1, ...], disjoint, none touching the next (coalesced). */
   private free: number[];
+
+  /** The free intervals, flat (for tests). */
+  freeList(): readonly number[] {
+    return this.free;
+  }
+  /** False once an empty area was handed out or returned: the list may then hold empty or touching intervals. */
+  private coalesced = true;
 
   constructor(start: number, end: number) {
     this.start = start;
@@ -379,15 +550,19 @@ class VaAllocator {
   }
 
   alloc(size: number, align: number): number {
+    if (!(size > 0)) this.coalesced = false;
     const f = this.free;
     for (let i = 0; i < f.length; i += 2) {
       const s = Math.ceil(f[i] / align) * align;
-      if (s + size <= f[i + 1]) {
-        const e = f[i + 1];
-        const parts: number[] = [];
-        if (s > f[i]) parts.push(f[i], s);
-        if (s + size < e) parts.push(s + size, e);
-        f.splice(i, 2, ...parts);
+      const e = f[i + 1];
+      if (s + size <= e) {
+        // The interval keeps what lies before and after the area: [f_i, s) and [s + size, e), if not empty.
+        const before = s > f[i];
+        const after = s + size < e;
+        if (before && after) f.splice(i + 1, 0, s, s + size);
+        else if (before) f[i + 1] = s;
+        else if (after) f[i] = s + size;
+        else f.splice(i, 2);
         return s;
       }
     }
@@ -395,6 +570,7 @@ class VaAllocator {
   }
 
   release(va: number, size: number): void {
+    if (!(size > 0)) this.coalesced = false;
     const f = this.free;
     let i = 0;
     while (i < f.length && f[i] < va) i += 2;
@@ -404,6 +580,44 @@ class VaAllocator {
       if (f[j + 1] === f[j + 2]) f.splice(j + 1, 2);
       else j += 2;
     }
+  }
+
+  /**
+   * release() of each [va, size) area of `areas` (flat pairs), in one pass:
+   * a lazy purge returns thousands of areas, and one release() at a time is
+   * quadratic in the free list. The list is the coalesced union of the free
+   * intervals whatever the order they came back in, so merging the sorted
+   * areas into it gives the list the releases one by one would have left.
+   */
+  releaseAll(areas: readonly number[]): void {
+    const m = areas.length / 2;
+    let ok = this.coalesced;
+    for (let k = 0; k < m && ok; k++) ok = areas[2 * k + 1] > 0;
+    if (!ok) {
+      for (let k = 0; k < m; k++) this.release(areas[2 * k], areas[2 * k + 1]);
+      return;
+    }
+    const order = Array.from({ length: m }, (_, k) => k).sort((x, y) => areas[2 * x] - areas[2 * y]);
+    const f = this.free;
+    const out: number[] = [];
+    let i = 0;
+    let k = 0;
+    while (i < f.length || k < m) {
+      let s: number;
+      let e: number;
+      if (k >= m || (i < f.length && f[i] < areas[2 * order[k]])) {
+        s = f[i];
+        e = f[i + 1];
+        i += 2;
+      } else {
+        s = areas[2 * order[k]];
+        e = s + areas[2 * order[k] + 1];
+        k++;
+      }
+      if (out.length > 0 && out[out.length - 1] === s) out[out.length - 1] = e;
+      else out.push(s, e);
+    }
+    this.free = out;
   }
 }
 
@@ -551,25 +765,33 @@ export class Sim {
    * emptied and not yet reached as leaked.
    */
   leakedAtLastRemove = -1;
-  // Step log.
+  // Step log: per step, the numeric fields side by side in one array (LOG_* offsets, LOG_STRIDE per step: a step
+  // writes one or two cache lines, not one line in each of a dozen arrays), and the function and action strings.
   private logCap: number;
-  private logActor: Int16Array;
+  /** logCap - 1 when logCap is a power of two (the timed ring), else 0. */
+  private readonly logMask: number;
+  private logNum: Float64Array;
   private logFn: string[];
   private logAct: string[];
-  private logAddr: Float64Array;
-  private logFrame: Int32Array;
-  private logGen: Uint32Array;
-  private logLocks: Int32Array;
-  private logTime: Float64Array;
-  private logValKind: Int8Array;
-  private logValPfn: Float64Array;
-  private logOp: Uint8Array;
-  /** Role of the frame when the step happened: table depth, or -1 - role for other pages. */
-  private logRole: Int8Array;
   /** Choices made (actor index per step), for replay. */
   schedule: number[] = [];
   recordSchedule = true;
   private enabledBuf: Int32Array;
+  /**
+   * Per actor, for the timed scheduler's scan (TimedScheduler.pickAll): its
+   * clock, or Infinity once it is done, and whether its pending op can wait
+   * (then enabled() decides). Kept by step(), addActor() and findWaitCycle(),
+   * the only places an actor's clock, op or done flag change.
+   */
+  actorClock = new Float64Array(16);
+  actorMayWait = new Uint8Array(16);
+  /**
+   * Moves whenever an actor may have become able to step that could not
+   * before: a lock or completion op was performed, an actor was added, a
+   * deadlock took actors out. Between moves only the stepping actor's own
+   * clock and op change (what TimedScheduler.pickAll relies on).
+   */
+  waitEpoch = 0;
   /** Where each step declares what it touches (explore's footprints), or null. */
   private access: AccessLog | null = null;
   /**
@@ -608,18 +830,10 @@ export class Sim {
     this.jitter = new Prng(Prng.derive(opts.seed, 0x7177));
     this.lazyMax = lazyMaxPages(opts.cpus, g.pageSize);
     this.logCap = opts.traceAll ? 1024 : opts.traceRing;
-    this.logActor = new Int16Array(this.logCap);
+    this.logMask = !opts.traceAll && this.logCap > 0 && (this.logCap & (this.logCap - 1)) === 0 ? this.logCap - 1 : 0;
+    this.logNum = new Float64Array(this.logCap * LOG_STRIDE);
     this.logFn = new Array<string>(this.logCap).fill('');
     this.logAct = new Array<string>(this.logCap).fill('');
-    this.logAddr = new Float64Array(this.logCap);
-    this.logFrame = new Int32Array(this.logCap);
-    this.logGen = new Uint32Array(this.logCap);
-    this.logLocks = new Int32Array(this.logCap);
-    this.logTime = new Float64Array(this.logCap);
-    this.logValKind = new Int8Array(this.logCap);
-    this.logValPfn = new Float64Array(this.logCap);
-    this.logOp = new Uint8Array(this.logCap);
-    this.logRole = new Int8Array(this.logCap);
     this.enabledBuf = new Int32Array(256);
     for (const r of opts.memory.hotplug) {
       this.sections.push(...splitSections(r.start, r.size, 2 ** opts.memory.sectionSizeBits, r.node ?? 0));
@@ -631,9 +845,25 @@ export class Sim {
   addActor(name: string, cpu: number, kind: ActorKind, symmetryClass: string, make: (sim: Sim, a: Actor) => Program): Actor {
     const a = new Actor(this.actors.length, name, cpu, kind, symmetryClass);
     this.actors.push(a);
-    a.stack.push(make(this, a));
+    a.stack.push(new GeneratorFrame(make(this, a)));
     this.advance(a);
+    if (a.index >= this.actorClock.length) {
+      const clock = new Float64Array(this.actorClock.length * 2);
+      clock.set(this.actorClock);
+      this.actorClock = clock;
+      const mayWait = new Uint8Array(this.actorMayWait.length * 2);
+      mayWait.set(this.actorMayWait);
+      this.actorMayWait = mayWait;
+    }
+    this.syncActor(a);
+    this.waitEpoch++;
     return a;
+  }
+
+  /** Refresh actor a's entries of actorClock and actorMayWait. */
+  private syncActor(a: Actor): void {
+    this.actorClock[a.index] = a.done ? Infinity : a.time;
+    this.actorMayWait[a.index] = OP_MAY_WAIT[a.op];
   }
 
   /** A new completion; `owner` is the actor whose progress completes it (-1: anyone). */
@@ -720,18 +950,20 @@ export class Sim {
   run(sched: Scheduler, maxSteps: number): RunStop {
     if (this.enabledBuf.length < this.actors.length) this.enabledBuf = new Int32Array(this.actors.length);
     const buf = this.enabledBuf;
+    const stopOnViolation = this.opts.stopOnFirstViolation;
+    const checker = this.checker;
     if (sched.pickAll) {
       while (this.steps < maxSteps) {
         if ((this.steps & WAIT_CHECK_MASK) === 0) this.findWaitCycle();
         const i = sched.pickAll(this);
         if (i === NONE_ENABLED) {
           if (this.findWaitCycle()) continue;
-          if (!this.allDone()) this.checker.deadlockAllBlocked();
+          if (!this.allDone()) checker.deadlockAllBlocked();
           return RUN_BLOCKED;
         }
         if (i < 0) return RUN_STOPPED;
         this.step(i);
-        if (this.opts.stopOnFirstViolation && this.checker.total > 0) return RUN_VIOLATION;
+        if (stopOnViolation && checker.total > 0) return RUN_VIOLATION;
       }
       return RUN_LIMIT;
     }
@@ -861,7 +1093,9 @@ export class Sim {
     for (const a of cycle) {
       a.done = true;
       a.stuck = true;
+      this.syncActor(a);
     }
+    this.waitEpoch++;
     return true;
   }
 
@@ -924,11 +1158,13 @@ export class Sim {
     const a = this.actors[i];
     if (a.time >= this.sampleAt) this.sampleThrough(a.time);
     if (this.recordSchedule) this.schedule.push(i);
+    const op = a.op;
     this.perform(a);
+    if (OP_MAY_WAKE[op] !== 0) this.waitEpoch++;
     this.log(a);
     this.steps++;
-    if (a.done) return;
-    this.advance(a);
+    if (!a.done) this.advance(a);
+    this.syncActor(a);
   }
 
   /** Run actor a's program to its next step description, calling and returning through its stack. */
@@ -936,23 +1172,29 @@ export class Sim {
     const stack = a.stack;
     let input: unknown = undefined;
     for (;;) {
-      const r = stack[stack.length - 1].next(input);
-      if (r.done) {
-        stack.pop();
-        if (stack.length === 0) {
-          a.done = true;
-          a.op = OP_DONE;
-          a.fn = '';
-          return;
-        }
-        input = r.value;
+      const top = stack[stack.length - 1];
+      const k = top.wrapsGenerator ? (top as GeneratorFrame).resume(input) : top.resume(input);
+      if (k === RESUME_STEP) return;
+      if (k === RESUME_CALL) {
+        stack.push(frameOf(top.callee!));
+        top.callee = null;
+        input = undefined;
         continue;
       }
-      const v = r.value;
-      if (typeof v === 'number') return;
-      stack.push(v);
-      input = undefined;
+      stack.pop();
+      if (stack.length === 0) {
+        this.ended(a);
+        return;
+      }
+      input = top.value;
     }
+  }
+
+  /** Actor a's program has returned. */
+  private ended(a: Actor): void {
+    a.done = true;
+    a.op = OP_DONE;
+    a.fn = '';
   }
 
   // ------------------------------------------------------------ the steps
@@ -1265,10 +1507,15 @@ export class Sim {
       }
       case OP_VA_RELEASE: {
         log?.purging();
+        const byWindow = new Map<number, number[]>();
         for (let i = 0; i < this.purging.length; i += PURGE_RECORD) {
-          log?.vaWindow(this.purging[i + 2]);
-          this.vaWindows[this.purging[i + 2]].release(this.purging[i], this.purging[i + 1]);
+          const w = this.purging[i + 2];
+          log?.vaWindow(w);
+          let list = byWindow.get(w);
+          if (!list) byWindow.set(w, (list = []));
+          list.push(this.purging[i], this.purging[i + 1]);
         }
+        for (const [w, list] of byWindow) this.vaWindows[w].releaseAll(list);
         this.charge(a, c.vmapAreaFree * (this.purging.length / PURGE_RECORD));
         this.purging = [];
         break;
@@ -1401,7 +1648,8 @@ export class Sim {
     let cost = this.cost.memAccess;
     for (let d = 0; d < g.levels; d++) {
       if (d > 0) {
-        const span = alignDown(va, g.entrySize[d - 1]);
+        // alignDown(va, entrySize[d - 1]), by the exact reciprocal.
+        const span = Math.floor(va * g.entryScale[d - 1]) * g.entrySize[d - 1];
         const w = t.lookupWalk(cpu, d, span);
         if (w >= 0) {
           f = t.walkPfn[w] - mem.poolBasePfn;
@@ -1427,7 +1675,7 @@ export class Sim {
       if (k === ENTRY_TABLE) {
         const child = mem.frameOf(v);
         if (child >= 0) log?.currentGen(child);
-        if (d + 1 < g.levels) t.fillWalk(cpu, d + 1, alignDown(va, g.entrySize[d]), v, mem.gen[child]);
+        if (d + 1 < g.levels) t.fillWalk(cpu, d + 1, Math.floor(va * g.entryScale[d]) * g.entrySize[d], v, mem.gen[child]);
         f = child;
         fg = mem.gen[child];
         continue;
@@ -1532,17 +1780,17 @@ export class Sim {
     this.leakedAtLastRemove = -1;
   }
 
-  /** vmalloc areas mapped and not yet freed: [va, pages, firstPfn...] kept per area. */
-  readonly liveAreas = new Map<number, { pfns: number[]; actor: number }>();
+  /** vmalloc areas mapped and not yet freed, by VA: their pages' frames (pfnOf() gives the pfns) and owner. */
+  readonly liveAreas = new Map<number, { frames: readonly number[]; actor: number }>();
 
   /** End-of-run checks: every live vmalloc mapping must still be reachable from swapper_pg_dir. */
   finish(): void {
     const g = this.g;
     for (const [va, area] of this.liveAreas) {
-      for (let i = 0; i < area.pfns.length; i++) {
+      for (let i = 0; i < area.frames.length; i++) {
         const at = va + i * g.pageSize;
         const got = this.softwareWalk(at);
-        if (got !== area.pfns[i]) {
+        if (got !== this.mem.pfnOf(area.frames[i])) {
           this.checker.lostMapping(this.actors[area.actor] ?? null, at, got < 0 ? 'the walk from the root finds no entry' : 'the walk reaches another page');
           break;
         }
@@ -1634,52 +1882,58 @@ export class Sim {
     if (this.opts.traceAll) {
       if (i >= this.logCap) this.growLog();
     } else {
-      i = i % this.logCap;
+      // The ring's slot: a mask when its size is a power of two (an integer division costs more than the rest).
+      i = this.logMask !== 0 && i <= 0x7fffffff ? i & this.logMask : i % this.logCap;
     }
-    this.logActor[i] = a.index;
+    const op = a.op;
     this.logFn[i] = a.fn;
     this.logAct[i] = a.act;
-    this.logAddr[i] = a.addr;
-    const usesFrame = opTouchesFrame(a.op);
-    const isAlloc = a.op === OP_ALLOC_PAGE || a.op === OP_ALLOC_BLOCK;
+    const L = this.logNum;
+    const o = i * LOG_STRIDE;
+    const usesFrame = OP_TOUCHES_FRAME[op] !== 0;
+    const isAlloc = op === OP_ALLOC_PAGE || op === OP_ALLOC_BLOCK;
     const lf = usesFrame ? a.frame : isAlloc ? a.resultFrame : -1;
-    this.logFrame[i] = lf;
-    this.logOp[i] = a.op;
-    this.logRole[i] = lf < 0 ? 0 : this.mem.depth[lf] >= 0 && this.mem.role[lf] !== ROLE_NONE ? this.mem.depth[lf] : -1 - this.mem.role[lf];
-    this.logGen[i] = usesFrame ? a.gen : isAlloc ? a.resultGen : 0;
-    this.logLocks[i] = a.locksHeld | (a.readHeld << READ_HELD_SHIFT);
-    this.logTime[i] = a.time;
-    if (a.op === OP_WRITE && a.newKind === ENTRY_NONE && a.resultKind !== ENTRY_NONE) {
-      this.logValKind[i] = LOG_CLEARED;
-      this.logValPfn[i] = a.result;
+    const mem = this.mem;
+    L[o + LOG_ACTOR] = a.index;
+    L[o + LOG_OP] = op;
+    L[o + LOG_ADDR] = a.addr;
+    L[o + LOG_FRAME] = lf;
+    L[o + LOG_ROLE] = lf < 0 ? 0 : mem.depth[lf] >= 0 && mem.role[lf] !== ROLE_NONE ? mem.depth[lf] : -1 - mem.role[lf];
+    L[o + LOG_GEN] = usesFrame ? a.gen : isAlloc ? a.resultGen : 0;
+    L[o + LOG_LOCKS] = a.locksHeld | (a.readHeld << READ_HELD_SHIFT);
+    L[o + LOG_TIME] = a.time;
+    if (op === OP_WRITE) {
+      if (a.newKind === ENTRY_NONE && a.resultKind !== ENTRY_NONE) {
+        L[o + LOG_VAL_KIND] = LOG_CLEARED;
+        L[o + LOG_VAL_PFN] = a.result;
+      } else {
+        L[o + LOG_VAL_KIND] = a.newKind;
+        L[o + LOG_VAL_PFN] = a.newValue;
+      }
+    } else if (op === OP_READ || op === OP_XCHG) {
+      L[o + LOG_VAL_KIND] = a.resultKind;
+      L[o + LOG_VAL_PFN] = a.result;
     } else {
-      this.logValKind[i] = a.op === OP_READ || a.op === OP_XCHG ? a.resultKind : a.op === OP_WRITE ? a.newKind : -1;
-      this.logValPfn[i] = a.op === OP_READ || a.op === OP_XCHG ? a.result : a.op === OP_WRITE ? a.newValue : 0;
+      L[o + LOG_VAL_KIND] = -1;
+      L[o + LOG_VAL_PFN] = 0;
     }
   }
 
   private growLog(): void {
     const n = this.logCap * 2;
-    const grow = <T extends Int16Array | Int32Array | Uint32Array | Float64Array | Int8Array>(x: T, make: (n: number) => T): T => {
-      const y = make(n);
-      y.set(x as never);
-      return y;
-    };
-    this.logActor = grow(this.logActor, (k) => new Int16Array(k));
-    this.logAddr = grow(this.logAddr, (k) => new Float64Array(k));
-    this.logFrame = grow(this.logFrame, (k) => new Int32Array(k));
-    this.logGen = grow(this.logGen, (k) => new Uint32Array(k));
-    this.logLocks = grow(this.logLocks, (k) => new Int32Array(k));
-    this.logTime = grow(this.logTime, (k) => new Float64Array(k));
-    this.logValKind = grow(this.logValKind, (k) => new Int8Array(k));
-    this.logValPfn = grow(this.logValPfn, (k) => new Float64Array(k));
-    this.logOp = grow(this.logOp as unknown as Int8Array, (k) => new Int8Array(k)) as unknown as Uint8Array;
-    this.logRole = grow(this.logRole, (k) => new Int8Array(k));
+    const num = new Float64Array(n * LOG_STRIDE);
+    num.set(this.logNum);
+    this.logNum = num;
     this.logFn.length = n;
     this.logAct.length = n;
     this.logFn.fill('', this.logCap);
     this.logAct.fill('', this.logCap);
     this.logCap = n;
+  }
+
+  /** Where logged step s's numeric fields start in logNum. */
+  private logAt(s: number): number {
+    return (this.opts.traceAll ? s : s % this.logCap) * LOG_STRIDE;
   }
 
   /** Oldest step still in the log. */
@@ -1689,16 +1943,17 @@ export class Sim {
 
   /** Frame index touched by logged step s (or -1). */
   loggedFrame(s: number): number {
-    return this.logFrame[this.opts.traceAll ? s : s % this.logCap];
+    return this.logNum[this.logAt(s) + LOG_FRAME];
   }
 
   loggedActor(s: number): number {
-    return this.logActor[this.opts.traceAll ? s : s % this.logCap];
+    return this.logNum[this.logAt(s) + LOG_ACTOR];
   }
 
   loggedValPfn(s: number): number {
-    const i = this.opts.traceAll ? s : s % this.logCap;
-    return this.logValKind[i] > 0 || this.logValKind[i] === LOG_CLEARED ? this.logValPfn[i] : -1;
+    const o = this.logAt(s);
+    const vk = this.logNum[o + LOG_VAL_KIND];
+    return vk > 0 || vk === LOG_CLEARED ? this.logNum[o + LOG_VAL_PFN] : -1;
   }
 
   loggedFn(s: number): string {
@@ -1708,17 +1963,20 @@ export class Sim {
   /** Logged step s with its structured fields (core/narrative.ts's causal analysis reads these, not the action text). */
   loggedStep(s: number, out: LoggedStep = newLoggedStep()): LoggedStep {
     const i = this.opts.traceAll ? s : s % this.logCap;
-    const vk = this.logValKind[i];
-    out.actor = this.logActor[i];
-    out.op = this.logOp[i];
-    out.frame = this.logFrame[i];
-    out.gen = this.logGen[i];
-    out.depth = out.frame >= 0 && this.logRole[i] >= 0 ? this.logRole[i] : -1;
-    out.addr = this.logAddr[i];
+    const L = this.logNum;
+    const o = i * LOG_STRIDE;
+    const vk = L[o + LOG_VAL_KIND];
+    const role = L[o + LOG_ROLE];
+    out.actor = L[o + LOG_ACTOR];
+    out.op = L[o + LOG_OP];
+    out.frame = L[o + LOG_FRAME];
+    out.gen = L[o + LOG_GEN];
+    out.depth = out.frame >= 0 && role >= 0 ? role : -1;
+    out.addr = L[o + LOG_ADDR];
     out.cleared = vk === LOG_CLEARED;
     out.valKind = out.cleared ? ENTRY_NONE : vk;
-    out.valPfn = this.logValPfn[i];
-    out.locks = this.logLocks[i];
+    out.valPfn = L[o + LOG_VAL_PFN];
+    out.locks = L[o + LOG_LOCKS];
     out.fn = this.logFn[i];
     out.act = this.logAct[i];
     return out;
@@ -1727,32 +1985,34 @@ export class Sim {
   /** Render logged step s in kernel terms. */
   traceStep(s: number): TraceStep {
     const i = this.opts.traceAll ? s : s % this.logCap;
-    const a = this.actors[this.logActor[i]];
-    const f = this.logFrame[i];
-    const vk = this.logValKind[i];
+    const L = this.logNum;
+    const o = i * LOG_STRIDE;
+    const a = this.actors[L[o + LOG_ACTOR]];
+    const f = L[o + LOG_FRAME];
+    const vk = L[o + LOG_VAL_KIND];
     let action = this.logAct[i];
-    if (vk === LOG_CLEARED) action += ` /* was pfn 0x${this.logValPfn[i].toString(16)} */`;
+    if (vk === LOG_CLEARED) action += ` /* was pfn 0x${L[o + LOG_VAL_PFN].toString(16)} */`;
     else if (vk >= 0) {
-      const pfn = this.logValPfn[i];
-      if (this.logOp[i] !== OP_WRITE) action += vk === ENTRY_NONE ? ' = none' : ` = ${ENTRY_KIND_NAMES[vk]} pfn 0x${pfn.toString(16)}`;
+      const pfn = L[o + LOG_VAL_PFN];
+      if (L[o + LOG_OP] !== OP_WRITE) action += vk === ENTRY_NONE ? ' = none' : ` = ${ENTRY_KIND_NAMES[vk]} pfn 0x${pfn.toString(16)}`;
       else if (vk !== ENTRY_NONE) action += ` /* ${ENTRY_KIND_NAMES[vk]} pfn 0x${pfn.toString(16)} */`;
     }
     const locks: string[] = [];
-    const mask = this.logLocks[i];
+    const mask = L[o + LOG_LOCKS];
     for (let l = 0; l < N_LOCKS; l++) {
       if (mask & (1 << l)) locks.push(LOCK_NAMES[l]);
       if (mask & (1 << (l + READ_HELD_SHIFT))) locks.push(`${LOCK_NAMES[l]} (read)`);
     }
-    const addr = this.logAddr[i];
+    const addr = L[o + LOG_ADDR];
     return {
       step: s,
-      timeNs: this.opts.timed ? Math.round(this.logTime[i]) : null,
+      timeNs: this.opts.timed ? Math.round(L[o + LOG_TIME]) : null,
       cpu: a.cpu,
       actor: a.name,
       function: this.logFn[i],
       action,
       address: addr >= 0 ? formatVA(this.g, addr) : '',
-      frame: f >= 0 ? { pfn: this.mem.pfnOf(f), generation: this.logGen[i], role: this.roleName(this.logRole[i], f) } : null,
+      frame: f >= 0 ? { pfn: this.mem.pfnOf(f), generation: L[o + LOG_GEN], role: this.roleName(L[o + LOG_ROLE], f) } : null,
       locks,
     };
   }

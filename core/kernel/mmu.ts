@@ -8,7 +8,7 @@
 import { addrEnd, alignDown, type Geometry, indexAt } from '../arch.ts';
 import { ENTRY_BLOCK, ENTRY_NONE, ENTRY_PAGE, ENTRY_TABLE, ROLE_PGTABLE, ROLE_VMEMMAP } from '../model/memory.ts';
 import { LOCK_PTL, LOCK_NAMES } from '../model/locks.ts';
-import { type Actor, OP_LOCK, OP_UNLOCK, type Program, type Sim } from '../sim.ts';
+import { type Actor, OP_LOCK, OP_UNLOCK, type Program, type Resume, RESUME_RETURN, RESUME_STEP, Routine, type Sim } from '../sim.ts';
 import { N } from './names.ts';
 
 const PTL_LOCK = `spin_lock(&${LOCK_NAMES[LOCK_PTL]})`;
@@ -30,55 +30,137 @@ export interface TeardownTarget {
  * Deviation: CONT entries are not modelled.
  */
 export function* unmap_hotplug_range(s: Sim, a: Actor, start: number, end: number, freeMapped: boolean): Program {
-  yield unmapLevel(s, a, s.root, s.mem.gen[s.root], 0, start, end, freeMapped);
+  yield new UnmapLevels(s, a, start, end, freeMapped);
   if (!freeMapped && s.knobs.linearTlbi === 'batched') {
     yield a.tlbiRange(N.unmapRange.pgd, 'flush_tlb_kernel_range(start, end) /* batched */', start, end);
   }
 }
 
-function* unmapLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr: number, end: number, freeMapped: boolean): Program {
-  const g = s.g;
-  const name = g.name[d];
-  const fn = N.unmapRange[name];
-  const leaf = g.levels - 1;
-  let next = addr;
-  do {
-    next = addrEnd(g, d, addr, end);
-    const idx = indexAt(g, d, addr);
-    yield a.read(fn, N.read[name], tf, tg, idx, addr);
-    const k = a.resultKind;
-    if (k === ENTRY_NONE) continue;
-    if (k === ENTRY_TABLE && d < leaf) {
-      yield unmapLevel(s, a, a.resultFrame, a.resultGen, d + 1, addr, next, freeMapped);
-      continue;
-    }
-    yield unmapLeaf(s, a, fn, name, tf, tg, idx, addr, k, a.resultFrame, a.resultGen, freeMapped);
-  } while ((addr = next) < end);
-}
+// UnmapLevels' program counter.
+const U_ENTER = 0;
+const U_READ = 1;
+const U_CLEAR = 2;
+const U_TLBI = 3;
+const U_FREE_AFTER = 4;
+const U_NEXT = 5;
+const U_LEAVE = 6;
+const U_RETURNED = 7;
 
-/** Leaf or block entry: clear -> TLBI -> free (or the strategy's order). */
-function* unmapLeaf(
-  s: Sim,
-  a: Actor,
-  fn: string,
-  name: string,
-  tf: number,
-  tg: number,
-  idx: number,
-  addr: number,
-  kind: number,
-  pf: number,
-  pg: number,
-  freeMapped: boolean,
-): Program {
-  const kn = s.knobs;
-  const freeFirst = kn.leafOrder === 'free-clear-tlbi';
-  const canFree = freeMapped && pf >= 0;
-  if (freeFirst && canFree) yield a.free(fn, N.freeLeaf[name], pf, pg, addr, true);
-  yield a.write(fn, N.clear[name], tf, tg, idx, addr, ENTRY_NONE, 0);
-  const tlbi = (kind === ENTRY_BLOCK ? kn.blockTlbi : true) && (freeMapped || kn.linearTlbi === 'per-entry');
-  if (tlbi) yield a.tlbiRange(fn, N.tlbiLeaf[name], addr, addr + s.g.pageSize);
-  if (!freeFirst && canFree) yield a.free(fn, N.freeLeaf[name], pf, pg, addr, true);
+/**
+ * unmap_hotplug_{p4d,pud,pmd,pte}_range() from swapper_pg_dir down, as one
+ * state machine (a linear-map teardown is three steps per PTE): per level,
+ *   do { READ_ONCE(*p?dp); none: next; table: the level below; leaf or block:
+ *        [free] clear [TLBI] [free] (the strategy's order) } while ((addr = next) < end)
+ * with each level's table, generation, address and end kept by depth.
+ */
+class UnmapLevels extends Routine<void> {
+  private readonly s: Sim;
+  private readonly a: Actor;
+  private readonly freeMapped: boolean;
+  private readonly freeFirst: boolean;
+  private pc = U_ENTER;
+  private depth = 0;
+  private readonly tf: number[] = [];
+  private readonly tg: number[] = [];
+  private readonly addr: number[] = [];
+  private readonly end: number[] = [];
+  private readonly next: number[] = [];
+  private readonly idx: number[] = [];
+  // The leaf or block entry being torn down.
+  private kind = 0;
+  private pf = -1;
+  private pg = 0;
+
+  constructor(s: Sim, a: Actor, start: number, end: number, freeMapped: boolean) {
+    super();
+    this.s = s;
+    this.a = a;
+    this.freeMapped = freeMapped;
+    this.freeFirst = s.knobs.leafOrder === 'free-clear-tlbi';
+    this.tf[0] = s.root;
+    this.tg[0] = s.mem.gen[s.root];
+    this.addr[0] = start;
+    this.end[0] = end;
+  }
+
+  resume(): Resume {
+    const s = this.s;
+    const a = this.a;
+    const g = s.g;
+    const kn = s.knobs;
+    for (;;) {
+      const d = this.depth;
+      const name = g.name[d];
+      switch (this.pc) {
+        case U_ENTER: {
+          const addr = this.addr[d];
+          this.next[d] = addrEnd(g, d, addr, this.end[d]);
+          this.idx[d] = indexAt(g, d, addr);
+          a.read(N.unmapRange[name], N.read[name], this.tf[d], this.tg[d], this.idx[d], addr);
+          this.pc = U_READ;
+          return RESUME_STEP;
+        }
+        case U_READ: {
+          const k = a.resultKind;
+          if (k === ENTRY_NONE) {
+            this.pc = U_NEXT;
+            continue;
+          }
+          if (k === ENTRY_TABLE && d < g.levels - 1) {
+            this.tf[d + 1] = a.resultFrame;
+            this.tg[d + 1] = a.resultGen;
+            this.addr[d + 1] = this.addr[d];
+            this.end[d + 1] = this.next[d];
+            this.depth = d + 1;
+            this.pc = U_ENTER;
+            continue;
+          }
+          // Leaf or block entry: clear -> TLBI -> free (or the strategy's order).
+          this.kind = k;
+          this.pf = a.resultFrame;
+          this.pg = a.resultGen;
+          this.pc = U_CLEAR;
+          if (this.freeFirst && this.freeMapped && this.pf >= 0) {
+            a.free(N.unmapRange[name], N.freeLeaf[name], this.pf, this.pg, this.addr[d], true);
+            return RESUME_STEP;
+          }
+          continue;
+        }
+        case U_CLEAR:
+          a.write(N.unmapRange[name], N.clear[name], this.tf[d], this.tg[d], this.idx[d], this.addr[d], ENTRY_NONE, 0);
+          this.pc = U_TLBI;
+          return RESUME_STEP;
+        case U_TLBI:
+          this.pc = U_FREE_AFTER;
+          if ((this.kind === ENTRY_BLOCK ? kn.blockTlbi : true) && (this.freeMapped || kn.linearTlbi === 'per-entry')) {
+            a.tlbiRange(N.unmapRange[name], N.tlbiLeaf[name], this.addr[d], this.addr[d] + g.pageSize);
+            return RESUME_STEP;
+          }
+          continue;
+        case U_FREE_AFTER:
+          this.pc = U_NEXT;
+          if (!this.freeFirst && this.freeMapped && this.pf >= 0) {
+            a.free(N.unmapRange[name], N.freeLeaf[name], this.pf, this.pg, this.addr[d], true);
+            return RESUME_STEP;
+          }
+          continue;
+        case U_NEXT:
+          this.addr[d] = this.next[d];
+          this.pc = this.addr[d] < this.end[d] ? U_ENTER : U_LEAVE;
+          continue;
+        case U_LEAVE:
+          if (d > 0) {
+            this.depth = d - 1;
+            this.pc = U_NEXT;
+            continue;
+          }
+          this.pc = U_RETURNED;
+          return RESUME_RETURN;
+        default:
+          throw new Error(`unmap_hotplug_range: resumed after it returned (state ${this.pc})`);
+      }
+    }
+  }
 }
 
 /**
@@ -97,7 +179,7 @@ export function* free_empty_tables(s: Sim, a: Actor, start: number, end: number,
     const idx = indexAt(g, 0, addr);
     yield a.read(N.freeEmpty.pgd, N.read.pgd, root, rg, idx, addr);
     if (a.resultKind === ENTRY_NONE || a.resultKind !== ENTRY_TABLE) continue;
-    yield freeEmptyLevel(s, a, root, rg, idx, a.resultFrame, a.resultGen, 1, addr, next, target);
+    yield new FreeEmptyLevels(s, a, root, rg, idx, a.resultFrame, a.resultGen, addr, next, target);
   } while ((addr = next) < end);
 }
 
@@ -129,49 +211,165 @@ export function pgtable_range_aligned(s: Sim, start: number, end: number, floor:
   return true;
 }
 
-function* freeEmptyLevel(
-  s: Sim,
-  a: Actor,
-  pf: number,
-  pgen: number,
-  pidx: number,
-  tf: number,
-  tg: number,
-  d: number,
-  addr: number,
-  end: number,
-  target: TeardownTarget,
-): Program {
-  const g = s.g;
-  const name = g.name[d];
-  const parentName = g.name[d - 1];
-  const fn = N.freeEmpty[name];
-  const leaf = g.levels - 1;
-  const start = addr;
-  if (d === leaf) {
-    // The PTE level only checks: WARN_ON(!pte_none(pte)).
-    do {
-      yield a.read(fn, N.read[name], tf, tg, indexAt(g, d, addr), addr);
-    } while ((addr += g.pageSize) < end);
-  } else {
-    let next = addr;
-    do {
-      next = addrEnd(g, d, addr, end);
-      const idx = indexAt(g, d, addr);
-      yield a.read(fn, N.read[name], tf, tg, idx, addr);
-      if (a.resultKind !== ENTRY_TABLE) continue; // none, or a block left by a failed unmap (WARN_ON)
-      yield freeEmptyLevel(s, a, tf, tg, idx, a.resultFrame, a.resultGen, d + 1, addr, next, target);
-    } while ((addr = next) < end);
+// FreeEmptyLevels' program counter.
+const F_ENTER = 0;
+const F_LEAF_READ = 1;
+const F_LEAF_NEXT = 2;
+const F_ITER = 3;
+const F_ITER_READ = 4;
+const F_ITER_NEXT = 5;
+const F_AFTER_WALK = 6;
+const F_SCAN = 7;
+const F_SCAN_READ = 8;
+const F_CLEAR = 9;
+const F_TLBI = 10;
+const F_FREE = 11;
+const F_LEAVE = 12;
+const F_RETURNED = 13;
+
+/**
+ * free_empty_{p4d,pud,pmd,pte}_table() below one PGD entry, as one state
+ * machine (its PTE checks and emptiness scans are a step per entry). Per
+ * level d, entered for the table (tf, tg) that entry pidx of table pf points to:
+ *   PTE level: READ_ONCE of each PTE of [addr, end) (WARN_ON(!pte_none));
+ *   above: do { READ_ONCE(*p?dp); table: the level below } while ((addr = next) < end);
+ *   then, if the strategy may free the table: READ_ONCE of every entry, stopping at the
+ *   first live one; if none: clear the parent's entry, flush, free the table.
+ * Each level's operands are kept by depth.
+ */
+class FreeEmptyLevels extends Routine<void> {
+  private readonly s: Sim;
+  private readonly a: Actor;
+  private readonly target: TeardownTarget;
+  private pc = F_ENTER;
+  private depth = 1;
+  private readonly pf: number[] = [];
+  private readonly pgen: number[] = [];
+  private readonly pidx: number[] = [];
+  private readonly tf: number[] = [];
+  private readonly tg: number[] = [];
+  private readonly start: number[] = [];
+  private readonly addr: number[] = [];
+  private readonly end: number[] = [];
+  private readonly next: number[] = [];
+  private readonly idx: number[] = [];
+  private readonly scan: number[] = [];
+
+  constructor(s: Sim, a: Actor, pf: number, pgen: number, pidx: number, tf: number, tg: number, addr: number, end: number, target: TeardownTarget) {
+    super();
+    this.s = s;
+    this.a = a;
+    this.target = target;
+    this.enter(1, pf, pgen, pidx, tf, tg, addr, end);
   }
-  if (!mayFreeTable(s, target, start, end, d)) return;
-  for (let i = 0; i < g.ptrs[d]; i++) {
-    yield a.read(fn, N.readIdx[name], tf, tg, i, alignDown(start, g.entrySize[d - 1]) + i * g.entrySize[d]);
-    if (a.resultKind !== ENTRY_NONE) return;
+
+  private enter(d: number, pf: number, pgen: number, pidx: number, tf: number, tg: number, addr: number, end: number): void {
+    this.depth = d;
+    this.pf[d] = pf;
+    this.pgen[d] = pgen;
+    this.pidx[d] = pidx;
+    this.tf[d] = tf;
+    this.tg[d] = tg;
+    this.start[d] = addr;
+    this.addr[d] = addr;
+    this.end[d] = end;
+    this.pc = F_ENTER;
   }
-  yield a.write(fn, N.clear[parentName], pf, pgen, pidx, start, ENTRY_NONE, 0);
-  if (s.knobs.walkCacheTlbi) yield a.tlbiPgtable(fn, N.flushPgtable, start);
-  else yield a.tlbiRange(fn, N.flushPgtableLeafOnly, start, start + g.pageSize);
-  yield a.free(fn, N.freePgtable, tf, tg, start, true);
+
+  resume(): Resume {
+    const s = this.s;
+    const a = this.a;
+    const g = s.g;
+    for (;;) {
+      const d = this.depth;
+      const name = g.name[d];
+      const fn = N.freeEmpty[name];
+      switch (this.pc) {
+        case F_ENTER:
+          this.pc = d === g.levels - 1 ? F_LEAF_READ : F_ITER;
+          continue;
+        case F_LEAF_READ:
+          // The PTE level only checks: WARN_ON(!pte_none(pte)).
+          a.read(fn, N.read[name], this.tf[d], this.tg[d], indexAt(g, d, this.addr[d]), this.addr[d]);
+          this.pc = F_LEAF_NEXT;
+          return RESUME_STEP;
+        case F_LEAF_NEXT:
+          this.addr[d] += g.pageSize;
+          this.pc = this.addr[d] < this.end[d] ? F_LEAF_READ : F_AFTER_WALK;
+          continue;
+        case F_ITER: {
+          const addr = this.addr[d];
+          this.next[d] = addrEnd(g, d, addr, this.end[d]);
+          this.idx[d] = indexAt(g, d, addr);
+          a.read(fn, N.read[name], this.tf[d], this.tg[d], this.idx[d], addr);
+          this.pc = F_ITER_READ;
+          return RESUME_STEP;
+        }
+        case F_ITER_READ:
+          // None, or a block left by a failed unmap (WARN_ON): nothing below.
+          if (a.resultKind !== ENTRY_TABLE) {
+            this.pc = F_ITER_NEXT;
+            continue;
+          }
+          this.enter(d + 1, this.tf[d], this.tg[d], this.idx[d], a.resultFrame, a.resultGen, this.addr[d], this.next[d]);
+          continue;
+        case F_ITER_NEXT:
+          this.addr[d] = this.next[d];
+          this.pc = this.addr[d] < this.end[d] ? F_ITER : F_AFTER_WALK;
+          continue;
+        case F_AFTER_WALK:
+          if (!mayFreeTable(s, this.target, this.start[d], this.end[d], d)) {
+            this.pc = F_LEAVE;
+            continue;
+          }
+          this.scan[d] = 0;
+          this.pc = F_SCAN;
+          continue;
+        case F_SCAN: {
+          const i = this.scan[d];
+          if (i >= g.ptrs[d]) {
+            this.pc = F_CLEAR;
+            continue;
+          }
+          a.read(fn, N.readIdx[name], this.tf[d], this.tg[d], i, alignDown(this.start[d], g.entrySize[d - 1]) + i * g.entrySize[d]);
+          this.pc = F_SCAN_READ;
+          return RESUME_STEP;
+        }
+        case F_SCAN_READ:
+          if (a.resultKind !== ENTRY_NONE) {
+            this.pc = F_LEAVE;
+            continue;
+          }
+          this.scan[d]++;
+          this.pc = F_SCAN;
+          continue;
+        case F_CLEAR:
+          a.write(fn, N.clear[g.name[d - 1]], this.pf[d], this.pgen[d], this.pidx[d], this.start[d], ENTRY_NONE, 0);
+          this.pc = F_TLBI;
+          return RESUME_STEP;
+        case F_TLBI:
+          if (s.knobs.walkCacheTlbi) a.tlbiPgtable(fn, N.flushPgtable, this.start[d]);
+          else a.tlbiRange(fn, N.flushPgtableLeafOnly, this.start[d], this.start[d] + g.pageSize);
+          this.pc = F_FREE;
+          return RESUME_STEP;
+        case F_FREE:
+          a.free(fn, N.freePgtable, this.tf[d], this.tg[d], this.start[d], true);
+          this.pc = F_LEAVE;
+          return RESUME_STEP;
+        case F_LEAVE:
+          // This level returns: the level above goes on with its next entry.
+          if (d > 1) {
+            this.depth = d - 1;
+            this.pc = F_ITER_NEXT;
+            continue;
+          }
+          this.pc = F_RETURNED;
+          return RESUME_RETURN;
+        default:
+          throw new Error(`free_empty_tables: resumed after it returned (state ${this.pc})`);
+      }
+    }
+  }
 }
 
 // --------------------------------------------------------- V5: one pass

@@ -13,6 +13,16 @@
  */
 import { ANY_CPU, ANY_DEPTH, type AccessLog, TLB_ANY, TLB_LEAF_PFN, TLB_LEAF_VA, TLB_WALK_PFN, TLB_WALK_VA } from './access.ts';
 
+/** Bounds on the leaf filter's buckets per CPU and entry size (as bits): about four per entry. */
+const FILTER_MIN_BITS = 6;
+const FILTER_MAX_BITS = 12;
+
+/** The filter bucket of an entry key (a VA divided by the entry's size: an integer below 2^53). */
+function bucketOf(key: number, bits: number): number {
+  // Fold the high word into the low one, then a multiplicative hash keeps the top `bits` bits.
+  return Math.imul((key | 0) ^ ((key / 4294967296) | 0), 0x9e3779b1) >>> (32 - bits);
+}
+
 export class Tlbs {
   readonly cpus: number;
   readonly leafCap: number;
@@ -32,6 +42,23 @@ export class Tlbs {
    */
   private readonly leafLo: Float64Array;
   private readonly leafHi: Float64Array;
+  /**
+   * A counting filter of each CPU's valid leaf entries, per entry size
+   * (class): a bucket, chosen by hashing the entry's VA divided by its size,
+   * counts the entries that hash there. Every memory access looks its VA up
+   * and most miss; an empty bucket in every class that CPU holds proves the
+   * miss without the scan. A non-empty bucket only sends the lookup to the
+   * scan, so the scan alone still decides which entry is found. Entries that
+   * are not aligned to their size (none are filled today) are counted in
+   * `unfiltered`, which turns the filter off for their CPU.
+   */
+  private readonly leafSizes: readonly number[];
+  /** 1 / leafSizes[c] (exact: powers of two). */
+  private readonly leafScales: readonly number[];
+  private readonly classCount: Int32Array;
+  private readonly buckets: Int32Array;
+  private readonly bucketBits: number;
+  private readonly unfiltered: Int32Array;
   // Walk cache.
   readonly walkDepth: Int8Array;
   readonly walkSpan: Float64Array;
@@ -61,6 +88,12 @@ export class Tlbs {
     this.leafNext = new Int32Array(cpus);
     this.leafLo = new Float64Array(cpus).fill(Infinity);
     this.leafHi = new Float64Array(cpus).fill(-Infinity);
+    this.leafSizes = [...new Set(spanOfDepth.filter((x) => x > 0))];
+    this.leafScales = this.leafSizes.map((x) => 1 / x);
+    this.classCount = new Int32Array(cpus * this.leafSizes.length);
+    this.bucketBits = Math.min(FILTER_MAX_BITS, Math.max(FILTER_MIN_BITS, Math.ceil(Math.log2(4 * leafCap))));
+    this.buckets = new Int32Array((cpus * this.leafSizes.length) << this.bucketBits);
+    this.unfiltered = new Int32Array(cpus);
     const nw = cpus * walkCap;
     this.walkDepth = new Int8Array(nw);
     this.walkSpan = new Float64Array(nw);
@@ -70,12 +103,39 @@ export class Tlbs {
     this.walkNext = new Int32Array(cpus);
   }
 
+  /** Count leaf entry i (of `cpu`) into the filter (delta 1) or out of it (delta -1). */
+  private filterCount(cpu: number, i: number, delta: number): void {
+    const size = this.leafSize[i];
+    const key = this.leafVa[i] / size;
+    const c = this.leafSizes.indexOf(size);
+    if (c < 0 || !Number.isInteger(key)) {
+      this.unfiltered[cpu] += delta;
+      return;
+    }
+    const k = cpu * this.leafSizes.length + c;
+    this.classCount[k] += delta;
+    this.buckets[(k << this.bucketBits) + bucketOf(key, this.bucketBits)] += delta;
+  }
+
+  /** Might a valid leaf entry of `cpu` cover `va`? False is exact: none does. */
+  private mayCover(cpu: number, va: number): boolean {
+    if (this.unfiltered[cpu] !== 0) return true;
+    const scales = this.leafScales;
+    const nc = scales.length;
+    const bits = this.bucketBits;
+    for (let c = 0; c < nc; c++) {
+      const k = cpu * nc + c;
+      if (this.classCount[k] !== 0 && this.buckets[(k << bits) + bucketOf(Math.floor(va * scales[c]), bits)] !== 0) return true;
+    }
+    return false;
+  }
+
   /** Index of the leaf entry of `cpu` translating `va`, or -1. */
   lookupLeaf(cpu: number, va: number): number {
     this.access?.tlb(TLB_LEAF_VA, cpu, ANY_DEPTH, va, va + 1, false);
     // Every simulated memory access starts here, and most miss (random pages of large ranges): rule out a VA
-    // outside every entry this CPU filled since its last full flush before scanning.
-    if (va < this.leafLo[cpu] || va >= this.leafHi[cpu]) return -1;
+    // outside every entry this CPU filled since its last full flush, or absent from its filter, before scanning.
+    if (va < this.leafLo[cpu] || va >= this.leafHi[cpu] || !this.mayCover(cpu, va)) return -1;
     const valid = this.leafValid;
     const start = this.leafVa;
     const size = this.leafSize;
@@ -88,19 +148,22 @@ export class Tlbs {
   }
 
   fillLeaf(cpu: number, vaStart: number, size: number, pfn: number, gen: number): void {
-    const i = cpu * this.leafCap + this.leafNext[cpu];
-    this.leafNext[cpu] = (this.leafNext[cpu] + 1) % this.leafCap;
+    const next = this.leafNext[cpu];
+    const i = cpu * this.leafCap + next;
+    this.leafNext[cpu] = next + 1 === this.leafCap ? 0 : next + 1;
     const log = this.access;
     if (log !== null && !(this.leafValid[i] && this.leafVa[i] === vaStart && this.leafSize[i] === size && this.leafPfn[i] === pfn && this.leafGen[i] === gen)) {
       if (this.leafValid[i]) this.declareLeaf(log, i);
       log.tlb(TLB_LEAF_VA, cpu, ANY_DEPTH, vaStart, vaStart + size, true);
       log.tlb(TLB_LEAF_PFN, cpu, ANY_DEPTH, pfn, pfn + Math.max(1, size / this.pageSize), true);
     }
+    if (this.leafValid[i]) this.filterCount(cpu, i, -1);
     this.leafVa[i] = vaStart;
     this.leafSize[i] = size;
     this.leafPfn[i] = pfn;
     this.leafGen[i] = gen;
     this.leafValid[i] = 1;
+    this.filterCount(cpu, i, 1);
     if (vaStart < this.leafLo[cpu]) this.leafLo[cpu] = vaStart;
     if (vaStart + size > this.leafHi[cpu]) this.leafHi[cpu] = vaStart + size;
   }
@@ -116,8 +179,9 @@ export class Tlbs {
   }
 
   fillWalk(cpu: number, depth: number, span: number, pfn: number, gen: number): void {
-    const i = cpu * this.walkCap + this.walkNext[cpu];
-    this.walkNext[cpu] = (this.walkNext[cpu] + 1) % this.walkCap;
+    const next = this.walkNext[cpu];
+    const i = cpu * this.walkCap + next;
+    this.walkNext[cpu] = next + 1 === this.walkCap ? 0 : next + 1;
     const log = this.access;
     if (log !== null && !(this.walkValid[i] && this.walkDepth[i] === depth && this.walkSpan[i] === span && this.walkPfn[i] === pfn && this.walkGen[i] === gen)) {
       if (this.walkValid[i]) this.declareWalk(log, i);
@@ -157,12 +221,13 @@ export class Tlbs {
   private invalidateLeafVa(va: number): void {
     const log = this.access;
     for (let c = 0; c < this.cpus; c++) {
-      if (va < this.leafLo[c] || va >= this.leafHi[c]) continue;
+      if (va < this.leafLo[c] || va >= this.leafHi[c] || !this.mayCover(c, va)) continue;
       const end = (c + 1) * this.leafCap;
       for (let i = c * this.leafCap; i < end; i++) {
         if (this.leafValid[i] && va >= this.leafVa[i] && va < this.leafVa[i] + this.leafSize[i]) {
           if (log !== null) this.declareLeaf(log, i);
           this.leafValid[i] = 0;
+          this.filterCount(c, i, -1);
         }
       }
     }
@@ -194,6 +259,9 @@ export class Tlbs {
     this.walkValid.fill(0);
     this.leafLo.fill(Infinity);
     this.leafHi.fill(-Infinity);
+    this.classCount.fill(0);
+    this.buckets.fill(0);
+    this.unfiltered.fill(0);
   }
 
   /** First CPU whose leaf TLB maps a pfn in [pfn, pfn + pages), or -1. */

@@ -381,6 +381,7 @@ export class LabService {
         } while (!done && performance.now() < sliceEnd && !(source && source.starved()));
         if (done) break;
         if (source && source.starved()) await source.refill();
+        else source?.prefetch();
         if (db && runId && performance.now() - lastCheckpoint > CHECKPOINT_MS) {
           db.appendMetrics(runId, { ...interimMetrics(sim), 'wall.ms': Math.round(performance.now() - t0) });
           lastCheckpoint = performance.now();

@@ -19,6 +19,8 @@ interface ThreadBuffer {
   batches: Float64Array[];
   pos: number;
   outstanding: number;
+  /** Operations buffered and not yet taken. */
+  available: number;
 }
 
 export class WorkerOpSource implements OpSource {
@@ -26,6 +28,8 @@ export class WorkerOpSource implements OpSource {
   private readonly buffers: ThreadBuffer[];
   private readonly batch: number;
   private waiters: (() => void)[] = [];
+  /** Threads with fewer than two operations buffered: starved() is asked before every step, so it reads this count. */
+  private lowThreads: number;
   private failed: Error | null = null;
   /** Batches received so far (for tests of boundedness). */
   batchesReceived = 0;
@@ -33,13 +37,15 @@ export class WorkerOpSource implements OpSource {
 
   constructor(init: Omit<WorkerInit, 'batch'> & { batch?: number }) {
     this.batch = init.batch ?? 4096;
-    this.buffers = init.threads.map(() => ({ batches: [], pos: 0, outstanding: 0 }));
+    this.buffers = init.threads.map(() => ({ batches: [], pos: 0, outstanding: 0, available: 0 }));
+    this.lowThreads = this.buffers.length;
     this.worker = new Worker(workerUrl(), {
       workerData: { ...init, batch: this.batch } satisfies WorkerInit,
     });
     this.worker.on('message', (m: WorkerReply) => {
       const b = this.buffers[m.thread];
       b.batches.push(m.data);
+      this.setAvailable(b, b.available + m.data.length / OP_RECORD);
       b.outstanding--;
       this.batchesReceived++;
       this.maxBuffered = Math.max(this.maxBuffered, b.batches.length);
@@ -61,21 +67,26 @@ export class WorkerOpSource implements OpSource {
     for (const f of w) f();
   }
 
+  private setAvailable(b: ThreadBuffer, n: number): void {
+    this.lowThreads += (n < 2 ? 1 : 0) - (b.available < 2 ? 1 : 0);
+    b.available = n;
+  }
+
   private available(t: number): number {
-    const b = this.buffers[t];
-    let n = 0;
-    for (const x of b.batches) n += x.length / OP_RECORD;
-    return n - b.pos;
+    return this.buffers[t].available;
   }
 
   /** True when some thread has fewer than two operations buffered. */
   starved(): boolean {
-    for (let t = 0; t < this.buffers.length; t++) if (this.available(t) < 2) return true;
-    return false;
+    return this.lowThreads > 0;
   }
 
-  /** Ask for batches where a thread runs low, and wait until every thread has some. */
-  async refill(): Promise<void> {
+  /**
+   * Ask for a batch for every thread that has used half of what it holds,
+   * without waiting: called between slices, the batch is there before the
+   * thread runs dry, so the simulation rarely stops to wait for the worker.
+   */
+  prefetch(): void {
     for (let t = 0; t < this.buffers.length; t++) {
       const b = this.buffers[t];
       if (this.available(t) < this.batch / 2 && b.outstanding === 0 && b.batches.length < 2) {
@@ -83,6 +94,11 @@ export class WorkerOpSource implements OpSource {
         this.worker.postMessage({ type: 'batch', thread: t });
       }
     }
+  }
+
+  /** Ask for batches where a thread runs low, and wait until every thread has some. */
+  async refill(): Promise<void> {
+    this.prefetch();
     while (this.starved()) {
       if (this.failed) throw this.failed;
       if (this.closed) throw new Error('workload worker closed');
@@ -104,6 +120,7 @@ export class WorkerOpSource implements OpSource {
     out[1] = cur[o + 1];
     out[2] = cur[o + 2];
     b.pos++;
+    this.setAvailable(b, b.available - 1);
   }
 
   private closed = false;
