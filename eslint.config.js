@@ -30,7 +30,7 @@ export default tseslint.config(
     },
   },
   {
-    // In the simulator a `default:` does not count: a switch over the ops (core/sim.ts Op) names every op, so adding
+    // In the simulator a `default:` does not count: a switch over the ops (core/machine/ops.ts Op) names every op, so adding
     // one cannot fall silently into a default that treats it as local (what made explore's old parallel switch unsound).
     files: ['core/**/*.ts'],
     ignores: ['core/schema/**'],
@@ -41,7 +41,7 @@ export default tseslint.config(
   {
     // Spreading an array into a call passes each element as an argument: past ~100 000 elements it
     // overflows the stack (issue 11: a 200 000-row table, a 140 000-step trace). Use a loop or reduce.
-    // core/ is left out until its two bounded uses (sim.ts, layout.ts) are rewritten by its owner.
+    // core/ is left out until its two bounded uses (machine/sim.ts, layout.ts) are rewritten by its owner.
     files: ['**/*.ts', '**/*.mjs', '**/*.js'],
     ignores: ['core/**'],
     rules: {

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { findPreset } from '../core/presets.ts';
-import { runScenario } from '../core/runner.ts';
+import { runScenario } from '../core/run/runner.ts';
 import { applyOverride, parseScenario, type Scenario } from '../core/scenario.ts';
 import { STRATEGIES } from '../core/strategies.ts';
 import { LabService } from '../electron/lab/service.ts';

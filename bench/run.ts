@@ -14,7 +14,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { benchList10k, benchSaveMillionEvents } from '../db/bench.ts';
+import { benchList10k, benchSaveMillionEvents } from './db.ts';
 import { LabService } from '../electron/lab/service.ts';
 import { benchEngine } from './engine.ts';
 import { benchExploreRich, benchExploreTargets, benchExploreVsSpin } from './explore-vs-spin.ts';
@@ -74,7 +74,7 @@ function largeSection(): void {
     import { findPreset } from './core/presets.ts';
     import { parseScenario, applyOverride } from './core/scenario.ts';
     import { findStrategy } from './core/strategies.ts';
-    import { runScenario } from './core/runner.ts';
+    import { runScenario } from './core/run/runner.ts';
     const sc = parseScenario(applyOverride(findPreset('large').doc, 'run.durationNs=${quick ? 2e8 : 5e9}'));
     const t0 = performance.now();
     const r = runScenario(sc, findStrategy('upstream'), { mode: 'timed', seed: 1 }).result;

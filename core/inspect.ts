@@ -13,39 +13,12 @@ import { alignDown, formatVA, indexAt, vaOffset } from './arch.ts';
 import { ENTRY_BLOCK, ENTRY_KIND_NAMES, ENTRY_NONE, ENTRY_TABLE, FRAME_FREE, FRAME_STATIC, FRAME_TABLE, ROLE_NAMES } from './model/memory.ts';
 import { LOCK_NAMES, Locks, N_LOCKS } from './model/locks.ts';
 import type { RunResult, TraceStep, Violation } from './results.ts';
-import { buildSim, type RunOptions, startRun } from './runner.ts';
+import { buildSim, type RunOptions, startRun } from './run/runner.ts';
 import type { Scenario } from './scenario.ts';
-import {
-  type Actor,
-  newLoggedStep,
-  OP_ACCESS,
-  OP_ALLOC_BLOCK,
-  OP_ALLOC_PAGE,
-  OP_COMPLETE,
-  OP_FREE,
-  OP_LOCK,
-  OP_MEM_STATE,
-  OP_READ,
-  OP_READ_LOCK,
-  OP_READ_UNLOCK,
-  OP_TLBI_ALL,
-  OP_TLBI_PGTABLE,
-  OP_TLBI_RANGE,
-  OP_TRYLOCK,
-  OP_UNLOCK,
-  OP_WAIT_COMPLETION,
-  OP_WRITE,
-  OP_WRITE_ENTER,
-  OP_WRITE_LOCK,
-  OP_WRITE_UNLOCK,
-  OP_XCHG,
-  type Scheduler,
-  SECTION_ABSENT,
-  SECTION_OFFLINE,
-  SECTION_ONLINE,
-  SECTION_REMOVED,
-  type Sim,
-} from './sim.ts';
+import type { Actor } from './machine/actor.ts';
+import { type Scheduler, SECTION_ABSENT, SECTION_OFFLINE, SECTION_ONLINE, SECTION_REMOVED, type Sim } from './machine/sim.ts';
+import { newLoggedStep } from './machine/step-log.ts';
+import { OP_ACCESS, OP_ALLOC_BLOCK, OP_ALLOC_PAGE, OP_COMPLETE, OP_FREE, OP_LOCK, OP_MEM_STATE, OP_READ, OP_READ_LOCK, OP_READ_UNLOCK, OP_TLBI_ALL, OP_TLBI_PGTABLE, OP_TLBI_RANGE, OP_TRYLOCK, OP_UNLOCK, OP_WAIT_COMPLETION, OP_WRITE, OP_WRITE_ENTER, OP_WRITE_LOCK, OP_WRITE_UNLOCK, OP_XCHG } from './machine/ops.ts';
 import type { Strategy } from './strategies.ts';
 
 // ------------------------------------------------------------------ the shapes (as the lab API's MachineState)

@@ -5,7 +5,7 @@
  */
 import { type Series, VIOLATION_KINDS } from './results.ts';
 import { LOCK_MEM_HOTPLUG, LOCK_NAMES, N_LOCKS } from './model/locks.ts';
-import { LAT_HOTREMOVE, LAT_NAMES, LAT_VMALLOC, type Sim } from './sim.ts';
+import { LAT_HOTREMOVE, LAT_NAMES, LAT_VMALLOC, type Sim } from './machine/sim.ts';
 
 /** Percentile by nearest rank on a sorted array. */
 export function percentile(sorted: Float64Array, p: number): number {

@@ -12,30 +12,10 @@ import { alignDown, formatVA, indexAt } from './arch.ts';
 import { ENTRY_BLOCK, ENTRY_KIND_NAMES, ENTRY_NONE, ENTRY_PAGE, ENTRY_TABLE } from './model/memory.ts';
 import { LOCK_NAMES, LOCK_SPIN, LOCK_TYPES, N_LOCKS } from './model/locks.ts';
 import type { KeyStep, KeyStepRole, ViolationKind } from './results.ts';
-import {
-  type Actor,
-  type LoggedStep,
-  newLoggedStep,
-  OP_ACCESS,
-  OP_ALLOC_BLOCK,
-  OP_ALLOC_PAGE,
-  OP_COMPLETE,
-  OP_FREE,
-  OP_LOCK,
-  OP_MEM_STATE,
-  OP_READ,
-  OP_READ_LOCK,
-  OP_TLBI_ALL,
-  OP_TLBI_PGTABLE,
-  OP_TLBI_RANGE,
-  OP_TRYLOCK,
-  OP_WAIT_COMPLETION,
-  OP_WRITE,
-  OP_WRITE_ENTER,
-  OP_WRITE_LOCK,
-  OP_XCHG,
-  type Sim,
-} from './sim.ts';
+import type { Actor } from './machine/actor.ts';
+import { type Sim } from './machine/sim.ts';
+import { type LoggedStep, newLoggedStep } from './machine/step-log.ts';
+import { OP_ACCESS, OP_ALLOC_BLOCK, OP_ALLOC_PAGE, OP_COMPLETE, OP_FREE, OP_LOCK, OP_MEM_STATE, OP_READ, OP_READ_LOCK, OP_TLBI_ALL, OP_TLBI_PGTABLE, OP_TLBI_RANGE, OP_TRYLOCK, OP_WAIT_COMPLETION, OP_WRITE, OP_WRITE_ENTER, OP_WRITE_LOCK, OP_XCHG } from './machine/ops.ts';
 
 /** How far back the analysis looks (the same window the trace builder scans). */
 export const SCAN_BACK = 200_000;

@@ -3,7 +3,7 @@
  * reach (e.g. the reduced search against brute-force enumeration).
  */
 import { ENTRY_NONE, FRAME_FREE } from '../model/memory.ts';
-import type { Sim } from '../sim.ts';
+import type { Sim } from '../machine/sim.ts';
 
 /** A digest of the machine state (tables, frames, TLBs, locks, sections, violations), for comparing searches. */
 export function stateDigest(sim: Sim): string {

@@ -153,7 +153,8 @@ import { ACQ_EXCL, ACQ_READ, ACQ_WLOCK } from '../model/access.ts';
 import { FRAME_FREE } from '../model/memory.ts';
 import { LOCK_NAMES, N_LOCKS, READ_HELD_SHIFT } from '../model/locks.ts';
 import type { ViolationKind } from '../results.ts';
-import { OP_LOCK, OP_TRYLOCK, type Scheduler, type Sim } from '../sim.ts';
+import { OP_LOCK, OP_TRYLOCK } from '../machine/ops.ts';
+import type { Scheduler, Sim } from '../machine/sim.ts';
 import { type Footprint, FootprintBuilder, StepLog, M_A, M_R, M_W, T_HOLDER, T_READERS, T_WRITER, cellLock, cellType, dependent, dependentExcept, tlbConflict } from './footprints.ts';
 
 /** What explore() reports while it runs. */

@@ -24,7 +24,8 @@ import {
 } from '../model/access.ts';
 import { FRAME_FREE } from '../model/memory.ts';
 import { N_LOCKS } from '../model/locks.ts';
-import type { Actor, Sim } from '../sim.ts';
+import type { Actor } from '../machine/actor.ts';
+import type { Sim } from '../machine/sim.ts';
 
 /** Access modes of a cell (core/model/access.ts): read, commutative add, write (anything else). */
 export const M_R = MODE_READ;

@@ -7,12 +7,12 @@
  * sound) are in core/explore/engine.ts, footprints in footprints.ts,
  * shrinking in shrink.ts. Pure: no clock (the caller passes `now`), no I/O.
  */
-import { buildSim, runScenario } from '../runner.ts';
+import { buildSim, runScenario } from '../run/runner.ts';
 import { Prng } from '../prng.ts';
 import type { ExploreDocument, ExploreVerdict, TraceStep, Violation, ViolationKind } from '../results.ts';
 import type { Scenario } from '../scenario.ts';
-import { RandomScheduler } from '../schedulers.ts';
-import type { Sim } from '../sim.ts';
+import { RandomScheduler } from '../run/schedulers/index.ts';
+import type { Sim } from '../machine/sim.ts';
 import type { Strategy } from '../strategies.ts';
 import { DEFAULT_PROBE_AFTER, DEFAULT_PROBES, type EngineResult, ExploreEngine, type ExploreProgress, PROBE_SALT } from './engine.ts';
 import { shrinkSchedule } from './shrink.ts';

@@ -6,7 +6,8 @@
  * complements only) to a shorter one that still reaches the same kind first.
  */
 import type { ViolationKind } from '../results.ts';
-import type { Actor, Sim } from '../sim.ts';
+import type { Actor } from '../machine/actor.ts';
+import type { Sim } from '../machine/sim.ts';
 
 interface ReplayCheck {
   kind: ViolationKind;

@@ -17,21 +17,10 @@
  */
 import { alignDown } from '../arch.ts';
 import { LOCK_DEVICE_HOTPLUG, LOCK_MEM_HOTPLUG } from '../model/locks.ts';
-import {
-  type Actor,
-  LAT_HOTADD,
-  LAT_HOTREMOVE,
-  OP_LOCK,
-  OP_UNLOCK,
-  OP_WRITE_ENTER,
-  OP_WRITE_LOCK,
-  OP_WRITE_UNLOCK,
-  type Program,
-  SECTION_OFFLINE,
-  SECTION_ONLINE,
-  SECTION_REMOVED,
-  type Sim,
-} from '../sim.ts';
+import type { Actor } from '../machine/actor.ts';
+import { LAT_HOTADD, LAT_HOTREMOVE, SECTION_OFFLINE, SECTION_ONLINE, SECTION_REMOVED, type Sim } from '../machine/sim.ts';
+import { OP_LOCK, OP_UNLOCK, OP_WRITE_ENTER, OP_WRITE_LOCK, OP_WRITE_UNLOCK } from '../machine/ops.ts';
+import type { Program } from '../machine/routine.ts';
 import { vmemmapRangeOf } from '../layout.ts';
 import { kthread_run } from './kthread.ts';
 import { __create_pgd_mapping, __remove_pgd_mapping, vmemmap_free, vmemmap_populate } from './mmu.ts';

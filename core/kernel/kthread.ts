@@ -10,7 +10,9 @@
  * runs kthread(), which complete()s `done`. That vmalloc is an ordinary one:
  * under Option 2 it takes get_online_mems() (DOMAIN §9).
  */
-import type { Actor, Program, Sim } from '../sim.ts';
+import type { Actor } from '../machine/actor.ts';
+import type { Program } from '../machine/routine.ts';
+import type { Sim } from '../machine/sim.ts';
 import { vmalloc } from './vmalloc.ts';
 
 /** arm64 THREAD_SIZE (16 KiB, MIN_THREAD_SHIFT 14 without KASAN) and THREAD_ALIGN (2 * THREAD_SIZE with CONFIG_VMAP_STACK). */

@@ -8,7 +8,10 @@
 import { addrEnd, alignDown, type Geometry, indexAt } from '../arch.ts';
 import { ENTRY_BLOCK, ENTRY_NONE, ENTRY_PAGE, ENTRY_TABLE, ROLE_PGTABLE, ROLE_VMEMMAP } from '../model/memory.ts';
 import { LOCK_PTL, LOCK_NAMES } from '../model/locks.ts';
-import { type Actor, OP_LOCK, OP_UNLOCK, type Program, type Resume, RESUME_RETURN, RESUME_STEP, Routine, type Sim } from '../sim.ts';
+import type { Actor } from '../machine/actor.ts';
+import { OP_LOCK, OP_UNLOCK } from '../machine/ops.ts';
+import { type Program, type Resume, RESUME_RETURN, RESUME_STEP, Routine } from '../machine/routine.ts';
+import type { Sim } from '../machine/sim.ts';
 import { N } from './names.ts';
 
 const PTL_LOCK = `spin_lock(&${LOCK_NAMES[LOCK_PTL]})`;

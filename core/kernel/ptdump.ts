@@ -18,7 +18,10 @@
 import { addrEnd, indexAt } from '../arch.ts';
 import { ENTRY_TABLE } from '../model/memory.ts';
 import { LOCK_MEM_HOTPLUG } from '../model/locks.ts';
-import { type Actor, OP_READ_LOCK, OP_READ_UNLOCK, type Program, type Sim } from '../sim.ts';
+import type { Actor } from '../machine/actor.ts';
+import { OP_READ_LOCK, OP_READ_UNLOCK } from '../machine/ops.ts';
+import type { Program } from '../machine/routine.ts';
+import type { Sim } from '../machine/sim.ts';
 import { N } from './names.ts';
 
 export type PtdumpEntry = 'ptdump_show' | 'ptdump_check_wx';

@@ -10,7 +10,10 @@
 import { addrEnd, type Geometry, indexAt } from '../arch.ts';
 import { ENTRY_NONE, ENTRY_PAGE, ENTRY_TABLE, ROLE_PGTABLE, ROLE_VMALLOC } from '../model/memory.ts';
 import { LOCK_MEM_HOTPLUG, LOCK_PTL, LOCK_VMAP_PURGE } from '../model/locks.ts';
-import { type Actor, LAT_VFREE, LAT_VMALLOC, OP_LOCK, OP_READ_LOCK, OP_READ_UNLOCK, OP_TRYLOCK, OP_UNLOCK, type Program, type Resume, RESUME_CALL, RESUME_RETURN, RESUME_STEP, Routine, type Sim } from '../sim.ts';
+import type { Actor } from '../machine/actor.ts';
+import { LAT_VFREE, LAT_VMALLOC, type Sim } from '../machine/sim.ts';
+import { OP_LOCK, OP_READ_LOCK, OP_READ_UNLOCK, OP_TRYLOCK, OP_UNLOCK } from '../machine/ops.ts';
+import { type Program, type Resume, RESUME_CALL, RESUME_RETURN, RESUME_STEP, Routine } from '../machine/routine.ts';
 import { N } from './names.ts';
 
 const FN_VMALLOC = '__vmalloc_node_range';

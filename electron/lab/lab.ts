@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import type { ExploreResult } from '../../core/explore/index.ts';
 import { PRESETS } from '../../core/presets.ts';
 import type { ResultsDocument, RunResult, Series, TraceStep, Violation, ViolationKind } from '../../core/results.ts';
-import { runScenario, scenarioNotesOf } from '../../core/runner.ts';
+import { runScenario, scenarioNotesOf } from '../../core/run/runner.ts';
 import { parseScenario, SCENARIO_SCHEMA, ScenarioError, type Scenario } from '../../core/scenario.ts';
 import { checkValue, firstIssue, SchemaError } from '../../core/schema/check.ts';
 import { ExperimentDocSchema } from '../../core/schema/experiment.ts';
@@ -26,7 +26,7 @@ import { ResultsDocumentSchema } from '../../core/schema/results.ts';
 import { StrategyDefSchema } from '../../core/schema/strategy.ts';
 import { TraceDocumentSchema } from '../../core/schema/trace.ts';
 import { defineStrategy, knobChoices, type Strategy, STRATEGIES } from '../../core/strategies.ts';
-import { VERSION } from '../../core/runner.ts';
+import { VERSION } from '../../core/run/runner.ts';
 import { DbError, type LabDb, type StoredRun } from '../../db/index.ts';
 import { csvChunks, htmlReportChunks, renderCsv, renderHtmlReport, renderJson, summarize, writeResultsJson } from '../report/index.ts';
 import type {

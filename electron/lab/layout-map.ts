@@ -7,7 +7,7 @@
  */
 import { formatSize, formatVA } from '../../core/arch.ts';
 import { computeLayout, memstartAddr, memstartAlign, sharedTables, vmemmapRaceReachability } from '../../core/layout.ts';
-import { memoryMapOf } from '../../core/runner.ts';
+import { memoryMapOf } from '../../core/run/runner.ts';
 import type { Scenario } from '../../core/scenario.ts';
 import type { LayoutMap } from './api.ts';
 

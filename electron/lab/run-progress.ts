@@ -3,7 +3,7 @@
  * stepped (the lab service's own thread or a simulator worker of the pool):
  * its fraction done and cheap live counters (no sorting, no table walk).
  */
-import type { startRun } from '../../core/runner.ts';
+import type { startRun } from '../../core/run/runner.ts';
 
 export function progressOf(now: number, steps: number, scenario: { run: { durationNs: number; maxSteps: number } }, mode: string): number {
   if (mode === 'timed') return Math.min(1, now / scenario.run.durationNs);

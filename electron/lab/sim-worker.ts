@@ -10,7 +10,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import type { RunResult, Violation } from '../../core/results.ts';
-import { startRun } from '../../core/runner.ts';
+import { startRun } from '../../core/run/runner.ts';
 import type { Scenario } from '../../core/scenario.ts';
 import type { Strategy } from '../../core/strategies.ts';
 import { interimMetrics, progressOf } from './run-progress.ts';

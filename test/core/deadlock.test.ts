@@ -7,10 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { LOCK_DEVICE_HOTPLUG, LOCK_VMAP_PURGE } from '../../core/model/locks.ts';
 import { findPreset } from '../../core/presets.ts';
-import { buildSim } from '../../core/runner.ts';
+import { buildSim } from '../../core/run/runner.ts';
 import { parseScenario } from '../../core/scenario.ts';
-import { RandomScheduler } from '../../core/schedulers.ts';
-import { type Actor, OP_LOCK, OP_UNLOCK, type Program, type Sim } from '../../core/sim.ts';
+import { RandomScheduler } from '../../core/run/schedulers/index.ts';
+import type { Actor } from '../../core/machine/actor.ts';
+import { OP_LOCK, OP_UNLOCK } from '../../core/machine/ops.ts';
+import type { Program } from '../../core/machine/routine.ts';
+import type { Sim } from '../../core/machine/sim.ts';
 import { findStrategy } from '../../core/strategies.ts';
 
 function* abba(_s: Sim, a: Actor, first: number, second: number): Program {

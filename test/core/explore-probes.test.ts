@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { explore } from '../../core/explore/index.ts';
 import { switchesOf } from '../../core/explore/shrink.ts';
 import { findPreset } from '../../core/presets.ts';
-import { runScenario } from '../../core/runner.ts';
+import { runScenario } from '../../core/run/runner.ts';
 import { applyOverride, parseScenario, type Scenario } from '../../core/scenario.ts';
 import { findStrategy } from '../../core/strategies.ts';
 

@@ -12,22 +12,12 @@ import { explore, type ExploreResult } from '../../core/explore/index.ts';
 import { ENTRY_NONE, ENTRY_PAGE, ENTRY_TABLE, ROLE_PGTABLE, ROLE_VMALLOC } from '../../core/model/memory.ts';
 import { LOCK_MEM_HOTPLUG, LOCK_PTL, LOCK_VMAP_PURGE } from '../../core/model/locks.ts';
 import { findPreset } from '../../core/presets.ts';
-import { buildSim, runScenario } from '../../core/runner.ts';
+import { buildSim, runScenario } from '../../core/run/runner.ts';
 import { applyOverride, parseScenario, type Scenario } from '../../core/scenario.ts';
-import { ReplayScheduler } from '../../core/schedulers.ts';
-import {
-  type Actor,
-  OP_LOCK,
-  OP_READ_LOCK,
-  OP_READ_UNLOCK,
-  OP_TRYLOCK,
-  OP_UNLOCK,
-  OP_WRITE_ENTER,
-  OP_WRITE_LOCK,
-  OP_WRITE_UNLOCK,
-  SECTION_REMOVED,
-  type Sim,
-} from '../../core/sim.ts';
+import { ReplayScheduler } from '../../core/run/schedulers/index.ts';
+import type { Actor } from '../../core/machine/actor.ts';
+import { OP_LOCK, OP_READ_LOCK, OP_READ_UNLOCK, OP_TRYLOCK, OP_UNLOCK, OP_WRITE_ENTER, OP_WRITE_LOCK, OP_WRITE_UNLOCK } from '../../core/machine/ops.ts';
+import { SECTION_REMOVED, type Sim } from '../../core/machine/sim.ts';
 import { STRATEGIES, findStrategy } from '../../core/strategies.ts';
 import type { ViolationKind } from '../../core/results.ts';
 import { behaviours, bruteForce, outcome, type Toy, toyMachine } from './toy-machine.ts';

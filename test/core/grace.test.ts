@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { findPreset } from '../../core/presets.ts';
-import { runScenario } from '../../core/runner.ts';
+import { runScenario } from '../../core/run/runner.ts';
 import { applyOverride, parseScenario } from '../../core/scenario.ts';
 import { findStrategy, STRATEGIES } from '../../core/strategies.ts';
 

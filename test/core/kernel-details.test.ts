@@ -8,9 +8,9 @@ import { COST_DEFAULTS } from '../../core/costs.ts';
 import { purge_vmap_area_lazy } from '../../core/kernel/vmalloc.ts';
 import { LOCK_VMAP_PURGE } from '../../core/model/locks.ts';
 import { findPreset } from '../../core/presets.ts';
-import { buildSim, runScenario } from '../../core/runner.ts';
+import { buildSim, runScenario } from '../../core/run/runner.ts';
 import { applyOverride, parseScenario } from '../../core/scenario.ts';
-import { OP_LOCK, OP_UNLOCK } from '../../core/sim.ts';
+import { OP_LOCK, OP_UNLOCK } from '../../core/machine/ops.ts';
 import { findStrategy } from '../../core/strategies.ts';
 
 /** Every `function: action` a random run of a preset performed. */

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { formatVA } from '../../core/arch.ts';
 import { computeLayout, defaultSectionSizeBits, LAYOUT_ERAS, type LayoutEra, sharedTables, vmemmapRaceReachability } from '../../core/layout.ts';
 import { findPreset } from '../../core/presets.ts';
-import { runScenario } from '../../core/runner.ts';
+import { runScenario } from '../../core/run/runner.ts';
 import { applyOverride, parseScenario } from '../../core/scenario.ts';
 import { findStrategy, STRATEGIES } from '../../core/strategies.ts';
 

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { alignDown, type Geometry } from '../../core/arch.ts';
 import { computeLayout, memstartAddr, vmemmapRangeOf, linearOffset, type Layout } from '../../core/layout.ts';
-import { runScenario, memoryMapOf } from '../../core/runner.ts';
+import { runScenario, memoryMapOf } from '../../core/run/runner.ts';
 import { parseScenario, type Scenario } from '../../core/scenario.ts';
 import { findStrategy } from '../../core/strategies.ts';
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { indexAt } from '../../core/arch.ts';
 import { ENTRY_BLOCK, ENTRY_TABLE } from '../../core/model/memory.ts';
 import { PRESETS } from '../../core/presets.ts';
-import { buildSim, runScenario } from '../../core/runner.ts';
+import { buildSim, runScenario } from '../../core/run/runner.ts';
 import { parseScenario } from '../../core/scenario.ts';
 import { defineStrategy, findStrategy, type Strategy } from '../../core/strategies.ts';
 

@@ -11,7 +11,7 @@
 import { describe, expect, it } from 'vitest';
 import { explore } from '../../core/explore/index.ts';
 import { findPreset } from '../../core/presets.ts';
-import { runScenario } from '../../core/runner.ts';
+import { runScenario } from '../../core/run/runner.ts';
 import { applyOverride, parseScenario, type Scenario } from '../../core/scenario.ts';
 import { defineStrategy, findStrategy, type StrategyKnobs } from '../../core/strategies.ts';
 import type { ViolationKind } from '../../core/results.ts';

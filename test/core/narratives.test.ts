@@ -10,9 +10,10 @@ import { describe, expect, it } from 'vitest';
 import { explore } from '../../core/explore/index.ts';
 import { findPreset } from '../../core/presets.ts';
 import type { KeyStepRole, Violation, ViolationKind } from '../../core/results.ts';
-import { buildSim, runScenario } from '../../core/runner.ts';
+import { buildSim, runScenario } from '../../core/run/runner.ts';
 import { parseScenario, type Scenario } from '../../core/scenario.ts';
-import { OP_LOCK, OP_WRITE, type Sim } from '../../core/sim.ts';
+import { OP_LOCK, OP_WRITE } from '../../core/machine/ops.ts';
+import type { Sim } from '../../core/machine/sim.ts';
 import { defineStrategy, findStrategy, type Strategy } from '../../core/strategies.ts';
 
 function preset(name: string): Scenario {

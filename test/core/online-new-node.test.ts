@@ -8,9 +8,9 @@
 import { describe, expect, it } from 'vitest';
 import { explore } from '../../core/explore/index.ts';
 import { findPreset } from '../../core/presets.ts';
-import { buildSim, runScenario } from '../../core/runner.ts';
+import { buildSim, runScenario } from '../../core/run/runner.ts';
 import { applyOverride, parseScenario } from '../../core/scenario.ts';
-import { RandomScheduler } from '../../core/schedulers.ts';
+import { RandomScheduler } from '../../core/run/schedulers/index.ts';
 import { findStrategy, STRATEGIES } from '../../core/strategies.ts';
 
 const now = (): number => performance.now();

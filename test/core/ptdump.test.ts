@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { findPreset } from '../../core/presets.ts';
-import { runScenario, scenarioNotesOf } from '../../core/runner.ts';
+import { runScenario, scenarioNotesOf } from '../../core/run/runner.ts';
 import { applyOverride, parseScenario } from '../../core/scenario.ts';
 import { defineStrategy, findStrategy, STRATEGIES, type Strategy } from '../../core/strategies.ts';
 

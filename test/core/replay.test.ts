@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { findPreset } from '../../core/presets.ts';
-import { runScenario } from '../../core/runner.ts';
+import { runScenario } from '../../core/run/runner.ts';
 import { applyOverride, parseScenario } from '../../core/scenario.ts';
 import { STRATEGIES } from '../../core/strategies.ts';
 

@@ -23,22 +23,12 @@ import { explore, exploreMachine } from '../../core/explore/index.ts';
 import { ENTRY_NONE, ENTRY_PAGE, ENTRY_TABLE, ROLE_PGTABLE, ROLE_VMALLOC } from '../../core/model/memory.ts';
 import { LOCK_MEM_HOTPLUG, LOCK_PTL, LOCK_VMAP_PURGE } from '../../core/model/locks.ts';
 import { findPreset } from '../../core/presets.ts';
-import { runScenario } from '../../core/runner.ts';
+import { runScenario } from '../../core/run/runner.ts';
 import { applyOverride, parseScenario, type Scenario } from '../../core/scenario.ts';
-import {
-  type Actor,
-  OP_LOCK,
-  OP_READ_LOCK,
-  OP_READ_UNLOCK,
-  OP_TRYLOCK,
-  OP_UNLOCK,
-  OP_WRITE_ENTER,
-  OP_WRITE_LOCK,
-  OP_WRITE_UNLOCK,
-  type Program,
-  SECTION_REMOVED,
-  type Sim,
-} from '../../core/sim.ts';
+import type { Actor } from '../../core/machine/actor.ts';
+import { OP_LOCK, OP_READ_LOCK, OP_READ_UNLOCK, OP_TRYLOCK, OP_UNLOCK, OP_WRITE_ENTER, OP_WRITE_LOCK, OP_WRITE_UNLOCK } from '../../core/machine/ops.ts';
+import type { Program } from '../../core/machine/routine.ts';
+import { SECTION_REMOVED, type Sim } from '../../core/machine/sim.ts';
 import { STRATEGIES } from '../../core/strategies.ts';
 import { behaviours, bruteForce, outcome, type Toy, type ToyEnv, toyMachine } from './toy-machine.ts';
 

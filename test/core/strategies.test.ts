@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { findPreset } from '../../core/presets.ts';
 import type { RunResult } from '../../core/results.ts';
-import { runScenario } from '../../core/runner.ts';
+import { runScenario } from '../../core/run/runner.ts';
 import { applyOverride, parseScenario } from '../../core/scenario.ts';
 import { defineStrategy, findStrategy, STRATEGIES, STRATEGY_IDS } from '../../core/strategies.ts';
 

@@ -3,7 +3,7 @@ import { COST_DEFAULTS } from '../../core/costs.ts';
 import { LOCK_NAMES } from '../../core/model/locks.ts';
 import { findPreset } from '../../core/presets.ts';
 import { VIOLATION_KINDS } from '../../core/results.ts';
-import { runScenario } from '../../core/runner.ts';
+import { runScenario } from '../../core/run/runner.ts';
 import { applyOverride, parseScenario } from '../../core/scenario.ts';
 import { STRATEGIES } from '../../core/strategies.ts';
 

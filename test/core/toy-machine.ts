@@ -9,9 +9,11 @@ import { indexAt } from '../../core/arch.ts';
 import { exploreMachine, stateDigest } from '../../core/explore/index.ts';
 import { ENTRY_PAGE, ENTRY_TABLE, ROLE_PGTABLE, ROLE_VMALLOC } from '../../core/model/memory.ts';
 import { findPreset } from '../../core/presets.ts';
-import { buildSim } from '../../core/runner.ts';
+import { buildSim } from '../../core/run/runner.ts';
 import { applyOverride, parseScenario, type Scenario } from '../../core/scenario.ts';
-import type { Actor, Program, Sim } from '../../core/sim.ts';
+import type { Actor } from '../../core/machine/actor.ts';
+import type { Program } from '../../core/machine/routine.ts';
+import type { Sim } from '../../core/machine/sim.ts';
 import { findStrategy } from '../../core/strategies.ts';
 
 const now = (): number => performance.now();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../../core/prng.ts';
-import { VaAllocator } from '../../core/sim.ts';
+import { VaAllocator } from '../../core/machine/va-allocator.ts';
 
 // A lazy purge gives thousands of vmap areas back at once (releaseAll); the free list it leaves must be the one
 // giving them back one at a time (release) leaves, or later alloc_vmap_area() calls would place areas elsewhere.

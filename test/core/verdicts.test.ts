@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { findPreset } from '../../core/presets.ts';
 import type { ViolationKind } from '../../core/results.ts';
-import { runScenario } from '../../core/runner.ts';
+import { runScenario } from '../../core/run/runner.ts';
 import { applyOverride, parseScenario, type Scenario } from '../../core/scenario.ts';
 import { defineStrategy, findStrategy, STRATEGIES, type Strategy } from '../../core/strategies.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { findPreset } from '../../core/presets.ts';
-import { buildSim } from '../../core/runner.ts';
+import { buildSim } from '../../core/run/runner.ts';
 import { parseScenario } from '../../core/scenario.ts';
 import { findStrategy } from '../../core/strategies.ts';
 import { LabService } from '../../electron/lab/service.ts';

@@ -10,7 +10,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findPreset, PRESETS, SAFETY_PRESETS } from '../../core/presets.ts';
 import type { RunResult } from '../../core/results.ts';
-import { runScenario } from '../../core/runner.ts';
+import { runScenario } from '../../core/run/runner.ts';
 import { parseScenario } from '../../core/scenario.ts';
 import { defineStrategy, findStrategy, type Strategy } from '../../core/strategies.ts';
 import type { JobInfo, JobLane, LabEvent } from '../../electron/lab/api.ts';

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { findPreset } from '../../core/presets.ts';
-import { runScenario } from '../../core/runner.ts';
+import { runScenario } from '../../core/run/runner.ts';
 import { parseScenario } from '../../core/scenario.ts';
 import { findStrategy } from '../../core/strategies.ts';
 import { formatNarrative, formatViolation } from '../../electron/cli/format.ts';

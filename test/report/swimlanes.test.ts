@@ -8,7 +8,7 @@ import { parseHTML } from 'linkedom';
 import { describe, expect, it } from 'vitest';
 import { findPreset } from '../../core/presets.ts';
 import type { RunResult } from '../../core/results.ts';
-import { runScenario } from '../../core/runner.ts';
+import { runScenario } from '../../core/run/runner.ts';
 import { parseScenario } from '../../core/scenario.ts';
 import { findStrategy } from '../../core/strategies.ts';
 import { htmlReportChunks, renderHtmlReport } from '../../electron/report/index.ts';

@@ -3,24 +3,26 @@
  * actors and their programs) and runs it in one mode, producing a RunResult.
  * Pure: no clock, no I/O; the same inputs give the same result.
  */
-import { type Geometry, addrEnd, alignDown, alignUp, indexAt } from './arch.ts';
-import { type CostModel, defaultCostModel } from './costs.ts';
-import { leafAt } from './kernel/mmu.ts';
-import { add_memory, online_memory, remove_memory } from './kernel/hotplug.ts';
-import { kthreadd } from './kernel/kthread.ts';
-import { ptdump_check_wx, ptdump_show, type PtdumpEntry } from './kernel/ptdump.ts';
-import { type VmArea, vfree, vmalloc } from './kernel/vmalloc.ts';
-import { computeLayout, type Layout, type MemoryMap, memstartAddr, type ReachabilityReport, vmemmapRangeOf, vmemmapRaceReachability, insideLinearRegion } from './layout.ts';
-import { ENTRY_BLOCK, ENTRY_NONE, ENTRY_PAGE, ENTRY_TABLE, ROLE_PGTABLE, ROLE_VMEMMAP } from './model/memory.ts';
-import { buildMetrics, SeriesSampler } from './metrics.ts';
-import { scenarioNotes } from './notes.ts';
-import { Prng } from './prng.ts';
-import type { RunMode, RunResult, Series } from './results.ts';
-import { resolvedActors, type Scenario, ScenarioError } from './scenario.ts';
-import { PctScheduler, RandomScheduler, ReplayScheduler, TimedScheduler } from './schedulers.ts';
-import { type Actor, type Program, RUN_BLOCKED, RUN_VIOLATION, type Scheduler, SECTION_OFFLINE, SECTION_ONLINE, Sim, STATIC_TABLE_FRAMES } from './sim.ts';
-import type { Strategy } from './strategies.ts';
-import { LocalOpSource, type OpSource, OP_RECORD, VmallocStream } from './workload.ts';
+import { type Geometry, addrEnd, alignDown, alignUp, indexAt } from '../arch.ts';
+import { type CostModel, defaultCostModel } from '../costs.ts';
+import { leafAt } from '../kernel/mmu.ts';
+import { add_memory, online_memory, remove_memory } from '../kernel/hotplug.ts';
+import { kthreadd } from '../kernel/kthread.ts';
+import { ptdump_check_wx, ptdump_show, type PtdumpEntry } from '../kernel/ptdump.ts';
+import { type VmArea, vfree, vmalloc } from '../kernel/vmalloc.ts';
+import { computeLayout, type Layout, type MemoryMap, memstartAddr, type ReachabilityReport, vmemmapRangeOf, vmemmapRaceReachability, insideLinearRegion } from '../layout.ts';
+import { ENTRY_BLOCK, ENTRY_NONE, ENTRY_PAGE, ENTRY_TABLE, ROLE_PGTABLE, ROLE_VMEMMAP } from '../model/memory.ts';
+import { buildMetrics, SeriesSampler } from '../metrics.ts';
+import { scenarioNotes } from '../notes.ts';
+import { Prng } from '../prng.ts';
+import type { RunMode, RunResult, Series } from '../results.ts';
+import { resolvedActors, type Scenario, ScenarioError } from '../scenario.ts';
+import { PctScheduler, RandomScheduler, ReplayScheduler, TimedScheduler } from './schedulers/index.ts';
+import type { Actor } from '../machine/actor.ts';
+import type { Program } from '../machine/routine.ts';
+import { RUN_BLOCKED, RUN_VIOLATION, type Scheduler, SECTION_OFFLINE, SECTION_ONLINE, Sim, STATIC_TABLE_FRAMES } from '../machine/sim.ts';
+import type { Strategy } from '../strategies.ts';
+import { LocalOpSource, type OpSource, OP_RECORD, VmallocStream } from '../workload.ts';
 
 export interface BuildOptions {
   mode: RunMode;

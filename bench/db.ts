@@ -8,8 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { VIOLATION_KINDS, type RunResult, type Series, type Violation } from '../core/results.ts';
-import { LabDb } from './index.ts';
-import type { RunFilter } from './types.ts';
+import { LabDb } from '../db/index.ts';
+import type { RunFilter } from '../db/types.ts';
 
 const MILLION = 1_000_000;
 const STRATEGIES = ['v5', 'v6', 'opt1', 'opt2', 'opt3', 'upstream'];

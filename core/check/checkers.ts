@@ -6,13 +6,15 @@
  * every actor involved, the steps that touched the same pages, and the
  * offending actor's recent steps, with runs of like steps folded.
  */
-import { formatVA } from './arch.ts';
-import { ENTRY_KIND_NAMES, FRAME_FREE } from './model/memory.ts';
-import { LOCK_NAMES } from './model/locks.ts';
-import { type ExplainContext, explainViolation, SCAN_BACK } from './narrative.ts';
-import type { KeyStep, TraceStep, Violation, ViolationKind } from './results.ts';
-import { VIOLATION_KINDS } from './results.ts';
-import { type Actor, opTouchesFrame, type Sim } from './sim.ts';
+import { formatVA } from '../arch.ts';
+import { ENTRY_KIND_NAMES, FRAME_FREE } from '../model/memory.ts';
+import { LOCK_NAMES } from '../model/locks.ts';
+import { type ExplainContext, explainViolation, SCAN_BACK } from '../narrative.ts';
+import type { KeyStep, TraceStep, Violation, ViolationKind } from '../results.ts';
+import { VIOLATION_KINDS } from '../results.ts';
+import type { Actor } from '../machine/actor.ts';
+import { opTouchesFrame } from '../machine/ops.ts';
+import type { Sim } from '../machine/sim.ts';
 
 const MAX_TRACE = 40;
 const ACTOR_TAIL = 12;

@@ -1,0 +1,70 @@
+/**
+ * How an actor's program is written and resumed: a generator (Program) or a
+ * hand-written state machine (Routine) for the hot kernel walks; the
+ * simulator keeps the call stack of routines, generators wrapped.
+ */
+
+/**
+ * An actor's program: a generator that yields a step code after describing
+ * its next shared access, or yields another Program to call it (the
+ * simulator keeps the call stack, so resuming an actor costs the same at
+ * any depth) and receives that callee's return value.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- allowed because a type alias cannot refer to itself; the interface is what makes Program recursive
+export interface Program<R = void> extends Generator<number | Frame, R, unknown> {}
+
+/** Routine.resume(): a step is described on the actor. */
+export const RESUME_STEP = 0;
+/** Routine.resume(): call `callee`; its return value comes back as the next resume's input. */
+export const RESUME_CALL = 1;
+/** Routine.resume(): the routine has ended with `value`. */
+export const RESUME_RETURN = 2;
+export type Resume = typeof RESUME_STEP | typeof RESUME_CALL | typeof RESUME_RETURN;
+
+/**
+ * A kernel routine written as an explicit state machine, for the hottest
+ * paths (the vmalloc/vfree page loops and table walks): the simulator
+ * resumes it as it resumes a generator, without a generator's frame and
+ * result objects. It describes each step on the actor exactly as the
+ * generator it replaces did; it may call generators and routines, and
+ * generators may call it (`yield routine`).
+ */
+export abstract class Routine<R = unknown> {
+  /** Set before returning RESUME_CALL. */
+  callee: Frame | null = null;
+  /** Set before returning RESUME_RETURN. */
+  value: R | undefined = undefined;
+  /** True for a wrapped generator: Sim.advance() calls those from a call site of their own (fewer kinds per site). */
+  readonly wrapsGenerator: boolean = false;
+  /** Run to the next step, call or return; `input` is the last callee's return value (else undefined). */
+  abstract resume(input: unknown): Resume;
+}
+
+/** What a program can call: a generator or a routine. */
+export type Frame = Program<unknown> | Routine<unknown>;
+
+/** A generator on an actor's stack, resumed through the Routine protocol (so resuming a frame is one kind of call). */
+export class GeneratorFrame extends Routine<unknown> {
+  override readonly wrapsGenerator = true;
+  private readonly gen: Program<unknown>;
+  constructor(gen: Program<unknown>) {
+    super();
+    this.gen = gen;
+  }
+
+  resume(input: unknown): Resume {
+    const r = this.gen.next(input);
+    if (r.done) {
+      this.value = r.value;
+      return RESUME_RETURN;
+    }
+    const v = r.value;
+    if (typeof v === 'number') return RESUME_STEP;
+    this.callee = v;
+    return RESUME_CALL;
+  }
+}
+
+export function frameOf(f: Frame): Routine<unknown> {
+  return f instanceof Routine ? f : new GeneratorFrame(f);
+}
