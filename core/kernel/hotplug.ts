@@ -118,7 +118,7 @@ export function* remove_memory(s: Sim, a: Actor, pa: number, size: number, parts
   }
   if (parts.linear) yield __remove_pgd_mapping(s, a, lin, size);
   yield mem_hotplug_done(a);
-  s.leakedAtLastRemove = s.leakedTables();
+  if (s.auditLeaks) s.leakedAtLastRemove = s.leakedTables();
   yield a.memState('try_remove_memory', 'memory removed (DIMM ejected)', pa, size, SECTION_REMOVED);
   if (parts.deviceLock) yield a.lockOp(OP_UNLOCK, 'unlock_device_hotplug', 'mutex_unlock(&device_hotplug_lock)', LOCK_DEVICE_HOTPLUG);
   s.recordLatency(LAT_HOTREMOVE, a.time - t0);

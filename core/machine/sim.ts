@@ -179,6 +179,11 @@ export class Sim {
    * emptied and not yet reached as leaked.
    */
   leakedAtLastRemove = -1;
+  /**
+   * Audit the table pages each hot-remove leaves behind (a walk of every table: a metric of runs). The
+   * explorer turns it off: no checker reads it, and it is about a tenth of an execution's time.
+   */
+  auditLeaks = true;
   // Step log: per step, the numeric fields side by side in one array (LOG_* offsets, LOG_STRIDE per step: a step
   // writes one or two cache lines, not one line in each of a dozen arrays), and the function and action strings.
   private logCap: number;
