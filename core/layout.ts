@@ -222,12 +222,6 @@ export function computeLayout(name: LayoutEraName, arch: ArchConfig): Layout {
   };
 }
 
-export function regionOf(layout: Layout, kind: RegionKind): Region {
-  const r = layout.regions.find((x) => x.kind === kind);
-  if (!r) throw new Error(`layout ${layout.era} has no ${kind} region`);
-  return r;
-}
-
 /** A physical memory range. */
 export interface PhysRange {
   start: number;

@@ -151,11 +151,6 @@ function checkConsistency(s: Scenario, path: string): void {
   });
 }
 
-/** Total vmalloc threads after applying `vmallocThreads`. */
-export function vmallocCount(s: Scenario): number {
-  return s.actors.reduce((n, a) => n + (a.kind === 'vmalloc' ? a.count : 0), 0);
-}
-
 /** `--set path=value`: set a field of the raw document (before validation). */
 export function applyOverride(doc: unknown, assignment: string): unknown {
   const eq = assignment.indexOf('=');

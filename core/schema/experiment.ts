@@ -4,7 +4,7 @@
  * the pieces the lab API's requests share with it: scenario and strategy
  * references and the run parameters with their limits.
  */
-import type { Static, TSchema } from '@sinclair/typebox';
+import type { TSchema } from '@sinclair/typebox';
 // The builders one by one (a namespace import), not TypeBox's `Type` object: the renderer's bundle keeps only those used.
 import * as Type from '@sinclair/typebox';
 import { oneOf, SetSchema, TagSchema as RunTagSchema, ViolationKindSchema } from './results.ts';
@@ -69,5 +69,3 @@ export const ExperimentDocSchema = Type.Object(
   },
   { additionalProperties: false, $id: 'ptlab.experiment/1', title: 'PT Lab experiment (what the Designer holds, under a name)' },
 );
-
-export type ExperimentDocInput = Static<typeof ExperimentDocSchema>;
