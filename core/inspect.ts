@@ -531,14 +531,14 @@ export class TraceRecording {
   }
 
   private sectionIndexOf(pfn: number): number {
-    const pa = pfn * this.sim.g.pageSize;
+    const pa = pfn * this.sim.geometry.pageSize;
     return this.sim.sections.findIndex((s) => pa >= s.start && pa < s.start + s.size);
   }
 
   // ---------------------------------------------------------------- the page-table tree
 
   private levelName(depth: number): TableLevel {
-    return this.sim.g.name[depth];
+    return this.sim.geometry.name[depth];
   }
 
   /** The state of a table frame as a node holding generation `gen`. */
@@ -562,7 +562,7 @@ export class TraceRecording {
    * expanded), with a couple of live neighbours each; the rest are counted.
    */
   private node(f: number, gen: number, d: number, start: number, n: number, focus: readonly number[], seen: Set<number>): TableNode {
-    const g = this.sim.g;
+    const g = this.sim.geometry;
     const span = d === 0 ? g.vaSpan : g.entrySize[d - 1];
     const live: number[] = [];
     for (let i = 0; i < g.ptrs[d]; i++) if (this.entryAt(f, i, n).kind !== ENTRY_NONE) live.push(i);
@@ -615,7 +615,7 @@ export class TraceRecording {
   }
 
   private entryKindName(e: Entry, d: number): 'table' | 'block' | 'page' {
-    const g = this.sim.g;
+    const g = this.sim.geometry;
     return e.kind === ENTRY_TABLE && d < g.levels - 1 ? 'table' : e.kind === ENTRY_BLOCK ? 'block' : e.kind === ENTRY_TABLE ? 'table' : 'page';
   }
 
@@ -631,7 +631,7 @@ export class TraceRecording {
 
   /** Is table frame f (depth d, covering `start`) linked from the root after step n? */
   private linked(f: number, d: number, start: number, n: number): boolean {
-    const g = this.sim.g;
+    const g = this.sim.geometry;
     let t = this.sim.root;
     for (let k = 0; k < d; k++) {
       const e = this.entryAt(t, indexAt(g, k, start), n);
@@ -652,7 +652,7 @@ export class TraceRecording {
    */
   stateAt(n: number, focus: Focus): MachineStateAt {
     const sim = this.sim;
-    const g = sim.g;
+    const g = sim.geometry;
     const last = Math.min(n, this.steps - 1);
     // The step's own address and the addresses the actors go through next are followed too.
     const vas = new Set(focus.vas);
@@ -797,7 +797,7 @@ export class TraceRecording {
     if (next < 0) {
       // It takes no further step in the log: what it was left waiting on at the end, if anything.
       if (a.done && !a.stuck) return { name: a.name, cpu: a.cpu, done: true, next: null, pointer: null, locks };
-      return { name: a.name, cpu: a.cpu, done, next: { function: a.fn, action: a.act, address: a.addr >= 0 ? formatVA(sim.g, a.addr) : '' }, pointer: this.pointer(a.op, a.frame, a.gen, n), locks };
+      return { name: a.name, cpu: a.cpu, done, next: { function: a.fn, action: a.act, address: a.addr >= 0 ? formatVA(sim.geometry, a.addr) : '' }, pointer: this.pointer(a.op, a.frame, a.gen, n), locks };
     }
     const r = sim.loggedStep(next, newLoggedStep());
     const p = pointerStep >= 0 ? sim.loggedStep(pointerStep, newLoggedStep()) : null;
@@ -805,7 +805,7 @@ export class TraceRecording {
       name: a.name,
       cpu: a.cpu,
       done,
-      next: { function: r.fn, action: r.act, address: r.addr >= 0 ? formatVA(sim.g, r.addr) : '' },
+      next: { function: r.fn, action: r.act, address: r.addr >= 0 ? formatVA(sim.geometry, r.addr) : '' },
       pointer: p ? this.pointer(p.op, p.frame, p.gen, n) : null,
       locks,
     };
@@ -835,7 +835,7 @@ export class TraceRecording {
 
   private roleWords(fr: FrameVal): string {
     if (fr.state === FRAME_FREE) return 'free';
-    if (fr.depth >= 0 && (fr.state === FRAME_TABLE || fr.state === FRAME_STATIC)) return `${this.sim.g.name[fr.depth].toUpperCase()} table${fr.state === FRAME_STATIC ? ' (static)' : ''}`;
+    if (fr.depth >= 0 && (fr.state === FRAME_TABLE || fr.state === FRAME_STATIC)) return `${this.sim.geometry.name[fr.depth].toUpperCase()} table${fr.state === FRAME_STATIC ? ' (static)' : ''}`;
     return ROLE_NAMES[fr.role] ?? 'page';
   }
 
@@ -845,7 +845,7 @@ export class TraceRecording {
   changesAt(n: number): string[] {
     if (n < 0 || n >= this.steps) return [];
     const sim = this.sim;
-    const g = sim.g;
+    const g = sim.geometry;
     const out: string[] = [];
     const r = sim.loggedStep(n, newLoggedStep());
     const op = this.stepOp[n];
@@ -974,7 +974,7 @@ export function focusOf(rec: TraceRecording, v: Violation | null): Focus {
     for (const t of v.trace) {
       if (t.address) {
         try {
-          vas.add(vaOffset(sim.g, t.address));
+          vas.add(vaOffset(sim.geometry, t.address));
         } catch {
           // An address outside the kernel half (a malformed document) is not followed.
         }

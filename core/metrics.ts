@@ -59,7 +59,7 @@ export function buildMetrics(sim: Sim): Record<string, number> {
   // What the last completed hot-remove left behind (or, if none completed, what is left now).
   const leaked = sim.leakedAtLastRemove >= 0 ? sim.leakedAtLastRemove : sim.leakedTables();
   m['pgtable.leaked_pages'] = leaked;
-  m['pgtable.leaked_bytes'] = leaked * sim.g.pageSize;
+  m['pgtable.leaked_bytes'] = leaked * sim.geometry.pageSize;
   m['sim.steps'] = sim.steps;
   m['sim.time_ns'] = Math.round(sim.now);
   for (const k of VIOLATION_KINDS) m[`violations.${k}`] = sim.checker.countOf(k);

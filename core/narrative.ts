@@ -149,11 +149,11 @@ class Analysis {
   }
 
   level(depth: number): string {
-    return depth >= 0 ? this.sim.g.name[depth].toUpperCase() : 'page';
+    return depth >= 0 ? this.sim.geometry.name[depth].toUpperCase() : 'page';
   }
 
   va(addr: number): string {
-    return formatVA(this.sim.g, addr);
+    return formatVA(this.sim.geometry, addr);
   }
 
   /** The page step s touched, in words as it was then, e.g. "PUD table pfn 0x200004c" or "vmalloc page pfn 0x200004e". */
@@ -313,7 +313,7 @@ class Analysis {
     const cpu = this.ctx.cpu ?? -1;
     if (!a || f < 0 || cpu < 0) return '';
     const sim = this.sim;
-    const g = sim.g;
+    const g = sim.geometry;
     const pfn = sim.mem.pfnOf(f);
     this.frames.push(f);
     const slot = walk ? this.walkSlot(cpu, pfn) : this.leafSlot(cpu, pfn, 2 ** sim.mem.order[f]);
@@ -371,8 +371,8 @@ class Analysis {
     let lo = 0;
     let pages = 1;
     if (removed) {
-      lo = removed.pa / sim.g.pageSize;
-      pages = removed.size / sim.g.pageSize;
+      lo = removed.pa / sim.geometry.pageSize;
+      pages = removed.size / sim.geometry.pageSize;
     } else if (access) lo = this.ctx.pfn!;
     const slot = access ? this.hitSlot(cpu, a.addr) : this.leafSlot(cpu, lo, pages);
     const t = sim.tlbs;
@@ -447,7 +447,7 @@ class Analysis {
     const va = this.ctx.va ?? -1;
     if (!a || va < 0) return '';
     const sim = this.sim;
-    const g = sim.g;
+    const g = sim.geometry;
     const mem = sim.mem;
     // The tables the owner went through for va, per depth: its last read or write of the entry covering va.
     const path: { step: number; frame: number; gen: number }[] = [];

@@ -107,7 +107,7 @@ export class Checker {
       cpu: a ? a.cpu : -1,
       actor: a ? a.name : '',
       function: a ? a.fn : '',
-      address: a && a.addr >= 0 ? formatVA(this.sim.g, a.addr) : '',
+      address: a && a.addr >= 0 ? formatVA(this.sim.geometry, a.addr) : '',
       message,
       trace: markKeySteps(this.buildTrace(a, frames, why.steps, pending, others), why.keySteps),
       narrative: why.narrative,
@@ -179,7 +179,7 @@ export class Checker {
       actor: a.name,
       function: a.fn,
       action: a.act,
-      address: a.addr >= 0 ? formatVA(sim.g, a.addr) : '',
+      address: a.addr >= 0 ? formatVA(sim.geometry, a.addr) : '',
       frame: usesFrame ? { pfn: sim.mem.pfnOf(f), generation: a.gen, role: sim.frameRole(f) } : null,
       locks,
     };
@@ -202,7 +202,7 @@ export class Checker {
   }
 
   hardwareWalkUaf(a: Actor, f: number, gen: number): void {
-    this.report('uaf-table-read', a, `CPU ${a.cpu}'s table walk for ${formatVA(this.sim.g, a.addr)} followed a pointer into a ${this.describeFrame(f, gen)}`, { frame: f, gen, hardware: true });
+    this.report('uaf-table-read', a, `CPU ${a.cpu}'s table walk for ${formatVA(this.sim.geometry, a.addr)} followed a pointer into a ${this.describeFrame(f, gen)}`, { frame: f, gen, hardware: true });
   }
 
   bbm(a: Actor, oldKind: number): void {
@@ -239,8 +239,8 @@ export class Checker {
   /** Hot-pluggable memory [pa, pa+size) is physically gone. */
   memoryRemoved(a: Actor, pa: number, size: number): void {
     const sim = this.sim;
-    const pfn = pa / sim.g.pageSize;
-    const cpu = sim.tlbs.cpuMappingPfn(pfn, size / sim.g.pageSize);
+    const pfn = pa / sim.geometry.pageSize;
+    const cpu = sim.tlbs.cpuMappingPfn(pfn, size / sim.geometry.pageSize);
     if (cpu >= 0) {
       this.report('stale-tlb', a, `memory at 0x${pa.toString(16)} was removed while CPU ${cpu}'s TLB still translated to it (linear map)`, { cpu, removed: { pa, size } });
     }
@@ -249,7 +249,7 @@ export class Checker {
   /** A CPU used a TLB entry; is what it maps still there? */
   accessThroughTlb(a: Actor, pfn: number, gen: number): void {
     if (this.sim.pfnDead(pfn, gen)) {
-      this.report('stale-tlb', a, `CPU ${a.cpu} accessed ${formatVA(this.sim.g, a.addr)} through a TLB entry for pfn 0x${pfn.toString(16)}, which was freed or removed`, { frame: this.sim.mem.frameOf(pfn), gen, pfn, cpu: a.cpu });
+      this.report('stale-tlb', a, `CPU ${a.cpu} accessed ${formatVA(this.sim.geometry, a.addr)} through a TLB entry for pfn 0x${pfn.toString(16)}, which was freed or removed`, { frame: this.sim.mem.frameOf(pfn), gen, pfn, cpu: a.cpu });
     }
   }
 
@@ -285,6 +285,6 @@ export class Checker {
   /** A completed vmalloc mapping is not reachable from swapper_pg_dir. */
   lostMapping(a: Actor | null, va: number, why: string): void {
     // Called after the step that showed it, from the program or at the end: no pending step to show.
-    this.report('lost-mapping', a, `vmalloc mapping at ${formatVA(this.sim.g, va)} is not reachable from swapper_pg_dir: ${why}`, { va }, false);
+    this.report('lost-mapping', a, `vmalloc mapping at ${formatVA(this.sim.geometry, va)} is not reachable from swapper_pg_dir: ${why}`, { va }, false);
   }
 }

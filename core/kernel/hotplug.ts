@@ -77,7 +77,7 @@ export function* add_memory(s: Sim, a: Actor, pa: number, size: number, parts: H
  */
 export function* online_pages(s: Sim, a: Actor, pa: number, size: number): Program {
   yield mem_hotplug_begin(a);
-  yield a.work('online_pages', 'online_pages_range(): __free_pages_core() of each page', (size / s.g.pageSize) * s.cost.onlinePerPage);
+  yield a.work('online_pages', 'online_pages_range(): __free_pages_core() of each page', (size / s.geometry.pageSize) * s.cost.onlinePerPage);
   yield a.memState('online_pages', 'node_states_check_changes_online(); zone and node online', pa, size, SECTION_ONLINE);
   if (a.result === 1) {
     if (a.kthreadDone < 0) throw new Error(`${a.name}: onlines a new node but has no kthread completion (buildSim adds kthreadd for scenarios with memory in nodes other than 0)`);
@@ -102,7 +102,7 @@ export function* remove_memory(s: Sim, a: Actor, pa: number, size: number, parts
   if (parts.deviceLock) yield a.lockOp(OP_LOCK, 'lock_device_hotplug', 'mutex_lock(&device_hotplug_lock)', LOCK_DEVICE_HOTPLUG);
   if (parts.offline) {
     yield mem_hotplug_begin(a);
-    yield a.work('offline_pages', 'offline_pages(): isolate and migrate the pages', (size / s.g.pageSize) * s.cost.offlinePerPage);
+    yield a.work('offline_pages', 'offline_pages(): isolate and migrate the pages', (size / s.geometry.pageSize) * s.cost.offlinePerPage);
     yield a.memState('offline_pages', 'offline_pages(pfn, nr_pages) done', pa, size, SECTION_OFFLINE);
     yield mem_hotplug_done(a);
   }

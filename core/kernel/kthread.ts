@@ -32,8 +32,8 @@ export function* kthread_run(s: Sim, a: Actor, caller: string, thread: string, d
 
 /** kthreadd(): forever, sleep until kthread_create_list has a request, then create_kthread() it. */
 export function* kthreadd(s: Sim, a: Actor, window: number): Program {
-  const pages = THREAD_SIZE / s.g.pageSize;
-  const align = THREAD_ALIGN / s.g.pageSize;
+  const pages = THREAD_SIZE / s.geometry.pageSize;
+  const align = THREAD_ALIGN / s.geometry.pageSize;
   for (;;) {
     yield a.waitForCompletion('kthreadd', 'schedule() /* until kthread_create_list is not empty */', s.kthreadQueue);
     const done = a.result;

@@ -89,7 +89,7 @@ class UnmapLevels extends Routine<void> {
   resume(): Resume {
     const s = this.s;
     const a = this.a;
-    const g = s.g;
+    const g = s.geometry;
     const kn = s.knobs;
     for (;;) {
       const d = this.depth;
@@ -172,7 +172,7 @@ class UnmapLevels extends Routine<void> {
  * floor/ceiling (v5.7), never for vmemmap (Option 3), or never.
  */
 export function* free_empty_tables(s: Sim, a: Actor, start: number, end: number, target: TeardownTarget): Program {
-  const g = s.g;
+  const g = s.geometry;
   const root = s.root;
   const rg = s.mem.gen[root];
   let addr = start;
@@ -195,7 +195,7 @@ function mayFreeTable(s: Sim, target: TeardownTarget, start: number, end: number
     case 'all-empty':
       return true;
     case 'floor-ceiling':
-      return pgtable_range_aligned(s, start, end, target.floor, target.ceiling, s.g.entrySize[d - 1]);
+      return pgtable_range_aligned(s, start, end, target.floor, target.ceiling, s.geometry.entrySize[d - 1]);
   }
 }
 
@@ -206,7 +206,7 @@ function mayFreeTable(s: Sim, target: TeardownTarget, start: number, end: number
 export function pgtable_range_aligned(s: Sim, start: number, end: number, floor: number, ceiling: number, size: number): boolean {
   start = alignDown(start, size);
   if (start < floor) return false;
-  if (ceiling !== s.g.vaSpan) {
+  if (ceiling !== s.geometry.vaSpan) {
     ceiling = alignDown(ceiling, size);
     if (ceiling === 0) return false;
   }
@@ -282,7 +282,7 @@ class FreeEmptyLevels extends Routine<void> {
   resume(): Resume {
     const s = this.s;
     const a = this.a;
-    const g = s.g;
+    const g = s.geometry;
     for (;;) {
       const d = this.depth;
       const name = g.name[d];
@@ -384,7 +384,7 @@ class FreeEmptyLevels extends Routine<void> {
  * flushed after the loop, every empty table freed, under the init_mm ptl.
  */
 export function* remove_pagetable(s: Sim, a: Actor, start: number, end: number, sparseVmap: boolean, target: TeardownTarget): Program {
-  const g = s.g;
+  const g = s.geometry;
   const fn = N.removeTable.pgd;
   const useLock = s.knobs.teardownLock === 'ptl';
   if (useLock) yield a.lockOp(OP_LOCK, fn, PTL_LOCK, LOCK_PTL);
@@ -406,7 +406,7 @@ export function* remove_pagetable(s: Sim, a: Actor, start: number, end: number, 
 }
 
 function* removeLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr: number, end: number, sparseVmap: boolean, target: TeardownTarget): Program {
-  const g = s.g;
+  const g = s.geometry;
   const name = g.name[d];
   const fn = N.removeTable[name];
   const leaf = g.levels - 1;
@@ -437,7 +437,7 @@ function* removeLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr:
 
 /** free_{pte,pmd,pud}_table() of V5: bail out if any entry is live, else clear, TLBI, free. */
 function* freeTableV5(s: Sim, a: Actor, pf: number, pgen: number, pidx: number, tf: number, tg: number, d: number, addr: number, target: TeardownTarget): Program {
-  const g = s.g;
+  const g = s.geometry;
   const name = g.name[d];
   const parentName = g.name[d - 1];
   const fn = N.freeTable[name];
@@ -516,7 +516,7 @@ export function leafAt(g: Geometry, d: number, addr: number, next: number, block
  * leaves are vmemmap backing allocated here (vmemmap_populate()).
  */
 function* createLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr: number, end: number, physDelta: number, blocks: boolean, blockDepth: number): Program {
-  const g = s.g;
+  const g = s.geometry;
   const name = g.name[d];
   const vmemmap = Number.isNaN(physDelta);
   const fn = vmemmap ? N.vmemmapPopulate[name] : N.createRange[name];
@@ -559,7 +559,7 @@ function* createLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr:
 
 /** vmemmap_populate() (4K: PMD blocks via vmemmap_alloc_block_buf(PMD_SIZE); else vmemmap_populate_basepages()). */
 export function* vmemmap_populate(s: Sim, a: Actor, start: number, end: number, pmdBlocks: boolean): Program {
-  const g = s.g;
+  const g = s.geometry;
   const blockDepth = pmdBlocks && g.pmdDepth >= 0 ? g.pmdDepth : g.levels - 1;
   yield createLevel(s, a, s.root, s.mem.gen[s.root], 0, start, end, Number.NaN, pmdBlocks, blockDepth);
 }

@@ -49,7 +49,7 @@ function* ptdump_walk_pgd(s: Sim, a: Actor, ranges: readonly (readonly [number, 
 }
 
 function* walkLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr: number, end: number): Program {
-  const g = s.g;
+  const g = s.geometry;
   const name = g.name[d];
   const fn = N.ptdumpWalk[name];
   let next = addr;

@@ -134,7 +134,7 @@ class Vmalloc extends Routine<VmArea | null> {
     this.s = s;
     this.a = a;
     this.guard = s.knobs.vmallocGuard;
-    this.names = vmapNamesOf(s.g);
+    this.names = vmapNamesOf(s.geometry);
   }
 
   /** Set up a call: __vmalloc_node_range() of `pages` pages. */
@@ -159,7 +159,7 @@ class Vmalloc extends Routine<VmArea | null> {
   resume(): Resume {
     const s = this.s;
     const a = this.a;
-    const g = s.g;
+    const g = s.geometry;
     for (;;) {
       switch (this.pc) {
         case VM_START:
@@ -344,7 +344,7 @@ class Vmalloc extends Routine<VmArea | null> {
  * holds the ptl, so it is not taken again.
  */
 function* pXd_alloc(s: Sim, a: Actor, tf: number, tg: number, idx: number, addr: number, childDepth: number): Program {
-  const g = s.g;
+  const g = s.geometry;
   const child = g.name[childDepth];
   const parent = g.name[childDepth - 1];
   const fn = N.alloc[child];
@@ -433,7 +433,7 @@ class Vfree extends Routine<void> {
   resume(): Resume {
     const s = this.s;
     const a = this.a;
-    const g = s.g;
+    const g = s.geometry;
     const area = this.area;
     for (;;) {
       switch (this.pc) {

@@ -140,7 +140,7 @@ interface LatencyLog {
 export class Sim {
   readonly opts: SimOptions;
   readonly layout: Layout;
-  readonly g: Geometry;
+  readonly geometry: Geometry;
   readonly knobs: StrategyKnobs;
   readonly cost: CostModel;
   readonly mem: PhysMem;
@@ -229,11 +229,11 @@ export class Sim {
   constructor(opts: SimOptions) {
     this.opts = opts;
     this.layout = opts.layout;
-    this.g = opts.layout.geometry;
+    this.geometry = opts.layout.geometry;
     this.knobs = opts.knobs;
     this.cost = opts.cost;
     this.memstart = memstartAddr(opts.layout, opts.memory);
-    const g = this.g;
+    const g = this.geometry;
     this.mem = new PhysMem({
       poolBasePfn: opts.poolBasePfn,
       staticFrames: STATIC_TABLE_FRAMES,
@@ -714,8 +714,8 @@ export class Sim {
         break;
       }
       case OP_TLBI_RANGE: {
-        const ps = this.g.pageSize;
-        if (a.size > this.g.PTRS_PER_PTE * ps) {
+        const ps = this.geometry.pageSize;
+        if (a.size > this.geometry.PTRS_PER_PTE * ps) {
           // Above MAX_TLBI_OPS pages, flush_tlb_kernel_range() flushes everything.
           this.tlbs.invalidateAll();
           this.counters.tlbiAll++;
@@ -901,7 +901,7 @@ export class Sim {
       case OP_VA_LAZY_FREE:
         log?.purgeList();
         this.purgeList.push(a.addr, a.size, a.window);
-        this.lazyPages += a.size / this.g.pageSize;
+        this.lazyPages += a.size / this.geometry.pageSize;
         a.result = this.lazyPages > this.lazyMax ? 1 : 0;
         this.charge(a, c.vmapAreaFree);
         break;
@@ -1047,7 +1047,7 @@ export class Sim {
    * declares its lookups and fills; the walk declares the entries it reads.
    */
   private hardwareAccess(a: Actor): void {
-    const g = this.g;
+    const g = this.geometry;
     const mem = this.mem;
     const t = this.tlbs;
     const log = this.access;
@@ -1136,7 +1136,7 @@ export class Sim {
   }
 
   private sectionIndexOfPfn(pfn: number): number {
-    const pa = pfn * this.g.pageSize;
+    const pa = pfn * this.geometry.pageSize;
     const secs = this.sections;
     for (let k = 0; k < secs.length; k++) if (pa >= secs[k].start && pa < secs[k].start + secs[k].size) return k;
     return -1;
@@ -1204,7 +1204,7 @@ export class Sim {
 
   /** End-of-run checks: every live vmalloc mapping must still be reachable from swapper_pg_dir. */
   finish(): void {
-    const g = this.g;
+    const g = this.geometry;
     for (const [va, area] of this.liveAreas) {
       for (let i = 0; i < area.frames.length; i++) {
         const at = va + i * g.pageSize;
@@ -1219,7 +1219,7 @@ export class Sim {
 
   /** Translate a VA by walking the live tables from the root (no TLB, no step); pfn or -1. */
   softwareWalk(va: number): number {
-    const g = this.g;
+    const g = this.geometry;
     const mem = this.mem;
     let f = this.root;
     for (let d = 0; d < g.levels; d++) {
@@ -1260,7 +1260,7 @@ export class Sim {
    * a hot-removed range and whose whole subtree maps nothing (no leaf).
    */
   leakedTables(): number {
-    const g = this.g;
+    const g = this.geometry;
     const mem = this.mem;
     let leaked = 0;
     // Returns true if the subtree of table f (depth d) maps at least one leaf.
@@ -1430,20 +1430,20 @@ export class Sim {
       actor: a.name,
       function: this.logFn[i],
       action,
-      address: addr >= 0 ? formatVA(this.g, addr) : '',
+      address: addr >= 0 ? formatVA(this.geometry, addr) : '',
       frame: f >= 0 ? { pfn: this.mem.pfnOf(f), generation: L[o + LOG_GEN], role: this.roleName(L[o + LOG_ROLE], f) } : null,
       locks,
     };
   }
 
   private roleName(code: number, f: number): string {
-    if (code >= 0) return `${this.g.name[code]} table${this.mem.role[f] === ROLE_STATIC_TABLE ? ' (static)' : ''}`;
+    if (code >= 0) return `${this.geometry.name[code]} table${this.mem.role[f] === ROLE_STATIC_TABLE ? ' (static)' : ''}`;
     return ROLE_NAMES[-1 - code] ?? 'page';
   }
 
   frameRole(f: number): string {
     const d = this.mem.depth[f];
-    if (d >= 0 && this.mem.role[f] !== ROLE_NONE) return `${this.g.name[d]} table${this.mem.role[f] === ROLE_STATIC_TABLE ? ' (static)' : ''}`;
+    if (d >= 0 && this.mem.role[f] !== ROLE_NONE) return `${this.geometry.name[d]} table${this.mem.role[f] === ROLE_STATIC_TABLE ? ' (static)' : ''}`;
     return ROLE_NAMES[this.mem.role[f]] ?? 'page';
   }
 

@@ -197,7 +197,7 @@ export function buildSim(scenario: Scenario, strategy: Strategy, opts: BuildOpti
 /** Populate the boot page tables directly (no steps): fixmap, boot memory, present hot-pluggable memory. */
 function bootTables(sim: Sim, scenario: Scenario): void {
   const layout = sim.layout;
-  const g = sim.g;
+  const g = sim.geometry;
   const mem = sim.mem;
   // The fixmap's tables are static (bm_pud/bm_pmd/bm_pte in the kernel image), one per level below the root.
   let f = sim.root;
@@ -241,7 +241,7 @@ function bootTables(sim: Sim, scenario: Scenario): void {
  * leafAt()).
  */
 function bootMap(sim: Sim, tf: number, d: number, addr: number, end: number, physDelta: number, blocks: boolean, blockDepth: number): void {
-  const g = sim.g;
+  const g = sim.geometry;
   const mem = sim.mem;
   const vmemmap = Number.isNaN(physDelta);
   const leaf = g.levels - 1;
@@ -332,7 +332,7 @@ function* vmallocProgram(s: Sim, a: Actor, thread: number, window: number, spec:
 
 function ptdumpRanges(s: Sim, scenario: Scenario, region: string): [number, number][] {
   const l = s.layout;
-  if (region === 'all') return [[0, s.g.vaSpan]];
+  if (region === 'all') return [[0, s.geometry.vaSpan]];
   // The whole [VMEMMAP_START, VMEMMAP_END): the struct pages of every section, and the tables vmemmap shares.
   if (region === 'vmemmap-region') return [[l.VMEMMAP_START, l.VMEMMAP_END]];
   const out: [number, number][] = [];
@@ -340,7 +340,7 @@ function ptdumpRanges(s: Sim, scenario: Scenario, region: string): [number, numb
     if (region === 'hotplug' || region === 'linear') out.push([s.linear(r.start), s.linear(r.start + r.size)]);
     if (region === 'hotplug' || region === 'vmemmap') {
       const v = vmemmapRangeOf(l, s.memstart, r);
-      out.push([alignDown(v.start, s.g.pageSize), alignUp(v.end, s.g.pageSize)]);
+      out.push([alignDown(v.start, s.geometry.pageSize), alignUp(v.end, s.geometry.pageSize)]);
     }
   }
   if (region === 'vmemmap' && out.length === 0) out.push([l.VMEMMAP_START, l.VMEMMAP_END]);

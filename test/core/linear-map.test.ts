@@ -86,8 +86,8 @@ describe('1 GiB linear-map blocks (rodata=off, 4K)', () => {
     const va = sim.linear(0x100000000);
     const kinds: number[] = [];
     let f = sim.root;
-    for (let d = 0; d < sim.g.levels; d++) {
-      const i = indexAt(sim.g, d, va);
+    for (let d = 0; d < sim.geometry.levels; d++) {
+      const i = indexAt(sim.geometry, d, va);
       kinds.push(sim.mem.kind(f, i));
       if (sim.mem.kind(f, i) !== ENTRY_TABLE) break;
       f = sim.mem.frameOf(sim.mem.val(f, i));
@@ -101,8 +101,8 @@ describe('1 GiB linear-map blocks (rodata=off, 4K)', () => {
     expect(entryKinds(39)).toEqual([ENTRY_TABLE, ENTRY_BLOCK]);
     const { sim } = buildSim(parseScenario(doc(39)), findStrategy('upstream'), { mode: 'random', seed: 1 });
     const va = sim.linear(0x100000000);
-    const pmd = sim.mem.frameOf(sim.mem.val(sim.root, indexAt(sim.g, 0, va)));
-    expect(sim.g.name[1]).toBe('pmd');
+    const pmd = sim.mem.frameOf(sim.mem.val(sim.root, indexAt(sim.geometry, 0, va)));
+    expect(sim.geometry.name[1]).toBe('pmd');
     let blocks = 0;
     for (let i = 0; i < 512; i++) if (sim.mem.kind(pmd, i) === ENTRY_BLOCK) blocks++;
     expect(blocks).toBe(512);

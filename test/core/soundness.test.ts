@@ -169,7 +169,7 @@ function* runSimple(s: Sim, a: Actor, e: ToyEnv, x: Simple, who: number): Progra
       yield a.access('toy', 'touch va', e.va);
       return;
     case 'tlbi':
-      if (x.what === 'range') yield a.tlbiRange('toy', 'flush_tlb_kernel_range', e.va, e.va + s.g.pageSize);
+      if (x.what === 'range') yield a.tlbiRange('toy', 'flush_tlb_kernel_range', e.va, e.va + s.geometry.pageSize);
       else if (x.what === 'pgtable') yield a.tlbiPgtable('toy', '__flush_tlb_kernel_pgtable', e.va);
       else yield a.tlbiAll('toy', 'flush_tlb_all');
       return;
@@ -206,7 +206,7 @@ function compile(prog: Instr[], who: number): Toy {
           const [f, g] = [a.resultFrame, a.resultGen];
           yield a.write('toy', 'clear r[0]', e.r, e.rg, 0, 0, ENTRY_NONE, 0);
           if (x.tlbi === 'pgtable') yield a.tlbiPgtable('toy', '__flush_tlb_kernel_pgtable', e.va);
-          else if (x.tlbi === 'range') yield a.tlbiRange('toy', 'flush_tlb_kernel_range', e.va, e.va + s.g.pageSize);
+          else if (x.tlbi === 'range') yield a.tlbiRange('toy', 'flush_tlb_kernel_range', e.va, e.va + s.geometry.pageSize);
           yield a.free('toy', 'free the table', f, g, 0, true);
           break;
         }
@@ -229,7 +229,7 @@ function compile(prog: Instr[], who: number): Toy {
           break;
         case 'teardownVa':
           yield a.write('toy', 'pte_clear', e.pte, e.pteg, e.pteIdx, e.va, ENTRY_NONE, 0);
-          yield a.tlbiRange('toy', 'flush_tlb_kernel_range', e.va, e.va + s.g.pageSize);
+          yield a.tlbiRange('toy', 'flush_tlb_kernel_range', e.va, e.va + s.geometry.pageSize);
           yield a.free('toy', 'free the page', e.page, e.pageg, e.va, true);
           break;
         case 'locked':

@@ -90,7 +90,7 @@ export function toyMachine(programs: Toy[]): () => Sim {
     mem.makeTable(u, 3);
     mem.setEntry(r, 0, ENTRY_TABLE, mem.pfnOf(t));
     // A page mapped at the start of vmalloc space, with its own tables below the root.
-    const g = sim.g;
+    const g = sim.geometry;
     const va = sim.layout.VMALLOC_START;
     let f = sim.root;
     const path: number[] = [];
