@@ -17,7 +17,7 @@ import { estimateSteps, startRun, VERSION } from '../../core/run/runner.ts';
 import { PctScheduler } from '../../core/run/schedulers/index.ts';
 import type { Scheduler } from '../../core/machine/sim.ts';
 import type { Strategy } from '../../core/strategies.ts';
-import { LabDb, type RunFilter, type RunListRow, type StoredRun } from '../../db/index.ts';
+import { type FinalRunStatus, LabDb, type RunFilter, type RunListRow, type StoredRun } from '../../db/index.ts';
 import { renderCsv, renderHtmlReport, renderJson, summarize } from '../report/index.ts';
 import { InputError, resolveScenario, resolveStrategies } from './resolve.ts';
 import { interimMetrics, progressOf } from './run-progress.ts';
@@ -264,17 +264,7 @@ export class LabService {
         const result = out.result;
         result.metrics['wall.ms'] = Math.round(out.wallMs);
         result.config = s.config;
-        if (db && s.runId) {
-          const runId = s.runId;
-          db.batch(() => {
-            db.appendMetrics(runId, result.metrics);
-            db.addViolations(runId, result.violations);
-            db.setViolationCounts(runId, result.violationCounts);
-            for (const ser of result.series ?? []) db.appendSeries(runId, ser);
-            db.finishRun(runId, { status, wallMs: result.metrics['wall.ms'], schedule: result.schedule });
-          });
-          result.id = runId;
-        }
+        if (db && s.runId) saveFinishedRun(db, s.runId, result, status);
         runs.push(result);
         hooks.onRun?.(result, s.point);
         head++;
@@ -403,16 +393,7 @@ export class LabService {
     const result = handle.result(status);
     result.metrics['wall.ms'] = Math.round(performance.now() - t0);
     result.config = config;
-    if (db && runId) {
-      db.batch(() => {
-        db.appendMetrics(runId, result.metrics);
-        db.addViolations(runId, result.violations);
-        db.setViolationCounts(runId, result.violationCounts);
-        for (const s of result.series ?? []) db.appendSeries(runId, s);
-        db.finishRun(runId, { status, wallMs: result.metrics['wall.ms'], schedule: result.schedule });
-      });
-      result.id = runId;
-    }
+    if (db && runId) saveFinishedRun(db, runId, result, status);
     return result;
   }
 
@@ -449,4 +430,16 @@ export class LabService {
     if (!this.db) throw new InputError('no database is open (this command needs one; see --db)');
     return this.db;
   }
+}
+
+/** What a finished run adds to its row (started as the run began) in one transaction: metrics, violations, series, the final status. */
+function saveFinishedRun(db: LabDb, runId: string, result: RunResult, status: FinalRunStatus): void {
+  db.batch(() => {
+    db.appendMetrics(runId, result.metrics);
+    db.addViolations(runId, result.violations);
+    db.setViolationCounts(runId, result.violationCounts);
+    for (const series of result.series ?? []) db.appendSeries(runId, series);
+    db.finishRun(runId, { status, wallMs: result.metrics['wall.ms'], schedule: result.schedule });
+  });
+  result.id = runId;
 }

@@ -15,6 +15,7 @@ import { runScenario } from '../../core/run/runner.ts';
 import { applyOverride, parseScenario, type Scenario } from '../../core/scenario.ts';
 import { defineStrategy, findStrategy, type StrategyKnobs } from '../../core/strategies.ts';
 import type { ViolationKind } from '../../core/results.ts';
+import { TOUCH_THEN_REMOVE } from '../helpers/scenarios.ts';
 
 const now = (): number => performance.now();
 
@@ -24,17 +25,6 @@ function preset(name: string, sets: string[] = []): Scenario {
   return parseScenario(doc);
 }
 
-// A CPU touches a block-mapped section (linear map and struct pages), which is then removed: its walk cache holds
-// the tables above the section's blocks, which the teardown frees.
-const touchThenRemove = parseScenario({
-  name: 'touch-then-remove',
-  arch: { pageSize: 4096, vaBits: 48, layout: 'v6.9' },
-  memory: { boot: [{ start: '0x80000000', size: '2G' }], hotplug: [{ start: '0x140000000', size: '128M', initial: 'online' }], linearMapping: 'block' },
-  actors: [
-    { kind: 'access', targets: 'hotplug', repeats: 1 },
-    { kind: 'hotremove', range: { start: '0x140000000', size: '128M' }, linear: true, offline: false, deviceLock: true },
-  ],
-});
 
 interface Mutant {
   knob: keyof StrategyKnobs;
@@ -63,9 +53,9 @@ const MUTANTS: Mutant[] = [
   // Option 1's guard sleeps under a spinlock.
   { knob: 'vmallocGuard', base: 'opt2', scenario: 'thread-race', sc: threadRace, value: 'ptl', kinds: ['sleep-in-atomic'] },
   // Any strategy without the walk-cache TLBI before freeing a table.
-  { knob: 'walkCacheTlbi', base: 'upstream', scenario: 'touch-then-remove', sc: touchThenRemove, value: false, kinds: ['stale-walk-cache'] },
-  { knob: 'walkCacheTlbi', base: 'opt3', scenario: 'touch-then-remove', sc: touchThenRemove, value: false, kinds: ['stale-walk-cache'] },
-  { knob: 'walkCacheTlbi', base: 'opt2', scenario: 'touch-then-remove', sc: touchThenRemove, value: false, kinds: ['stale-walk-cache'] },
+  { knob: 'walkCacheTlbi', base: 'upstream', scenario: 'touch-then-remove', sc: TOUCH_THEN_REMOVE, value: false, kinds: ['stale-walk-cache'] },
+  { knob: 'walkCacheTlbi', base: 'opt3', scenario: 'touch-then-remove', sc: TOUCH_THEN_REMOVE, value: false, kinds: ['stale-walk-cache'] },
+  { knob: 'walkCacheTlbi', base: 'opt2', scenario: 'touch-then-remove', sc: TOUCH_THEN_REMOVE, value: false, kinds: ['stale-walk-cache'] },
   // V5's block teardown: no TLBI after clearing a block entry.
   { knob: 'blockTlbi', base: 'upstream', scenario: 'section-tlb', sc: sectionTlb, value: false, kinds: ['stale-tlb'] },
   // x86's order: the page is freed before its entry is cleared and flushed.

@@ -15,6 +15,7 @@ import { parseScenario, type Scenario } from '../../core/scenario.ts';
 import { OP_LOCK, OP_WRITE } from '../../core/machine/ops.ts';
 import type { Sim } from '../../core/machine/sim.ts';
 import { defineStrategy, findStrategy, type Strategy } from '../../core/strategies.ts';
+import { TOUCH_THEN_REMOVE } from '../helpers/scenarios.ts';
 
 function preset(name: string): Scenario {
   return parseScenario(findPreset(name)!.doc);
@@ -24,16 +25,6 @@ const NO_WALK_TLBI = defineStrategy({ id: 'no-walk-tlbi', base: 'v5-reviewed', k
 const X86_ORDER = defineStrategy({ id: 'x86-order', base: 'v5-reviewed', knobs: { leafOrder: 'free-clear-tlbi' } });
 const PTDUMP_BARE = defineStrategy({ id: 'bare', base: 'v5-reviewed', knobs: { ptdumpGuard: 'none' } });
 
-/** A CPU touches a block-mapped section (linear map and struct pages), which is then removed: its walk cache holds the section's PMD table. */
-const TOUCH_THEN_REMOVE = parseScenario({
-  name: 'touch-then-remove',
-  arch: { pageSize: 4096, vaBits: 48, layout: 'v6.9' },
-  memory: { boot: [{ start: '0x80000000', size: '2G' }], hotplug: [{ start: '0x140000000', size: '128M', initial: 'online' }], linearMapping: 'block' },
-  actors: [
-    { kind: 'access', targets: 'hotplug', repeats: 1 },
-    { kind: 'hotremove', range: { start: '0x140000000', size: '128M' }, linear: true, offline: false, deviceLock: true },
-  ],
-});
 
 /** The same, with the linear-map teardown left out: the removed memory is still mapped (and cached) by the linear map. */
 const TOUCH_THEN_REMOVE_VMEMMAP = parseScenario({ ...structuredClone(TOUCH_THEN_REMOVE), name: 'touch-then-remove-vmemmap', actors: [TOUCH_THEN_REMOVE.actors[0], { ...TOUCH_THEN_REMOVE.actors[1], linear: false }] });
