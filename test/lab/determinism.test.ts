@@ -7,18 +7,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ResultsDocument } from '../../core/results.ts';
 import { LabService, type LabServiceOptions, type RunRequest } from '../../electron/lab/service.ts';
-
-/** The document as JSON, without what legitimately differs between two runs (wall time, run ids). */
-function canonical(doc: ResultsDocument): string {
-  const c = structuredClone(doc);
-  for (const r of c.runs) {
-    delete r.metrics['wall.ms'];
-    r.id = null;
-  }
-  return JSON.stringify(c);
-}
+import { canonical } from '../helpers/canonical.ts';
 
 const children: ChildProcess[] = [];
 afterEach(() => {

@@ -6,23 +6,13 @@
  */
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ResultsDocument } from '../../core/results.ts';
 import { LabDb } from '../../db/index.ts';
 import { LabService, type RunProgress, type RunRequest } from '../../electron/lab/service.ts';
 import { rmTmp, tmpDir } from '../helpers/cli.ts';
+import { canonical } from '../helpers/canonical.ts';
 
 const dir = tmpDir();
 afterAll(() => rmTmp(dir));
-
-/** The document as JSON, without what legitimately differs between two runs (wall time, run ids). */
-function canonical(doc: ResultsDocument): string {
-  const c = structuredClone(doc);
-  for (const r of c.runs) {
-    delete r.metrics['wall.ms'];
-    r.id = null;
-  }
-  return JSON.stringify(c);
-}
 
 async function both(req: RunRequest): Promise<{ sequential: string; pooled: string; order: string[]; pooledOrder: string[] }> {
   const order: string[] = [];
