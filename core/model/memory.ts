@@ -96,6 +96,35 @@ export class PhysMem {
     for (let b = cfg.blocks - 1; b >= 0; b--) this.blockStack[this.blockTop++] = blockBase + b * cfg.blockPages;
   }
 
+  /**
+   * Become a copy of `src` (a machine built from the same scenario: same
+   * frame count and table size). Explore builds one machine per execution;
+   * copying the boot tables of the first one is cheaper than building them.
+   */
+  copyFrom(src: PhysMem): void {
+    if (src.nFrames !== this.nFrames || src.ptrs !== this.ptrs || src.poolBasePfn !== this.poolBasePfn) throw new Error('PhysMem.copyFrom: a machine of another shape');
+    this.state.set(src.state);
+    this.gen.set(src.gen);
+    this.role.set(src.role);
+    this.depth.set(src.depth);
+    this.order.set(src.order);
+    this.refs.set(src.refs);
+    this.slot.set(src.slot);
+    if (this.kinds.length !== src.kinds.length) {
+      this.kinds = new Uint8Array(src.kinds.length);
+      this.vals = new Float64Array(src.vals.length);
+    }
+    this.kinds.set(src.kinds);
+    this.vals.set(src.vals);
+    this.slotsUsed = src.slotsUsed;
+    this.freeStack.set(src.freeStack);
+    this.freeTop = src.freeTop;
+    this.blockStack.set(src.blockStack);
+    this.blockTop = src.blockTop;
+    this.tablesAllocated = src.tablesAllocated;
+    this.tablesFreed = src.tablesFreed;
+  }
+
   pfnOf(frame: number): number {
     return this.poolBasePfn + frame;
   }
