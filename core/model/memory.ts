@@ -110,12 +110,17 @@ export class PhysMem {
     this.order.set(src.order);
     this.refs.set(src.refs);
     this.slot.set(src.slot);
+    // Only the slots in use are copied; the rest stay (or are made) zero, as a fresh table slot is.
+    const used = src.slotsUsed * this.ptrs;
     if (this.kinds.length !== src.kinds.length) {
       this.kinds = new Uint8Array(src.kinds.length);
       this.vals = new Float64Array(src.vals.length);
+    } else {
+      this.kinds.fill(0, used);
+      this.vals.fill(0, used);
     }
-    this.kinds.set(src.kinds);
-    this.vals.set(src.vals);
+    this.kinds.set(src.kinds.subarray(0, used));
+    this.vals.set(src.vals.subarray(0, used));
     this.slotsUsed = src.slotsUsed;
     this.freeStack.set(src.freeStack);
     this.freeTop = src.freeTop;
