@@ -5,9 +5,13 @@
  * core/explore/footprints.ts; counterexamples are shrunk in core/explore/shrink.ts.
  *
  * Stateless search. Actor programs are generators and cannot be cloned, so
- * every execution is re-run from a freshly built machine (`buildSim`, ~0.4 ms
- * for thread-race) following a prefix of recorded choices, as loom, shuttle
- * and CHESS do. Pure: no clock (the caller passes `now`), no I/O.
+ * every execution is re-run from a freshly built machine following a prefix
+ * of recorded choices, as loom, shuttle and CHESS do. explore() builds that
+ * machine with its boot page tables copied from one built once
+ * (BuildOptions.bootImage: ~0.18 ms instead of ~0.32 ms at K = 12; the same
+ * machine, which test/core/explore.test.ts checks), so the search explores the
+ * same executions with the same counts. Pure: no clock (the caller passes
+ * `now`), no I/O.
  *
  * Reductions, and why each is sound
  * ---------------------------------
