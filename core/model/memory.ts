@@ -110,14 +110,16 @@ export class PhysMem {
     this.order.set(src.order);
     this.refs.set(src.refs);
     this.slot.set(src.slot);
-    // Only the slots in use are copied; the rest stay (or are made) zero, as a fresh table slot is.
+    // Only the slots in use are copied; the rest stay (or are made) zero, as a fresh table slot is. Slots past
+    // slotsUsed are zero already (a slot is written only once handed out), so only this memory's own used ones
+    // past the source's are cleared.
     const used = src.slotsUsed * this.ptrs;
-    if (this.kinds.length !== src.kinds.length) {
+    if (this.kinds.length < used) {
       this.kinds = new Uint8Array(src.kinds.length);
       this.vals = new Float64Array(src.vals.length);
-    } else {
-      this.kinds.fill(0, used);
-      this.vals.fill(0, used);
+    } else if (this.slotsUsed * this.ptrs > used) {
+      this.kinds.fill(0, used, this.slotsUsed * this.ptrs);
+      this.vals.fill(0, used, this.slotsUsed * this.ptrs);
     }
     this.kinds.set(src.kinds.subarray(0, used));
     this.vals.set(src.vals.subarray(0, used));

@@ -37,6 +37,8 @@ export interface BuildOptions {
    * (explore builds a machine per execution).
    */
   bootImage?: PhysMem;
+  /** With bootImage: the memory of a machine of this scenario nothing uses any more, reused (SimOptions.reuseMem). */
+  reuseMem?: PhysMem;
 }
 
 export interface BuiltSim {
@@ -134,6 +136,7 @@ export function buildSim(scenario: Scenario, strategy: Strategy, opts: BuildOpti
     poolPages: pool.pages,
     poolBlocks: pool.blocks,
     poolBasePfn: boot0.start / g.pageSize,
+    reuseMem: opts.bootImage ? opts.reuseMem : undefined,
     seed: opts.seed,
     traceAll: !timed,
     traceRing: TIMED_TRACE_RING,
