@@ -121,10 +121,15 @@ export function explore(scenario: Scenario, strategy: Strategy, opts: ExploreOpt
   const t0 = opts.now();
   // Every execution starts from a fresh machine; its boot page tables are copied from one that never runs (the
   // same bytes: bootFromImage() in core/run/runner.ts) rather than built again, about half of building a machine.
+  // The engine, its probes and the shrinker are done with a machine when they ask for the next one, so each new
+  // machine takes over the previous one's memory arrays (overwritten by that copy) instead of allocating its own.
   let bootImage: PhysMem | undefined;
+  let previous: Sim | undefined;
   const make = (): Sim => {
     bootImage ??= buildSim(scenario, strategy, { mode: 'random', seed, stopOnFirstViolation: true }).sim.mem;
-    const sim = buildSim(scenario, strategy, { mode: 'random', seed, stopOnFirstViolation: true, bootImage }).sim;
+    const reuseMem = previous?.mem;
+    const sim = buildSim(scenario, strategy, { mode: 'random', seed, stopOnFirstViolation: true, bootImage, reuseMem }).sim;
+    previous = sim;
     // The leaked-table audit at the end of each hot-remove (a metric of runs: a walk of every table, about a tenth
     // of an execution's time) is read by no checker and by nothing explore reports; the counterexample's replay
     // below runs with it.

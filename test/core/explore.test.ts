@@ -541,24 +541,39 @@ describe('explore: machines built from a boot image', () => {
     return JSON.stringify({ steps: sim.steps, schedule: sim.schedule, violations, tables: tables.join(','), arrays, sections: sim.sections.map((s) => s.state) });
   }
 
-  /** Build the machine (from the image or not), run it with seeded random choices of an enabled actor, fingerprint it. */
-  function runWith(sc: Scenario, strategy: string, seed: number, image: boolean): string {
-    const opts = { mode: 'random' as const, seed: 1, stopOnFirstViolation: false };
-    const bootImage = image ? buildSim(sc, findStrategy(strategy), opts).sim.mem : undefined;
-    const { sim } = buildSim(sc, findStrategy(strategy), { ...opts, bootImage });
-    const at0 = fingerprint(sim);
+  function randomRun(sim: Sim, seed: number, maxSteps: number): void {
     const rng = new Prng(seed);
     const buf = new Int32Array(sim.actors.length);
-    for (let s = 0; s < Math.min(sc.run.maxSteps, 4000); s++) {
+    for (let s = 0; s < Math.min(maxSteps, 4000); s++) {
       const n = sim.collectEnabled(buf);
       if (n === 0) break;
       sim.step(buf[rng.below(n)]);
     }
+  }
+
+  /**
+   * Build the machine (from scratch; from the image; from the image into the memory of a machine that has run
+   * another schedule, as explore's next execution does), run it with seeded random choices of an enabled actor,
+   * fingerprint it before and after.
+   */
+  function runWith(sc: Scenario, strategy: string, seed: number, how: 'scratch' | 'image' | 'reuse'): string {
+    const opts = { mode: 'random' as const, seed: 1, stopOnFirstViolation: false };
+    const bootImage = how !== 'scratch' ? buildSim(sc, findStrategy(strategy), opts).sim.mem : undefined;
+    let reuseMem;
+    if (how === 'reuse') {
+      const used = buildSim(sc, findStrategy(strategy), { ...opts, bootImage }).sim;
+      randomRun(used, seed + 1000, sc.run.maxSteps);
+      reuseMem = used.mem;
+    }
+    const { sim } = buildSim(sc, findStrategy(strategy), { ...opts, bootImage, reuseMem });
+    if (how === 'reuse') expect(sim.mem).toBe(reuseMem);
+    const at0 = fingerprint(sim);
+    randomRun(sim, seed, sc.run.maxSteps);
     sim.finish();
     return `${at0}\n${fingerprint(sim)}`;
   }
 
-  it('is the same machine as one built from scratch, and runs the same (presets, layouts, block-mapped memory)', () => {
+  it('is the same machine as one built from scratch, also in the memory of a machine that ran, and runs the same (presets, layouts, block-mapped memory)', () => {
     const cases: [string, string[], string][] = [
       ['thread-race', [], 'v5-reviewed'],
       ['thread-race', ['vmallocThreads=4', 'actors[1].ops=3', 'actors[1].vfree=true'], 'opt2'],
@@ -571,10 +586,12 @@ describe('explore: machines built from a boot image', () => {
     for (const [name, set, strategy] of cases) {
       const sc = preset(name, set);
       for (const seed of [1, 2, 3]) {
-        const a = runWith(sc, strategy, seed, false);
-        const b = runWith(sc, strategy, seed, true);
-        if (a !== b) console.log(`${name} ${set.join(' ')} ${strategy} seed=${seed}: the machines differ`);
-        expect(b).toBe(a);
+        const a = runWith(sc, strategy, seed, 'scratch');
+        for (const how of ['image', 'reuse'] as const) {
+          const b = runWith(sc, strategy, seed, how);
+          if (a !== b) console.log(`${name} ${set.join(' ')} ${strategy} seed=${seed} (${how}): the machines differ`);
+          expect(b).toBe(a);
+        }
       }
     }
   });
