@@ -159,7 +159,7 @@ import { LOCK_NAMES, N_LOCKS, READ_HELD_SHIFT } from '../model/locks.ts';
 import type { ViolationKind } from '../results.ts';
 import { OP_LOCK, OP_TRYLOCK } from '../machine/ops.ts';
 import type { Scheduler, Sim } from '../machine/sim.ts';
-import { type Footprint, FootprintBuilder, StepLog, M_A, M_R, M_W, T_HOLDER, T_READERS, T_WRITER, cellLock, cellType, dependent, dependentExcept, tlbConflict } from './footprints.ts';
+import { type Footprint, FootprintBuilder, StepLog, M_A, M_R, M_W, T_HOLDER, T_READERS, T_WRITER, cellLock, cellType, dependent, dependentExcept, tlbDependent } from './footprints.ts';
 
 /** What explore() reports while it runs. */
 export interface ExploreProgress {
@@ -897,7 +897,7 @@ export class ExploreEngine {
         for (let k = list.length - 1; k >= 0; k--) {
           const t = list[k];
           if (this.lidx[t] <= seen) break;
-          if (tlbConflict(fp.tlb, this.fps[t].tlb!)) {
+          if (tlbDependent(fp, this.fps[t])) {
             this.addDep(t, DEP_DATA);
             break;
           }
