@@ -104,6 +104,13 @@ export interface Footprint {
   ids: Int32Array | null;
 }
 
+/** The records as a typed array (Float64Array.from() goes through the array's iterator; set() does not). */
+function tlbArray(recs: number[]): Float64Array {
+  const a = new Float64Array(recs.length);
+  a.set(recs);
+  return a;
+}
+
 export class FootprintBuilder {
   // The cells touched so far and their modes, unsorted and unique: a step touches a handful of cells, so a
   // linear scan beats a Map and allocates nothing until finish().
@@ -196,7 +203,7 @@ export class FootprintBuilder {
     return {
       keys,
       modes,
-      tlb: recs.length ? Float64Array.from(recs) : null,
+      tlb: recs.length ? tlbArray(recs) : null,
       tlbW,
       tlbAll,
       acq: this.acq,
