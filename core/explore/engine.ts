@@ -5,9 +5,13 @@
  * core/explore/footprints.ts; counterexamples are shrunk in core/explore/shrink.ts.
  *
  * Stateless search. Actor programs are generators and cannot be cloned, so
- * every execution is re-run from a freshly built machine (`buildSim`, ~0.4 ms
- * for thread-race) following a prefix of recorded choices, as loom, shuttle
- * and CHESS do. Pure: no clock (the caller passes `now`), no I/O.
+ * every execution is re-run from a freshly built machine following a prefix
+ * of recorded choices, as loom, shuttle and CHESS do. explore() builds that
+ * machine with its boot page tables copied from one built once
+ * (BuildOptions.bootImage: ~0.18 ms instead of ~0.32 ms at K = 12; the same
+ * machine, which test/core/explore.test.ts checks), so the search explores the
+ * same executions with the same counts. Pure: no clock (the caller passes
+ * `now`), no I/O.
  *
  * Reductions, and why each is sound
  * ---------------------------------
@@ -155,7 +159,7 @@ import { LOCK_NAMES, N_LOCKS, READ_HELD_SHIFT } from '../model/locks.ts';
 import type { ViolationKind } from '../results.ts';
 import { OP_LOCK, OP_TRYLOCK } from '../machine/ops.ts';
 import type { Scheduler, Sim } from '../machine/sim.ts';
-import { type Footprint, FootprintBuilder, StepLog, M_A, M_R, M_W, T_HOLDER, T_READERS, T_WRITER, cellLock, cellType, dependent, dependentExcept, tlbConflict } from './footprints.ts';
+import { type Footprint, FootprintBuilder, StepLog, M_A, M_R, M_W, T_HOLDER, T_READERS, T_WRITER, cellLock, cellType, dependent, dependentExcept, tlbDependent } from './footprints.ts';
 
 /** What explore() reports while it runs. */
 export interface ExploreProgress {
@@ -893,7 +897,7 @@ export class ExploreEngine {
         for (let k = list.length - 1; k >= 0; k--) {
           const t = list[k];
           if (this.lidx[t] <= seen) break;
-          if (tlbConflict(fp.tlb, this.fps[t].tlb!)) {
+          if (tlbDependent(fp, this.fps[t])) {
             this.addDep(t, DEP_DATA);
             break;
           }

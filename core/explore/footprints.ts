@@ -77,6 +77,13 @@ export interface Footprint {
   modes: Uint8Array;
   /** TLB access records (flattened), or null. */
   tlb: Float64Array | null;
+  /**
+   * CPU masks of those records (bit c: CPU c; every bit: any CPU, or one past 30): of the writes, and of all. Two
+   * records conflict only if one writes and their CPUs can be the same, so events whose masks do not meet
+   * (tlbW & other.tlbAll, both ways) cannot conflict; most pairs of events of two CPUs are ruled out so.
+   */
+  tlbW: number;
+  tlbAll: number;
   /** Bit L: the event acquires / releases lock L (non-atomic lock operations only). */
   acq: number;
   rel: number;
@@ -95,6 +102,13 @@ export interface Footprint {
   learn: number[] | null;
   /** The engine's dense ids of `keys` (set when the event is first recorded). */
   ids: Int32Array | null;
+}
+
+/** The records as a typed array (Float64Array.from() goes through the array's iterator; set() does not). */
+function tlbArray(recs: number[]): Float64Array {
+  const a = new Float64Array(recs.length);
+  a.set(recs);
+  return a;
 }
 
 export class FootprintBuilder {
@@ -177,10 +191,21 @@ export class FootprintBuilder {
       keys[i + 1] = key;
       modes[i + 1] = mode;
     }
+    const recs = this.tlbRecs;
+    let tlbW = 0;
+    let tlbAll = 0;
+    for (let k = 0; k < recs.length; k += TLB_REC) {
+      const cpu = recs[k + 1];
+      const bit = cpu >= 0 && cpu < 31 ? 1 << cpu : -1;
+      tlbAll |= bit;
+      if (recs[k + 5] !== 0) tlbW |= bit;
+    }
     return {
       keys,
       modes,
-      tlb: this.tlbRecs.length ? Float64Array.from(this.tlbRecs) : null,
+      tlb: recs.length ? tlbArray(recs) : null,
+      tlbW,
+      tlbAll,
       acq: this.acq,
       rel: this.rel,
       acqLock: this.acqLock,
@@ -405,7 +430,13 @@ export class StepLog extends FootprintBuilder implements AccessLog {
   }
 }
 
-export function tlbConflict(a: Float64Array, b: Float64Array): boolean {
+/** Do two events' TLB records conflict (the masks first, then record by record)? */
+export function tlbDependent(x: Footprint, y: Footprint): boolean {
+  if (x.tlb === null || y.tlb === null || ((x.tlbW & y.tlbAll) | (x.tlbAll & y.tlbW)) === 0) return false;
+  return tlbConflict(x.tlb, y.tlb);
+}
+
+function tlbConflict(a: Float64Array, b: Float64Array): boolean {
   for (let i = 0; i < a.length; i += TLB_REC) {
     for (let j = 0; j < b.length; j += TLB_REC) {
       if (a[i + 5] === 0 && b[j + 5] === 0) continue;
@@ -433,7 +464,7 @@ export function dependent(x: Footprint, y: Footprint): boolean {
       j++;
     }
   }
-  return x.tlb !== null && y.tlb !== null && tlbConflict(x.tlb, y.tlb);
+  return tlbDependent(x, y);
 }
 
 /** Do two footprints conflict on anything but lock `l`'s own words? */
@@ -453,5 +484,5 @@ export function dependentExcept(x: Footprint, y: Footprint, l: number): boolean 
       j++;
     }
   }
-  return x.tlb !== null && y.tlb !== null && tlbConflict(x.tlb, y.tlb);
+  return tlbDependent(x, y);
 }

@@ -13,6 +13,7 @@ import type { ExploreDocument, ExploreVerdict, TraceStep, Violation, ViolationKi
 import type { Scenario } from '../scenario.ts';
 import { RandomScheduler } from '../run/schedulers/index.ts';
 import type { Sim } from '../machine/sim.ts';
+import type { PhysMem } from '../model/memory.ts';
 import type { Strategy } from '../strategies.ts';
 import { DEFAULT_PROBE_AFTER, DEFAULT_PROBES, type EngineResult, ExploreEngine, type ExploreProgress, PROBE_SALT } from './engine.ts';
 import { shrinkSchedule } from './shrink.ts';
@@ -118,8 +119,17 @@ export interface ExploreResult extends ExploreDocument {
 export function explore(scenario: Scenario, strategy: Strategy, opts: ExploreOptions): ExploreResult {
   const seed = opts.seed ?? 1;
   const t0 = opts.now();
+  // Every execution starts from a fresh machine; its boot page tables are copied from one that never runs (the
+  // same bytes: bootFromImage() in core/run/runner.ts) rather than built again, about half of building a machine.
+  // The engine, its probes and the shrinker are done with a machine when they ask for the next one, so each new
+  // machine takes over the previous one's memory arrays (overwritten by that copy) instead of allocating its own.
+  let bootImage: PhysMem | undefined;
+  let previous: Sim | undefined;
   const make = (): Sim => {
-    const sim = buildSim(scenario, strategy, { mode: 'random', seed, stopOnFirstViolation: true }).sim;
+    bootImage ??= buildSim(scenario, strategy, { mode: 'random', seed, stopOnFirstViolation: true }).sim.mem;
+    const reuseMem = previous?.mem;
+    const sim = buildSim(scenario, strategy, { mode: 'random', seed, stopOnFirstViolation: true, bootImage, reuseMem }).sim;
+    previous = sim;
     // The leaked-table audit at the end of each hot-remove (a metric of runs: a walk of every table, about a tenth
     // of an execution's time) is read by no checker and by nothing explore reports; the counterexample's replay
     // below runs with it.

@@ -106,6 +106,12 @@ export interface SimOptions {
   vmemmapPmd: boolean;
   /** First pfn of the page allocator's pool (inside boot memory). */
   poolBasePfn: number;
+  /**
+   * Memory of a machine of the same scenario that nothing uses any more, taken
+   * over instead of allocating new arrays (explore builds a machine per
+   * execution); its contents are overwritten at boot (PhysMem.copyFrom).
+   */
+  reuseMem?: PhysMem;
 }
 
 /** Interface the schedulers use. */
@@ -234,7 +240,7 @@ export class Sim {
     this.cost = opts.cost;
     this.memstart = memstartAddr(opts.layout, opts.memory);
     const g = this.geometry;
-    this.mem = new PhysMem({
+    this.mem = opts.reuseMem ?? new PhysMem({
       poolBasePfn: opts.poolBasePfn,
       staticFrames: STATIC_TABLE_FRAMES,
       pages: opts.poolPages,

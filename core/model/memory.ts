@@ -96,6 +96,42 @@ export class PhysMem {
     for (let b = cfg.blocks - 1; b >= 0; b--) this.blockStack[this.blockTop++] = blockBase + b * cfg.blockPages;
   }
 
+  /**
+   * Become a copy of `src` (a machine built from the same scenario: same
+   * frame count and table size). Explore builds one machine per execution;
+   * copying the boot tables of the first one is cheaper than building them.
+   */
+  copyFrom(src: PhysMem): void {
+    if (src.nFrames !== this.nFrames || src.ptrs !== this.ptrs || src.poolBasePfn !== this.poolBasePfn) throw new Error('PhysMem.copyFrom: a machine of another shape');
+    this.state.set(src.state);
+    this.gen.set(src.gen);
+    this.role.set(src.role);
+    this.depth.set(src.depth);
+    this.order.set(src.order);
+    this.refs.set(src.refs);
+    this.slot.set(src.slot);
+    // Only the slots in use are copied; the rest stay (or are made) zero, as a fresh table slot is. Slots past
+    // slotsUsed are zero already (a slot is written only once handed out), so only this memory's own used ones
+    // past the source's are cleared.
+    const used = src.slotsUsed * this.ptrs;
+    if (this.kinds.length < used) {
+      this.kinds = new Uint8Array(src.kinds.length);
+      this.vals = new Float64Array(src.vals.length);
+    } else if (this.slotsUsed * this.ptrs > used) {
+      this.kinds.fill(0, used, this.slotsUsed * this.ptrs);
+      this.vals.fill(0, used, this.slotsUsed * this.ptrs);
+    }
+    this.kinds.set(src.kinds.subarray(0, used));
+    this.vals.set(src.vals.subarray(0, used));
+    this.slotsUsed = src.slotsUsed;
+    this.freeStack.set(src.freeStack);
+    this.freeTop = src.freeTop;
+    this.blockStack.set(src.blockStack);
+    this.blockTop = src.blockTop;
+    this.tablesAllocated = src.tablesAllocated;
+    this.tablesFreed = src.tablesFreed;
+  }
+
   pfnOf(frame: number): number {
     return this.poolBasePfn + frame;
   }

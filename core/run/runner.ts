@@ -11,7 +11,7 @@ import { kthreadd } from '../kernel/kthread.ts';
 import { ptdump_check_wx, ptdump_show, type PtdumpEntry } from '../kernel/ptdump.ts';
 import { type VmArea, vfree, vmalloc } from '../kernel/vmalloc.ts';
 import { computeLayout, type Layout, type MemoryMap, memstartAddr, type ReachabilityReport, vmemmapRangeOf, vmemmapRaceReachability, insideLinearRegion } from '../layout.ts';
-import { ENTRY_BLOCK, ENTRY_NONE, ENTRY_PAGE, ENTRY_TABLE, ROLE_PGTABLE, ROLE_VMEMMAP } from '../model/memory.ts';
+import { ENTRY_BLOCK, ENTRY_NONE, ENTRY_PAGE, ENTRY_TABLE, type PhysMem, ROLE_PGTABLE, ROLE_VMEMMAP } from '../model/memory.ts';
 import { buildMetrics, SeriesSampler } from '../metrics.ts';
 import { scenarioNotes } from '../notes.ts';
 import { Prng } from '../prng.ts';
@@ -31,6 +31,14 @@ export interface BuildOptions {
   stopOnFirstViolation?: boolean;
   /** Where vmalloc threads get their operations (default: in process). */
   opSource?: OpSource;
+  /**
+   * The memory (boot page tables, allocator) of a machine built from the same
+   * scenario and not yet run: copied instead of building the boot tables again
+   * (explore builds a machine per execution).
+   */
+  bootImage?: PhysMem;
+  /** With bootImage: the memory of a machine of this scenario nothing uses any more, reused (SimOptions.reuseMem). */
+  reuseMem?: PhysMem;
 }
 
 export interface BuiltSim {
@@ -128,6 +136,7 @@ export function buildSim(scenario: Scenario, strategy: Strategy, opts: BuildOpti
     poolPages: pool.pages,
     poolBlocks: pool.blocks,
     poolBasePfn: boot0.start / g.pageSize,
+    reuseMem: opts.bootImage ? opts.reuseMem : undefined,
     seed: opts.seed,
     traceAll: !timed,
     traceRing: TIMED_TRACE_RING,
@@ -138,7 +147,8 @@ export function buildSim(scenario: Scenario, strategy: Strategy, opts: BuildOpti
     linearBlocks: scenario.memory.linearMapping === 'block',
     vmemmapPmd: scenario.memory.vmemmapMapping === 'pmd' && g.pageSize === SZ_4K,
   });
-  bootTables(sim, scenario);
+  if (opts.bootImage) bootFromImage(sim, scenario, opts.bootImage);
+  else bootTables(sim, scenario);
   const source =
     opts.opSource ??
     new LocalOpSource(
@@ -225,6 +235,16 @@ function bootTables(sim: Sim, scenario: Scenario): void {
     const v = vmemmapRangeOf(layout, sim.memstart, { start, size: alignUp(r.start + r.size, sec) - start });
     bootMap(sim, sim.root, 0, v.start, v.end, Number.NaN, sim.opts.vmemmapPmd, vmemmapDepth);
   }
+  for (const s of sim.sections) {
+    const h = scenario.memory.hotplug.find((r) => s.start >= r.start && s.start < r.start + r.size);
+    s.state = !h || h.initial === 'absent' ? 0 : h.initial === 'online' ? SECTION_ONLINE : SECTION_OFFLINE;
+  }
+  sim.resetAfterBoot();
+}
+
+/** bootTables() with the memory copied from a machine that booted the same scenario. */
+function bootFromImage(sim: Sim, scenario: Scenario, image: PhysMem): void {
+  sim.mem.copyFrom(image);
   for (const s of sim.sections) {
     const h = scenario.memory.hotplug.find((r) => s.start >= r.start && s.start < r.start + r.size);
     s.state = !h || h.initial === 'absent' ? 0 : h.initial === 'online' ? SECTION_ONLINE : SECTION_OFFLINE;

@@ -20,6 +20,7 @@ import { OP_LOCK, OP_READ_LOCK, OP_READ_UNLOCK, OP_TRYLOCK, OP_UNLOCK, OP_WRITE_
 import { SECTION_REMOVED, type Sim } from '../../core/machine/sim.ts';
 import { STRATEGIES, findStrategy } from '../../core/strategies.ts';
 import type { ViolationKind } from '../../core/results.ts';
+import { Prng } from '../../core/prng.ts';
 import { behaviours, bruteForce, outcome, type Toy, toyMachine } from './toy-machine.ts';
 
 const now = (): number => performance.now();
@@ -522,5 +523,76 @@ describe('explore: bounds and the document', () => {
     expect(doc.strategy).toBe('opt1');
     const c = doc.counterexample as Record<string, unknown>;
     for (const k of ['kind', 'message', 'schedule', 'trace']) expect(c).toHaveProperty(k);
+  });
+});
+
+describe('explore: machines built from a boot image', () => {
+  // explore() builds a machine per execution and copies its boot page tables from one built once
+  // (BuildOptions.bootImage); the copy must be the same machine, or every search would explore another model.
+  function fingerprint(sim: Sim): string {
+    const mem = sim.mem;
+    const tables: number[] = [];
+    for (let f = 0; f < mem.nFrames; f++) {
+      if (!mem.isTable(f)) continue;
+      for (let i = 0; i < mem.ptrs; i++) if (mem.kind(f, i) !== ENTRY_NONE) tables.push(f, i, mem.kind(f, i), mem.val(f, i));
+    }
+    const arrays = [mem.state, mem.gen, mem.role, mem.depth, mem.order, mem.refs].map((a) => Array.from(a).join(','));
+    const violations = sim.checker.violations.map((v) => `${v.kind}@${v.step}`);
+    return JSON.stringify({ steps: sim.steps, schedule: sim.schedule, violations, tables: tables.join(','), arrays, sections: sim.sections.map((s) => s.state) });
+  }
+
+  function randomRun(sim: Sim, seed: number, maxSteps: number): void {
+    const rng = new Prng(seed);
+    const buf = new Int32Array(sim.actors.length);
+    for (let s = 0; s < Math.min(maxSteps, 4000); s++) {
+      const n = sim.collectEnabled(buf);
+      if (n === 0) break;
+      sim.step(buf[rng.below(n)]);
+    }
+  }
+
+  /**
+   * Build the machine (from scratch; from the image; from the image into the memory of a machine that has run
+   * another schedule, as explore's next execution does), run it with seeded random choices of an enabled actor,
+   * fingerprint it before and after.
+   */
+  function runWith(sc: Scenario, strategy: string, seed: number, how: 'scratch' | 'image' | 'reuse'): string {
+    const opts = { mode: 'random' as const, seed: 1, stopOnFirstViolation: false };
+    const bootImage = how !== 'scratch' ? buildSim(sc, findStrategy(strategy), opts).sim.mem : undefined;
+    let reuseMem;
+    if (how === 'reuse') {
+      const used = buildSim(sc, findStrategy(strategy), { ...opts, bootImage }).sim;
+      randomRun(used, seed + 1000, sc.run.maxSteps);
+      reuseMem = used.mem;
+    }
+    const { sim } = buildSim(sc, findStrategy(strategy), { ...opts, bootImage, reuseMem });
+    if (how === 'reuse') expect(sim.mem).toBe(reuseMem);
+    const at0 = fingerprint(sim);
+    randomRun(sim, seed, sc.run.maxSteps);
+    sim.finish();
+    return `${at0}\n${fingerprint(sim)}`;
+  }
+
+  it('is the same machine as one built from scratch, also in the memory of a machine that ran, and runs the same (presets, layouts, block-mapped memory)', () => {
+    const cases: [string, string[], string][] = [
+      ['thread-race', [], 'v5-reviewed'],
+      ['thread-race', ['vmallocThreads=4', 'actors[1].ops=3', 'actors[1].vfree=true'], 'opt2'],
+      ['thread-race', ['memory.linearMapping=block'], 'opt3'],
+      ['thread-race', ['arch.layout=v5.11'], 'upstream'],
+      ['section-tlb', [], 'v5-reviewed'],
+      ['ptdump-race', [], 'v6'],
+      ['online-new-node', [], 'upstream'],
+    ];
+    for (const [name, set, strategy] of cases) {
+      const sc = preset(name, set);
+      for (const seed of [1, 2, 3]) {
+        const a = runWith(sc, strategy, seed, 'scratch');
+        for (const how of ['image', 'reuse'] as const) {
+          const b = runWith(sc, strategy, seed, how);
+          if (a !== b) console.log(`${name} ${set.join(' ')} ${strategy} seed=${seed} (${how}): the machines differ`);
+          expect(b).toBe(a);
+        }
+      }
+    }
   });
 });
