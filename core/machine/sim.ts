@@ -17,7 +17,7 @@ import { Prng } from '../prng.ts';
 import type { TraceStep } from '../results.ts';
 import type { StrategyKnobs } from '../strategies.ts';
 import { ACCESS_FAULT, ACCESS_MAPPED, OP_ACCESS, OP_ALLOC_BLOCK, OP_ALLOC_PAGE, OP_COMPLETE, OP_DONE, OP_FREE, OP_LOCK, OP_MAY_WAIT, OP_MAY_WAKE, OP_MEM_STATE, OP_NONE, OP_PURGE_TAKE, OP_READ, OP_READ_LOCK, OP_READ_UNLOCK, OP_TLBI_ALL, OP_TLBI_PGTABLE, OP_TLBI_RANGE, OP_TOUCHES_FRAME, OP_TRYLOCK, OP_UNLOCK, OP_VA_ALLOC, OP_VA_LAZY_FREE, OP_VA_RELEASE, OP_WAIT_COMPLETION, OP_WORK, OP_WRITE, OP_WRITE_ENTER, OP_WRITE_LOCK, OP_WRITE_UNLOCK, OP_XCHG } from './ops.ts';
-import { type Program, type Resume, RESUME_CALL, RESUME_STEP, frameOf, GeneratorFrame, SITE_FREE_EMPTY, SITE_GENERATOR, SITE_UNMAP, SITE_VFREE, SITE_VMALLOC, SITE_VMALLOC_LOOP } from './routine.ts';
+import { type Frame, type Resume, RESUME_CALL, RESUME_STEP, frameOf, SITE_FREE_EMPTY, SITE_GENERATOR, SITE_UNMAP, SITE_VFREE, SITE_VMALLOC, SITE_VMALLOC_LOOP } from './routine.ts';
 import { Actor, type ActorKind } from './actor.ts';
 import { VaAllocator } from './va-allocator.ts';
 import { type LoggedStep, newLoggedStep } from './step-log.ts';
@@ -261,10 +261,12 @@ export class Sim {
 
   // ---------------------------------------------------------------- actors
 
-  addActor(name: string, cpu: number, kind: ActorKind, symmetryClass: string, make: (sim: Sim, a: Actor) => Program): Actor {
+  addActor(name: string, cpu: number, kind: ActorKind, symmetryClass: string, make: (sim: Sim, a: Actor) => Frame): Actor {
     const a = new Actor(this.actors.length, name, cpu, kind, symmetryClass);
     this.actors.push(a);
-    a.stack.push(new GeneratorFrame(make(this, a)));
+    const program = frameOf(make(this, a));
+    a.stack.push(program);
+    a.topSite = program.site;
     this.advance(a);
     if (a.index >= this.actorClock.length) {
       const clock = new Float64Array(this.actorClock.length * 2);
