@@ -12,7 +12,7 @@ import type { Actor } from '../machine/actor.ts';
 import { OP_LOCK, OP_UNLOCK } from '../machine/ops.ts';
 import { type Program, type Resume, RESUME_RETURN, RESUME_STEP, Routine, SITE_FREE_EMPTY, SITE_UNMAP } from '../machine/routine.ts';
 import type { Sim } from '../machine/sim.ts';
-import { N } from './names.ts';
+import { atDepth, N } from './names.ts';
 
 const PTL_LOCK = `spin_lock(&${LOCK_NAMES[LOCK_PTL]})`;
 const PTL_UNLOCK = `spin_unlock(&${LOCK_NAMES[LOCK_PTL]})`;
@@ -74,6 +74,12 @@ class UnmapLevels extends Routine<void> {
   private kind = 0;
   private pf = -1;
   private pg = 0;
+  // Names by depth (atDepth()).
+  private readonly fnAt: string[];
+  private readonly readAt: string[];
+  private readonly freeLeafAt: string[];
+  private readonly clearAt: string[];
+  private readonly tlbiLeafAt: string[];
 
   constructor(s: Sim, a: Actor, start: number, end: number, freeMapped: boolean) {
     super();
@@ -81,6 +87,11 @@ class UnmapLevels extends Routine<void> {
     this.a = a;
     this.freeMapped = freeMapped;
     this.freeFirst = s.knobs.leafOrder === 'free-clear-tlbi';
+    this.fnAt = atDepth(s.geometry, N.unmapRange);
+    this.readAt = atDepth(s.geometry, N.read);
+    this.freeLeafAt = atDepth(s.geometry, N.freeLeaf);
+    this.clearAt = atDepth(s.geometry, N.clear);
+    this.tlbiLeafAt = atDepth(s.geometry, N.tlbiLeaf);
     this.tf[0] = s.root;
     this.tg[0] = s.mem.gen[s.root];
     this.addr[0] = start;
@@ -94,13 +105,12 @@ class UnmapLevels extends Routine<void> {
     const kn = s.knobs;
     for (;;) {
       const d = this.depth;
-      const name = g.name[d];
       switch (this.pc) {
         case U_ENTER: {
           const addr = this.addr[d];
           this.next[d] = addrEnd(g, d, addr, this.end[d]);
           this.idx[d] = indexAt(g, d, addr);
-          a.read(N.unmapRange[name], N.read[name], this.tf[d], this.tg[d], this.idx[d], addr);
+          a.read(this.fnAt[d], this.readAt[d], this.tf[d], this.tg[d], this.idx[d], addr);
           this.pc = U_READ;
           return RESUME_STEP;
         }
@@ -125,26 +135,26 @@ class UnmapLevels extends Routine<void> {
           this.pg = a.resultGen;
           this.pc = U_CLEAR;
           if (this.freeFirst && this.freeMapped && this.pf >= 0) {
-            a.free(N.unmapRange[name], N.freeLeaf[name], this.pf, this.pg, this.addr[d], true);
+            a.free(this.fnAt[d], this.freeLeafAt[d], this.pf, this.pg, this.addr[d], true);
             return RESUME_STEP;
           }
           continue;
         }
         case U_CLEAR:
-          a.write(N.unmapRange[name], N.clear[name], this.tf[d], this.tg[d], this.idx[d], this.addr[d], ENTRY_NONE, 0);
+          a.write(this.fnAt[d], this.clearAt[d], this.tf[d], this.tg[d], this.idx[d], this.addr[d], ENTRY_NONE, 0);
           this.pc = U_TLBI;
           return RESUME_STEP;
         case U_TLBI:
           this.pc = U_FREE_AFTER;
           if ((this.kind === ENTRY_BLOCK ? kn.blockTlbi : true) && (this.freeMapped || kn.linearTlbi === 'per-entry')) {
-            a.tlbiRange(N.unmapRange[name], N.tlbiLeaf[name], this.addr[d], this.addr[d] + g.pageSize);
+            a.tlbiRange(this.fnAt[d], this.tlbiLeafAt[d], this.addr[d], this.addr[d] + g.pageSize);
             return RESUME_STEP;
           }
           continue;
         case U_FREE_AFTER:
           this.pc = U_NEXT;
           if (!this.freeFirst && this.freeMapped && this.pf >= 0) {
-            a.free(N.unmapRange[name], N.freeLeaf[name], this.pf, this.pg, this.addr[d], true);
+            a.free(this.fnAt[d], this.freeLeafAt[d], this.pf, this.pg, this.addr[d], true);
             return RESUME_STEP;
           }
           continue;
@@ -259,12 +269,21 @@ class FreeEmptyLevels extends Routine<void> {
   private readonly next: number[] = [];
   private readonly idx: number[] = [];
   private readonly scan: number[] = [];
+  // Names by depth (atDepth()).
+  private readonly fnAt: string[];
+  private readonly readAt: string[];
+  private readonly readIdxAt: string[];
+  private readonly clearAt: string[];
 
   constructor(s: Sim, a: Actor, pf: number, pgen: number, pidx: number, tf: number, tg: number, addr: number, end: number, target: TeardownTarget) {
     super();
     this.s = s;
     this.a = a;
     this.target = target;
+    this.fnAt = atDepth(s.geometry, N.freeEmpty);
+    this.readAt = atDepth(s.geometry, N.read);
+    this.readIdxAt = atDepth(s.geometry, N.readIdx);
+    this.clearAt = atDepth(s.geometry, N.clear);
     this.enter(1, pf, pgen, pidx, tf, tg, addr, end);
   }
 
@@ -287,15 +306,14 @@ class FreeEmptyLevels extends Routine<void> {
     const g = s.geometry;
     for (;;) {
       const d = this.depth;
-      const name = g.name[d];
-      const fn = N.freeEmpty[name];
+      const fn = this.fnAt[d];
       switch (this.pc) {
         case F_ENTER:
           this.pc = d === g.levels - 1 ? F_LEAF_READ : F_ITER;
           continue;
         case F_LEAF_READ:
           // The PTE level only checks: WARN_ON(!pte_none(pte)).
-          a.read(fn, N.read[name], this.tf[d], this.tg[d], indexAt(g, d, this.addr[d]), this.addr[d]);
+          a.read(fn, this.readAt[d], this.tf[d], this.tg[d], indexAt(g, d, this.addr[d]), this.addr[d]);
           this.pc = F_LEAF_NEXT;
           return RESUME_STEP;
         case F_LEAF_NEXT:
@@ -306,7 +324,7 @@ class FreeEmptyLevels extends Routine<void> {
           const addr = this.addr[d];
           this.next[d] = addrEnd(g, d, addr, this.end[d]);
           this.idx[d] = indexAt(g, d, addr);
-          a.read(fn, N.read[name], this.tf[d], this.tg[d], this.idx[d], addr);
+          a.read(fn, this.readAt[d], this.tf[d], this.tg[d], this.idx[d], addr);
           this.pc = F_ITER_READ;
           return RESUME_STEP;
         }
@@ -336,7 +354,7 @@ class FreeEmptyLevels extends Routine<void> {
             this.pc = F_CLEAR;
             continue;
           }
-          a.read(fn, N.readIdx[name], this.tf[d], this.tg[d], i, alignDown(this.start[d], g.entrySize[d - 1]) + i * g.entrySize[d]);
+          a.read(fn, this.readIdxAt[d], this.tf[d], this.tg[d], i, alignDown(this.start[d], g.entrySize[d - 1]) + i * g.entrySize[d]);
           this.pc = F_SCAN_READ;
           return RESUME_STEP;
         }
@@ -349,7 +367,7 @@ class FreeEmptyLevels extends Routine<void> {
           this.pc = F_SCAN;
           continue;
         case F_CLEAR:
-          a.write(fn, N.clear[g.name[d - 1]], this.pf[d], this.pgen[d], this.pidx[d], this.start[d], ENTRY_NONE, 0);
+          a.write(fn, this.clearAt[d - 1], this.pf[d], this.pgen[d], this.pidx[d], this.start[d], ENTRY_NONE, 0);
           this.pc = F_TLBI;
           return RESUME_STEP;
         case F_TLBI:

@@ -58,6 +58,9 @@ export abstract class Routine<R = unknown> {
 /** What a program can call: a generator or a routine. */
 export type Frame = Program<unknown> | Routine<unknown>;
 
+/** The `next` every generator object inherits (%GeneratorPrototype%.next). */
+const generatorNext = (Object.getPrototypeOf(Object.getPrototypeOf((function* () {})())) as Generator).next;
+
 /** A generator on an actor's stack, resumed through the Routine protocol (so resuming a frame is one kind of call). */
 export class GeneratorFrame extends Routine<unknown> {
   override readonly site: number = SITE_GENERATOR;
@@ -68,7 +71,9 @@ export class GeneratorFrame extends Routine<unknown> {
   }
 
   resume(input: unknown): Resume {
-    const r = this.gen.next(input);
+    // Through %GeneratorPrototype%.next itself: `this.gen.next` is a load from generator objects of every
+    // generator function (a map each), which goes megamorphic.
+    const r = generatorNext.call(this.gen, input) as IteratorResult<number | Frame, unknown>;
     if (r.done) {
       this.value = r.value;
       return RESUME_RETURN;

@@ -28,6 +28,19 @@ export const STATIC_TABLE_FRAMES = 8;
 /** The purge list holds [va, size, window] per lazily freed area. */
 const PURGE_RECORD = 3;
 
+/** Roles fit below this: LOG_ROLE packs a frame's depth and role as (depth + 1) * ROLE_CODES + role. */
+const ROLE_CODES = 16;
+
+/**
+ * A logged frame's role code: its table depth if it is a table, else -1 - role
+ * (the step writes depth and role as they are, without this branch, and the readers decode).
+ */
+function roleOfLogged(packed: number): number {
+  const role = packed % ROLE_CODES;
+  const depth = (packed - role) / ROLE_CODES - 1;
+  return depth >= 0 && role !== ROLE_NONE ? depth : -1 - role;
+}
+
 /** Step-log marker: a write cleared an entry that pointed to the logged pfn. */
 const LOG_CLEARED = -3;
 
@@ -37,7 +50,7 @@ const LOG_OP = 1;
 const LOG_ADDR = 2;
 /** Frame the step touched (table read/written, page freed or allocated), or -1. */
 const LOG_FRAME = 3;
-/** Role of the frame when the step happened: table depth, or -1 - role for other pages. */
+/** The frame's table depth and role when the step happened, as logRoleCode() packs them (decoded by roleOfLogged()). */
 const LOG_ROLE = 4;
 const LOG_GEN = 5;
 /** Locks held after the step: exclusive bits, read bits shifted by READ_HELD_SHIFT. */
@@ -139,6 +152,9 @@ interface LatencyLog {
 
 export class Sim {
   readonly opts: SimOptions;
+  /** opts.timed and opts.traceAll, read on every step (a field of the simulator, not of its options). */
+  private readonly timed: boolean;
+  private readonly traceAll: boolean;
   readonly layout: Layout;
   readonly geometry: Geometry;
   readonly knobs: StrategyKnobs;
@@ -228,6 +244,8 @@ export class Sim {
 
   constructor(opts: SimOptions) {
     this.opts = opts;
+    this.timed = opts.timed;
+    this.traceAll = opts.traceAll;
     this.layout = opts.layout;
     this.geometry = opts.layout.geometry;
     this.knobs = opts.knobs;
@@ -312,7 +330,7 @@ export class Sim {
         return this.locks.holder[a.lock] === a.index || this.locks.canLock(a.lock);
       case OP_READ_LOCK:
         // Until the writer's grace period has elapsed (timed mode), readers still see rcu_sync idle.
-        return this.locks.canReadLock(a.lock) || (this.opts.timed && this.locks.holder[a.lock] === -1 && a.time < this.locks.graceEnd[a.lock]);
+        return this.locks.canReadLock(a.lock) || (this.timed && this.locks.holder[a.lock] === -1 && a.time < this.locks.graceEnd[a.lock]);
       case OP_WRITE_ENTER:
         return this.locks.canWriteEnter(a.lock);
       case OP_WRITE_LOCK:
@@ -648,7 +666,7 @@ export class Sim {
   // ------------------------------------------------------------ the steps
 
   private charge(a: Actor, ns: number): void {
-    if (!this.opts.timed) return;
+    if (!this.timed) return;
     const j = this.cost.jitter;
     const t = j > 0 ? ns * (1 + j * (2 * this.jitter.next() - 1)) : ns;
     a.time += t;
@@ -726,7 +744,7 @@ export class Sim {
         a.resultGen = f >= 0 ? mem.gen[f] : 0;
         log?.allocated(f, block);
         let ns = block ? c.blockAlloc : c.pageAlloc;
-        if (a.maySleep && this.opts.timed && this.jitter.next() < c.allocSleepProbability) ns += this.jitter.exponential(c.allocSleepMean);
+        if (a.maySleep && this.timed && this.jitter.next() < c.allocSleepProbability) ns += this.jitter.exponential(c.allocSleepMean);
         this.charge(a, ns);
         break;
       }
@@ -808,7 +826,7 @@ export class Sim {
         }
         this.checker.maySleep(a, 'percpu_down_read() may sleep');
         // A reader that was blocked waited for the writer to leave (acquire() moves its clock there).
-        if (this.opts.timed) this.locks.readerWaitTotal[l] += Math.max(0, this.locks.freeAt[l] - a.time);
+        if (this.timed) this.locks.readerWaitTotal[l] += Math.max(0, this.locks.freeAt[l] - a.time);
         this.acquire(a, l, c.percpuReadFast);
         this.locks.readers[l]++;
         a.readHeld |= 1 << l;
@@ -839,7 +857,7 @@ export class Sim {
         // rcu_sync_enter() (kernel/rcu/sync.c): from GP_IDLE it waits one grace period, after which every reader
         // takes the slow path; if the previous writer left less than a grace period ago, rcu_sync is still past
         // GP_PASSED and the readers never went back to the fast path: no grace period to wait for.
-        if (this.opts.timed) {
+        if (this.timed) {
           if (a.time - locks.writerLeftAt[l] < c.rcuGracePeriod) locks.graceSkipped[l]++;
           else {
             const t0 = a.time;
@@ -860,7 +878,7 @@ export class Sim {
           log.acquired(l, ACQ_WLOCK);
         }
         const waited = Math.max(0, this.locks.freeAt[l] - a.time);
-        if (this.opts.timed && waited > 0) {
+        if (this.timed && waited > 0) {
           // The wait for in-flight readers to drain.
           a.time += waited;
           this.locks.drainTotal[l] += waited;
@@ -980,7 +998,7 @@ export class Sim {
         log?.completionTaken(a.completion);
         const x = this.completions[a.completion];
         a.result = x.payloads.shift() ?? -1;
-        if (this.opts.timed && x.completedAt > a.time) {
+        if (this.timed && x.completedAt > a.time) {
           // Woken by the complete(): its clock joins the completer's.
           a.time = x.completedAt + c.lockHandoff;
           if (a.time > this.now) this.now = a.time;
@@ -1049,7 +1067,7 @@ export class Sim {
 
   private acquire(a: Actor, l: number, ns: number): void {
     let waited = 0;
-    if (this.opts.timed) {
+    if (this.timed) {
       waited = Math.max(0, this.locks.freeAt[l] - a.time);
       if (waited > 0) {
         a.time += waited + this.cost.lockHandoff;
@@ -1327,7 +1345,7 @@ export class Sim {
 
   private log(a: Actor): void {
     let i = this.steps;
-    if (this.opts.traceAll) {
+    if (this.traceAll) {
       if (i >= this.logCap) this.growLog();
     } else {
       // The ring's slot: a mask when its size is a power of two (an integer division costs more than the rest).
@@ -1346,7 +1364,7 @@ export class Sim {
     L[o + LOG_OP] = op;
     L[o + LOG_ADDR] = a.addr;
     L[o + LOG_FRAME] = lf;
-    L[o + LOG_ROLE] = lf < 0 ? 0 : mem.depth[lf] >= 0 && mem.role[lf] !== ROLE_NONE ? mem.depth[lf] : -1 - mem.role[lf];
+    L[o + LOG_ROLE] = lf < 0 ? 0 : (mem.depth[lf] + 1) * ROLE_CODES + mem.role[lf];
     L[o + LOG_GEN] = usesFrame ? a.gen : isAlloc ? a.resultGen : 0;
     L[o + LOG_LOCKS] = a.locksHeld | (a.readHeld << READ_HELD_SHIFT);
     L[o + LOG_TIME] = a.time;
@@ -1381,12 +1399,12 @@ export class Sim {
 
   /** Where logged step s's numeric fields start in logNum. */
   private logAt(s: number): number {
-    return (this.opts.traceAll ? s : s % this.logCap) * LOG_STRIDE;
+    return (this.traceAll ? s : s % this.logCap) * LOG_STRIDE;
   }
 
   /** Oldest step still in the log. */
   firstLoggedStep(): number {
-    return this.opts.traceAll ? 0 : Math.max(0, this.steps - this.logCap);
+    return this.traceAll ? 0 : Math.max(0, this.steps - this.logCap);
   }
 
   /** Frame index touched by logged step s (or -1). */
@@ -1405,16 +1423,16 @@ export class Sim {
   }
 
   loggedFn(s: number): string {
-    return this.logFn[this.opts.traceAll ? s : s % this.logCap];
+    return this.logFn[this.traceAll ? s : s % this.logCap];
   }
 
   /** Logged step s with its structured fields (core/narrative.ts's causal analysis reads these, not the action text). */
   loggedStep(s: number, out: LoggedStep = newLoggedStep()): LoggedStep {
-    const i = this.opts.traceAll ? s : s % this.logCap;
+    const i = this.traceAll ? s : s % this.logCap;
     const L = this.logNum;
     const o = i * LOG_STRIDE;
     const vk = L[o + LOG_VAL_KIND];
-    const role = L[o + LOG_ROLE];
+    const role = roleOfLogged(L[o + LOG_ROLE]);
     out.actor = L[o + LOG_ACTOR];
     out.op = L[o + LOG_OP];
     out.frame = L[o + LOG_FRAME];
@@ -1432,7 +1450,7 @@ export class Sim {
 
   /** Render logged step s in kernel terms. */
   traceStep(s: number): TraceStep {
-    const i = this.opts.traceAll ? s : s % this.logCap;
+    const i = this.traceAll ? s : s % this.logCap;
     const L = this.logNum;
     const o = i * LOG_STRIDE;
     const a = this.actors[L[o + LOG_ACTOR]];
@@ -1454,13 +1472,13 @@ export class Sim {
     const addr = L[o + LOG_ADDR];
     return {
       step: s,
-      timeNs: this.opts.timed ? Math.round(L[o + LOG_TIME]) : null,
+      timeNs: this.timed ? Math.round(L[o + LOG_TIME]) : null,
       cpu: a.cpu,
       actor: a.name,
       function: this.logFn[i],
       action,
       address: addr >= 0 ? formatVA(this.geometry, addr) : '',
-      frame: f >= 0 ? { pfn: this.mem.pfnOf(f), generation: L[o + LOG_GEN], role: this.roleName(L[o + LOG_ROLE], f) } : null,
+      frame: f >= 0 ? { pfn: this.mem.pfnOf(f), generation: L[o + LOG_GEN], role: this.roleName(roleOfLogged(L[o + LOG_ROLE]), f) } : null,
       locks,
     };
   }
