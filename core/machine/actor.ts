@@ -4,7 +4,7 @@
  */
 import { N_LOCKS } from '../model/locks.ts';
 import { type LockOp, OP_ACCESS, OP_ALLOC_BLOCK, OP_ALLOC_PAGE, OP_COMPLETE, OP_FREE, OP_MEM_STATE, OP_NONE, OP_PURGE_TAKE, OP_READ, OP_TLBI_ALL, OP_TLBI_PGTABLE, OP_TLBI_RANGE, OP_VA_ALLOC, OP_VA_LAZY_FREE, OP_VA_RELEASE, OP_WAIT_COMPLETION, OP_WORK, OP_WRITE, OP_XCHG, type Op } from './ops.ts';
-import { Routine, SITE_GENERATOR } from './routine.ts';
+import { noProgram, type Resume, Routine } from './routine.ts';
 
 export type ActorKind = 'hotremove' | 'hotadd' | 'hotplug' | 'online' | 'vmalloc' | 'ptdump' | 'access' | 'kthreadd';
 
@@ -23,11 +23,11 @@ export class Actor {
   /** The program's call stack (innermost last). */
   readonly stack: Routine<unknown>[] = [];
   /**
-   * The Routine.site of the stack's top, kept by Sim.advance() as it calls and
-   * returns (read on every step: a load from the actor, not from whichever
-   * routine class is on top). It only picks a call site: all sites make the same call.
+   * The resume method of the stack's top, kept by Sim.advance() as it calls
+   * and returns: every step resumes the top, and loading `resume` from
+   * whichever routine class is on top is a megamorphic load; from the actor it is one load.
    */
-  topSite = SITE_GENERATOR;
+  topResume: (this: Routine<unknown>, input: unknown) => Resume = noProgram;
   done = false;
   stuck = false;
   /**

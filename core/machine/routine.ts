@@ -22,21 +22,6 @@ export const RESUME_RETURN = 2;
 export type Resume = typeof RESUME_STEP | typeof RESUME_CALL | typeof RESUME_RETURN;
 
 /**
- * Routine.site: which of Sim.advance()'s resume call sites resumes a routine
- * class. Every step resumes the routine on top of an actor's stack; through
- * one call site that call (and the loads of the routine's fields) would see
- * every routine class and go megamorphic. One site per hot class keeps each
- * monomorphic. A class without a site of its own shares SITE_OTHER.
- */
-export const SITE_GENERATOR = 0;
-export const SITE_VMALLOC = 1;
-export const SITE_VFREE = 2;
-export const SITE_UNMAP = 3;
-export const SITE_FREE_EMPTY = 4;
-export const SITE_VMALLOC_LOOP = 5;
-export const SITE_OTHER = 6;
-
-/**
  * A kernel routine written as an explicit state machine, for the hottest
  * paths (the vmalloc/vfree page loops and table walks): the simulator
  * resumes it as it resumes a generator, without a generator's frame and
@@ -49,10 +34,13 @@ export abstract class Routine<R = unknown> {
   callee: Frame | null = null;
   /** Set before returning RESUME_RETURN. */
   value: R | undefined = undefined;
-  /** Sim.advance()'s call site for this class (SITE_*). */
-  readonly site: number = SITE_OTHER;
   /** Run to the next step, call or return; `input` is the last callee's return value (else undefined). */
   abstract resume(input: unknown): Resume;
+}
+
+/** Actor.topResume before the actor has a program. */
+export function noProgram(this: Routine<unknown>): Resume {
+  throw new Error('resumed an actor that has no program');
 }
 
 /** What a program can call: a generator or a routine. */
@@ -63,7 +51,6 @@ const generatorNext = (Object.getPrototypeOf(Object.getPrototypeOf((function* ()
 
 /** A generator on an actor's stack, resumed through the Routine protocol (so resuming a frame is one kind of call). */
 export class GeneratorFrame extends Routine<unknown> {
-  override readonly site: number = SITE_GENERATOR;
   private readonly gen: Program<unknown>;
   constructor(gen: Program<unknown>) {
     super();

@@ -17,7 +17,7 @@ import { Prng } from '../prng.ts';
 import type { TraceStep } from '../results.ts';
 import type { StrategyKnobs } from '../strategies.ts';
 import { ACCESS_FAULT, ACCESS_MAPPED, OP_ACCESS, OP_ALLOC_BLOCK, OP_ALLOC_PAGE, OP_COMPLETE, OP_DONE, OP_FREE, OP_LOCK, OP_MAY_WAIT, OP_MAY_WAKE, OP_MEM_STATE, OP_NONE, OP_PURGE_TAKE, OP_READ, OP_READ_LOCK, OP_READ_UNLOCK, OP_TLBI_ALL, OP_TLBI_PGTABLE, OP_TLBI_RANGE, OP_TOUCHES_FRAME, OP_TRYLOCK, OP_UNLOCK, OP_VA_ALLOC, OP_VA_LAZY_FREE, OP_VA_RELEASE, OP_WAIT_COMPLETION, OP_WORK, OP_WRITE, OP_WRITE_ENTER, OP_WRITE_LOCK, OP_WRITE_UNLOCK, OP_XCHG } from './ops.ts';
-import { type Frame, type Resume, RESUME_CALL, RESUME_STEP, frameOf, SITE_FREE_EMPTY, SITE_GENERATOR, SITE_UNMAP, SITE_VFREE, SITE_VMALLOC, SITE_VMALLOC_LOOP } from './routine.ts';
+import { type Frame, RESUME_CALL, RESUME_STEP, frameOf } from './routine.ts';
 import { Actor, type ActorKind } from './actor.ts';
 import { VaAllocator } from './va-allocator.ts';
 import { type LoggedStep, newLoggedStep } from './step-log.ts';
@@ -284,7 +284,7 @@ export class Sim {
     this.actors.push(a);
     const program = frameOf(make(this, a));
     a.stack.push(program);
-    a.topSite = program.site;
+    a.topResume = program.resume;
     this.advance(a);
     if (a.index >= this.actorClock.length) {
       const clock = new Float64Array(this.actorClock.length * 2);
@@ -612,36 +612,14 @@ export class Sim {
     let input: unknown = undefined;
     for (;;) {
       const top = stack[stack.length - 1];
-      // The same call from a site per routine class (Routine.site): each site stays monomorphic.
-      let k: Resume;
-      switch (a.topSite) {
-        case SITE_GENERATOR:
-          k = top.resume(input);
-          break;
-        case SITE_VMALLOC:
-          k = top.resume(input);
-          break;
-        case SITE_VFREE:
-          k = top.resume(input);
-          break;
-        case SITE_UNMAP:
-          k = top.resume(input);
-          break;
-        case SITE_FREE_EMPTY:
-          k = top.resume(input);
-          break;
-        case SITE_VMALLOC_LOOP:
-          k = top.resume(input);
-          break;
-        default:
-          k = top.resume(input);
-          break;
-      }
+      // The top's resume method, as the actor keeps it: `top.resume` would be a load from whichever routine class
+      // is on top, megamorphic on every step.
+      const k = a.topResume.call(top, input);
       if (k === RESUME_STEP) return;
       if (k === RESUME_CALL) {
         const callee = frameOf(top.callee!);
         stack.push(callee);
-        a.topSite = callee.site;
+        a.topResume = callee.resume;
         top.callee = null;
         input = undefined;
         continue;
@@ -651,7 +629,7 @@ export class Sim {
         this.ended(a);
         return;
       }
-      a.topSite = stack[stack.length - 1].site;
+      a.topResume = stack[stack.length - 1].resume;
       input = top.value;
     }
   }

@@ -19,7 +19,7 @@ import type { RunMode, RunResult, Series } from '../results.ts';
 import { resolvedActors, type Scenario, ScenarioError } from '../scenario.ts';
 import { PctScheduler, RandomScheduler, ReplayScheduler, TimedScheduler } from './schedulers/index.ts';
 import type { Actor } from '../machine/actor.ts';
-import { type Program, type Resume, RESUME_CALL, RESUME_RETURN, RESUME_STEP, Routine, SITE_VMALLOC_LOOP } from '../machine/routine.ts';
+import { type Program, type Resume, RESUME_CALL, RESUME_RETURN, RESUME_STEP, Routine } from '../machine/routine.ts';
 import { RUN_BLOCKED, RUN_VIOLATION, type Scheduler, SECTION_OFFLINE, SECTION_ONLINE, Sim, STATIC_TABLE_FRAMES } from '../machine/sim.ts';
 import type { Strategy } from '../strategies.ts';
 import { LocalOpSource, type OpSource, OP_RECORD, VmallocStream } from '../workload.ts';
@@ -332,7 +332,6 @@ const LOOP_RETURNED = 3;
  *   }
  */
 class VmallocLoop extends Routine<void> {
-  override readonly site: number = SITE_VMALLOC_LOOP;
   private readonly s: Sim;
   private readonly a: Actor;
   private readonly thread: number;
