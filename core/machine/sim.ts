@@ -1080,7 +1080,8 @@ export class Sim {
     const cpu = a.cpu;
     const hit = t.lookupLeaf(cpu, va);
     if (hit >= 0) {
-      const pfn = t.leafPfn[hit] + Math.floor((va - t.leafVa[hit]) / g.pageSize);
+      // Page offsets by the exact reciprocal of the page size (a power of two), as below: no division on an access.
+      const pfn = t.leafPfn[hit] + Math.floor((va - t.leafVa[hit]) * g.entryScale[g.levels - 1]);
       this.checker.accessThroughTlb(a, t.leafPfn[hit], t.leafGen[hit]);
       a.result = pfn;
       a.resultKind = ACCESS_MAPPED;
@@ -1126,11 +1127,11 @@ export class Sim {
       }
       // Leaf (block or page).
       const size = g.entrySize[d];
-      const start = alignDown(va, size);
+      const start = Math.floor(va * g.entryScale[d]) * size;
       const gen = this.genOfPfn(v);
       t.fillLeaf(cpu, start, size, v, gen);
       this.checker.accessThroughTlb(a, v, gen);
-      a.result = v + Math.floor((va - start) / g.pageSize);
+      a.result = v + Math.floor((va - start) * g.entryScale[g.levels - 1]);
       a.resultKind = ACCESS_MAPPED;
       this.charge(a, cost);
       return;

@@ -114,13 +114,16 @@ export class Tlbs {
   /** Count leaf entry i (of `cpu`) into the filter (delta 1) or out of it (delta -1). */
   private filterCount(cpu: number, i: number, delta: number): void {
     const size = this.leafSize[i];
-    const key = this.leafVa[i] / size;
-    const c = this.leafSizes.indexOf(size);
-    if (c < 0 || !Number.isInteger(key)) {
+    const sizes = this.leafSizes;
+    let c = 0;
+    while (c < sizes.length && sizes[c] !== size) c++;
+    // The VA over the size by its exact reciprocal (sizes are powers of two): no division on a TLB fill.
+    const key = c < sizes.length ? this.leafVa[i] * this.leafScales[c] : Number.NaN;
+    if (!Number.isInteger(key)) {
       this.unfiltered[cpu] += delta;
       return;
     }
-    const k = cpu * this.leafSizes.length + c;
+    const k = cpu * sizes.length + c;
     this.classCount[k] += delta;
     this.buckets[(k << this.bucketBits) + bucketOf(key, this.bucketBits)] += delta;
   }
