@@ -541,6 +541,10 @@ export class Sim {
   /** A cycle in the waits-for graph among blocked actors, or null. Changes nothing. */
   waitCycle(): Actor[] | null {
     const n = this.actors.length;
+    // The periodic check mostly finds no actor blocked: then there is no cycle, and no search to set up.
+    let anyBlocked = false;
+    for (let i = 0; i < n && !anyBlocked; i++) anyBlocked = !this.actors[i].done && !this.enabled(this.actors[i]);
+    if (!anyBlocked) return null;
     const state = new Uint8Array(n); // 0 unvisited, 1 on the path, 2 done
     const path: number[] = [];
     const blocked = (i: number): boolean => !this.actors[i].done && !this.enabled(this.actors[i]);
