@@ -237,7 +237,7 @@ function bootTables(sim: Sim, scenario: Scenario): void {
  * vmemmap_populate() (physDelta NaN: backing allocated here) would build for
  * [addr, end), written straight into memory: at boot nothing runs
  * concurrently, so no step, lock or check is needed. Allocation order and
- * leaf placement are the map builders' (core/kernel/mmu.ts createLevel(),
+ * leaf placement are the map builders' (core/kernel/mmu.ts CreateLevels,
  * leafAt()).
  */
 function bootMap(sim: Sim, tf: number, d: number, addr: number, end: number, physDelta: number, blocks: boolean, blockDepth: number): void {
