@@ -23,10 +23,12 @@ export class Actor {
   /** The program's call stack (innermost last). */
   readonly stack: Routine<unknown>[] = [];
   /**
-   * The resume method of the stack's top, kept by Sim.advance() as it calls
-   * and returns: every step resumes the top, and loading `resume` from
-   * whichever routine class is on top is a megamorphic load; from the actor it is one load.
+   * The stack's top as Sim.advance() last resumed it, and its resume method:
+   * every step resumes the top, and loading `resume` from whichever routine
+   * class is on top is a megamorphic load; from the actor it is one load.
+   * advance() refreshes both whenever the top is another frame.
    */
+  topFrame: Routine<unknown> | null = null;
   topResume: (this: Routine<unknown>, input: unknown) => Resume = noProgram;
   done = false;
   stuck = false;

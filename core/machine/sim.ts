@@ -284,7 +284,6 @@ export class Sim {
     this.actors.push(a);
     const program = frameOf(make(this, a));
     a.stack.push(program);
-    a.topResume = program.resume;
     this.advance(a);
     if (a.index >= this.actorClock.length) {
       const clock = new Float64Array(this.actorClock.length * 2);
@@ -617,13 +616,17 @@ export class Sim {
     for (;;) {
       const top = stack[stack.length - 1];
       // The top's resume method, as the actor keeps it: `top.resume` would be a load from whichever routine class
-      // is on top, megamorphic on every step.
+      // is on top, megamorphic on every step. Refreshed whenever the top is another frame (a call, a return, or a
+      // stack replaced from outside), so it is always the top's own.
+      if (top !== a.topFrame) {
+        a.topFrame = top;
+        a.topResume = top.resume;
+      }
       const k = a.topResume.call(top, input);
       if (k === RESUME_STEP) return;
       if (k === RESUME_CALL) {
         const callee = frameOf(top.callee!);
         stack.push(callee);
-        a.topResume = callee.resume;
         top.callee = null;
         input = undefined;
         continue;
@@ -633,7 +636,6 @@ export class Sim {
         this.ended(a);
         return;
       }
-      a.topResume = stack[stack.length - 1].resume;
       input = top.value;
     }
   }
