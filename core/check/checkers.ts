@@ -220,20 +220,23 @@ export class Checker {
     const mem = sim.mem;
     const f = a.frame;
     const pfn = mem.pfnOf(f);
-    // Named only when a violation is reported: this runs on every free.
-    const what = (): string => `${sim.frameRole(f)} pfn 0x${pfn.toString(16)}`;
     if (mem.refs[f] > 0) {
-      this.report('free-before-clear', a, `${a.fn} freed ${what()} while ${mem.refs[f]} live entr${mem.refs[f] === 1 ? 'y' : 'ies'} still pointed to it`, { frame: f, gen: a.gen });
+      this.report('free-before-clear', a, `${a.fn} freed ${this.freedFrame(f)} while ${mem.refs[f]} live entr${mem.refs[f] === 1 ? 'y' : 'ies'} still pointed to it`, { frame: f, gen: a.gen });
     }
     if (!a.checkTlb) return;
     if (mem.isTable(f)) {
       const cpu = sim.tlbs.cpuWalkingTable(pfn);
-      if (cpu >= 0) this.report('stale-walk-cache', a, `${a.fn} freed ${what()} while CPU ${cpu}'s walk cache still pointed to it`, { frame: f, gen: a.gen, cpu });
+      if (cpu >= 0) this.report('stale-walk-cache', a, `${a.fn} freed ${this.freedFrame(f)} while CPU ${cpu}'s walk cache still pointed to it`, { frame: f, gen: a.gen, cpu });
     } else {
       const pages = 2 ** mem.order[f];
       const cpu = sim.tlbs.cpuMappingPfn(pfn, pages);
-      if (cpu >= 0) this.report('stale-tlb', a, `${a.fn} freed ${what()} while CPU ${cpu}'s TLB still translated to it`, { frame: f, gen: a.gen, cpu });
+      if (cpu >= 0) this.report('stale-tlb', a, `${a.fn} freed ${this.freedFrame(f)} while CPU ${cpu}'s TLB still translated to it`, { frame: f, gen: a.gen, cpu });
     }
+  }
+
+  /** The frame a free names in its violation (built only then: beforeFree() runs on every free, and a closure per call would be garbage). */
+  private freedFrame(f: number): string {
+    return `${this.sim.frameRole(f)} pfn 0x${this.sim.mem.pfnOf(f).toString(16)}`;
   }
 
   /** Hot-pluggable memory [pa, pa+size) is physically gone. */

@@ -12,7 +12,7 @@ import type { Actor } from '../machine/actor.ts';
 import { OP_LOCK, OP_UNLOCK } from '../machine/ops.ts';
 import { type Program, type Resume, RESUME_RETURN, RESUME_STEP, Routine } from '../machine/routine.ts';
 import type { Sim } from '../machine/sim.ts';
-import { N } from './names.ts';
+import { atDepth, N } from './names.ts';
 
 const PTL_LOCK = `spin_lock(&${LOCK_NAMES[LOCK_PTL]})`;
 const PTL_UNLOCK = `spin_unlock(&${LOCK_NAMES[LOCK_PTL]})`;
@@ -73,6 +73,12 @@ class UnmapLevels extends Routine<void> {
   private kind = 0;
   private pf = -1;
   private pg = 0;
+  // Names by depth (atDepth()).
+  private readonly fnAt: string[];
+  private readonly readAt: string[];
+  private readonly freeLeafAt: string[];
+  private readonly clearAt: string[];
+  private readonly tlbiLeafAt: string[];
 
   constructor(s: Sim, a: Actor, start: number, end: number, freeMapped: boolean) {
     super();
@@ -80,6 +86,11 @@ class UnmapLevels extends Routine<void> {
     this.a = a;
     this.freeMapped = freeMapped;
     this.freeFirst = s.knobs.leafOrder === 'free-clear-tlbi';
+    this.fnAt = atDepth(s.geometry, N.unmapRange);
+    this.readAt = atDepth(s.geometry, N.read);
+    this.freeLeafAt = atDepth(s.geometry, N.freeLeaf);
+    this.clearAt = atDepth(s.geometry, N.clear);
+    this.tlbiLeafAt = atDepth(s.geometry, N.tlbiLeaf);
     this.tf[0] = s.root;
     this.tg[0] = s.mem.gen[s.root];
     this.addr[0] = start;
@@ -93,13 +104,12 @@ class UnmapLevels extends Routine<void> {
     const kn = s.knobs;
     for (;;) {
       const d = this.depth;
-      const name = g.name[d];
       switch (this.pc) {
         case U_ENTER: {
           const addr = this.addr[d];
           this.next[d] = addrEnd(g, d, addr, this.end[d]);
           this.idx[d] = indexAt(g, d, addr);
-          a.read(N.unmapRange[name], N.read[name], this.tf[d], this.tg[d], this.idx[d], addr);
+          a.read(this.fnAt[d], this.readAt[d], this.tf[d], this.tg[d], this.idx[d], addr);
           this.pc = U_READ;
           return RESUME_STEP;
         }
@@ -124,26 +134,26 @@ class UnmapLevels extends Routine<void> {
           this.pg = a.resultGen;
           this.pc = U_CLEAR;
           if (this.freeFirst && this.freeMapped && this.pf >= 0) {
-            a.free(N.unmapRange[name], N.freeLeaf[name], this.pf, this.pg, this.addr[d], true);
+            a.free(this.fnAt[d], this.freeLeafAt[d], this.pf, this.pg, this.addr[d], true);
             return RESUME_STEP;
           }
           continue;
         }
         case U_CLEAR:
-          a.write(N.unmapRange[name], N.clear[name], this.tf[d], this.tg[d], this.idx[d], this.addr[d], ENTRY_NONE, 0);
+          a.write(this.fnAt[d], this.clearAt[d], this.tf[d], this.tg[d], this.idx[d], this.addr[d], ENTRY_NONE, 0);
           this.pc = U_TLBI;
           return RESUME_STEP;
         case U_TLBI:
           this.pc = U_FREE_AFTER;
           if ((this.kind === ENTRY_BLOCK ? kn.blockTlbi : true) && (this.freeMapped || kn.linearTlbi === 'per-entry')) {
-            a.tlbiRange(N.unmapRange[name], N.tlbiLeaf[name], this.addr[d], this.addr[d] + g.pageSize);
+            a.tlbiRange(this.fnAt[d], this.tlbiLeafAt[d], this.addr[d], this.addr[d] + g.pageSize);
             return RESUME_STEP;
           }
           continue;
         case U_FREE_AFTER:
           this.pc = U_NEXT;
           if (!this.freeFirst && this.freeMapped && this.pf >= 0) {
-            a.free(N.unmapRange[name], N.freeLeaf[name], this.pf, this.pg, this.addr[d], true);
+            a.free(this.fnAt[d], this.freeLeafAt[d], this.pf, this.pg, this.addr[d], true);
             return RESUME_STEP;
           }
           continue;
@@ -257,12 +267,21 @@ class FreeEmptyLevels extends Routine<void> {
   private readonly next: number[] = [];
   private readonly idx: number[] = [];
   private readonly scan: number[] = [];
+  // Names by depth (atDepth()).
+  private readonly fnAt: string[];
+  private readonly readAt: string[];
+  private readonly readIdxAt: string[];
+  private readonly clearAt: string[];
 
   constructor(s: Sim, a: Actor, pf: number, pgen: number, pidx: number, tf: number, tg: number, addr: number, end: number, target: TeardownTarget) {
     super();
     this.s = s;
     this.a = a;
     this.target = target;
+    this.fnAt = atDepth(s.geometry, N.freeEmpty);
+    this.readAt = atDepth(s.geometry, N.read);
+    this.readIdxAt = atDepth(s.geometry, N.readIdx);
+    this.clearAt = atDepth(s.geometry, N.clear);
     this.enter(1, pf, pgen, pidx, tf, tg, addr, end);
   }
 
@@ -285,15 +304,14 @@ class FreeEmptyLevels extends Routine<void> {
     const g = s.geometry;
     for (;;) {
       const d = this.depth;
-      const name = g.name[d];
-      const fn = N.freeEmpty[name];
+      const fn = this.fnAt[d];
       switch (this.pc) {
         case F_ENTER:
           this.pc = d === g.levels - 1 ? F_LEAF_READ : F_ITER;
           continue;
         case F_LEAF_READ:
           // The PTE level only checks: WARN_ON(!pte_none(pte)).
-          a.read(fn, N.read[name], this.tf[d], this.tg[d], indexAt(g, d, this.addr[d]), this.addr[d]);
+          a.read(fn, this.readAt[d], this.tf[d], this.tg[d], indexAt(g, d, this.addr[d]), this.addr[d]);
           this.pc = F_LEAF_NEXT;
           return RESUME_STEP;
         case F_LEAF_NEXT:
@@ -304,7 +322,7 @@ class FreeEmptyLevels extends Routine<void> {
           const addr = this.addr[d];
           this.next[d] = addrEnd(g, d, addr, this.end[d]);
           this.idx[d] = indexAt(g, d, addr);
-          a.read(fn, N.read[name], this.tf[d], this.tg[d], this.idx[d], addr);
+          a.read(fn, this.readAt[d], this.tf[d], this.tg[d], this.idx[d], addr);
           this.pc = F_ITER_READ;
           return RESUME_STEP;
         }
@@ -334,7 +352,7 @@ class FreeEmptyLevels extends Routine<void> {
             this.pc = F_CLEAR;
             continue;
           }
-          a.read(fn, N.readIdx[name], this.tf[d], this.tg[d], i, alignDown(this.start[d], g.entrySize[d - 1]) + i * g.entrySize[d]);
+          a.read(fn, this.readIdxAt[d], this.tf[d], this.tg[d], i, alignDown(this.start[d], g.entrySize[d - 1]) + i * g.entrySize[d]);
           this.pc = F_SCAN_READ;
           return RESUME_STEP;
         }
@@ -347,7 +365,7 @@ class FreeEmptyLevels extends Routine<void> {
           this.pc = F_SCAN;
           continue;
         case F_CLEAR:
-          a.write(fn, N.clear[g.name[d - 1]], this.pf[d], this.pgen[d], this.pidx[d], this.start[d], ENTRY_NONE, 0);
+          a.write(fn, this.clearAt[d - 1], this.pf[d], this.pgen[d], this.pidx[d], this.start[d], ENTRY_NONE, 0);
           this.pc = F_TLBI;
           return RESUME_STEP;
         case F_TLBI:
@@ -490,7 +508,7 @@ function* teardown(s: Sim, a: Actor, fn: string, start: number, end: number, tar
  * Deviation: CONT mappings are not modelled.
  */
 export function* __create_pgd_mapping(s: Sim, a: Actor, virt: number, phys: number, size: number, blocks: boolean): Program {
-  yield createLevel(s, a, s.root, s.mem.gen[s.root], 0, virt, virt + size, phys - virt, blocks, -1);
+  yield new CreateLevels(s, a, virt, virt + size, phys - virt, blocks, -1);
 }
 
 /**
@@ -510,56 +528,171 @@ export function leafAt(g: Geometry, d: number, addr: number, next: number, block
   return d === g.pmdDepth || (d === g.pudDepth && g.pageSize === 4096);
 }
 
+// CreateLevels' program counter.
+const C_ITER = 0;
+const C_READ = 1;
+const C_LEAF_ALLOCATED = 2;
+const C_LEAF_WRITE = 3;
+const C_TABLE_ALLOCATED = 4;
+const C_DESCEND = 5;
+const C_NEXT = 6;
+const C_LEAVE = 7;
+const C_RETURNED = 8;
+
 /**
- * Walk [addr, end) populating missing tables, then write leaves. `physDelta`
- * maps a VA to its physical address (linear map); with `physDelta` NaN the
- * leaves are vmemmap backing allocated here (vmemmap_populate()).
+ * The map builders' walk over [addr, end) from the root, populating missing
+ * tables, then writing leaves: alloc_init_pud()/init_pmd()/init_pte() with
+ * `physDelta` mapping a VA to its physical address (linear map), or, with
+ * `physDelta` NaN, vmemmap_populate()'s walk whose leaves are backing pages
+ * or blocks allocated here. A state machine (each level's table, address
+ * and end kept by depth), as the generator it replaces was per level:
+ *   do { READ_ONCE(*p?dp);
+ *        leaf here: [already populated: next] [vmemmap: allocate the backing, -ENOMEM: leave this level] write it;
+ *        none: allocate a table (-ENOMEM: leave this level), populate the entry; block: next;
+ *        the level below } while ((addr = next) < end)
  */
-function* createLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr: number, end: number, physDelta: number, blocks: boolean, blockDepth: number): Program {
-  const g = s.geometry;
-  const name = g.name[d];
-  const vmemmap = Number.isNaN(physDelta);
-  const fn = vmemmap ? N.vmemmapPopulate[name] : N.createRange[name];
-  const leaf = g.levels - 1;
-  let next = addr;
-  do {
-    next = addrEnd(g, d, addr, end);
-    const idx = indexAt(g, d, addr);
-    yield a.read(fn, N.read[name], tf, tg, idx, addr);
-    if (leafAt(g, d, addr, next, blocks, vmemmap, blockDepth)) {
-      if (a.resultKind !== ENTRY_NONE) continue; // vmemmap_verify(): already populated
-      let pfn: number;
-      if (vmemmap) {
-        if (d === leaf) yield a.allocPage(fn, 'vmemmap_alloc_block_buf(PAGE_SIZE, node)', ROLE_VMEMMAP, -1, true);
-        else yield a.allocBlock(fn, `vmemmap_alloc_block_buf(${d === g.pmdDepth ? 'PMD_SIZE' : 'PUD_SIZE'}, node)`, ROLE_VMEMMAP);
-        if (a.resultFrame < 0) return; // -ENOMEM
-        pfn = s.mem.pfnOf(a.resultFrame);
-      } else {
-        pfn = (addr + physDelta) / g.pageSize;
+class CreateLevels extends Routine<void> {
+  private readonly s: Sim;
+  private readonly a: Actor;
+  private readonly physDelta: number;
+  private readonly vmemmap: boolean;
+  private readonly blocks: boolean;
+  private readonly blockDepth: number;
+  private pc = C_ITER;
+  private depth = 0;
+  private readonly tf: number[] = [];
+  private readonly tg: number[] = [];
+  private readonly addr: number[] = [];
+  private readonly end: number[] = [];
+  private readonly next: number[] = [];
+  private readonly idx: number[] = [];
+  /** The leaf's pfn, or the new table's frame and generation. */
+  private pfn = 0;
+  private cf = -1;
+  private cg = 0;
+  // Names by depth (atDepth()).
+  private readonly fnAt: string[];
+  private readonly readAt: string[];
+  private readonly setHugeAt: string[];
+  private readonly populateAt: string[];
+
+  constructor(s: Sim, a: Actor, start: number, end: number, physDelta: number, blocks: boolean, blockDepth: number) {
+    super();
+    this.s = s;
+    this.a = a;
+    this.physDelta = physDelta;
+    this.vmemmap = Number.isNaN(physDelta);
+    this.blocks = blocks;
+    this.blockDepth = blockDepth;
+    const g = s.geometry;
+    this.fnAt = atDepth(g, this.vmemmap ? N.vmemmapPopulate : N.createRange);
+    this.readAt = atDepth(g, N.read);
+    this.setHugeAt = atDepth(g, N.setHuge);
+    this.populateAt = atDepth(g, this.vmemmap ? N.populate : N.mapPopulate);
+    this.tf[0] = s.root;
+    this.tg[0] = s.mem.gen[s.root];
+    this.addr[0] = start;
+    this.end[0] = end;
+  }
+
+  resume(): Resume {
+    const s = this.s;
+    const a = this.a;
+    const g = s.geometry;
+    const leaf = g.levels - 1;
+    for (;;) {
+      const d = this.depth;
+      const fn = this.fnAt[d];
+      switch (this.pc) {
+        case C_ITER: {
+          const addr = this.addr[d];
+          this.next[d] = addrEnd(g, d, addr, this.end[d]);
+          this.idx[d] = indexAt(g, d, addr);
+          a.read(fn, this.readAt[d], this.tf[d], this.tg[d], this.idx[d], addr);
+          this.pc = C_READ;
+          return RESUME_STEP;
+        }
+        case C_READ:
+          if (leafAt(g, d, this.addr[d], this.next[d], this.blocks, this.vmemmap, this.blockDepth)) {
+            if (a.resultKind !== ENTRY_NONE) {
+              this.pc = C_NEXT; // vmemmap_verify(): already populated
+              continue;
+            }
+            if (this.vmemmap) {
+              if (d === leaf) a.allocPage(fn, 'vmemmap_alloc_block_buf(PAGE_SIZE, node)', ROLE_VMEMMAP, -1, true);
+              else a.allocBlock(fn, d === g.pmdDepth ? 'vmemmap_alloc_block_buf(PMD_SIZE, node)' : 'vmemmap_alloc_block_buf(PUD_SIZE, node)', ROLE_VMEMMAP);
+              this.pc = C_LEAF_ALLOCATED;
+              return RESUME_STEP;
+            }
+            this.pfn = (this.addr[d] + this.physDelta) / g.pageSize;
+            this.pc = C_LEAF_WRITE;
+            continue;
+          }
+          if (a.resultKind === ENTRY_NONE) {
+            a.allocPage(fn, this.vmemmap ? 'vmemmap_alloc_block_zero(PAGE_SIZE, node)' : 'pgtable_alloc(PAGE_SHIFT)', ROLE_PGTABLE, d + 1, true);
+            this.pc = C_TABLE_ALLOCATED;
+            return RESUME_STEP;
+          }
+          if (a.resultKind !== ENTRY_TABLE) {
+            this.pc = C_NEXT; // a block already covers it
+            continue;
+          }
+          this.cf = a.resultFrame;
+          this.cg = a.resultGen;
+          this.pc = C_DESCEND;
+          continue;
+        case C_LEAF_ALLOCATED:
+          if (a.resultFrame < 0) {
+            this.pc = C_LEAVE; // -ENOMEM: this level gives up, the one above goes on
+            continue;
+          }
+          this.pfn = s.mem.pfnOf(a.resultFrame);
+          this.pc = C_LEAF_WRITE;
+          continue;
+        case C_LEAF_WRITE:
+          a.write(fn, d === leaf ? 'set_pte(ptep, pfn_pte(pfn, prot))' : this.setHugeAt[d], this.tf[d], this.tg[d], this.idx[d], this.addr[d], d === leaf ? ENTRY_PAGE : ENTRY_BLOCK, this.pfn);
+          this.pc = C_NEXT;
+          return RESUME_STEP;
+        case C_TABLE_ALLOCATED:
+          if (a.resultFrame < 0) {
+            this.pc = C_LEAVE;
+            continue;
+          }
+          this.cf = a.resultFrame;
+          this.cg = a.resultGen;
+          a.write(fn, this.populateAt[d + 1], this.tf[d], this.tg[d], this.idx[d], this.addr[d], ENTRY_TABLE, s.mem.pfnOf(this.cf));
+          this.pc = C_DESCEND;
+          return RESUME_STEP;
+        case C_DESCEND:
+          this.tf[d + 1] = this.cf;
+          this.tg[d + 1] = this.cg;
+          this.addr[d + 1] = this.addr[d];
+          this.end[d + 1] = this.next[d];
+          this.depth = d + 1;
+          this.pc = C_ITER;
+          continue;
+        case C_NEXT:
+          this.addr[d] = this.next[d];
+          this.pc = this.addr[d] < this.end[d] ? C_ITER : C_LEAVE;
+          continue;
+        case C_LEAVE:
+          if (d > 0) {
+            this.depth = d - 1;
+            this.pc = C_NEXT;
+            continue;
+          }
+          this.pc = C_RETURNED;
+          return RESUME_RETURN;
+        default:
+          throw new Error(`${this.vmemmap ? 'vmemmap_populate' : '__create_pgd_mapping'}: resumed after it returned (state ${this.pc})`);
       }
-      const kind = d === leaf ? ENTRY_PAGE : ENTRY_BLOCK;
-      yield a.write(fn, d === leaf ? 'set_pte(ptep, pfn_pte(pfn, prot))' : N.setHuge[name], tf, tg, idx, addr, kind, pfn);
-      continue;
     }
-    let cf = a.resultFrame;
-    let cg = a.resultGen;
-    if (a.resultKind === ENTRY_NONE) {
-      yield a.allocPage(fn, vmemmap ? 'vmemmap_alloc_block_zero(PAGE_SIZE, node)' : 'pgtable_alloc(PAGE_SHIFT)', ROLE_PGTABLE, d + 1, true);
-      if (a.resultFrame < 0) return;
-      cf = a.resultFrame;
-      cg = a.resultGen;
-      const child = g.name[d + 1];
-      yield a.write(fn, vmemmap ? N.populate[child] : N.mapPopulate[child], tf, tg, idx, addr, ENTRY_TABLE, s.mem.pfnOf(cf));
-    } else if (a.resultKind !== ENTRY_TABLE) {
-      continue; // a block already covers it
-    }
-    yield createLevel(s, a, cf, cg, d + 1, addr, next, physDelta, blocks, blockDepth);
-  } while ((addr = next) < end);
+  }
 }
 
 /** vmemmap_populate() (4K: PMD blocks via vmemmap_alloc_block_buf(PMD_SIZE); else vmemmap_populate_basepages()). */
 export function* vmemmap_populate(s: Sim, a: Actor, start: number, end: number, pmdBlocks: boolean): Program {
   const g = s.geometry;
   const blockDepth = pmdBlocks && g.pmdDepth >= 0 ? g.pmdDepth : g.levels - 1;
-  yield createLevel(s, a, s.root, s.mem.gen[s.root], 0, start, end, Number.NaN, pmdBlocks, blockDepth);
+  yield new CreateLevels(s, a, start, end, Number.NaN, pmdBlocks, blockDepth);
 }

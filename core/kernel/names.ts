@@ -2,6 +2,8 @@
  * Kernel function and action names, by table level, interned once so that
  * a step stores a string reference and never builds one.
  */
+import type { Geometry } from '../arch.ts';
+
 const LEVELS = ['pgd', 'p4d', 'pud', 'pmd', 'pte'] as const;
 
 function byLevel(f: (n: string) => string): Record<string, string> {
@@ -46,5 +48,21 @@ export const N = {
   flushPgtableLeafOnly: 'flush_tlb_kernel_range(start, start + PAGE_SIZE) /* no walk-cache TLBI */',
   freePgtable: 'free_hotplug_pgtable_page(virt_to_page(table))',
 };
+
+const byDepth = new WeakMap<Geometry, Map<Record<string, string>, string[]>>();
+
+/**
+ * One of N's per-level name tables indexed by table depth for geometry g
+ * (made once per geometry). The state-machine walks name every step they
+ * describe: an array load by depth, where `N.x[g.name[d]]` is a keyed load by
+ * level name whose inline cache sees every level and goes megamorphic.
+ */
+export function atDepth(g: Geometry, names: Record<string, string>): string[] {
+  let m = byDepth.get(g);
+  if (!m) byDepth.set(g, (m = new Map()));
+  let out = m.get(names);
+  if (!out) m.set(names, (out = g.name.map((n) => names[n])));
+  return out;
+}
 
 export { LEVELS };

@@ -22,7 +22,7 @@ import type { Actor } from '../machine/actor.ts';
 import { OP_READ_LOCK, OP_READ_UNLOCK } from '../machine/ops.ts';
 import type { Program } from '../machine/routine.ts';
 import type { Sim } from '../machine/sim.ts';
-import { N } from './names.ts';
+import { atDepth, N } from './names.ts';
 
 export type PtdumpEntry = 'ptdump_show' | 'ptdump_check_wx';
 export const PTDUMP_ENTRIES: readonly PtdumpEntry[] = ['ptdump_show', 'ptdump_check_wx'];
@@ -50,12 +50,12 @@ function* ptdump_walk_pgd(s: Sim, a: Actor, ranges: readonly (readonly [number, 
 
 function* walkLevel(s: Sim, a: Actor, tf: number, tg: number, d: number, addr: number, end: number): Program {
   const g = s.geometry;
-  const name = g.name[d];
-  const fn = N.ptdumpWalk[name];
+  const fn = atDepth(g, N.ptdumpWalk)[d];
+  const act = atDepth(g, N.read)[d];
   let next = addr;
   do {
     next = addrEnd(g, d, addr, end);
-    yield a.read(fn, N.read[name], tf, tg, indexAt(g, d, addr), addr);
+    yield a.read(fn, act, tf, tg, indexAt(g, d, addr), addr);
     if (a.resultKind === ENTRY_TABLE && d < g.levels - 1) yield walkLevel(s, a, a.resultFrame, a.resultGen, d + 1, addr, next);
     // note_page(): leaves and holes are only printed.
   } while ((addr = next) < end);

@@ -14,7 +14,7 @@ import type { Actor } from '../machine/actor.ts';
 import { LAT_VFREE, LAT_VMALLOC, type Sim } from '../machine/sim.ts';
 import { OP_LOCK, OP_READ_LOCK, OP_READ_UNLOCK, OP_TRYLOCK, OP_UNLOCK } from '../machine/ops.ts';
 import { type Program, type Resume, RESUME_CALL, RESUME_RETURN, RESUME_STEP, Routine } from '../machine/routine.ts';
-import { N } from './names.ts';
+import { atDepth, N } from './names.ts';
 
 const FN_VMALLOC = '__vmalloc_node_range';
 const FN_AREA = '__vmalloc_area_node';
@@ -399,6 +399,8 @@ const U_LEAVE = 13;
 class Vfree extends Routine<void> {
   private readonly s: Sim;
   private readonly a: Actor;
+  private readonly fnAt: string[];
+  private readonly readAt: string[];
   private area: VmArea = { va: 0, size: 0, window: 0, frames: [], gens: [] };
   private pc = VF_START;
   private t0 = 0;
@@ -414,6 +416,8 @@ class Vfree extends Routine<void> {
     super();
     this.s = s;
     this.a = a;
+    this.fnAt = atDepth(s.geometry, N.vunmapRange);
+    this.readAt = atDepth(s.geometry, N.read);
   }
 
   /** Set up a call: vfree() of `area`. */
@@ -452,13 +456,12 @@ class Vfree extends Routine<void> {
           const addr = this.addr[d];
           this.next[d] = addrEnd(g, d, addr, this.end[d]);
           const idx = indexAt(g, d, addr);
-          const name = g.name[d];
           if (d === g.levels - 1) {
-            a.getAndClear(N.vunmapRange[name], 'ptep_get_and_clear(&init_mm, addr, pte)', this.tf[d], this.tg[d], idx, addr);
+            a.getAndClear(this.fnAt[d], 'ptep_get_and_clear(&init_mm, addr, pte)', this.tf[d], this.tg[d], idx, addr);
             this.pc = U_NEXT;
             return RESUME_STEP;
           }
-          a.read(N.vunmapRange[name], N.read[name], this.tf[d], this.tg[d], idx, addr);
+          a.read(this.fnAt[d], this.readAt[d], this.tf[d], this.tg[d], idx, addr);
           this.pc = U_READ;
           return RESUME_STEP;
         }

@@ -4,7 +4,7 @@
  */
 import { N_LOCKS } from '../model/locks.ts';
 import { type LockOp, OP_ACCESS, OP_ALLOC_BLOCK, OP_ALLOC_PAGE, OP_COMPLETE, OP_FREE, OP_MEM_STATE, OP_NONE, OP_PURGE_TAKE, OP_READ, OP_TLBI_ALL, OP_TLBI_PGTABLE, OP_TLBI_RANGE, OP_VA_ALLOC, OP_VA_LAZY_FREE, OP_VA_RELEASE, OP_WAIT_COMPLETION, OP_WORK, OP_WRITE, OP_XCHG, type Op } from './ops.ts';
-import { Routine } from './routine.ts';
+import { noProgram, type Resume, Routine } from './routine.ts';
 
 export type ActorKind = 'hotremove' | 'hotadd' | 'hotplug' | 'online' | 'vmalloc' | 'ptdump' | 'access' | 'kthreadd';
 
@@ -22,6 +22,14 @@ export class Actor {
   readonly symmetryClass: string;
   /** The program's call stack (innermost last). */
   readonly stack: Routine<unknown>[] = [];
+  /**
+   * The stack's top as Sim.advance() last resumed it, and its resume method:
+   * every step resumes the top, and loading `resume` from whichever routine
+   * class is on top is a megamorphic load; from the actor it is one load.
+   * advance() refreshes both whenever the top is another frame.
+   */
+  topFrame: Routine<unknown> | null = null;
+  topResume: (this: Routine<unknown>, input: unknown) => Resume = noProgram;
   done = false;
   stuck = false;
   /**

@@ -34,18 +34,23 @@ export abstract class Routine<R = unknown> {
   callee: Frame | null = null;
   /** Set before returning RESUME_RETURN. */
   value: R | undefined = undefined;
-  /** True for a wrapped generator: Sim.advance() calls those from a call site of their own (fewer kinds per site). */
-  readonly wrapsGenerator: boolean = false;
   /** Run to the next step, call or return; `input` is the last callee's return value (else undefined). */
   abstract resume(input: unknown): Resume;
+}
+
+/** Actor.topResume before the actor has a program. */
+export function noProgram(this: Routine<unknown>): Resume {
+  throw new Error('resumed an actor that has no program');
 }
 
 /** What a program can call: a generator or a routine. */
 export type Frame = Program<unknown> | Routine<unknown>;
 
+/** The `next` every generator object inherits (%GeneratorPrototype%.next). */
+const generatorNext = (Object.getPrototypeOf(Object.getPrototypeOf((function* () {})())) as Generator).next;
+
 /** A generator on an actor's stack, resumed through the Routine protocol (so resuming a frame is one kind of call). */
 export class GeneratorFrame extends Routine<unknown> {
-  override readonly wrapsGenerator = true;
   private readonly gen: Program<unknown>;
   constructor(gen: Program<unknown>) {
     super();
@@ -53,7 +58,9 @@ export class GeneratorFrame extends Routine<unknown> {
   }
 
   resume(input: unknown): Resume {
-    const r = this.gen.next(input);
+    // Through %GeneratorPrototype%.next itself: `this.gen.next` is a load from generator objects of every
+    // generator function (a map each), which goes megamorphic.
+    const r = generatorNext.call(this.gen, input) as IteratorResult<number | Frame, unknown>;
     if (r.done) {
       this.value = r.value;
       return RESUME_RETURN;

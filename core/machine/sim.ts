@@ -17,7 +17,7 @@ import { Prng } from '../prng.ts';
 import type { TraceStep } from '../results.ts';
 import type { StrategyKnobs } from '../strategies.ts';
 import { ACCESS_FAULT, ACCESS_MAPPED, OP_ACCESS, OP_ALLOC_BLOCK, OP_ALLOC_PAGE, OP_COMPLETE, OP_DONE, OP_FREE, OP_LOCK, OP_MAY_WAIT, OP_MAY_WAKE, OP_MEM_STATE, OP_NONE, OP_PURGE_TAKE, OP_READ, OP_READ_LOCK, OP_READ_UNLOCK, OP_TLBI_ALL, OP_TLBI_PGTABLE, OP_TLBI_RANGE, OP_TOUCHES_FRAME, OP_TRYLOCK, OP_UNLOCK, OP_VA_ALLOC, OP_VA_LAZY_FREE, OP_VA_RELEASE, OP_WAIT_COMPLETION, OP_WORK, OP_WRITE, OP_WRITE_ENTER, OP_WRITE_LOCK, OP_WRITE_UNLOCK, OP_XCHG } from './ops.ts';
-import { type Program, RESUME_CALL, RESUME_STEP, frameOf, GeneratorFrame } from './routine.ts';
+import { type Frame, RESUME_CALL, RESUME_STEP, frameOf } from './routine.ts';
 import { Actor, type ActorKind } from './actor.ts';
 import { VaAllocator } from './va-allocator.ts';
 import { type LoggedStep, newLoggedStep } from './step-log.ts';
@@ -28,6 +28,19 @@ export const STATIC_TABLE_FRAMES = 8;
 /** The purge list holds [va, size, window] per lazily freed area. */
 const PURGE_RECORD = 3;
 
+/** Roles fit below this: LOG_ROLE packs a frame's depth and role as (depth + 1) * ROLE_CODES + role. */
+const ROLE_CODES = 16;
+
+/**
+ * A logged frame's role code: its table depth if it is a table, else -1 - role
+ * (the step writes depth and role as they are, without this branch, and the readers decode).
+ */
+function roleOfLogged(packed: number): number {
+  const role = packed % ROLE_CODES;
+  const depth = (packed - role) / ROLE_CODES - 1;
+  return depth >= 0 && role !== ROLE_NONE ? depth : -1 - role;
+}
+
 /** Step-log marker: a write cleared an entry that pointed to the logged pfn. */
 const LOG_CLEARED = -3;
 
@@ -37,7 +50,7 @@ const LOG_OP = 1;
 const LOG_ADDR = 2;
 /** Frame the step touched (table read/written, page freed or allocated), or -1. */
 const LOG_FRAME = 3;
-/** Role of the frame when the step happened: table depth, or -1 - role for other pages. */
+/** The frame's table depth and role when the step happened, as logRoleCode() packs them (decoded by roleOfLogged()). */
 const LOG_ROLE = 4;
 const LOG_GEN = 5;
 /** Locks held after the step: exclusive bits, read bits shifted by READ_HELD_SHIFT. */
@@ -145,6 +158,9 @@ interface LatencyLog {
 
 export class Sim {
   readonly opts: SimOptions;
+  /** opts.timed and opts.traceAll, read on every step (a field of the simulator, not of its options). */
+  private readonly timed: boolean;
+  private readonly traceAll: boolean;
   readonly layout: Layout;
   readonly geometry: Geometry;
   readonly knobs: StrategyKnobs;
@@ -234,6 +250,8 @@ export class Sim {
 
   constructor(opts: SimOptions) {
     this.opts = opts;
+    this.timed = opts.timed;
+    this.traceAll = opts.traceAll;
     this.layout = opts.layout;
     this.geometry = opts.layout.geometry;
     this.knobs = opts.knobs;
@@ -267,10 +285,11 @@ export class Sim {
 
   // ---------------------------------------------------------------- actors
 
-  addActor(name: string, cpu: number, kind: ActorKind, symmetryClass: string, make: (sim: Sim, a: Actor) => Program): Actor {
+  addActor(name: string, cpu: number, kind: ActorKind, symmetryClass: string, make: (sim: Sim, a: Actor) => Frame): Actor {
     const a = new Actor(this.actors.length, name, cpu, kind, symmetryClass);
     this.actors.push(a);
-    a.stack.push(new GeneratorFrame(make(this, a)));
+    const program = frameOf(make(this, a));
+    a.stack.push(program);
     this.advance(a);
     if (a.index >= this.actorClock.length) {
       const clock = new Float64Array(this.actorClock.length * 2);
@@ -316,7 +335,7 @@ export class Sim {
         return this.locks.holder[a.lock] === a.index || this.locks.canLock(a.lock);
       case OP_READ_LOCK:
         // Until the writer's grace period has elapsed (timed mode), readers still see rcu_sync idle.
-        return this.locks.canReadLock(a.lock) || (this.opts.timed && this.locks.holder[a.lock] === -1 && a.time < this.locks.graceEnd[a.lock]);
+        return this.locks.canReadLock(a.lock) || (this.timed && this.locks.holder[a.lock] === -1 && a.time < this.locks.graceEnd[a.lock]);
       case OP_WRITE_ENTER:
         return this.locks.canWriteEnter(a.lock);
       case OP_WRITE_LOCK:
@@ -527,6 +546,10 @@ export class Sim {
   /** A cycle in the waits-for graph among blocked actors, or null. Changes nothing. */
   waitCycle(): Actor[] | null {
     const n = this.actors.length;
+    // The periodic check mostly finds no actor blocked: then there is no cycle, and no search to set up.
+    let anyBlocked = false;
+    for (let i = 0; i < n && !anyBlocked; i++) anyBlocked = !this.actors[i].done && !this.enabled(this.actors[i]);
+    if (!anyBlocked) return null;
     const state = new Uint8Array(n); // 0 unvisited, 1 on the path, 2 done
     const path: number[] = [];
     const blocked = (i: number): boolean => !this.actors[i].done && !this.enabled(this.actors[i]);
@@ -598,10 +621,18 @@ export class Sim {
     let input: unknown = undefined;
     for (;;) {
       const top = stack[stack.length - 1];
-      const k = top.wrapsGenerator ? (top as GeneratorFrame).resume(input) : top.resume(input);
+      // The top's resume method, as the actor keeps it: `top.resume` would be a load from whichever routine class
+      // is on top, megamorphic on every step. Refreshed whenever the top is another frame (a call, a return, or a
+      // stack replaced from outside), so it is always the top's own.
+      if (top !== a.topFrame) {
+        a.topFrame = top;
+        a.topResume = top.resume;
+      }
+      const k = a.topResume.call(top, input);
       if (k === RESUME_STEP) return;
       if (k === RESUME_CALL) {
-        stack.push(frameOf(top.callee!));
+        const callee = frameOf(top.callee!);
+        stack.push(callee);
         top.callee = null;
         input = undefined;
         continue;
@@ -625,7 +656,7 @@ export class Sim {
   // ------------------------------------------------------------ the steps
 
   private charge(a: Actor, ns: number): void {
-    if (!this.opts.timed) return;
+    if (!this.timed) return;
     const j = this.cost.jitter;
     const t = j > 0 ? ns * (1 + j * (2 * this.jitter.next() - 1)) : ns;
     a.time += t;
@@ -703,7 +734,7 @@ export class Sim {
         a.resultGen = f >= 0 ? mem.gen[f] : 0;
         log?.allocated(f, block);
         let ns = block ? c.blockAlloc : c.pageAlloc;
-        if (a.maySleep && this.opts.timed && this.jitter.next() < c.allocSleepProbability) ns += this.jitter.exponential(c.allocSleepMean);
+        if (a.maySleep && this.timed && this.jitter.next() < c.allocSleepProbability) ns += this.jitter.exponential(c.allocSleepMean);
         this.charge(a, ns);
         break;
       }
@@ -785,7 +816,7 @@ export class Sim {
         }
         this.checker.maySleep(a, 'percpu_down_read() may sleep');
         // A reader that was blocked waited for the writer to leave (acquire() moves its clock there).
-        if (this.opts.timed) this.locks.readerWaitTotal[l] += Math.max(0, this.locks.freeAt[l] - a.time);
+        if (this.timed) this.locks.readerWaitTotal[l] += Math.max(0, this.locks.freeAt[l] - a.time);
         this.acquire(a, l, c.percpuReadFast);
         this.locks.readers[l]++;
         a.readHeld |= 1 << l;
@@ -816,7 +847,7 @@ export class Sim {
         // rcu_sync_enter() (kernel/rcu/sync.c): from GP_IDLE it waits one grace period, after which every reader
         // takes the slow path; if the previous writer left less than a grace period ago, rcu_sync is still past
         // GP_PASSED and the readers never went back to the fast path: no grace period to wait for.
-        if (this.opts.timed) {
+        if (this.timed) {
           if (a.time - locks.writerLeftAt[l] < c.rcuGracePeriod) locks.graceSkipped[l]++;
           else {
             const t0 = a.time;
@@ -837,7 +868,7 @@ export class Sim {
           log.acquired(l, ACQ_WLOCK);
         }
         const waited = Math.max(0, this.locks.freeAt[l] - a.time);
-        if (this.opts.timed && waited > 0) {
+        if (this.timed && waited > 0) {
           // The wait for in-flight readers to drain.
           a.time += waited;
           this.locks.drainTotal[l] += waited;
@@ -957,7 +988,7 @@ export class Sim {
         log?.completionTaken(a.completion);
         const x = this.completions[a.completion];
         a.result = x.payloads.shift() ?? -1;
-        if (this.opts.timed && x.completedAt > a.time) {
+        if (this.timed && x.completedAt > a.time) {
           // Woken by the complete(): its clock joins the completer's.
           a.time = x.completedAt + c.lockHandoff;
           if (a.time > this.now) this.now = a.time;
@@ -1026,7 +1057,7 @@ export class Sim {
 
   private acquire(a: Actor, l: number, ns: number): void {
     let waited = 0;
-    if (this.opts.timed) {
+    if (this.timed) {
       waited = Math.max(0, this.locks.freeAt[l] - a.time);
       if (waited > 0) {
         a.time += waited + this.cost.lockHandoff;
@@ -1061,7 +1092,8 @@ export class Sim {
     const cpu = a.cpu;
     const hit = t.lookupLeaf(cpu, va);
     if (hit >= 0) {
-      const pfn = t.leafPfn[hit] + Math.floor((va - t.leafVa[hit]) / g.pageSize);
+      // Page offsets by the exact reciprocal of the page size (a power of two), as below: no division on an access.
+      const pfn = t.leafPfn[hit] + Math.floor((va - t.leafVa[hit]) * g.entryScale[g.levels - 1]);
       this.checker.accessThroughTlb(a, t.leafPfn[hit], t.leafGen[hit]);
       a.result = pfn;
       a.resultKind = ACCESS_MAPPED;
@@ -1107,11 +1139,11 @@ export class Sim {
       }
       // Leaf (block or page).
       const size = g.entrySize[d];
-      const start = alignDown(va, size);
+      const start = Math.floor(va * g.entryScale[d]) * size;
       const gen = this.genOfPfn(v);
       t.fillLeaf(cpu, start, size, v, gen);
       this.checker.accessThroughTlb(a, v, gen);
-      a.result = v + Math.floor((va - start) / g.pageSize);
+      a.result = v + Math.floor((va - start) * g.entryScale[g.levels - 1]);
       a.resultKind = ACCESS_MAPPED;
       this.charge(a, cost);
       return;
@@ -1304,7 +1336,7 @@ export class Sim {
 
   private log(a: Actor): void {
     let i = this.steps;
-    if (this.opts.traceAll) {
+    if (this.traceAll) {
       if (i >= this.logCap) this.growLog();
     } else {
       // The ring's slot: a mask when its size is a power of two (an integer division costs more than the rest).
@@ -1323,7 +1355,7 @@ export class Sim {
     L[o + LOG_OP] = op;
     L[o + LOG_ADDR] = a.addr;
     L[o + LOG_FRAME] = lf;
-    L[o + LOG_ROLE] = lf < 0 ? 0 : mem.depth[lf] >= 0 && mem.role[lf] !== ROLE_NONE ? mem.depth[lf] : -1 - mem.role[lf];
+    L[o + LOG_ROLE] = lf < 0 ? 0 : (mem.depth[lf] + 1) * ROLE_CODES + mem.role[lf];
     L[o + LOG_GEN] = usesFrame ? a.gen : isAlloc ? a.resultGen : 0;
     L[o + LOG_LOCKS] = a.locksHeld | (a.readHeld << READ_HELD_SHIFT);
     L[o + LOG_TIME] = a.time;
@@ -1358,12 +1390,12 @@ export class Sim {
 
   /** Where logged step s's numeric fields start in logNum. */
   private logAt(s: number): number {
-    return (this.opts.traceAll ? s : s % this.logCap) * LOG_STRIDE;
+    return (this.traceAll ? s : s % this.logCap) * LOG_STRIDE;
   }
 
   /** Oldest step still in the log. */
   firstLoggedStep(): number {
-    return this.opts.traceAll ? 0 : Math.max(0, this.steps - this.logCap);
+    return this.traceAll ? 0 : Math.max(0, this.steps - this.logCap);
   }
 
   /** Frame index touched by logged step s (or -1). */
@@ -1382,16 +1414,16 @@ export class Sim {
   }
 
   loggedFn(s: number): string {
-    return this.logFn[this.opts.traceAll ? s : s % this.logCap];
+    return this.logFn[this.traceAll ? s : s % this.logCap];
   }
 
   /** Logged step s with its structured fields (core/narrative.ts's causal analysis reads these, not the action text). */
   loggedStep(s: number, out: LoggedStep = newLoggedStep()): LoggedStep {
-    const i = this.opts.traceAll ? s : s % this.logCap;
+    const i = this.traceAll ? s : s % this.logCap;
     const L = this.logNum;
     const o = i * LOG_STRIDE;
     const vk = L[o + LOG_VAL_KIND];
-    const role = L[o + LOG_ROLE];
+    const role = roleOfLogged(L[o + LOG_ROLE]);
     out.actor = L[o + LOG_ACTOR];
     out.op = L[o + LOG_OP];
     out.frame = L[o + LOG_FRAME];
@@ -1409,7 +1441,7 @@ export class Sim {
 
   /** Render logged step s in kernel terms. */
   traceStep(s: number): TraceStep {
-    const i = this.opts.traceAll ? s : s % this.logCap;
+    const i = this.traceAll ? s : s % this.logCap;
     const L = this.logNum;
     const o = i * LOG_STRIDE;
     const a = this.actors[L[o + LOG_ACTOR]];
@@ -1431,13 +1463,13 @@ export class Sim {
     const addr = L[o + LOG_ADDR];
     return {
       step: s,
-      timeNs: this.opts.timed ? Math.round(L[o + LOG_TIME]) : null,
+      timeNs: this.timed ? Math.round(L[o + LOG_TIME]) : null,
       cpu: a.cpu,
       actor: a.name,
       function: this.logFn[i],
       action,
       address: addr >= 0 ? formatVA(this.geometry, addr) : '',
-      frame: f >= 0 ? { pfn: this.mem.pfnOf(f), generation: L[o + LOG_GEN], role: this.roleName(L[o + LOG_ROLE], f) } : null,
+      frame: f >= 0 ? { pfn: this.mem.pfnOf(f), generation: L[o + LOG_GEN], role: this.roleName(roleOfLogged(L[o + LOG_ROLE]), f) } : null,
       locks,
     };
   }

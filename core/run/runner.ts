@@ -19,7 +19,7 @@ import type { RunMode, RunResult, Series } from '../results.ts';
 import { resolvedActors, type Scenario, ScenarioError } from '../scenario.ts';
 import { PctScheduler, RandomScheduler, ReplayScheduler, TimedScheduler } from './schedulers/index.ts';
 import type { Actor } from '../machine/actor.ts';
-import type { Program } from '../machine/routine.ts';
+import { type Program, type Resume, RESUME_CALL, RESUME_RETURN, RESUME_STEP, Routine } from '../machine/routine.ts';
 import { RUN_BLOCKED, RUN_VIOLATION, type Scheduler, SECTION_OFFLINE, SECTION_ONLINE, Sim, STATIC_TABLE_FRAMES } from '../machine/sim.ts';
 import type { Strategy } from '../strategies.ts';
 import { LocalOpSource, type OpSource, OP_RECORD, VmallocStream } from '../workload.ts';
@@ -178,7 +178,7 @@ export function buildSim(scenario: Scenario, strategy: Strategy, opts: BuildOpti
             window = sim.addVaWindow(thread === 0 ? top : start, thread === 0 ? layout.VMALLOC_END : start + gib);
             if (start < layout.VMALLOC_START) throw new ScenarioError('scenario.vmallocThreads: too many threads for one GiB each of vmalloc space');
           }
-          sim.addActor(`vmalloc#${thread + 1}`, sim.actors.length, 'vmalloc', 'vmalloc', (s, a) => vmallocProgram(s, a, thread, window, spec, source));
+          sim.addActor(`vmalloc#${thread + 1}`, sim.actors.length, 'vmalloc', 'vmalloc', (s, a) => new VmallocLoop(s, a, thread, window, spec, source));
         }
         break;
       }
@@ -257,7 +257,7 @@ function bootFromImage(sim: Sim, scenario: Scenario, image: PhysMem): void {
  * vmemmap_populate() (physDelta NaN: backing allocated here) would build for
  * [addr, end), written straight into memory: at boot nothing runs
  * concurrently, so no step, lock or check is needed. Allocation order and
- * leaf placement are the map builders' (core/kernel/mmu.ts createLevel(),
+ * leaf placement are the map builders' (core/kernel/mmu.ts CreateLevels,
  * leafAt()).
  */
 function bootMap(sim: Sim, tf: number, d: number, addr: number, end: number, physDelta: number, blocks: boolean, blockDepth: number): void {
@@ -335,18 +335,93 @@ function* hotplugProgram(
 }
 
 
-function* vmallocProgram(s: Sim, a: Actor, thread: number, window: number, spec: { ops: number; vfree: boolean; touch: boolean; thinkNs: number }, source: OpSource): Program {
-  const rec = new Float64Array(OP_RECORD);
-  const held: VmArea[] = [];
-  for (let n = 0; spec.ops === 0 || n < spec.ops; n++) {
-    source.next(thread, rec);
-    const area = (yield vmalloc(s, a, rec[0], rec[1], window, spec.touch)) as VmArea | null;
-    if (area) {
-      if (rec[2] === 1 || !spec.vfree) held.push(area);
-      else yield vfree(s, a, area);
+// VmallocLoop's program counter.
+const LOOP_NEXT = 0;
+const LOOP_ALLOCATED = 1;
+const LOOP_THINK = 2;
+const LOOP_RETURNED = 3;
+
+/**
+ * A vmalloc CPU's program, lib/test_vmalloc.c's test_func() loop, as a
+ * state machine (it runs between every area's steps, so a generator's
+ * resumes and result objects were a measurable share of a timed run):
+ *   for (n = 0; ops === 0 || n < ops; n++) {
+ *     next op from the source; area = vmalloc(pages, align);
+ *     if (area) { hold it (long_busy_list's prefill, or no vfree) or vfree(area) }
+ *     think time, or cond_resched() after a failure in an endless loop
+ *   }
+ */
+class VmallocLoop extends Routine<void> {
+  private readonly s: Sim;
+  private readonly a: Actor;
+  private readonly thread: number;
+  private readonly window: number;
+  private readonly ops: number;
+  private readonly vfree: boolean;
+  private readonly touch: boolean;
+  private readonly thinkNs: number;
+  private readonly source: OpSource;
+  private readonly rec = new Float64Array(OP_RECORD);
+  /** Areas kept for the whole run (never freed). */
+  private readonly held: VmArea[] = [];
+  private pc = LOOP_NEXT;
+  private n = 0;
+  private area: VmArea | null = null;
+
+  constructor(s: Sim, a: Actor, thread: number, window: number, spec: { ops: number; vfree: boolean; touch: boolean; thinkNs: number }, source: OpSource) {
+    super();
+    this.s = s;
+    this.a = a;
+    this.thread = thread;
+    this.window = window;
+    this.ops = spec.ops;
+    this.vfree = spec.vfree;
+    this.touch = spec.touch;
+    this.thinkNs = spec.thinkNs;
+    this.source = source;
+  }
+
+  resume(input: unknown): Resume {
+    for (;;) {
+      switch (this.pc) {
+        case LOOP_NEXT:
+          if (this.ops !== 0 && this.n >= this.ops) {
+            this.pc = LOOP_RETURNED;
+            return RESUME_RETURN;
+          }
+          this.source.next(this.thread, this.rec);
+          this.callee = vmalloc(this.s, this.a, this.rec[0], this.rec[1], this.window, this.touch);
+          this.pc = LOOP_ALLOCATED;
+          return RESUME_CALL;
+        case LOOP_ALLOCATED: {
+          const area = input as VmArea | null;
+          this.area = area;
+          this.pc = LOOP_THINK;
+          if (area) {
+            if (this.rec[2] === 1 || !this.vfree) this.held.push(area);
+            else {
+              this.callee = vfree(this.s, this.a, area);
+              return RESUME_CALL;
+            }
+          }
+          continue;
+        }
+        case LOOP_THINK:
+          this.pc = LOOP_NEXT;
+          this.n++;
+          if (this.thinkNs > 0) {
+            this.a.work('test_func', 'cond_resched() / think time', this.thinkNs);
+            return RESUME_STEP;
+          }
+          if (this.ops === 0 && !this.area) {
+            this.a.work('test_func', 'cond_resched()', COND_RESCHED_NS);
+            return RESUME_STEP;
+          }
+          continue;
+        default:
+          throw new Error(`test_func: resumed after it returned (state ${this.pc})`);
+      }
     }
-    if (spec.thinkNs > 0) yield a.work('test_func', 'cond_resched() / think time', spec.thinkNs);
-    else if (spec.ops === 0 && !area) yield a.work('test_func', 'cond_resched()', COND_RESCHED_NS);
   }
 }
 
