@@ -13,6 +13,20 @@
  * same executions with the same counts. Pure: no clock (the caller passes
  * `now`), no I/O.
  *
+ * Checkpoints. Where every actor has either finished or not taken a step yet
+ * (after the hot-remove teardown, which is most of each execution's steps in
+ * thread-race), no program state needs copying, so the machine can be: when
+ * a replayed prefix passes such a node, the engine keeps a copy of the
+ * machine (core/explore/checkpoint.ts; a few at once), and a later execution
+ * whose prefix runs through that node restores the copy into its freshly
+ * built machine instead of re-running the steps before it. The search is
+ * depth-first, so once it backtracks above a checkpoint's node no later
+ * prefix passes it, and the copy is dropped. The engine's own bookkeeping for
+ * those prefix events (cells, clocks' inputs, known frames) is still rebuilt
+ * by apply(), which runs no simulator step. The restored machine is the
+ * replayed one (test/core/explore-checkpoint.test.ts), so the search is the
+ * same with or without checkpoints (ExploreOptions.checkpoints).
+ *
  * Reductions, and why each is sound
  * ---------------------------------
  * 1. Source-DPOR with sleep sets (Abdulla, Aronis, Jonsson, Sagonas, POPL
@@ -151,7 +165,7 @@
  * caching: `states` counts the distinct execution prefixes visited (nodes of
  * the exploration tree, i.e. events executed not counting the re-execution
  * of shared prefixes); `steps` counts every simulator step executed,
- * re-execution included.
+ * re-execution included (steps a checkpoint stood in for were not executed).
  */
 import { ACQ_EXCL, ACQ_READ, ACQ_WLOCK } from '../model/access.ts';
 import { FRAME_FREE } from '../model/memory.ts';
@@ -159,6 +173,7 @@ import { LOCK_NAMES, N_LOCKS, READ_HELD_SHIFT } from '../model/locks.ts';
 import type { ViolationKind } from '../results.ts';
 import { OP_LOCK, OP_TRYLOCK } from '../machine/ops.ts';
 import type { Scheduler, Sim } from '../machine/sim.ts';
+import { type Checkpoint, type CheckpointBase, checkpointBase, checkpointSim, restoreSim } from './checkpoint.ts';
 import { type Footprint, FootprintBuilder, StepLog, M_A, M_R, M_W, T_HOLDER, T_READERS, T_WRITER, cellLock, cellType, dependent, dependentExcept, tlbDependent } from './footprints.ts';
 
 /** What explore() reports while it runs. */
@@ -182,6 +197,8 @@ export interface EngineConfig {
   /** Reduction 2b (default true; only with reuse). */
   staleLeaf?: boolean;
   symmetry: boolean;
+  /** Restore copies of the machine instead of re-running shared prefixes (core/explore/checkpoint.ts); the same search either way. */
+  checkpoints: boolean;
   onProgress?: (p: ExploreProgress) => void;
   /** Called with the machine at the end of every maximal execution (after the end-of-run checks). */
   onMaximal?: (sim: Sim) => void;
@@ -242,6 +259,10 @@ export const DEFAULT_PROBES = 1024;
 const PROBE_BATCH_DIVISOR = 16;
 export const DEFAULT_PROBE_AFTER = 64;
 export const PROBE_SALT = 0x9b0be;
+/** Checkpoints kept at once (each a copy of the machine, a few hundred KB). */
+const MAX_CHECKPOINTS = 4;
+/** A checkpoint is taken only this many simulator steps past the previous one (a restore costs about as much as that many steps). */
+const CHECKPOINT_MIN_STEPS = 64;
 
 function lowestBit(m: number): number {
   return 31 - Math.clz32(m & -m);
@@ -317,6 +338,10 @@ export class ExploreEngine {
   private first = new Int32Array(0);
   private fb: StepLog | null = null;
   private readonly acc = new FootprintBuilder();
+  /** Copies of the machine at nodes of the current path, shallowest first (core/explore/checkpoint.ts). */
+  private readonly checkpoints: { node: number; steps: number; cp: Checkpoint }[] = [];
+  /** A fresh machine, frozen: checkpoints hold only where a machine differs from it. */
+  private cpBase: CheckpointBase | null = null;
 
   // Totals.
   private schedules = 0;
@@ -342,6 +367,7 @@ export class ExploreEngine {
 
   run(): EngineResult {
     const sim0 = this.make();
+    if (this.cfg.checkpoints) this.cpBase = checkpointBase(sim0);
     this.nA = sim0.actors.length;
     if (this.nA > 30) throw new Error(`explore: ${this.nA} actors; at most 30 are supported`);
     const mem = sim0.mem;
@@ -592,10 +618,24 @@ export class ExploreEngine {
     this.lastEv.fill(-1);
     this.localCount.fill(0);
     for (const la of this.lastAcq) la.fill(-1);
+    if (fresh) this.checkpoints.length = 0;
+    // The deepest checkpoint on this execution's prefix (those below a node the search has backtracked above are
+    // on no future prefix: the search is depth-first) stands for the steps before its node.
+    const cps = this.checkpoints;
+    while (cps.length > 0 && cps[cps.length - 1].node > start) cps.pop();
+    let from = 0;
+    if (cps.length > 0) {
+      const cp = cps[cps.length - 1];
+      restoreSim(cp.cp, sim);
+      from = cp.node;
+    }
     for (let i = 0; i < start; i++) {
-      const a = this.act[i];
-      for (let k = 0; k < this.nsteps[i]; k++) sim.step(a);
-      this.steps += this.nsteps[i];
+      if (i >= from) {
+        this.checkpointAt(i, sim);
+        const a = this.act[i];
+        for (let k = 0; k < this.nsteps[i]; k++) sim.step(a);
+        this.steps += this.nsteps[i];
+      }
       this.apply(i);
     }
     if (fresh) {
@@ -758,6 +798,22 @@ export class ExploreEngine {
         return 'cut';
       }
     }
+  }
+
+  /**
+   * Keep a copy of the machine at node i if every actor has finished or not
+   * started there (nothing of a program to copy), it is deeper than the last
+   * copy by enough steps to pay for itself, and there is room.
+   */
+  private checkpointAt(i: number, sim: Sim): void {
+    if (!this.cfg.checkpoints || i === 0) return;
+    const cps = this.checkpoints;
+    const last = cps.length > 0 ? cps[cps.length - 1] : null;
+    if (cps.length >= MAX_CHECKPOINTS || sim.steps - (last ? last.steps : 0) < CHECKPOINT_MIN_STEPS || (last && last.node >= i)) return;
+    const started = this.started[i];
+    const actors = sim.actors;
+    for (let bits = started; bits; bits &= bits - 1) if (!actors[lowestBit(bits)].done) return;
+    cps.push({ node: i, steps: sim.steps, cp: checkpointSim(sim, ~started & ((1 << this.nA) - 1), this.cpBase!) });
   }
 
   /** A maximal execution: end-of-run checks (deadlock, lost mappings). */
