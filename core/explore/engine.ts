@@ -174,7 +174,7 @@ import type { ViolationKind } from '../results.ts';
 import { OP_LOCK, OP_TRYLOCK } from '../machine/ops.ts';
 import type { Scheduler, Sim } from '../machine/sim.ts';
 import { type Checkpoint, type CheckpointBase, checkpointBase, checkpointSim, restoreSim } from './checkpoint.ts';
-import { type Footprint, FootprintBuilder, StepLog, M_A, M_R, M_W, T_HOLDER, T_READERS, T_WRITER, cellLock, cellType, dependent, dependentExcept, tlbDependent } from './footprints.ts';
+import { CellIds, type Footprint, FootprintBuilder, KnownFrames, StepLog, M_A, M_R, M_W, T_HOLDER, T_READERS, T_WRITER, cellLock, cellType, dependent, dependentExcept, tlbDependent } from './footprints.ts';
 
 /** What explore() reports while it runs. */
 export interface ExploreProgress {
@@ -242,10 +242,6 @@ export interface EngineResult {
   probes: number;
 }
 
-interface SleepEntry {
-  a: number;
-  fp: Footprint;
-}
 
 
 const DEP_DATA = 1;
@@ -262,7 +258,7 @@ export const PROBE_SALT = 0x9b0be;
 /** Checkpoints kept at once (each a copy of the machine, a few hundred KB). */
 const MAX_CHECKPOINTS = 4;
 /** A checkpoint is taken only this many simulator steps past the previous one (a restore costs about as much as that many steps). */
-const CHECKPOINT_MIN_STEPS = 64;
+const CHECKPOINT_MIN_STEPS = 512;
 
 function lowestBit(m: number): number {
   return 31 - Math.clz32(m & -m);
@@ -293,7 +289,7 @@ export class ExploreEngine {
   // Reduction 2b (frames referenced only by leaf TLB entries commute too), and why it was dropped.
   private staleLeaf = true;
   private staleLeafDropped: string | null = null;
-  private known: Map<number, number>[] = [];
+  private readonly known = new KnownFrames();
 
   // Nodes (index i = the state before event i, and event i itself).
   private cap = 0;
@@ -304,8 +300,11 @@ export class ExploreEngine {
   private fps: Footprint[] = [];
   private bt = new Int32Array(0);
   private done = new Int32Array(0);
-  private doneFp: (Footprint | undefined)[][] = [];
-  private sleepInh: SleepEntry[][] = [];
+  // Per node and actor (index node * nA + actor): the footprint of the actor's event explored there, and the
+  // footprint of each actor in the node's sleep set (those whose bit is set in sleepMask). Flat arrays written
+  // in place: no array or entry object per node.
+  private doneFp: (Footprint | undefined)[] = [];
+  private sleepFp: (Footprint | undefined)[] = [];
   private sleepMask = new Int32Array(0);
   private en = new Int32Array(0);
   private pre = new Int32Array(0);
@@ -315,8 +314,7 @@ export class ExploreEngine {
   // Cells, by dense id (stable across executions): the last write, and the latest read / add since that write of
   // each thread (node indices, valid where the thread's bit is set in the mask). An epoch stamp resets them all
   // at the start of every execution without touching them.
-  private readonly cellIds = new Map<number, number>();
-  private nCells = 0;
+  private readonly cellIds = new CellIds();
   private cellCap = 0;
   private cellFlag = new Int32Array(0);
   private cellEpoch = new Int32Array(0);
@@ -333,8 +331,11 @@ export class ExploreEngine {
   private lastEv = new Int32Array(0);
   private localCount = new Int32Array(0);
   private lastAcq: Int32Array[] = [];
-  private depNode: number[] = [];
-  private depFlag: number[] = [];
+  // The events the new event depends on directly, and through what (DEP_DATA, lock bits): typed arrays and a
+  // count, not arrays emptied by setting their length (a runtime call, on every event).
+  private depNode = new Int32Array(64);
+  private depFlag = new Int32Array(64);
+  private nDeps = 0;
   private first = new Int32Array(0);
   private fb: StepLog | null = null;
   private readonly acc = new FootprintBuilder();
@@ -380,7 +381,6 @@ export class ExploreEngine {
     this.localCount = new Int32Array(this.nA);
     this.first = new Int32Array(this.nA);
     this.lastAcq = Array.from({ length: N_LOCKS }, () => new Int32Array(this.nA));
-    this.known = Array.from({ length: this.nA }, () => new Map<number, number>());
     this.reuse = this.cfg.reuse;
     this.staleLeaf = this.cfg.reuse && (this.cfg.staleLeaf ?? true);
     this.nextProbeAt = Math.max(1, this.cfg.probeAfter ?? DEFAULT_PROBE_AFTER);
@@ -512,6 +512,11 @@ export class ExploreEngine {
     this.en = gi(this.en);
     this.pre = gi(this.pre);
     this.started = gi(this.started);
+    // Dense (no holes), so writes by node and actor stay fast element stores.
+    for (let q = this.doneFp.length; q < cap * nA; q++) {
+      this.doneFp.push(undefined);
+      this.sleepFp.push(undefined);
+    }
     this.cap = cap;
   }
 
@@ -596,7 +601,8 @@ export class ExploreEngine {
     this.en[i] = m;
     this.bt[i] = 0;
     this.done[i] = 0;
-    this.doneFp[i] = [];
+    const nA = this.nA;
+    for (let q = i * nA; q < i * nA + nA; q++) this.doneFp[q] = undefined;
   }
 
   private isPreemption(i: number, q: number): boolean {
@@ -608,7 +614,7 @@ export class ExploreEngine {
   /** Re-run the prefix [0, start) on a fresh machine, then explore onwards from node `start`. */
   private execute(start: number, firstChoice: number, fresh: boolean): 'maximal' | 'blocked' | 'found' | 'cut' | 'abort' {
     const sim = this.make();
-    for (const m of this.known) m.clear();
+    this.known.reset(this.nA, sim.mem.nFrames);
     const sfb = this.fb!;
     sfb.reuse = this.reuse;
     sfb.staleLeaf = this.staleLeaf;
@@ -640,7 +646,6 @@ export class ExploreEngine {
     }
     if (fresh) {
       this.initNode(0, sim);
-      this.sleepInh[0] = [];
       this.sleepMask[0] = 0;
       this.pre[0] = 0;
       this.started[0] = 0;
@@ -745,28 +750,33 @@ export class ExploreEngine {
       this.act[i] = choice;
       this.nsteps[i] = nst;
       this.fps[i] = fp;
-      this.doneFp[i][choice] = fp;
+      this.doneFp[i * this.nA + choice] = fp;
       this.detect(i, choice, fp);
       if (this.abortRound) {
         this.lastNode = i;
         return 'abort';
       }
       // The next node.
-      const inh = this.sleepInh[i];
-      const child: SleepEntry[] = [];
+      const nA = this.nA;
+      const row = i * nA;
+      const childRow = row + nA;
+      const sleepFp = this.sleepFp;
       let cmask = 0;
-      for (const e of inh) {
-        if (e.a !== choice && !dependent(e.fp, fp)) {
-          child.push(e);
-          cmask |= 1 << e.a;
+      for (let bits = this.sleepMask[i]; bits; bits &= bits - 1) {
+        const q = lowestBit(bits);
+        const qf = sleepFp[row + q]!;
+        if (q !== choice && !dependent(qf, fp)) {
+          sleepFp[childRow + q] = qf;
+          cmask |= 1 << q;
         }
       }
-      const df = this.doneFp[i];
-      for (let q = 0; q < this.nA; q++) {
-        if (q === choice || !(this.done[i] & (1 << q))) continue;
-        const qf = df[q];
+      const df = this.doneFp;
+      const doneMask = this.done[i];
+      for (let q = 0; q < nA; q++) {
+        if (q === choice || !(doneMask & (1 << q))) continue;
+        const qf = df[row + q];
         if (qf && !dependent(qf, fp)) {
-          child.push({ a: q, fp: qf });
+          sleepFp[childRow + q] = qf;
           cmask |= 1 << q;
         }
       }
@@ -778,7 +788,6 @@ export class ExploreEngine {
       // covered already: the actor is asleep).
       const disabled = this.en[i] & ~this.en[i + 1] & ~(1 << choice) & ~this.sleepMask[i];
       if (disabled) this.addBacktrack(i, disabled);
-      this.sleepInh[i + 1] = child;
       this.sleepMask[i + 1] = cmask;
       this.pre[i + 1] = this.pre[i] + preempted;
       this.started[i + 1] = this.started[i] | (1 << choice);
@@ -839,7 +848,8 @@ export class ExploreEngine {
     const ids = fp.ids!;
     for (let k = 0; k < ids.length; k++) this.touch(ids[k], fp.modes[k], i, p);
     if (fp.tlb) this.tlbEvents[p].push(i);
-    if (fp.learn) for (let k = 0; k < fp.learn.length; k += 2) this.known[p].set(fp.learn[k], fp.learn[k + 1]);
+    const learn = fp.learn;
+    if (learn) for (let k = 0; k < learn.length; k += 2) this.known.set(p, learn[k], learn[k + 1]);
     if (fp.acqLock >= 0 && fp.acqKind !== ACQ_WLOCK && fp.macro < 0) this.lastAcq[fp.acqLock][p] = i;
     this.lastEv[p] = i;
   }
@@ -852,9 +862,8 @@ export class ExploreEngine {
     for (let k = 0; k < keys.length; k++) {
       const key = keys[k];
       let id = this.cellIds.get(key);
-      if (id === undefined) {
-        id = this.nCells++;
-        this.cellIds.set(key, id);
+      if (id < 0) {
+        id = this.cellIds.add(key);
         if (id >= this.cellCap) this.growCells(id + 1);
         const t = cellType(key);
         this.cellFlag[id] = t === T_HOLDER || t === T_WRITER || t === T_READERS ? 2 << cellLock(key) : DEP_DATA;
@@ -906,22 +915,31 @@ export class ExploreEngine {
 
   private addDep(d: number, flag: number): void {
     const dn = this.depNode;
-    for (let k = 0; k < dn.length; k++) {
+    const n = this.nDeps;
+    for (let k = 0; k < n; k++) {
       if (dn[k] === d) {
         this.depFlag[k] |= flag;
         return;
       }
     }
-    dn.push(d);
-    this.depFlag.push(flag);
+    if (n === dn.length) {
+      const node = new Int32Array(n * 2);
+      node.set(dn);
+      this.depNode = node;
+      const flags = new Int32Array(n * 2);
+      flags.set(this.depFlag);
+      this.depFlag = flags;
+    }
+    this.depNode[n] = d;
+    this.depFlag[n] = flag;
+    this.nDeps = n + 1;
   }
 
   /** Race detection for the new event i of actor p: vector clock, races, backtrack points. */
   private detect(i: number, p: number, fp: Footprint): void {
     const nA = this.nA;
     const act = this.act;
-    this.depNode.length = 0;
-    this.depFlag.length = 0;
+    this.nDeps = 0;
     const ids = this.idsOf(fp);
     const others = ~(1 << p);
     for (let k = 0; k < ids.length; k++) {
@@ -966,21 +984,22 @@ export class ExploreEngine {
     if (base >= 0) clk.copyWithin(row, base * nA, base * nA + nA);
     else clk.fill(0, row, row + nA);
     const deps = this.depNode;
-    for (const d of deps) {
-      const dr = d * nA;
+    const nDeps = this.nDeps;
+    for (let k = 0; k < nDeps; k++) {
+      const dr = deps[k] * nA;
       for (let t = 0; t < nA; t++) if (clk[dr + t] > clk[row + t]) clk[row + t] = clk[dr + t];
     }
     const li = ++this.localCount[p];
     this.lidx[i] = li;
     clk[row + p] = li;
     // Races with the events it depends on directly.
-    for (let k = 0; k < deps.length; k++) {
+    for (let k = 0; k < nDeps; k++) {
       const d = deps[k];
       const td = act[d];
       const ld = this.lidx[d];
       if (base >= 0 && clk[base * nA + td] >= ld) continue;
       let immediate = true;
-      for (let k2 = 0; k2 < deps.length; k2++) {
+      for (let k2 = 0; k2 < nDeps; k2++) {
         if (k2 !== k && clk[deps[k2] * nA + td] >= ld) {
           immediate = false;
           break;
