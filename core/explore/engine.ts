@@ -244,6 +244,19 @@ export interface EngineResult {
 
 
 
+/** The engine's bookkeeping at a checkpoint's node (ExploreEngine.bookkeeping()). */
+interface Bookkeeping {
+  /** Per cell touched: id, last write, reader mask, adder mask; and the readers' then adders' nodes, cell by cell. */
+  cells: Int32Array;
+  readers: Int32Array;
+  /** [actor * frames + frame, generation, ...]. */
+  known: Float64Array;
+  tlbEvents: Int32Array[];
+  lastEv: Int32Array;
+  localCount: Int32Array;
+  lastAcq: Int32Array[];
+}
+
 const DEP_DATA = 1;
 /** Progress is reported every this many executions. */
 const PROGRESS_EVERY = 64;
@@ -340,7 +353,7 @@ export class ExploreEngine {
   private fb: StepLog | null = null;
   private readonly acc = new FootprintBuilder();
   /** Copies of the machine at nodes of the current path, shallowest first (core/explore/checkpoint.ts). */
-  private readonly checkpoints: { node: number; steps: number; cp: Checkpoint }[] = [];
+  private readonly checkpoints: { node: number; steps: number; cp: Checkpoint; eng: Bookkeeping }[] = [];
   /** A fresh machine, frozen: checkpoints hold only where a machine differs from it. */
   private cpBase: CheckpointBase | null = null;
 
@@ -633,15 +646,14 @@ export class ExploreEngine {
     if (cps.length > 0) {
       const cp = cps[cps.length - 1];
       restoreSim(cp.cp, sim);
+      this.restoreBookkeeping(cp.eng);
       from = cp.node;
     }
-    for (let i = 0; i < start; i++) {
-      if (i >= from) {
-        this.checkpointAt(i, sim);
-        const a = this.act[i];
-        for (let k = 0; k < this.nsteps[i]; k++) sim.step(a);
-        this.steps += this.nsteps[i];
-      }
+    for (let i = from; i < start; i++) {
+      this.checkpointAt(i, sim);
+      const a = this.act[i];
+      for (let k = 0; k < this.nsteps[i]; k++) sim.step(a);
+      this.steps += this.nsteps[i];
       this.apply(i);
     }
     if (fresh) {
@@ -822,7 +834,74 @@ export class ExploreEngine {
     const started = this.started[i];
     const actors = sim.actors;
     for (let bits = started; bits; bits &= bits - 1) if (!actors[lowestBit(bits)].done) return;
-    cps.push({ node: i, steps: sim.steps, cp: checkpointSim(sim, ~started & ((1 << this.nA) - 1), this.cpBase!) });
+    cps.push({ node: i, steps: sim.steps, cp: checkpointSim(sim, ~started & ((1 << this.nA) - 1), this.cpBase!), eng: this.bookkeeping(i) });
+  }
+
+  /**
+   * The engine's per-execution bookkeeping after apply() of events [0, i)
+   * (what those events leave in the cells, the known frames, the TLB event
+   * lists and the per-actor counters): a function of those events alone, so a
+   * checkpoint at node i carries it and a restore need not apply them again.
+   */
+  private bookkeeping(i: number): Bookkeeping {
+    const nA = this.nA;
+    const cells: number[] = [];
+    const readers: number[] = [];
+    for (let id = 0; id < this.cellIds.size; id++) {
+      if (this.cellEpoch[id] !== this.epoch) continue;
+      cells.push(id, this.cellW[id], this.cellRMask[id], this.cellAMask[id]);
+      for (let bits = this.cellRMask[id]; bits; bits &= bits - 1) readers.push(this.cellR[id * nA + lowestBit(bits)]);
+      for (let bits = this.cellAMask[id]; bits; bits &= bits - 1) readers.push(this.cellA[id * nA + lowestBit(bits)]);
+    }
+    // What each actor knows of each frame, latest first wins: the events' own lessons in order.
+    const known = new Map<number, number>();
+    for (let j = 0; j < i; j++) {
+      const learn = this.fps[j].learn;
+      if (learn) for (let k = 0; k < learn.length; k += 2) known.set(this.act[j] * this.bootGen.length + learn[k], learn[k + 1]);
+    }
+    return {
+      cells: Int32Array.from(cells),
+      readers: Int32Array.from(readers),
+      known: Float64Array.from([...known].flat()),
+      tlbEvents: this.tlbEvents.map((l) => Int32Array.from(l)),
+      lastEv: this.lastEv.slice(),
+      localCount: this.localCount.slice(),
+      lastAcq: this.lastAcq.map((l) => l.slice()),
+    };
+  }
+
+  /** Make the bookkeeping of a fresh execution (a new epoch, nothing applied) that of a checkpoint's. */
+  private restoreBookkeeping(b: Bookkeeping): void {
+    const nA = this.nA;
+    const cells = b.cells;
+    const readers = b.readers;
+    let r = 0;
+    for (let k = 0; k < cells.length; k += 4) {
+      const id = cells[k];
+      const rm = cells[k + 2];
+      const am = cells[k + 3];
+      this.cellEpoch[id] = this.epoch;
+      this.cellW[id] = cells[k + 1];
+      this.cellRMask[id] = rm;
+      this.cellAMask[id] = am;
+      for (let bits = rm; bits; bits &= bits - 1) this.cellR[id * nA + lowestBit(bits)] = readers[r++];
+      for (let bits = am; bits; bits &= bits - 1) this.cellA[id * nA + lowestBit(bits)] = readers[r++];
+    }
+    const frames = this.bootGen.length;
+    const known = b.known;
+    for (let k = 0; k < known.length; k += 2) {
+      const key = known[k];
+      const actor = Math.floor(key / frames);
+      this.known.set(actor, key - actor * frames, known[k + 1]);
+    }
+    for (let q = 0; q < nA; q++) {
+      const list = this.tlbEvents[q];
+      const from = b.tlbEvents[q];
+      for (let k = 0; k < from.length; k++) list.push(from[k]);
+    }
+    this.lastEv.set(b.lastEv);
+    this.localCount.set(b.localCount);
+    for (let l = 0; l < this.lastAcq.length; l++) this.lastAcq[l].set(b.lastAcq[l]);
   }
 
   /** A maximal execution: end-of-run checks (deadlock, lost mappings). */
@@ -855,10 +934,10 @@ export class ExploreEngine {
   }
 
   /** The dense ids of a footprint's cells (interned on first sight). */
-  private idsOf(fp: Footprint): Int32Array {
+  private idsOf(fp: Footprint): number[] {
     if (fp.ids) return fp.ids;
     const keys = fp.keys;
-    const ids = new Int32Array(keys.length);
+    const ids: number[] = [];
     for (let k = 0; k < keys.length; k++) {
       const key = keys[k];
       let id = this.cellIds.get(key);
@@ -869,7 +948,7 @@ export class ExploreEngine {
         this.cellFlag[id] = t === T_HOLDER || t === T_WRITER || t === T_READERS ? 2 << cellLock(key) : DEP_DATA;
         this.cellEpoch[id] = 0;
       }
-      ids[k] = id;
+      ids.push(id);
     }
     fp.ids = ids;
     return ids;
@@ -981,8 +1060,9 @@ export class ExploreEngine {
     }
     // Vector clock.
     const row = i * nA;
-    if (base >= 0) clk.copyWithin(row, base * nA, base * nA + nA);
-    else clk.fill(0, row, row + nA);
+    // (Element by element: copyWithin() and fill() are calls into the runtime, dear for nA numbers.)
+    if (base >= 0) for (let t = 0, br = base * nA; t < nA; t++) clk[row + t] = clk[br + t];
+    else for (let t = 0; t < nA; t++) clk[row + t] = 0;
     const deps = this.depNode;
     const nDeps = this.nDeps;
     for (let k = 0; k < nDeps; k++) {

@@ -73,10 +73,10 @@ const LOCK_WORD_CELL = [T_HOLDER, T_WRITER, T_READERS] as const;
 /** What one event (one step, or one whole critical section) touched. */
 export interface Footprint {
   /** Sorted cell keys and their modes. */
-  keys: Float64Array;
-  modes: Uint8Array;
+  keys: number[];
+  modes: number[];
   /** TLB access records (flattened), or null. */
-  tlb: Float64Array | null;
+  tlb: number[] | null;
   /**
    * CPU masks of those records (bit c: CPU c; every bit: any CPU, or one past 30): of the writes, and of all. Two
    * records conflict only if one writes and their CPUs can be the same, so events whose masks do not meet
@@ -101,15 +101,9 @@ export interface Footprint {
   /** Frame incarnations the actor learnt of: [frame, generation, ...], or null. */
   learn: number[] | null;
   /** The engine's dense ids of `keys` (set when the event is first recorded). */
-  ids: Int32Array | null;
+  ids: number[] | null;
 }
 
-/** The records as a typed array (Float64Array.from() goes through the array's iterator; set() does not). */
-function tlbArray(recs: number[]): Float64Array {
-  const a = new Float64Array(recs.length);
-  a.set(recs);
-  return a;
-}
 
 export class FootprintBuilder {
   // The cells touched so far and their modes, unsorted and unique: a step touches a handful of cells, so a
@@ -174,22 +168,27 @@ export class FootprintBuilder {
 
   finish(): Footprint {
     const n = this.n;
-    const keys = new Float64Array(n);
-    const modes = new Uint8Array(n);
     const kb = this.keyBuf;
     const mb = this.modeBuf;
-    // Insertion sort by key (n is small).
-    for (let j = 0; j < n; j++) {
+    // Insertion sort by key in the builder's buffers (n is small), then plain arrays: a young-generation
+    // allocation each, where a typed array is an ArrayBuffer and a view.
+    for (let j = 1; j < n; j++) {
       const key = kb[j];
       const mode = mb[j];
       let i = j - 1;
-      while (i >= 0 && keys[i] > key) {
-        keys[i + 1] = keys[i];
-        modes[i + 1] = modes[i];
+      while (i >= 0 && kb[i] > key) {
+        kb[i + 1] = kb[i];
+        mb[i + 1] = mb[i];
         i--;
       }
-      keys[i + 1] = key;
-      modes[i + 1] = mode;
+      kb[i + 1] = key;
+      mb[i + 1] = mode;
+    }
+    const keys: number[] = [];
+    const modes: number[] = [];
+    for (let j = 0; j < n; j++) {
+      keys.push(kb[j]);
+      modes.push(mb[j]);
     }
     const recs = this.tlbRecs;
     let tlbW = 0;
@@ -203,7 +202,7 @@ export class FootprintBuilder {
     return {
       keys,
       modes,
-      tlb: recs.length ? tlbArray(recs) : null,
+      tlb: recs.length ? recs : null,
       tlbW,
       tlbAll,
       acq: this.acq,
@@ -436,7 +435,7 @@ export function tlbDependent(x: Footprint, y: Footprint): boolean {
   return tlbConflict(x.tlb, y.tlb);
 }
 
-function tlbConflict(a: Float64Array, b: Float64Array): boolean {
+function tlbConflict(a: readonly number[], b: readonly number[]): boolean {
   for (let i = 0; i < a.length; i += TLB_REC) {
     for (let j = 0; j < b.length; j += TLB_REC) {
       if (a[i + 5] === 0 && b[j + 5] === 0) continue;
