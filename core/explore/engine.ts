@@ -22,10 +22,11 @@
  * built machine instead of re-running the steps before it. The search is
  * depth-first, so once it backtracks above a checkpoint's node no later
  * prefix passes it, and the copy is dropped. The engine's own bookkeeping for
- * those prefix events (cells, clocks' inputs, known frames) is still rebuilt
- * by apply(), which runs no simulator step. The restored machine is the
- * replayed one (test/core/explore-checkpoint.test.ts), so the search is the
- * same with or without checkpoints (ExploreOptions.checkpoints).
+ * those prefix events (cells, TLB event lists, known frames, counters) is a
+ * function of their footprints, so the checkpoint carries it too instead of
+ * apply() rebuilding it. The restored machine is the replayed one
+ * (test/core/explore-checkpoint.test.ts), so the search is the same with or
+ * without checkpoints (ExploreOptions.checkpoints).
  *
  * Reductions, and why each is sound
  * ---------------------------------
