@@ -42,6 +42,11 @@ const STATE = 1;
 const PROGRAM = 2;
 /** PhysMem table contents: only the slots in use are copied (the rest are zero in any machine). */
 const SLOTS = 3;
+/**
+ * State in an array the Sim itself replaces (growing its step log, resetting its schedule), so nothing else
+ * holds it: restored as a new copy rather than element by element in place.
+ */
+const OWNED = 4;
 
 type Rules = Readonly<Record<string, number>>;
 
@@ -79,10 +84,10 @@ const SIM_RULES: Rules = {
   auditLeaks: STATE,
   logCap: STATE,
   logMask: FIXED,
-  logNum: STATE,
-  logFn: STATE,
-  logAct: STATE,
-  schedule: STATE,
+  logNum: OWNED,
+  logFn: OWNED,
+  logAct: OWNED,
+  schedule: OWNED,
   recordSchedule: STATE,
   enabledBuf: FIXED,
   actorClock: STATE,
@@ -272,6 +277,11 @@ class Flat {
   constructor(readonly vals: readonly unknown[]) {}
 }
 
+/** A Flat of an OWNED field: restored as a new array. */
+class Owned {
+  constructor(readonly vals: readonly unknown[]) {}
+}
+
 /** A copy of a machine at a node of the search; restore it with restoreSim(). */
 export interface Checkpoint {
   readonly sim: Frozen;
@@ -358,14 +368,14 @@ function freeze(v: unknown, base: unknown, isBase: boolean): unknown {
   const slots: Diff[] = [];
   for (const k of Object.keys(rules)) {
     const r = rules[k];
-    if (r === STATE) {
+    if (r === STATE || r === OWNED) {
       // What is as in the fresh machine is left out (restoreSim() writes into a fresh machine), so a restore
       // writes only what the prefix changed.
       const bv = b ? b.vals[b.keys.indexOf(k)] : undefined;
       const x = freeze(src[k], bv, isBase);
       if (!isBase && b && unchanged(x, bv)) continue;
       keys.push(k);
-      vals.push(x);
+      vals.push(r === OWNED && x instanceof Flat ? new Owned(x.vals) : x);
     } else if (r === SLOTS) {
       const a = src[k] as Typed;
       const used = (src.slotsUsed as number) * (src.ptrs as number);
@@ -421,6 +431,10 @@ function assign(dst: Obj | unknown[], key: string | number, v: unknown): void {
     const idx = v.idx;
     const val = v.val;
     for (let j = 0; j < idx.length; j++) a[idx[j]] = val[j];
+    return;
+  }
+  if (v instanceof Owned) {
+    (dst as Obj)[key as string] = v.vals.slice();
     return;
   }
   if (v instanceof Flat) {
