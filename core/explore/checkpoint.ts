@@ -316,11 +316,15 @@ function isPlain(x: object): boolean {
   return p === Object.prototype || p === null;
 }
 
-/** Elements [0, n) of `a` where it differs from `base` (missing elements of `base` read as 0). */
+/** Elements [0, n) of `a` where it differs from `base` (missing elements of `base` read as 0; -0 is not 0). */
 function diff(a: Typed, base: Typed, n: number): Diff {
   const idx: number[] = [];
   const bn = base.length;
-  for (let i = 0; i < n; i++) if (a[i] !== (i < bn ? base[i] : 0)) idx.push(i);
+  for (let i = 0; i < n; i++) {
+    const x = a[i];
+    const b = i < bn ? base[i] : 0;
+    if (x !== b || (x === 0 && 1 / x !== 1 / b)) idx.push(i);
+  }
   const val = new (a.constructor as new (n: number) => Typed)(idx.length);
   for (let j = 0; j < idx.length; j++) val[j] = a[idx[j]];
   return new Diff(a.length, Int32Array.from(idx), val);
@@ -329,7 +333,7 @@ function diff(a: Typed, base: Typed, n: number): Diff {
 function freezeTyped(a: Typed, base: unknown): Diff | Head {
   if (base instanceof Diff && base.length === a.length) return diff(a, base.val, a.length);
   let n = a.length;
-  while (n > 0 && a[n - 1] === 0) n--;
+  while (n > 0 && Object.is(a[n - 1], 0)) n--;
   return new Head(a.length, a.slice(0, n));
 }
 

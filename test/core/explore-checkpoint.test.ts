@@ -52,16 +52,21 @@ const NOT_STATE = new Set(['opts', 'sim', 'enabledBuf', 'access', 'onSample']);
  * whatever its class, except program objects and the fields above. It does
  * not use the checkpoint's field lists, so a field the copy forgets shows here.
  */
+/** A value as text, -0 apart from 0. */
+function show(x: unknown): string {
+  return Object.is(x, -0) ? '-0' : String(x);
+}
+
 function dump(sim: Sim): string {
   const out: string[] = [];
   const walk = (v: unknown, path: string): void => {
     if (typeof v === 'function') return;
     if (typeof v !== 'object' || v === null) {
-      out.push(`${path}=${String(v)}`);
+      out.push(`${path}=${show(v)}`);
       return;
     }
     if (ArrayBuffer.isView(v)) {
-      out.push(`${path}=${v.constructor.name}[${Array.from(v as unknown as ArrayLike<number>).join(',')}]`);
+      out.push(`${path}=${v.constructor.name}[${Array.from(v as unknown as ArrayLike<number>, show).join(',')}]`);
       return;
     }
     if (v instanceof Map) {
