@@ -13,6 +13,21 @@
  * same executions with the same counts. Pure: no clock (the caller passes
  * `now`), no I/O.
  *
+ * Checkpoints. Where every actor has either finished or not taken a step yet
+ * (after the hot-remove teardown, which is most of each execution's steps in
+ * thread-race), no program state needs copying, so the machine can be: when
+ * a replayed prefix passes such a node, the engine keeps a copy of the
+ * machine (core/explore/checkpoint.ts; a few at once), and a later execution
+ * whose prefix runs through that node restores the copy into its freshly
+ * built machine instead of re-running the steps before it. The search is
+ * depth-first, so once it backtracks above a checkpoint's node no later
+ * prefix passes it, and the copy is dropped. The engine's own bookkeeping for
+ * those prefix events (cells, TLB event lists, known frames, counters) is a
+ * function of their footprints, so the checkpoint carries it too instead of
+ * apply() rebuilding it. The restored machine is the replayed one
+ * (test/core/explore-checkpoint.test.ts), so the search is the same with or
+ * without checkpoints (ExploreOptions.checkpoints).
+ *
  * Reductions, and why each is sound
  * ---------------------------------
  * 1. Source-DPOR with sleep sets (Abdulla, Aronis, Jonsson, Sagonas, POPL
@@ -151,7 +166,7 @@
  * caching: `states` counts the distinct execution prefixes visited (nodes of
  * the exploration tree, i.e. events executed not counting the re-execution
  * of shared prefixes); `steps` counts every simulator step executed,
- * re-execution included.
+ * re-execution included (steps a checkpoint stood in for were not executed).
  */
 import { ACQ_EXCL, ACQ_READ, ACQ_WLOCK } from '../model/access.ts';
 import { FRAME_FREE } from '../model/memory.ts';
@@ -159,7 +174,8 @@ import { LOCK_NAMES, N_LOCKS, READ_HELD_SHIFT } from '../model/locks.ts';
 import type { ViolationKind } from '../results.ts';
 import { OP_LOCK, OP_TRYLOCK } from '../machine/ops.ts';
 import type { Scheduler, Sim } from '../machine/sim.ts';
-import { type Footprint, FootprintBuilder, StepLog, M_A, M_R, M_W, T_HOLDER, T_READERS, T_WRITER, cellLock, cellType, dependent, dependentExcept, tlbDependent } from './footprints.ts';
+import { type Checkpoint, type CheckpointBase, checkpointBase, checkpointSim, restoreSim } from './checkpoint.ts';
+import { CellIds, type Footprint, FootprintBuilder, KnownFrames, StepLog, M_A, M_R, M_W, T_HOLDER, T_READERS, T_WRITER, cellLock, cellType, dependent, dependentExcept, tlbDependent } from './footprints.ts';
 
 /** What explore() reports while it runs. */
 export interface ExploreProgress {
@@ -182,6 +198,8 @@ export interface EngineConfig {
   /** Reduction 2b (default true; only with reuse). */
   staleLeaf?: boolean;
   symmetry: boolean;
+  /** Restore copies of the machine instead of re-running shared prefixes (core/explore/checkpoint.ts); the same search either way. */
+  checkpoints: boolean;
   onProgress?: (p: ExploreProgress) => void;
   /** Called with the machine at the end of every maximal execution (after the end-of-run checks). */
   onMaximal?: (sim: Sim) => void;
@@ -225,11 +243,20 @@ export interface EngineResult {
   probes: number;
 }
 
-interface SleepEntry {
-  a: number;
-  fp: Footprint;
-}
 
+
+/** The engine's bookkeeping at a checkpoint's node (ExploreEngine.bookkeeping()). */
+interface Bookkeeping {
+  /** Per cell touched: id, last write, reader mask, adder mask; and the readers' then adders' nodes, cell by cell. */
+  cells: Int32Array;
+  readers: Int32Array;
+  /** [actor * frames + frame, generation, ...]. */
+  known: Float64Array;
+  tlbEvents: Int32Array[];
+  lastEv: Int32Array;
+  localCount: Int32Array;
+  lastAcq: Int32Array[];
+}
 
 const DEP_DATA = 1;
 /** Progress is reported every this many executions. */
@@ -242,6 +269,10 @@ export const DEFAULT_PROBES = 1024;
 const PROBE_BATCH_DIVISOR = 16;
 export const DEFAULT_PROBE_AFTER = 64;
 export const PROBE_SALT = 0x9b0be;
+/** Checkpoints kept at once (each a copy of the machine, a few hundred KB). */
+const MAX_CHECKPOINTS = 4;
+/** A checkpoint is taken only this many simulator steps past the previous one (a restore costs about as much as that many steps). */
+const CHECKPOINT_MIN_STEPS = 512;
 
 function lowestBit(m: number): number {
   return 31 - Math.clz32(m & -m);
@@ -272,7 +303,7 @@ export class ExploreEngine {
   // Reduction 2b (frames referenced only by leaf TLB entries commute too), and why it was dropped.
   private staleLeaf = true;
   private staleLeafDropped: string | null = null;
-  private known: Map<number, number>[] = [];
+  private readonly known = new KnownFrames();
 
   // Nodes (index i = the state before event i, and event i itself).
   private cap = 0;
@@ -283,8 +314,11 @@ export class ExploreEngine {
   private fps: Footprint[] = [];
   private bt = new Int32Array(0);
   private done = new Int32Array(0);
-  private doneFp: (Footprint | undefined)[][] = [];
-  private sleepInh: SleepEntry[][] = [];
+  // Per node and actor (index node * nA + actor): the footprint of the actor's event explored there, and the
+  // footprint of each actor in the node's sleep set (those whose bit is set in sleepMask). Flat arrays written
+  // in place: no array or entry object per node.
+  private doneFp: (Footprint | undefined)[] = [];
+  private sleepFp: (Footprint | undefined)[] = [];
   private sleepMask = new Int32Array(0);
   private en = new Int32Array(0);
   private pre = new Int32Array(0);
@@ -294,8 +328,7 @@ export class ExploreEngine {
   // Cells, by dense id (stable across executions): the last write, and the latest read / add since that write of
   // each thread (node indices, valid where the thread's bit is set in the mask). An epoch stamp resets them all
   // at the start of every execution without touching them.
-  private readonly cellIds = new Map<number, number>();
-  private nCells = 0;
+  private readonly cellIds = new CellIds();
   private cellCap = 0;
   private cellFlag = new Int32Array(0);
   private cellEpoch = new Int32Array(0);
@@ -312,11 +345,18 @@ export class ExploreEngine {
   private lastEv = new Int32Array(0);
   private localCount = new Int32Array(0);
   private lastAcq: Int32Array[] = [];
-  private depNode: number[] = [];
-  private depFlag: number[] = [];
+  // The events the new event depends on directly, and through what (DEP_DATA, lock bits): typed arrays and a
+  // count, not arrays emptied by setting their length (a runtime call, on every event).
+  private depNode = new Int32Array(64);
+  private depFlag = new Int32Array(64);
+  private nDeps = 0;
   private first = new Int32Array(0);
   private fb: StepLog | null = null;
   private readonly acc = new FootprintBuilder();
+  /** Copies of the machine at nodes of the current path, shallowest first (core/explore/checkpoint.ts). */
+  private readonly checkpoints: { node: number; steps: number; cp: Checkpoint; eng: Bookkeeping }[] = [];
+  /** A fresh machine, frozen: checkpoints hold only where a machine differs from it. */
+  private cpBase: CheckpointBase | null = null;
 
   // Totals.
   private schedules = 0;
@@ -342,6 +382,7 @@ export class ExploreEngine {
 
   run(): EngineResult {
     const sim0 = this.make();
+    if (this.cfg.checkpoints) this.cpBase = checkpointBase(sim0);
     this.nA = sim0.actors.length;
     if (this.nA > 30) throw new Error(`explore: ${this.nA} actors; at most 30 are supported`);
     const mem = sim0.mem;
@@ -354,7 +395,6 @@ export class ExploreEngine {
     this.localCount = new Int32Array(this.nA);
     this.first = new Int32Array(this.nA);
     this.lastAcq = Array.from({ length: N_LOCKS }, () => new Int32Array(this.nA));
-    this.known = Array.from({ length: this.nA }, () => new Map<number, number>());
     this.reuse = this.cfg.reuse;
     this.staleLeaf = this.cfg.reuse && (this.cfg.staleLeaf ?? true);
     this.nextProbeAt = Math.max(1, this.cfg.probeAfter ?? DEFAULT_PROBE_AFTER);
@@ -486,6 +526,11 @@ export class ExploreEngine {
     this.en = gi(this.en);
     this.pre = gi(this.pre);
     this.started = gi(this.started);
+    // Dense (no holes), so writes by node and actor stay fast element stores.
+    for (let q = this.doneFp.length; q < cap * nA; q++) {
+      this.doneFp.push(undefined);
+      this.sleepFp.push(undefined);
+    }
     this.cap = cap;
   }
 
@@ -570,7 +615,8 @@ export class ExploreEngine {
     this.en[i] = m;
     this.bt[i] = 0;
     this.done[i] = 0;
-    this.doneFp[i] = [];
+    const nA = this.nA;
+    for (let q = i * nA; q < i * nA + nA; q++) this.doneFp[q] = undefined;
   }
 
   private isPreemption(i: number, q: number): boolean {
@@ -582,7 +628,7 @@ export class ExploreEngine {
   /** Re-run the prefix [0, start) on a fresh machine, then explore onwards from node `start`. */
   private execute(start: number, firstChoice: number, fresh: boolean): 'maximal' | 'blocked' | 'found' | 'cut' | 'abort' {
     const sim = this.make();
-    for (const m of this.known) m.clear();
+    this.known.reset(this.nA, sim.mem.nFrames);
     const sfb = this.fb!;
     sfb.reuse = this.reuse;
     sfb.staleLeaf = this.staleLeaf;
@@ -592,7 +638,20 @@ export class ExploreEngine {
     this.lastEv.fill(-1);
     this.localCount.fill(0);
     for (const la of this.lastAcq) la.fill(-1);
-    for (let i = 0; i < start; i++) {
+    if (fresh) this.checkpoints.length = 0;
+    // The deepest checkpoint on this execution's prefix (those below a node the search has backtracked above are
+    // on no future prefix: the search is depth-first) stands for the steps before its node.
+    const cps = this.checkpoints;
+    while (cps.length > 0 && cps[cps.length - 1].node > start) cps.pop();
+    let from = 0;
+    if (cps.length > 0) {
+      const cp = cps[cps.length - 1];
+      restoreSim(cp.cp, sim);
+      this.restoreBookkeeping(cp.eng);
+      from = cp.node;
+    }
+    for (let i = from; i < start; i++) {
+      this.checkpointAt(i, sim);
       const a = this.act[i];
       for (let k = 0; k < this.nsteps[i]; k++) sim.step(a);
       this.steps += this.nsteps[i];
@@ -600,7 +659,6 @@ export class ExploreEngine {
     }
     if (fresh) {
       this.initNode(0, sim);
-      this.sleepInh[0] = [];
       this.sleepMask[0] = 0;
       this.pre[0] = 0;
       this.started[0] = 0;
@@ -705,28 +763,33 @@ export class ExploreEngine {
       this.act[i] = choice;
       this.nsteps[i] = nst;
       this.fps[i] = fp;
-      this.doneFp[i][choice] = fp;
+      this.doneFp[i * this.nA + choice] = fp;
       this.detect(i, choice, fp);
       if (this.abortRound) {
         this.lastNode = i;
         return 'abort';
       }
       // The next node.
-      const inh = this.sleepInh[i];
-      const child: SleepEntry[] = [];
+      const nA = this.nA;
+      const row = i * nA;
+      const childRow = row + nA;
+      const sleepFp = this.sleepFp;
       let cmask = 0;
-      for (const e of inh) {
-        if (e.a !== choice && !dependent(e.fp, fp)) {
-          child.push(e);
-          cmask |= 1 << e.a;
+      for (let bits = this.sleepMask[i]; bits; bits &= bits - 1) {
+        const q = lowestBit(bits);
+        const qf = sleepFp[row + q]!;
+        if (q !== choice && !dependent(qf, fp)) {
+          sleepFp[childRow + q] = qf;
+          cmask |= 1 << q;
         }
       }
-      const df = this.doneFp[i];
-      for (let q = 0; q < this.nA; q++) {
-        if (q === choice || !(this.done[i] & (1 << q))) continue;
-        const qf = df[q];
+      const df = this.doneFp;
+      const doneMask = this.done[i];
+      for (let q = 0; q < nA; q++) {
+        if (q === choice || !(doneMask & (1 << q))) continue;
+        const qf = df[row + q];
         if (qf && !dependent(qf, fp)) {
-          child.push({ a: q, fp: qf });
+          sleepFp[childRow + q] = qf;
           cmask |= 1 << q;
         }
       }
@@ -738,7 +801,6 @@ export class ExploreEngine {
       // covered already: the actor is asleep).
       const disabled = this.en[i] & ~this.en[i + 1] & ~(1 << choice) & ~this.sleepMask[i];
       if (disabled) this.addBacktrack(i, disabled);
-      this.sleepInh[i + 1] = child;
       this.sleepMask[i + 1] = cmask;
       this.pre[i + 1] = this.pre[i] + preempted;
       this.started[i + 1] = this.started[i] | (1 << choice);
@@ -758,6 +820,89 @@ export class ExploreEngine {
         return 'cut';
       }
     }
+  }
+
+  /**
+   * Keep a copy of the machine at node i if every actor has finished or not
+   * started there (nothing of a program to copy), it is deeper than the last
+   * copy by enough steps to pay for itself, and there is room.
+   */
+  private checkpointAt(i: number, sim: Sim): void {
+    if (!this.cfg.checkpoints || i === 0) return;
+    const cps = this.checkpoints;
+    const last = cps.length > 0 ? cps[cps.length - 1] : null;
+    if (cps.length >= MAX_CHECKPOINTS || sim.steps - (last ? last.steps : 0) < CHECKPOINT_MIN_STEPS || (last && last.node >= i)) return;
+    const started = this.started[i];
+    const actors = sim.actors;
+    for (let bits = started; bits; bits &= bits - 1) if (!actors[lowestBit(bits)].done) return;
+    cps.push({ node: i, steps: sim.steps, cp: checkpointSim(sim, ~started & ((1 << this.nA) - 1), this.cpBase!), eng: this.bookkeeping(i) });
+  }
+
+  /**
+   * The engine's per-execution bookkeeping after apply() of events [0, i)
+   * (what those events leave in the cells, the known frames, the TLB event
+   * lists and the per-actor counters): a function of those events alone, so a
+   * checkpoint at node i carries it and a restore need not apply them again.
+   */
+  private bookkeeping(i: number): Bookkeeping {
+    const nA = this.nA;
+    const cells: number[] = [];
+    const readers: number[] = [];
+    for (let id = 0; id < this.cellIds.size; id++) {
+      if (this.cellEpoch[id] !== this.epoch) continue;
+      cells.push(id, this.cellW[id], this.cellRMask[id], this.cellAMask[id]);
+      for (let bits = this.cellRMask[id]; bits; bits &= bits - 1) readers.push(this.cellR[id * nA + lowestBit(bits)]);
+      for (let bits = this.cellAMask[id]; bits; bits &= bits - 1) readers.push(this.cellA[id * nA + lowestBit(bits)]);
+    }
+    // What each actor knows of each frame, latest first wins: the events' own lessons in order.
+    const known = new Map<number, number>();
+    for (let j = 0; j < i; j++) {
+      const learn = this.fps[j].learn;
+      if (learn) for (let k = 0; k < learn.length; k += 2) known.set(this.act[j] * this.bootGen.length + learn[k], learn[k + 1]);
+    }
+    return {
+      cells: Int32Array.from(cells),
+      readers: Int32Array.from(readers),
+      known: Float64Array.from([...known].flat()),
+      tlbEvents: this.tlbEvents.map((l) => Int32Array.from(l)),
+      lastEv: this.lastEv.slice(),
+      localCount: this.localCount.slice(),
+      lastAcq: this.lastAcq.map((l) => l.slice()),
+    };
+  }
+
+  /** Make the bookkeeping of a fresh execution (a new epoch, nothing applied) that of a checkpoint's. */
+  private restoreBookkeeping(b: Bookkeeping): void {
+    const nA = this.nA;
+    const cells = b.cells;
+    const readers = b.readers;
+    let r = 0;
+    for (let k = 0; k < cells.length; k += 4) {
+      const id = cells[k];
+      const rm = cells[k + 2];
+      const am = cells[k + 3];
+      this.cellEpoch[id] = this.epoch;
+      this.cellW[id] = cells[k + 1];
+      this.cellRMask[id] = rm;
+      this.cellAMask[id] = am;
+      for (let bits = rm; bits; bits &= bits - 1) this.cellR[id * nA + lowestBit(bits)] = readers[r++];
+      for (let bits = am; bits; bits &= bits - 1) this.cellA[id * nA + lowestBit(bits)] = readers[r++];
+    }
+    const frames = this.bootGen.length;
+    const known = b.known;
+    for (let k = 0; k < known.length; k += 2) {
+      const key = known[k];
+      const actor = Math.floor(key / frames);
+      this.known.set(actor, key - actor * frames, known[k + 1]);
+    }
+    for (let q = 0; q < nA; q++) {
+      const list = this.tlbEvents[q];
+      const from = b.tlbEvents[q];
+      for (let k = 0; k < from.length; k++) list.push(from[k]);
+    }
+    this.lastEv.set(b.lastEv);
+    this.localCount.set(b.localCount);
+    for (let l = 0; l < this.lastAcq.length; l++) this.lastAcq[l].set(b.lastAcq[l]);
   }
 
   /** A maximal execution: end-of-run checks (deadlock, lost mappings). */
@@ -783,28 +928,28 @@ export class ExploreEngine {
     const ids = fp.ids!;
     for (let k = 0; k < ids.length; k++) this.touch(ids[k], fp.modes[k], i, p);
     if (fp.tlb) this.tlbEvents[p].push(i);
-    if (fp.learn) for (let k = 0; k < fp.learn.length; k += 2) this.known[p].set(fp.learn[k], fp.learn[k + 1]);
+    const learn = fp.learn;
+    if (learn) for (let k = 0; k < learn.length; k += 2) this.known.set(p, learn[k], learn[k + 1]);
     if (fp.acqLock >= 0 && fp.acqKind !== ACQ_WLOCK && fp.macro < 0) this.lastAcq[fp.acqLock][p] = i;
     this.lastEv[p] = i;
   }
 
   /** The dense ids of a footprint's cells (interned on first sight). */
-  private idsOf(fp: Footprint): Int32Array {
+  private idsOf(fp: Footprint): number[] {
     if (fp.ids) return fp.ids;
     const keys = fp.keys;
-    const ids = new Int32Array(keys.length);
+    const ids: number[] = [];
     for (let k = 0; k < keys.length; k++) {
       const key = keys[k];
       let id = this.cellIds.get(key);
-      if (id === undefined) {
-        id = this.nCells++;
-        this.cellIds.set(key, id);
+      if (id < 0) {
+        id = this.cellIds.add(key);
         if (id >= this.cellCap) this.growCells(id + 1);
         const t = cellType(key);
         this.cellFlag[id] = t === T_HOLDER || t === T_WRITER || t === T_READERS ? 2 << cellLock(key) : DEP_DATA;
         this.cellEpoch[id] = 0;
       }
-      ids[k] = id;
+      ids.push(id);
     }
     fp.ids = ids;
     return ids;
@@ -850,22 +995,31 @@ export class ExploreEngine {
 
   private addDep(d: number, flag: number): void {
     const dn = this.depNode;
-    for (let k = 0; k < dn.length; k++) {
+    const n = this.nDeps;
+    for (let k = 0; k < n; k++) {
       if (dn[k] === d) {
         this.depFlag[k] |= flag;
         return;
       }
     }
-    dn.push(d);
-    this.depFlag.push(flag);
+    if (n === dn.length) {
+      const node = new Int32Array(n * 2);
+      node.set(dn);
+      this.depNode = node;
+      const flags = new Int32Array(n * 2);
+      flags.set(this.depFlag);
+      this.depFlag = flags;
+    }
+    this.depNode[n] = d;
+    this.depFlag[n] = flag;
+    this.nDeps = n + 1;
   }
 
   /** Race detection for the new event i of actor p: vector clock, races, backtrack points. */
   private detect(i: number, p: number, fp: Footprint): void {
     const nA = this.nA;
     const act = this.act;
-    this.depNode.length = 0;
-    this.depFlag.length = 0;
+    this.nDeps = 0;
     const ids = this.idsOf(fp);
     const others = ~(1 << p);
     for (let k = 0; k < ids.length; k++) {
@@ -907,24 +1061,26 @@ export class ExploreEngine {
     }
     // Vector clock.
     const row = i * nA;
-    if (base >= 0) clk.copyWithin(row, base * nA, base * nA + nA);
-    else clk.fill(0, row, row + nA);
+    // (Element by element: copyWithin() and fill() are calls into the runtime, dear for nA numbers.)
+    if (base >= 0) for (let t = 0, br = base * nA; t < nA; t++) clk[row + t] = clk[br + t];
+    else for (let t = 0; t < nA; t++) clk[row + t] = 0;
     const deps = this.depNode;
-    for (const d of deps) {
-      const dr = d * nA;
+    const nDeps = this.nDeps;
+    for (let k = 0; k < nDeps; k++) {
+      const dr = deps[k] * nA;
       for (let t = 0; t < nA; t++) if (clk[dr + t] > clk[row + t]) clk[row + t] = clk[dr + t];
     }
     const li = ++this.localCount[p];
     this.lidx[i] = li;
     clk[row + p] = li;
     // Races with the events it depends on directly.
-    for (let k = 0; k < deps.length; k++) {
+    for (let k = 0; k < nDeps; k++) {
       const d = deps[k];
       const td = act[d];
       const ld = this.lidx[d];
       if (base >= 0 && clk[base * nA + td] >= ld) continue;
       let immediate = true;
-      for (let k2 = 0; k2 < deps.length; k2++) {
+      for (let k2 = 0; k2 < nDeps; k2++) {
         if (k2 !== k && clk[deps[k2] * nA + td] >= ld) {
           immediate = false;
           break;

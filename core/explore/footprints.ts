@@ -73,10 +73,10 @@ const LOCK_WORD_CELL = [T_HOLDER, T_WRITER, T_READERS] as const;
 /** What one event (one step, or one whole critical section) touched. */
 export interface Footprint {
   /** Sorted cell keys and their modes. */
-  keys: Float64Array;
-  modes: Uint8Array;
+  keys: number[];
+  modes: number[];
   /** TLB access records (flattened), or null. */
-  tlb: Float64Array | null;
+  tlb: number[] | null;
   /**
    * CPU masks of those records (bit c: CPU c; every bit: any CPU, or one past 30): of the writes, and of all. Two
    * records conflict only if one writes and their CPUs can be the same, so events whose masks do not meet
@@ -101,15 +101,9 @@ export interface Footprint {
   /** Frame incarnations the actor learnt of: [frame, generation, ...], or null. */
   learn: number[] | null;
   /** The engine's dense ids of `keys` (set when the event is first recorded). */
-  ids: Int32Array | null;
+  ids: number[] | null;
 }
 
-/** The records as a typed array (Float64Array.from() goes through the array's iterator; set() does not). */
-function tlbArray(recs: number[]): Float64Array {
-  const a = new Float64Array(recs.length);
-  a.set(recs);
-  return a;
-}
 
 export class FootprintBuilder {
   // The cells touched so far and their modes, unsorted and unique: a step touches a handful of cells, so a
@@ -174,22 +168,27 @@ export class FootprintBuilder {
 
   finish(): Footprint {
     const n = this.n;
-    const keys = new Float64Array(n);
-    const modes = new Uint8Array(n);
     const kb = this.keyBuf;
     const mb = this.modeBuf;
-    // Insertion sort by key (n is small).
-    for (let j = 0; j < n; j++) {
+    // Insertion sort by key in the builder's buffers (n is small), then plain arrays: a young-generation
+    // allocation each, where a typed array is an ArrayBuffer and a view.
+    for (let j = 1; j < n; j++) {
       const key = kb[j];
       const mode = mb[j];
       let i = j - 1;
-      while (i >= 0 && keys[i] > key) {
-        keys[i + 1] = keys[i];
-        modes[i + 1] = modes[i];
+      while (i >= 0 && kb[i] > key) {
+        kb[i + 1] = kb[i];
+        mb[i + 1] = mb[i];
         i--;
       }
-      keys[i + 1] = key;
-      modes[i + 1] = mode;
+      kb[i + 1] = key;
+      mb[i + 1] = mode;
+    }
+    const keys: number[] = [];
+    const modes: number[] = [];
+    for (let j = 0; j < n; j++) {
+      keys.push(kb[j]);
+      modes.push(mb[j]);
     }
     const recs = this.tlbRecs;
     let tlbW = 0;
@@ -203,7 +202,7 @@ export class FootprintBuilder {
     return {
       keys,
       modes,
-      tlb: recs.length ? tlbArray(recs) : null,
+      tlb: recs.length ? recs : null,
       tlbW,
       tlbAll,
       acq: this.acq,
@@ -250,7 +249,7 @@ export class StepLog extends FootprintBuilder implements AccessLog {
     private readonly bootFree: Uint8Array,
     private readonly bootGen: Uint32Array,
     /** Per actor: frame -> the generation it knows the frame by. */
-    private readonly known: Map<number, number>[],
+    private readonly known: KnownFrames,
     /** Called when a frame reference is used stale in a way no checker sees (reuse commutation unsafe). */
     private readonly onStale: (why: string) => void,
     /** Called when a checker asks the leaf TLBs about a frame handed out in this execution (reduction 2b unsafe). */
@@ -294,7 +293,7 @@ export class StepLog extends FootprintBuilder implements AccessLog {
 
   learn(frame: number, gen: number): void {
     if (frame < 0) return;
-    this.known[this.actor!.index].set(frame, gen);
+    this.known.set(this.actor!.index, frame, gen);
     this.learnt.push(frame, gen);
   }
 
@@ -302,7 +301,7 @@ export class StepLog extends FootprintBuilder implements AccessLog {
     const mem = this.machine.mem;
     const a = this.actor!;
     // Installing a pointer to a frame the writer knows only by an older incarnation.
-    if (this.reuse && (mem.state[frame] === FRAME_FREE || this.known[a.index].get(frame) !== mem.gen[frame])) this.onStale(`${a.name} installed a stale pointer in ${a.fn}`);
+    if (this.reuse && (mem.state[frame] === FRAME_FREE || this.known.get(a.index, frame) !== mem.gen[frame])) this.onStale(`${a.name} installed a stale pointer in ${a.fn}`);
   }
 
   allocated(frame: number, block: boolean): void {
@@ -436,7 +435,7 @@ export function tlbDependent(x: Footprint, y: Footprint): boolean {
   return tlbConflict(x.tlb, y.tlb);
 }
 
-function tlbConflict(a: Float64Array, b: Float64Array): boolean {
+function tlbConflict(a: readonly number[], b: readonly number[]): boolean {
   for (let i = 0; i < a.length; i += TLB_REC) {
     for (let j = 0; j < b.length; j += TLB_REC) {
       if (a[i + 5] === 0 && b[j + 5] === 0) continue;
@@ -485,4 +484,97 @@ export function dependentExcept(x: Footprint, y: Footprint, l: number): boolean 
     }
   }
   return tlbDependent(x, y);
+}
+
+/**
+ * Dense ids of cell keys (the engine's per-cell arrays are indexed by them):
+ * an open-addressing table over the keys themselves. Keys are integers up to
+ * 2^48, which a Map<number, …> hashes as heap numbers; interning every key of
+ * every new event went through that, the search's single largest line.
+ */
+export class CellIds {
+  private keys = new Float64Array(1024).fill(-1);
+  private ids = new Int32Array(1024);
+  private mask = 1023;
+  size = 0;
+
+  private static slot(key: number, mask: number): number {
+    const lo = key >>> 0;
+    const hi = (key / 4294967296) | 0;
+    const h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
+    return (h ^ (h >>> 15)) & mask;
+  }
+
+  /** The id of `key`, or -1. */
+  get(key: number): number {
+    const keys = this.keys;
+    const mask = this.mask;
+    for (let s = CellIds.slot(key, mask); ; s = (s + 1) & mask) {
+      const k = keys[s];
+      if (k === key) return this.ids[s];
+      if (k === -1) return -1;
+    }
+  }
+
+  /** Give `key` (not yet present) the next id, and return it. */
+  add(key: number): number {
+    if ((this.size + 1) * 2 > this.mask + 1) this.grow();
+    const id = this.size++;
+    this.put(key, id);
+    return id;
+  }
+
+  private put(key: number, id: number): void {
+    const keys = this.keys;
+    const mask = this.mask;
+    let s = CellIds.slot(key, mask);
+    while (keys[s] !== -1) s = (s + 1) & mask;
+    keys[s] = key;
+    this.ids[s] = id;
+  }
+
+  private grow(): void {
+    const oldKeys = this.keys;
+    const oldIds = this.ids;
+    const cap = oldKeys.length * 2;
+    this.keys = new Float64Array(cap).fill(-1);
+    this.ids = new Int32Array(cap);
+    this.mask = cap - 1;
+    for (let s = 0; s < oldKeys.length; s++) if (oldKeys[s] !== -1) this.put(oldKeys[s], oldIds[s]);
+  }
+}
+
+/**
+ * Per actor, the generation it knows each frame by (what it learnt from the
+ * steps it took: allocations, frees, entries read), for the stale-pointer
+ * watch of reduction 2. Typed arrays with a stamp per entry, so forgetting
+ * everything at the start of an execution is one increment.
+ */
+export class KnownFrames {
+  private gens = new Uint32Array(0);
+  private stamps = new Int32Array(0);
+  private stamp = 1;
+  private frames = 0;
+
+  /** Forget everything; size for `actors` actors and `frames` frames. */
+  reset(actors: number, frames: number): void {
+    if (this.frames !== frames || this.gens.length !== actors * frames) {
+      this.gens = new Uint32Array(actors * frames);
+      this.stamps = new Int32Array(actors * frames);
+      this.frames = frames;
+      this.stamp = 1;
+    } else this.stamp++;
+  }
+
+  set(actor: number, frame: number, gen: number): void {
+    const k = actor * this.frames + frame;
+    this.gens[k] = gen;
+    this.stamps[k] = this.stamp;
+  }
+
+  /** The generation `actor` knows `frame` by, or -1 if it knows none. */
+  get(actor: number, frame: number): number {
+    const k = actor * this.frames + frame;
+    return this.stamps[k] === this.stamp ? this.gens[k] : -1;
+  }
 }

@@ -56,6 +56,11 @@ export interface ExploreOptions {
    */
   probes?: number;
   probeAfter?: number;
+  /**
+   * Restore a copy of the machine taken where every actor had finished or not started, instead of re-running the
+   * steps before it (default true; false re-runs every prefix: the same search, for tests and measurements).
+   */
+  checkpoints?: boolean;
 }
 
 export interface ExploreCounterexample {
@@ -75,7 +80,7 @@ export interface ExploreCounterexample {
 }
 
 export interface ExploreStats {
-  /** Simulator steps executed, re-execution of prefixes included. */
+  /** Simulator steps executed, re-execution of prefixes included (not the steps a restored checkpoint stood in for). */
   steps: number;
   /** Executions abandoned because every runnable actor was asleep (covered elsewhere). */
   sleepBlocked: number;
@@ -147,6 +152,7 @@ export function explore(scenario: Scenario, strategy: Strategy, opts: ExploreOpt
     reuse: opts.reuse ?? true,
     staleLeaf: opts.staleLeaf ?? true,
     symmetry: opts.symmetry === 'declared',
+    checkpoints: opts.checkpoints ?? true,
     onProgress: opts.onProgress ? (p) => opts.onProgress!({ ...p, elapsedMs: opts.now() - t0 }) : undefined,
     probes: opts.preemptionBound != null ? 0 : (opts.probes ?? DEFAULT_PROBES),
     probeAfter: opts.probeAfter ?? DEFAULT_PROBE_AFTER,
@@ -250,6 +256,7 @@ export function exploreMachine(
     reuse: opts.reuse ?? true,
     staleLeaf: opts.staleLeaf ?? true,
     symmetry: opts.symmetry === 'declared',
+    checkpoints: opts.checkpoints ?? true,
     onProgress: opts.onProgress,
     onMaximal: opts.onMaximal,
   }).run();
