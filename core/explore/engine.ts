@@ -145,6 +145,12 @@
  * nothing: completeness is the search's alone, and probes are not counted in
  * `schedules` (stats.probes counts them). None run under a preemption bound.
  *
+ * Parallel search (core/explore/parallel.ts): runTask() runs this search below
+ * a frozen prefix handed in by the coordinator; reverse() and addBacktrack()
+ * return the entries wanted at frozen nodes (`frozenTop`) instead of adding
+ * them, and nextBacktrack() stops at the task's node (`floor`). The
+ * sequential search leaves both hooks off.
+ *
  * `schedules` counts maximal executions explored (run to the end or to the
  * violation); executions abandoned because every runnable actor was in the
  * sleep set are counted separately (`sleepBlocked`). There is no state
