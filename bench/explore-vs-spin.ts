@@ -31,6 +31,7 @@ import { findPreset } from '../core/presets.ts';
 import { applyOverride, parseScenario, type Scenario } from '../core/scenario.ts';
 import { findStrategy } from '../core/strategies.ts';
 import type { ViolationKind } from '../core/results.ts';
+import { runExploreInWorker } from '../electron/lab/explore-runner.ts';
 
 // The repository root: next to this file, or the working directory when this module runs bundled.
 const here = dirname(fileURLToPath(import.meta.url));
@@ -166,10 +167,10 @@ async function runChild(
   strategy: string,
   log: (l: string) => void,
   kinds?: string,
-  opts: { rich?: boolean; timeLimitMs?: number } = {},
+  opts: { rich?: boolean; timeLimitMs?: number; jobs?: number } = {},
 ): Promise<{ out: ChildOut; processMs: number } | null> {
   const args = existsSync(bundler) ? [bundler, 'bench/explore-vs-spin.ts'] : ['--import', 'tsx', self];
-  const spec = [k, strategy, kinds || '-', opts.rich ? 'rich' : '-', opts.timeLimitMs ?? CHILD_TIME_LIMIT_MS].join(' ');
+  const spec = [k, strategy, kinds || '-', opts.rich ? 'rich' : '-', opts.timeLimitMs ?? CHILD_TIME_LIMIT_MS, opts.jobs ?? 1].join(' ');
   const r = await run(process.execPath, args, root, { [CHILD_ENV]: spec });
   const line = r.out
     .trim()
@@ -183,15 +184,23 @@ async function runChild(
   return { out: JSON.parse(line) as ChildOut, processMs: r.wallMs };
 }
 
-/** Child mode: explore thread-race with K threads (or the richer thread-race) and print one JSON line. */
-function child(k: number, strategy: string, kinds: string | undefined, rich: boolean, timeLimitMs: number): void {
+/**
+ * Child mode: explore thread-race with K threads (or the richer thread-race) and print one JSON line. With jobs > 1
+ * the search runs as `ptlab explore --jobs` runs it (electron/lab/explore-worker.ts: a coordinator thread and
+ * `jobs` task threads); peak RSS is the whole process's, threads included.
+ */
+async function child(k: number, strategy: string, kinds: string | undefined, rich: boolean, timeLimitMs: number, jobs: number): Promise<void> {
   const sc = rich ? threadRace(undefined, true) : threadRace(k);
   const baseRssKb = process.resourceUsage().maxRSS;
-  const r: ExploreResult = explore(sc, findStrategy(strategy), {
-    now: () => performance.now(),
-    kinds: kinds ? (kinds.split(',') as ViolationKind[]) : undefined,
-    timeLimitMs,
-  });
+  const kindList = kinds ? (kinds.split(',') as ViolationKind[]) : undefined;
+  let r: ExploreResult;
+  if (jobs > 1) {
+    const o = await runExploreInWorker({ scenarioDoc: sc, strategy: findStrategy(strategy), timeLimitMs, preemptionBound: null, seed: 1, kinds: kindList, jobs });
+    if (!o.result) throw new Error('the parallel search did not report');
+    r = o.result;
+  } else {
+    r = explore(sc, findStrategy(strategy), { now: () => performance.now(), kinds: kindList, timeLimitMs });
+  }
   const out: ChildOut = {
     k,
     strategy,
@@ -286,6 +295,41 @@ export async function benchExploreTargets(opts: { log?: (line: string) => void }
     rows.push(row);
     log(`  ${c.what.padEnd(58)} ${r.verdict}${r.complete ? ' (complete)' : ''}${row.kind ? ` ${row.kind}` : ''}, ${r.schedules} schedules, ${ms.toFixed(0)} ms (target < ${c.targetMs} ms: ${met ? 'met' : 'MISSED'})`);
   }
+  log('');
+  await benchExploreJobs({ log });
+  return rows;
+}
+
+export interface JobsRow {
+  k: number;
+  jobs: number;
+  verdict: string;
+  complete: boolean;
+  schedules: number;
+  states: number;
+  ms: number;
+  maxRssMb: number;
+}
+
+/**
+ * issue 10 §4, K = 12 vmalloc threads (opt2) proved safe in < 10 s, on one thread and on two (`--jobs 2`): each
+ * search in its own child process; the time is the explore() call (the search's own elapsedMs), peak RSS the child's.
+ */
+export async function benchExploreJobs(opts: { log?: (line: string) => void; ks?: number[]; jobs?: number[] } = {}): Promise<JobsRow[]> {
+  const log = opts.log ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const rows: JobsRow[] = [];
+  log('explore thread-race opt2, one thread and several (--jobs):');
+  log(`  ${'K'.padStart(3)} ${'jobs'.padStart(4)} ${'verdict'.padEnd(16)} ${'schedules'.padStart(9)} ${'states'.padStart(10)} ${'wall s'.padStart(7)} ${'RSS MB'.padStart(7)}`);
+  for (const k of opts.ks ?? [8, 10, 12]) {
+    for (const jobs of opts.jobs ?? [1, 2]) {
+      const ch = await runChild(k, 'opt2', log, undefined, { jobs });
+      if (!ch) continue;
+      const o = ch.out;
+      const row: JobsRow = { k, jobs, verdict: o.verdict, complete: o.complete, schedules: o.schedules, states: o.states, ms: o.elapsedMs, maxRssMb: o.maxRssKb / 1024 };
+      rows.push(row);
+      log(`  ${String(k).padStart(3)} ${String(jobs).padStart(4)} ${`${o.verdict}${o.complete ? ' (complete)' : ''}`.padEnd(16)} ${String(o.schedules).padStart(9)} ${String(o.states).padStart(10)} ${(o.elapsedMs / 1000).toFixed(2).padStart(7)} ${row.maxRssMb.toFixed(0).padStart(7)}`);
+    }
+  }
   return rows;
 }
 
@@ -349,6 +393,10 @@ async function main(argv: string[]): Promise<void> {
   if (argv.includes('--k7') && !ks.includes(7)) ks.push(7);
   const pi = argv.indexOf('--ptlab-only');
   const ptlabOnly = pi >= 0 ? argv[pi + 1].split(',').map(Number) : [8, 10, 12];
+  if (argv.includes('--jobs-only')) {
+    await benchExploreJobs({ log });
+    return;
+  }
   await benchExploreTargets({ log });
   log('');
   await benchExploreRich({ log });
@@ -362,8 +410,11 @@ async function main(argv: string[]): Promise<void> {
 
 const childSpec = process.env[CHILD_ENV];
 if (childSpec) {
-  const [k, strategy, kinds, variant, limit] = childSpec.split(' ');
-  child(Number(k), strategy || 'opt2', kinds && kinds !== '-' ? kinds : undefined, variant === 'rich', Number(limit) || CHILD_TIME_LIMIT_MS);
+  const [k, strategy, kinds, variant, limit, jobs] = childSpec.split(' ');
+  child(Number(k), strategy || 'opt2', kinds && kinds !== '-' ? kinds : undefined, variant === 'rich', Number(limit) || CHILD_TIME_LIMIT_MS, Number(jobs) || 1).catch((e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
 } else if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main(process.argv.slice(2)).catch((e: unknown) => {
     process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

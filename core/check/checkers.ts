@@ -98,6 +98,12 @@ export class Checker {
     this.counts.set(kind, n);
     this.total++;
     if (n > 1) return;
+    // A run without its step log (a timed run) takes the report from a replica that has the log.
+    const rebuilt = this.sim.rebuiltViolation(kind);
+    if (rebuilt !== null) {
+      this.violations.push(rebuilt);
+      return;
+    }
     const step = this.sim.steps;
     const why = explainViolation(this.sim, { kind, actor: a, now: step, pending, others, ...details });
     const frames = details.frame !== undefined && details.frame >= 0 ? [details.frame, ...why.frames] : why.frames;

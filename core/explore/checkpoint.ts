@@ -88,6 +88,8 @@ const SIM_RULES: Rules = {
   logFn: OWNED,
   logAct: OWNED,
   schedule: OWNED,
+  logging: STATE,
+  violationSource: FIXED,
   recordSchedule: STATE,
   enabledBuf: FIXED,
   actorClock: STATE,

@@ -160,6 +160,12 @@
  * nothing: completeness is the search's alone, and probes are not counted in
  * `schedules` (stats.probes counts them). None run under a preemption bound.
  *
+ * Parallel search (core/explore/parallel.ts): runTask() runs this search below
+ * a frozen prefix handed in by the coordinator; reverse() and addBacktrack()
+ * return the entries wanted at frozen nodes (`frozenTop`) instead of adding
+ * them, and nextBacktrack() stops at the task's node (`floor`). The
+ * sequential search leaves both hooks off.
+ *
  * `schedules` counts maximal executions explored (run to the end or to the
  * violation); executions abandoned because every runnable actor was in the
  * sleep set are counted separately (`sleepBlocked`). There is no state
@@ -174,6 +180,7 @@ import { LOCK_NAMES, N_LOCKS, READ_HELD_SHIFT } from '../model/locks.ts';
 import type { ViolationKind } from '../results.ts';
 import { OP_LOCK, OP_TRYLOCK } from '../machine/ops.ts';
 import type { Scheduler, Sim } from '../machine/sim.ts';
+import type { ExportedPath, SleepItem, SubtreeTask, TaskResult } from './parallel.ts';
 import { type Checkpoint, type CheckpointBase, checkpointBase, checkpointSim, restoreSim } from './checkpoint.ts';
 import { CellIds, type Footprint, FootprintBuilder, KnownFrames, StepLog, M_A, M_R, M_W, T_HOLDER, T_READERS, T_WRITER, cellLock, cellType, dependent, dependentExcept, tlbDependent } from './footprints.ts';
 
@@ -259,6 +266,9 @@ interface Bookkeeping {
 }
 
 const DEP_DATA = 1;
+/** Kinds of the backtrack entries a subtree task returns for the coordinator's nodes (TaskResult.adds). */
+export const ADD_RACE = 0;
+export const ADD_MASK = 1;
 /** Progress is reported every this many executions. */
 const PROGRESS_EVERY = 64;
 /** Longest execution the search keeps (events); longer ones are cut as by run.maxSteps. */
@@ -273,6 +283,11 @@ export const PROBE_SALT = 0x9b0be;
 const MAX_CHECKPOINTS = 4;
 /** A checkpoint is taken only this many simulator steps past the previous one (a restore costs about as much as that many steps). */
 const CHECKPOINT_MIN_STEPS = 512;
+
+/** A footprint from another engine: its cells get this engine's dense ids. */
+function importFp(fp: Footprint): Footprint {
+  return { ...fp, ids: null };
+}
 
 function lowestBit(m: number): number {
   return 31 - Math.clz32(m & -m);
@@ -374,13 +389,47 @@ export class ExploreEngine {
   private nextProbeAt = 0;
   private probesRun = 0;
 
+  // Parallel search (core/explore/parallel.ts). In a subtree task, nodes 0..frozenTop belong to the coordinator:
+  // backtrack entries wanted there are returned in `adds` (ADD_RACE: node, initials, racing actor; ADD_MASK: node,
+  // actors), and the search never backtracks below `floor`. The sequential search has floor 0 and frozenTop -1.
+  private floor = 0;
+  private frozenTop = -1;
+  private adds: number[] = [];
+  private inited = false;
+
   constructor(make: () => Sim, cfg: EngineConfig) {
     this.make = make;
     this.cfg = cfg;
     this.kinds = cfg.kinds;
   }
 
+  /** The config this engine runs with (the parallel coordinator reads its bounds, clock and probes). */
+  get config(): EngineConfig {
+    return this.cfg;
+  }
+
   run(): EngineResult {
+    this.init();
+    for (;;) {
+      this.round++;
+      this.cut.clear();
+      this.newNonAtomic = new Set();
+      this.nonMovers = new Map();
+      this.abortRound = false;
+      const reuseBefore = this.reuse;
+      const staleLeafBefore = this.staleLeaf;
+      const outcome = this.runRound();
+      if (outcome === 'found' || outcome === 'cut') break;
+      if (this.newNonAtomic.size === 0 && this.reuse === reuseBefore && this.staleLeaf === staleLeafBefore) break;
+      for (const x of this.newNonAtomic) this.nonAtomic.add(x);
+    }
+    return this.result();
+  }
+
+  /** What every search needs before its first execution: the actors, the boot frames, the per-actor arrays. */
+  private init(): void {
+    if (this.inited) return;
+    this.inited = true;
     const sim0 = this.make();
     if (this.cfg.checkpoints) this.cpBase = checkpointBase(sim0);
     this.nA = sim0.actors.length;
@@ -400,19 +449,9 @@ export class ExploreEngine {
     this.nextProbeAt = Math.max(1, this.cfg.probeAfter ?? DEFAULT_PROBE_AFTER);
     this.fb = new StepLog(this.bootFree, this.bootGen, this.known, this.stale, this.leafQuery);
     this.grow(1024);
-    for (;;) {
-      this.round++;
-      this.cut.clear();
-      this.newNonAtomic = new Set();
-      this.nonMovers = new Map();
-      this.abortRound = false;
-      const reuseBefore = this.reuse;
-      const staleLeafBefore = this.staleLeaf;
-      const outcome = this.runRound();
-      if (outcome === 'found' || outcome === 'cut') break;
-      if (this.newNonAtomic.size === 0 && this.reuse === reuseBefore && this.staleLeaf === staleLeafBefore) break;
-      for (const x of this.newNonAtomic) this.nonAtomic.add(x);
-    }
+  }
+
+  private result(): EngineResult {
     if (this.cfg.symmetry) this.cut.add('symmetry');
     return {
       found: this.found,
@@ -439,6 +478,187 @@ export class ExploreEngine {
       staleLeafDropped: this.staleLeafDropped,
       probes: this.probesRun,
     };
+  }
+
+  // ---------------------------------------------------------------- parallel search (core/explore/parallel.ts)
+
+  /** The coordinator's view of the search before its first task: actors, symmetry classes, who is enabled at the root. */
+  prepare(): { nA: number; classes: string[]; actors: { name: string; symmetryClass: string }[]; en0: number } {
+    this.init();
+    const sim = this.make();
+    let en0 = 0;
+    for (let k = 0; k < sim.actors.length; k++) if (sim.enabled(sim.actors[k])) en0 |= 1 << k;
+    return { nA: this.nA, classes: this.classes, actors: this.actorInfo, en0 };
+  }
+
+  /** A batch of random probes for the coordinator: the violation one found, or null; and the steps they took. */
+  probeBatch(n: number): { found: Found | null; steps: number; probes: number } {
+    this.init();
+    const steps0 = this.steps;
+    const probes0 = this.probesRun;
+    this.found = null;
+    const hit = this.runProbes(n);
+    return { found: hit ? this.found : null, steps: this.steps - steps0, probes: this.probesRun - probes0 };
+  }
+
+  /**
+   * One subtree task (parallel.ts): take the task's path as this engine's nodes 0..node (frozen), explore the
+   * listed actors at `node` and everything below them as the sequential search would, return the entries wanted
+   * at frozen nodes instead of adding them, and after `budget` executions hand what is left back as a path.
+   */
+  runTask(t: SubtreeTask): TaskResult {
+    this.init();
+    const nA = this.nA;
+    const m = t.node;
+    this.schedules = this.states = this.steps = this.sleepBlocked = this.races = this.backtracks = 0;
+    this.maxEvents = this.maxStepsSeen = 0;
+    this.cut.clear();
+    this.found = null;
+    this.adds = [];
+    this.nonAtomic.clear();
+    for (const x of t.nonAtomic) this.nonAtomic.add(x);
+    this.newNonAtomic = new Set();
+    this.nonMovers = new Map(t.nonMovers.map(([site, locs]) => [site, new Set(locs)]));
+    this.abortRound = false;
+    this.reuse = t.reuse;
+    this.reuseDropped = null;
+    this.staleLeaf = t.staleLeaf;
+    this.staleLeafDropped = null;
+    this.cfg.deadline = this.cfg.now() + t.timeLeftMs;
+    this.grow(m + 2);
+    for (let i = 0; i < m; i++) {
+      this.act[i] = t.act[i];
+      this.nsteps[i] = t.nsteps[i];
+      this.lidx[i] = t.lidx[i];
+      this.fps[i] = importFp(t.fps[i]);
+      this.idsOf(this.fps[i]);
+    }
+    this.clk.set(t.clk.subarray(0, m * nA));
+    for (let i = 0; i <= m; i++) {
+      this.en[i] = t.en[i];
+      this.bt[i] = t.bt[i];
+      this.done[i] = t.done[i];
+      this.sleepMask[i] = t.sleepMask[i];
+      this.pre[i] = t.pre[i];
+      this.started[i] = t.started[i];
+    }
+    this.bt[m] |= t.list;
+    this.done[m] &= ~t.list;
+    for (let q = m * nA; q < m * nA + nA; q++) {
+      this.doneFp[q] = undefined;
+      this.sleepFp[q] = undefined;
+    }
+    for (const e of t.sleepInh) this.sleepFp[m * nA + e.a] = importFp(e.fp);
+    for (const e of t.doneFp) this.doneFp[m * nA + e.a] = importFp(e.fp);
+    // Checkpoints belong to the path they were taken on; this task brings its own.
+    this.checkpoints.length = 0;
+    this.floor = m;
+    this.frozenTop = m;
+    this.lastNode = m;
+    let outcome: TaskResult['outcome'] = 'done';
+    for (;;) {
+      const nb = this.nextBacktrack();
+      if (nb === null) break;
+      if (this.schedules >= t.budget) {
+        outcome = 'split';
+        break;
+      }
+      if (this.cfg.now() > this.cfg.deadline) {
+        this.cut.add('timeLimit');
+        outcome = 'cut';
+        break;
+      }
+      const o = this.execute(nb[0], nb[1], false);
+      if (o === 'found') {
+        outcome = 'found';
+        break;
+      }
+      if (this.abortRound) {
+        outcome = 'restart';
+        break;
+      }
+      if (o === 'cut' && this.cut.has('timeLimit')) {
+        outcome = 'cut';
+        break;
+      }
+    }
+    const first: SleepItem[] = [];
+    for (let q = 0; q < nA; q++) {
+      const f = this.doneFp[m * nA + q];
+      if (t.list & (1 << q) && this.done[m] & (1 << q) && f) first.push({ a: q, fp: f });
+    }
+    const res: TaskResult = {
+      outcome,
+      found: this.found,
+      schedules: this.schedules,
+      states: this.states,
+      steps: this.steps,
+      sleepBlocked: this.sleepBlocked,
+      races: this.races,
+      backtracks: this.backtracks,
+      maxEvents: this.maxEvents,
+      maxStepsSeen: this.maxStepsSeen,
+      cut: [...this.cut],
+      newNonAtomic: [...this.newNonAtomic],
+      nonMovers: [...this.nonMovers].map(([site, locs]) => [site, [...locs]]),
+      reuse: this.reuse,
+      reuseDropped: this.reuseDropped,
+      staleLeaf: this.staleLeaf,
+      staleLeafDropped: this.staleLeafDropped,
+      adds: this.adds,
+      first,
+      path: outcome === 'split' ? this.exportPath(m) : null,
+    };
+    this.floor = 0;
+    this.frozenTop = -1;
+    this.adds = [];
+    return res;
+  }
+
+  /** What a task that ran out of budget leaves: the current path below its node, up to the deepest pending entry. */
+  private exportPath(m: number): ExportedPath {
+    const nA = this.nA;
+    let last = m;
+    for (let j = this.lastNode; j > m; j--) {
+      if (this.bt[j] & ~this.done[j] & ~this.sleepMask[j]) {
+        last = j;
+        break;
+      }
+    }
+    const n = last - m;
+    const path: ExportedPath = {
+      act: this.act.slice(m, last),
+      nsteps: this.nsteps.slice(m, last),
+      lidx: this.lidx.slice(m, last),
+      clk: this.clk.slice(m * nA, last * nA),
+      fps: this.fps.slice(m, last),
+      en: this.en.slice(m + 1, last + 1),
+      bt: this.bt.slice(m + 1, last + 1),
+      done: this.done.slice(m + 1, last + 1),
+      sleepMask: this.sleepMask.slice(m + 1, last + 1),
+      pre: this.pre.slice(m + 1, last + 1),
+      started: this.started.slice(m + 1, last + 1),
+      sleepInh: [],
+      doneFp: [],
+      pending: new Int32Array(n + 1),
+    };
+    for (let j = m; j <= last; j++) {
+      path.pending[j - m] = this.bt[j] & ~this.done[j] & ~this.sleepMask[j];
+      if (j === m) continue;
+      const sl: SleepItem[] = [];
+      for (let q = 0; q < nA; q++) {
+        const f = this.sleepFp[j * nA + q];
+        if (f && this.sleepMask[j] & (1 << q)) sl.push({ a: q, fp: f });
+      }
+      path.sleepInh.push(sl);
+      const df: SleepItem[] = [];
+      for (let q = 0; q < nA; q++) {
+        const f = this.doneFp[j * nA + q];
+        if (f && this.done[j] & (1 << q)) df.push({ a: q, fp: f });
+      }
+      path.doneFp.push(df);
+    }
+    return path;
   }
 
   /**
@@ -572,7 +792,7 @@ export class ExploreEngine {
 
   /** Deepest node with a backtrack entry still to explore: [node, actor]. */
   private nextBacktrack(): [number, number] | null {
-    for (let j = this.lastNode; j >= 0; j--) {
+    for (let j = this.lastNode; j >= this.floor; j--) {
       let cand = this.bt[j] & ~this.done[j] & ~this.sleepMask[j];
       const dis = cand & ~this.en[j];
       if (dis) {
@@ -1172,6 +1392,11 @@ export class ExploreEngine {
       }
     }
     if (initials === 0) return;
+    if (j <= this.frozenTop) {
+      // The coordinator's node: it applies the rest of this rule there (parallel.ts).
+      this.adds.push(ADD_RACE, j, initials, act[i]);
+      return;
+    }
     initials &= this.en[j] | 0;
     if (initials === 0) {
       // Should not happen; fall back to every enabled actor there.
@@ -1215,6 +1440,10 @@ export class ExploreEngine {
   }
 
   private addBacktrack(j: number, mask: number): void {
+    if (j <= this.frozenTop) {
+      this.adds.push(ADD_MASK, j, mask, -1);
+      return;
+    }
     const add = mask & ~this.bt[j];
     if (!add) return;
     this.bt[j] |= add;

@@ -15,7 +15,8 @@ import { RandomScheduler } from '../run/schedulers/index.ts';
 import type { Sim } from '../machine/sim.ts';
 import type { PhysMem } from '../model/memory.ts';
 import type { Strategy } from '../strategies.ts';
-import { DEFAULT_PROBE_AFTER, DEFAULT_PROBES, type EngineResult, ExploreEngine, type ExploreProgress, PROBE_SALT } from './engine.ts';
+import { DEFAULT_PROBE_AFTER, DEFAULT_PROBES, type EngineConfig, type EngineResult, ExploreEngine, type ExploreProgress, PROBE_SALT } from './engine.ts';
+import { exploreParallel, type TaskRunner } from './parallel.ts';
 import { shrinkSchedule } from './shrink.ts';
 
 export type { EngineResult, ExploreProgress } from './engine.ts';
@@ -61,6 +62,12 @@ export interface ExploreOptions {
    * steps before it (default true; false re-runs every prefix: the same search, for tests and measurements).
    */
   checkpoints?: boolean;
+  /**
+   * Parallel search (core/explore/parallel.ts): subtree tasks run by `runner` on engines built by
+   * exploreTaskEngine() (or machineTaskEngine()); `budget` executions per task. The verdict and completeness are
+   * those of the sequential search; the counts may differ from it but not with the runner's number of slots.
+   */
+  parallel?: { runner: TaskRunner; budget?: number };
 }
 
 export interface ExploreCounterexample {
@@ -128,11 +135,28 @@ export function explore(scenario: Scenario, strategy: Strategy, opts: ExploreOpt
   // same bytes: bootFromImage() in core/run/runner.ts) rather than built again, about half of building a machine.
   // The engine, its probes and the shrinker are done with a machine when they ask for the next one, so each new
   // machine takes over the previous one's memory arrays (overwritten by that copy) instead of allocating its own.
+  const make = machineFactory(scenario, strategy, seed);
+  const eng = new ExploreEngine(make, engineConfig(scenario, strategy, opts, t0));
+  const r = opts.parallel ? exploreParallel(eng, eng.config, opts.parallel.runner, opts.parallel.budget) : eng.run();
+  return report(scenario, strategy, opts, seed, t0, make, eng, r);
+}
+
+/**
+ * An engine for the subtree tasks of a parallel explore (core/explore/parallel.ts): the machine and config of
+ * explore()'s own, without probes (the coordinator runs them) or progress.
+ */
+export function exploreTaskEngine(scenario: Scenario, strategy: Strategy, opts: ExploreOptions): ExploreEngine {
+  const cfg = engineConfig(scenario, strategy, opts, opts.now());
+  return new ExploreEngine(machineFactory(scenario, strategy, opts.seed ?? 1), { ...cfg, maxSchedules: Infinity, deadline: Infinity, onProgress: undefined, probes: 0 });
+}
+
+/** The machines explore() runs, all the same: see explore(). */
+function machineFactory(scenario: Scenario, strategy: Strategy, seed: number): () => Sim {
   // What a machine derives from the scenario alone (layout, actors, pool, reachability) is derived and checked once.
   const template = prepareMachine(scenario, strategy);
   let bootImage: PhysMem | undefined;
   let previous: Sim | undefined;
-  const make = (): Sim => {
+  return (): Sim => {
     bootImage ??= buildFromTemplate(template, { mode: 'random', seed, stopOnFirstViolation: true }).sim.mem;
     const reuseMem = previous?.mem;
     const sim = buildFromTemplate(template, { mode: 'random', seed, stopOnFirstViolation: true, bootImage, reuseMem }).sim;
@@ -143,7 +167,11 @@ export function explore(scenario: Scenario, strategy: Strategy, opts: ExploreOpt
     sim.auditLeaks = false;
     return sim;
   };
-  const eng = new ExploreEngine(make, {
+}
+
+function engineConfig(scenario: Scenario, strategy: Strategy, opts: ExploreOptions, t0: number): EngineConfig {
+  const seed = opts.seed ?? 1;
+  return {
     maxSchedules: opts.maxSchedules ?? Infinity,
     deadline: opts.timeLimitMs !== undefined ? t0 + opts.timeLimitMs : Infinity,
     now: opts.now,
@@ -159,8 +187,11 @@ export function explore(scenario: Scenario, strategy: Strategy, opts: ExploreOpt
     probes: opts.preemptionBound != null ? 0 : (opts.probes ?? DEFAULT_PROBES),
     probeAfter: opts.probeAfter ?? DEFAULT_PROBE_AFTER,
     probeScheduler: (i) => new RandomScheduler(Prng.derive(Prng.derive(seed, PROBE_SALT), i), scenario.run.burst, scenario.run.sleepProbability, scenario.run.sleepSteps),
-  });
-  const r = eng.run();
+  };
+}
+
+/** The document explore() returns for the engine's result: the counterexample shrunk and replayed. */
+function report(scenario: Scenario, strategy: Strategy, opts: ExploreOptions, seed: number, t0: number, make: () => Sim, eng: ExploreEngine, r: EngineResult): ExploreResult {
   let counterexample: ExploreCounterexample | null = null;
   let shrinkReplays = 0;
   let shrinkMs = 0;
@@ -242,12 +273,21 @@ export function explore(scenario: Scenario, strategy: Strategy, opts: ExploreOpt
  * machine, actors included, every time): no counterexample shrinking or
  * replay. For tests and tools that drive hand-written programs.
  */
-export function exploreMachine(
-  make: () => Sim,
-  opts: Omit<ExploreOptions, 'shrink' | 'seed'> & { maxSteps?: number; onMaximal?: (sim: Sim) => void },
-): EngineResult {
+export function exploreMachine(make: () => Sim, opts: MachineExploreOptions): EngineResult {
+  const eng = new ExploreEngine(make, machineConfig(opts));
+  return opts.parallel ? exploreParallel(eng, eng.config, opts.parallel.runner, opts.parallel.budget) : eng.run();
+}
+
+export type MachineExploreOptions = Omit<ExploreOptions, 'shrink' | 'seed'> & { maxSteps?: number; onMaximal?: (sim: Sim) => void };
+
+/** exploreTaskEngine() for exploreMachine(): its machine and config, no progress, no limits of its own. */
+export function machineTaskEngine(make: () => Sim, opts: MachineExploreOptions): ExploreEngine {
+  return new ExploreEngine(make, { ...machineConfig(opts), maxSchedules: Infinity, deadline: Infinity, onProgress: undefined });
+}
+
+function machineConfig(opts: MachineExploreOptions): EngineConfig {
   const t0 = opts.now();
-  return new ExploreEngine(make, {
+  return {
     maxSchedules: opts.maxSchedules ?? Infinity,
     deadline: opts.timeLimitMs !== undefined ? t0 + opts.timeLimitMs : Infinity,
     now: opts.now,
@@ -261,5 +301,5 @@ export function exploreMachine(
     checkpoints: opts.checkpoints ?? true,
     onProgress: opts.onProgress,
     onMaximal: opts.onMaximal,
-  }).run();
+  };
 }

@@ -14,7 +14,7 @@ import { ACQ_EXCL, ACQ_READ, ACQ_WLOCK, type AccessLog, MODE_ADD, MODE_READ, MOD
 import { LOCK_NAMES, LOCK_SPIN, LOCK_TYPES, LOCK_VMAP_AREA, Locks, N_LOCKS, READ_HELD_SHIFT } from '../model/locks.ts';
 import { Tlbs } from '../model/tlb.ts';
 import { Prng } from '../prng.ts';
-import type { TraceStep } from '../results.ts';
+import type { TraceStep, Violation, ViolationKind } from '../results.ts';
 import type { StrategyKnobs } from '../strategies.ts';
 import { ACCESS_FAULT, ACCESS_MAPPED, OP_ACCESS, OP_ALLOC_BLOCK, OP_ALLOC_PAGE, OP_COMPLETE, OP_DONE, OP_FREE, OP_LOCK, OP_MAY_WAIT, OP_MAY_WAKE, OP_MEM_STATE, OP_NONE, OP_PURGE_TAKE, OP_READ, OP_READ_LOCK, OP_READ_UNLOCK, OP_TLBI_ALL, OP_TLBI_PGTABLE, OP_TLBI_RANGE, OP_TOUCHES_FRAME, OP_TRYLOCK, OP_UNLOCK, OP_VA_ALLOC, OP_VA_LAZY_FREE, OP_VA_RELEASE, OP_WAIT_COMPLETION, OP_WORK, OP_WRITE, OP_WRITE_ENTER, OP_WRITE_LOCK, OP_WRITE_UNLOCK, OP_XCHG } from './ops.ts';
 import { type Frame, RESUME_CALL, RESUME_STEP, frameOf } from './routine.ts';
@@ -214,6 +214,14 @@ export class Sim {
   private logNum: Float64Array;
   private logFn: string[];
   private logAct: string[];
+  /**
+   * Whether step() writes the step log. Off in a timed run that can rebuild
+   * what the log is read for (rebuildLogWith): the log is a fifth of a
+   * timed step's cost, and only the first violation of each kind reads it.
+   */
+  private logging = true;
+  /** With the log off: the report of the first violation of a kind at a step, as a run with the log would make it. */
+  private violationSource: ((kind: ViolationKind, step: number) => Violation) | null = null;
   /** Choices made (actor index per step), for replay. */
   schedule: number[] = [];
   recordSchedule = true;
@@ -319,6 +327,39 @@ export class Sim {
   addVaWindow(start: number, end: number): number {
     this.vaWindows.push(new VaAllocator(start, end));
     return this.vaWindows.length - 1;
+  }
+
+  /**
+   * Run without the step log. The log is read only to report the first
+   * violation of each kind (its trace and narrative), so `source` makes that
+   * report instead: core/run/runner.ts gives a replica of this run, from the
+   * same inputs, that keeps its log and is advanced to the violation's step
+   * (a run is deterministic, so it reports the same violation with the
+   * trace this run's log would have given).
+   */
+  rebuildLogWith(source: (kind: ViolationKind, step: number) => Violation): void {
+    this.logging = false;
+    this.violationSource = source;
+  }
+
+  /**
+   * Turn the step log off or on (a replica skips the steps whose log entries
+   * the ring would overwrite before anything reads them). The ring's slot is
+   * the step number, so a log on for the last `logRing` steps holds exactly
+   * what a log on all along would.
+   */
+  setLogging(on: boolean): void {
+    this.logging = on;
+  }
+
+  /** Steps the ring keeps (timed runs), or Infinity when every step is kept. */
+  get logRing(): number {
+    return this.traceAll ? Infinity : this.logCap;
+  }
+
+  /** The first violation of `kind`, reported at the current step, from the rebuilt log; null when this run keeps its own log. */
+  rebuiltViolation(kind: ViolationKind): Violation | null {
+    return this.violationSource === null ? null : this.violationSource(kind, this.steps);
   }
 
   /** Declare what each step touches to `log` (explore), or stop declaring (null). */
@@ -609,7 +650,7 @@ export class Sim {
     const op = a.op;
     this.perform(a);
     if (OP_MAY_WAKE[op] !== 0) this.waitEpoch++;
-    this.log(a);
+    if (this.logging) this.log(a);
     this.steps++;
     if (!a.done) this.advance(a);
     this.syncActor(a);

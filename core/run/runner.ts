@@ -15,7 +15,7 @@ import { ENTRY_BLOCK, ENTRY_NONE, ENTRY_PAGE, ENTRY_TABLE, type PhysMem, ROLE_PG
 import { buildMetrics, SeriesSampler } from '../metrics.ts';
 import { scenarioNotes } from '../notes.ts';
 import { Prng } from '../prng.ts';
-import type { RunMode, RunResult, Series } from '../results.ts';
+import type { RunMode, RunResult, Series, Violation, ViolationKind } from '../results.ts';
 import { resolvedActors, type Scenario, ScenarioError } from '../scenario.ts';
 import { PctScheduler, RandomScheduler, ReplayScheduler, TimedScheduler } from './schedulers/index.ts';
 import type { Actor } from '../machine/actor.ts';
@@ -510,6 +510,13 @@ export interface RunOptions {
   keepSchedule?: boolean;
   /** Record the time series (timed mode only; sampled inside the simulation at fixed simulated times). */
   series?: boolean;
+  /**
+   * Keep the step log as the run goes (timed mode; the other modes always
+   * do). Without it a timed run takes its violations' traces from a replica
+   * (logReplica): same results, faster steps. For callers that read the log
+   * of a timed run themselves.
+   */
+  stepLog?: boolean;
 }
 
 export interface RunOutcome {
@@ -574,6 +581,8 @@ export function startRun(scenario: Scenario, strategy: Strategy, opts: RunOption
         };
   const driver = wrap ? wrap(outer) : outer;
   const sampler = opts.series && opts.mode === 'timed' ? new SeriesSampler(sim, r.durationNs) : null;
+  const replica = opts.mode === 'timed' && !opts.stepLog ? logReplica(scenario, strategy, opts) : null;
+  if (replica) sim.rebuildLogWith(replica.violation);
   let over = false;
   let finished = false;
   const keep = opts.keepSchedule ?? opts.mode !== 'timed';
@@ -595,6 +604,8 @@ export function startRun(scenario: Scenario, strategy: Strategy, opts: RunOption
         finished = true;
         sampler?.finish();
         sim.finish();
+        // Every report is made: the replica's machine can go.
+        replica?.release();
       }
       return over;
     },
@@ -613,6 +624,44 @@ export function startRun(scenario: Scenario, strategy: Strategy, opts: RunOption
         notes: scenarioNotes(scenario, built.layout, built.memory, built.reachability),
         ...(sampler ? { series: sampler.nonEmpty() } : {}),
       };
+    },
+  };
+}
+
+/**
+ * The step log of a timed run that runs without one, rebuilt where it is
+ * read: at the first violation of each kind (Checker's report). A replica of
+ * the run (same scenario, strategy, seed and options; vmalloc ops from the
+ * in-process streams, the same ones the service's workload worker sends) is
+ * started on the first request and advanced to the violation's step: without
+ * its log up to the last ring's worth of steps before it, then with the log.
+ * A run is deterministic whatever its slices, so the replica reports the same
+ * violation at the same step, with the trace and narrative this run's own
+ * log would have given. Requests come in step order, so one replica serves
+ * them all, and costs at most one run without the log up to the last first
+ * violation.
+ */
+function logReplica(scenario: Scenario, strategy: Strategy, opts: RunOptions): { violation: (kind: ViolationKind, step: number) => Violation; release: () => void } {
+  let h: RunHandle | null = null;
+  return {
+    violation(kind, step) {
+      h ??= startRun(scenario, strategy, { mode: opts.mode, seed: opts.seed, stopOnFirstViolation: opts.stopOnFirstViolation, stepLog: true });
+      const sim = h.sim;
+      const found = (): Violation | undefined => sim.checker.violations.find((v) => v.kind === kind);
+      if (!found() && sim.steps < step - sim.logRing) {
+        sim.setLogging(false);
+        h.advance(step - sim.logRing);
+        sim.setLogging(true);
+      }
+      // Up to the step, then the step itself (or the end of the run, when the violation is found there).
+      if (!found()) h.advance(step);
+      if (!found()) h.advance(step + 1);
+      const v = found();
+      if (!v || v.step !== step) throw new Error(`timed run: the replica that rebuilds the step log found ${kind} ${v ? `at step ${v.step}` : 'nowhere'}, not at step ${step}`);
+      return v;
+    },
+    release() {
+      h = null;
     },
   };
 }

@@ -13,6 +13,7 @@ import cliProgress from 'cli-progress';
 import type { ExploreResult } from '../../core/explore/index.ts';
 import { type ResultsDocument, type RunResult, VIOLATION_KINDS, type ViolationKind } from '../../core/results.ts';
 import type { ExportFormat, JobLane, LabEvent, PresetInfo, ReplayResult, ScenarioRef, SimMode, StrategyInfo, StrategyRef, TraceDocument } from '../lab/api.ts';
+import { MAX_EXPLORE_JOBS } from '../lab/args.ts';
 import type { Lab } from '../lab/lab.ts';
 import { formatBytes, isUserError, MAX_IMPORT_BYTES, MAX_IMPORT_RUN_BYTES, MAX_TRACE_STEPS, openLab, type OpenedLab } from '../lab/open.ts';
 import { InputError, intFlag, readJson, resolveScenario, resolveStrategies } from '../lab/resolve.ts';
@@ -321,6 +322,7 @@ export function buildProgram(): Command {
     .option('--preemption-bound <n>', 'at most n preemptions per execution')
     .option('--kinds <kinds>', 'only these violation kinds count, e.g. uaf-table-write (default: all)')
     .option('--seed <n>', 'seed of the workload streams (the counterexample replays with it)', '1')
+    .option('--jobs <n>', 'search on n threads (same verdict; counts may differ from --jobs 1, not between other n)', '1')
     .option('--json', 'print ptlab.explore/1 JSON (one document, or an array for several strategies)')
     .option('--save-trace <file.json>', 'write the counterexample as a replayable trace (first strategy with one)')
     .option('--fail-on-violation', 'exit 3 if a counterexample was found')
@@ -334,6 +336,7 @@ export function buildProgram(): Command {
       if (timeLimit !== undefined && !(timeLimit > 0)) throw new InputError(`--time-limit: expected a positive number of seconds, got '${o.timeLimit}'`);
       const preemptionBound = o.preemptionBound === undefined ? null : intFlag('--preemption-bound', o.preemptionBound, 0, 0);
       const seed = intFlag('--seed', o.seed, 1);
+      const jobs = intFlag('--jobs', o.jobs, 1, 1, MAX_EXPLORE_JOBS);
       let kinds: ViolationKind[] | undefined;
       if (o.kinds !== undefined) {
         kinds = String(o.kinds).split(',').map((k) => k.trim()) as ViolationKind[];
@@ -397,7 +400,7 @@ export function buildProgram(): Command {
         });
         try {
           const job = await lab.startExplore(
-            { scenario: input.ref, sets, strategies: refs, maxSchedules, timeLimitS: timeLimit, preemptionBound, kinds, seed, save: false },
+            { scenario: input.ref, sets, strategies: refs, maxSchedules, timeLimitS: timeLimit, preemptionBound, kinds, seed, save: false, ...(jobs > 1 ? { jobs } : {}) },
             { scenarioFile: input.scenarioFile },
           );
           jobId = job.jobId;

@@ -54,6 +54,8 @@ export interface ExploreRequest {
   kinds?: ViolationKind[];
   /** Seed of the workload streams (the counterexample replays with it). */
   seed?: number;
+  /** Threads of the search (core/explore/parallel.ts; default 1, the sequential search). */
+  jobs?: number;
   /** Save each strategy's outcome as a run (mode 'explore') in the database (default true when one is open). */
   save?: boolean;
   tags?: string[];

@@ -72,6 +72,9 @@ export const RunRequestSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Most threads one explore may ask for (core/explore/parallel.ts; each holds its own machines). */
+export const MAX_EXPLORE_JOBS = 64;
+
 export const ExploreRequestSchema = Type.Composite(
   [
     Type.Object({
@@ -82,6 +85,7 @@ export const ExploreRequestSchema = Type.Composite(
       save: Type.Optional(Type.Boolean()),
       tags: Type.Optional(TagsSchema),
       experimentId: Type.Optional(Type.Integer({ minimum: 1 })),
+      jobs: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_EXPLORE_JOBS })),
     }),
     ExploreBoundsSchema,
   ],

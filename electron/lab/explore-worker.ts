@@ -9,10 +9,19 @@
  * The search then ends as if its time limit were hit (the partial result is
  * kept and saved as cancelled); the elapsed time and the reported time bound
  * are put back to the true values here.
+ *
+ * Parallel explore (`jobs` > 1, core/explore/parallel.ts): this thread runs
+ * the coordinator, which is synchronous, and `jobs` task threads (this same
+ * module with role 'task', each with one engine) run its subtree tasks. The
+ * coordinator blocks in Atomics.wait on a shared counter that a task thread
+ * bumps after posting a result, and takes results with receiveMessageOnPort,
+ * so core/ needs no event loop. Task threads see the same cancel flag.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, parentPort, receiveMessageOnPort, Worker, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { explore, type ExploreResult } from '../../core/explore/index.ts';
+import { explore, exploreTaskEngine, type ExploreOptions, type ExploreResult } from '../../core/explore/index.ts';
+import type { SubtreeTask, TaskResult, TaskRunner } from '../../core/explore/parallel.ts';
+import { exploreWorkerUrl } from './explore-runner.ts';
 import type { ViolationKind } from '../../core/results.ts';
 import { parseScenario } from '../../core/scenario.ts';
 import type { Strategy } from '../../core/strategies.ts';
@@ -25,9 +34,20 @@ export interface ExploreWorkerInit {
   preemptionBound: number | null;
   seed: number;
   kinds?: ViolationKind[];
+  /** Task threads of a parallel search (default 1: the sequential search in this thread). */
+  jobs?: number;
   /** Int32Array over it: [0] = 1 asks the search to stop. */
   cancel: SharedArrayBuffer;
 }
+
+/** A task thread's workerData: the search's inputs, its port to the coordinator and the shared result counter. */
+interface TaskWorkerInit extends ExploreWorkerInit {
+  role: 'task';
+  port: MessagePort;
+  notify: SharedArrayBuffer;
+}
+
+type TaskReply = { id: number; result: TaskResult } | { id: number; error: string };
 
 export interface ExploreWorkerProgress {
   type: 'progress';
@@ -45,16 +65,83 @@ const FAR_DEADLINE_MS = 1e12;
 const JUMP_MS = 1e15;
 const PROGRESS_EVERY_MS = 100;
 
-const init = workerData as ExploreWorkerInit;
+const init = workerData as ExploreWorkerInit | TaskWorkerInit;
 const flag = new Int32Array(init.cancel);
-const port = parentPort!;
+const now = (): number => performance.now() + (Atomics.load(flag, 0) === 1 ? JUMP_MS : 0);
+
+function engineOptions(): ExploreOptions {
+  return { now, seed: init.seed, kinds: init.kinds, preemptionBound: init.preemptionBound };
+}
+
+/** The coordinator's side of the task threads (see the header). */
+function threadRunner(jobs: number): TaskRunner {
+  const notifyBuf = new SharedArrayBuffer(4);
+  const notify = new Int32Array(notifyBuf);
+  const ports: MessagePort[] = [];
+  const workers: Worker[] = [];
+  const busy: boolean[] = [];
+  for (let k = 0; k < jobs; k++) {
+    const ch = new MessageChannel();
+    const data: TaskWorkerInit = { ...(init as ExploreWorkerInit), role: 'task', port: ch.port2, notify: notifyBuf };
+    workers.push(new Worker(exploreWorkerUrl(), { workerData: data, transferList: [ch.port2] }));
+    ports.push(ch.port1);
+    busy.push(false);
+  }
+  return {
+    slots: jobs,
+    submit(id: number, task: SubtreeTask): void {
+      const k = busy.indexOf(false);
+      if (k < 0) throw new Error('explore: a task was submitted with every task thread busy');
+      busy[k] = true;
+      ports[k].postMessage({ id, task });
+    },
+    next(): { id: number; result: TaskResult } {
+      for (;;) {
+        const seen = Atomics.load(notify, 0);
+        for (let k = 0; k < ports.length; k++) {
+          if (!busy[k]) continue;
+          const m = receiveMessageOnPort(ports[k]);
+          if (!m) continue;
+          busy[k] = false;
+          const reply = m.message as TaskReply;
+          if ('error' in reply) throw new Error(reply.error);
+          return reply;
+        }
+        Atomics.wait(notify, 0, seen, 1000);
+      }
+    },
+    close(): void {
+      for (const w of workers) void w.terminate();
+      for (const p of ports) p.close();
+    },
+  };
+}
+
+/** A task thread: one engine, tasks in, results out. */
+function serveTasks(t: TaskWorkerInit): void {
+  const engine = exploreTaskEngine(parseScenario(t.scenarioDoc), t.strategy, engineOptions());
+  const notify = new Int32Array(t.notify);
+  t.port.on('message', (m: { id: number; task: SubtreeTask }) => {
+    let reply: TaskReply;
+    try {
+      reply = { id: m.id, result: engine.runTask(m.task) };
+    } catch (e) {
+      reply = { id: m.id, error: (e as Error).message };
+    }
+    t.port.postMessage(reply);
+    Atomics.add(notify, 0, 1);
+    Atomics.notify(notify, 0);
+  });
+}
 
 function run(): void {
+  const port = parentPort!;
   const scenario = parseScenario(init.scenarioDoc);
   const t0 = performance.now();
   let lastPost = -Infinity;
-  const now = (): number => performance.now() + (Atomics.load(flag, 0) === 1 ? JUMP_MS : 0);
+  const jobs = init.jobs ?? 1;
   const result = explore(scenario, init.strategy, {
+    ...(jobs > 1 ? { parallel: { runner: threadRunner(jobs) } } : {}),
     maxSchedules: init.maxSchedules,
     timeLimitMs: init.timeLimitMs ?? FAR_DEADLINE_MS,
     preemptionBound: init.preemptionBound,
@@ -75,8 +162,12 @@ function run(): void {
   port.postMessage({ type: 'result', result, cancelled } satisfies ExploreWorkerReply);
 }
 
-try {
-  run();
-} catch (e) {
-  port.postMessage({ type: 'error', message: (e as Error).message } satisfies ExploreWorkerReply);
+if ('role' in init) {
+  serveTasks(init);
+} else {
+  try {
+    run();
+  } catch (e) {
+    parentPort!.postMessage({ type: 'error', message: (e as Error).message } satisfies ExploreWorkerReply);
+  }
 }

@@ -555,6 +555,7 @@ export class Lab implements LabClient {
         preemptionBound: req.preemptionBound ?? null,
         seed,
         kinds: req.kinds,
+        jobs: req.jobs,
       },
       {
         signal: job.abort.signal,

@@ -11,15 +11,16 @@ export class TimedScheduler implements Scheduler {
   /** Set once it has said stop: every clock has passed the duration. */
   stopped = false;
   /**
-   * pickAll()'s memory of its last full scan: the actor it chose, the
-   * runner-up (the next enabled actor in (clock, index) order) and
-   * Sim.waitEpoch then. Until the epoch moves, no actor became enabled
-   * and only the chosen actor's clock moved (clocks never go back), so while
-   * the chosen actor still comes before the runner-up it is the choice again.
+   * pickAll()'s queue: the enabled actors that are not done, in (clock,
+   * index) order, order[0] the one it chose last, and Sim.waitEpoch when it
+   * was built. Until the epoch moves no actor becomes enabled and only the
+   * chosen actor's clock and op change (clocks never go back), so the queue
+   * stays in order but for its head: the next pick moves the head to its
+   * new place (usually a few slots on), or drops it if it can no longer
+   * step, instead of scanning every actor.
    */
-  private last = -1;
-  private runnerUp = -1;
-  private runnerUpTime = Infinity;
+  private order = new Int32Array(16);
+  private queued = 0;
   private epoch = -1;
 
   constructor(durationNs: number) {
@@ -46,48 +47,60 @@ export class TimedScheduler implements Scheduler {
 
   /** The same choice without building the enabled list first. */
   pickAll(sim: Sim): number {
-    // The scans read the simulator's per-actor arrays (a done actor's clock is Infinity): this runs every step.
+    // Reads the simulator's per-actor arrays (a done actor's clock is Infinity): this runs every step.
     const clock = sim.actorClock;
-    const mayWait = sim.actorMayWait;
-    const actors = sim.actors;
-    const last = this.last;
-    if (last >= 0 && sim.waitEpoch === this.epoch) {
-      const t = clock[last];
-      if ((t < this.runnerUpTime || (t === this.runnerUpTime && last < this.runnerUp)) && (mayWait[last] === 0 || sim.enabled(actors[last]))) {
-        if (t > this.durationNs) {
-          this.stopped = true;
-          return -1;
-        }
-        return last;
-      }
-    }
-    let best = -1;
-    let bt = Infinity;
-    let second = -1;
-    let st = Infinity;
-    for (let i = 0; i < actors.length; i++) {
-      const t = clock[i];
-      if (t >= st) continue;
-      if (mayWait[i] !== 0 && !sim.enabled(actors[i])) continue;
-      if (t < bt) {
-        second = best;
-        st = bt;
-        bt = t;
-        best = i;
+    const order = this.order;
+    let n = this.queued;
+    if (sim.waitEpoch !== this.epoch || n === 0) n = this.rebuild(sim);
+    else {
+      const head = order[0];
+      const t = clock[head];
+      if (t === Infinity || (sim.actorMayWait[head] !== 0 && !sim.enabled(sim.actors[head]))) {
+        // Done, or waiting for something only another actor's lock or completion op can give: out until the epoch moves.
+        n--;
+        order.copyWithin(0, 1, n + 1);
+        this.queued = n;
       } else {
-        second = i;
-        st = t;
+        let j = 1;
+        for (; j < n; j++) {
+          const o = order[j];
+          const to = clock[o];
+          if (to > t || (to === t && o > head)) break;
+          order[j - 1] = o;
+        }
+        order[j - 1] = head;
       }
     }
-    this.last = best;
-    this.runnerUp = second;
-    this.runnerUpTime = st;
-    this.epoch = sim.waitEpoch;
-    if (best < 0) return NONE_ENABLED;
-    if (bt > this.durationNs) {
+    if (n === 0) return NONE_ENABLED;
+    const best = order[0];
+    if (clock[best] > this.durationNs) {
       this.stopped = true;
       return -1;
     }
     return best;
+  }
+
+  /** The queue from scratch: every enabled actor that is not done, sorted by (clock, index). */
+  private rebuild(sim: Sim): number {
+    const clock = sim.actorClock;
+    const mayWait = sim.actorMayWait;
+    const actors = sim.actors;
+    if (this.order.length < actors.length) this.order = new Int32Array(actors.length * 2);
+    const order = this.order;
+    let n = 0;
+    for (let i = 0; i < actors.length; i++) {
+      const t = clock[i];
+      if (t === Infinity || (mayWait[i] !== 0 && !sim.enabled(actors[i]))) continue;
+      // Insertion by (clock, index): i is the largest index so far, so it goes after every equal clock.
+      let j = n++;
+      while (j > 0 && clock[order[j - 1]] > t) {
+        order[j] = order[j - 1];
+        j--;
+      }
+      order[j] = i;
+    }
+    this.queued = n;
+    this.epoch = sim.waitEpoch;
+    return n;
   }
 }
