@@ -7,7 +7,7 @@
  * sound) are in core/explore/engine.ts, footprints in footprints.ts,
  * shrinking in shrink.ts. Pure: no clock (the caller passes `now`), no I/O.
  */
-import { buildSim, runScenario } from '../run/runner.ts';
+import { buildFromTemplate, prepareMachine, runScenario } from '../run/runner.ts';
 import { Prng } from '../prng.ts';
 import type { ExploreDocument, ExploreVerdict, TraceStep, Violation, ViolationKind } from '../results.ts';
 import type { Scenario } from '../scenario.ts';
@@ -152,12 +152,14 @@ export function exploreTaskEngine(scenario: Scenario, strategy: Strategy, opts: 
 
 /** The machines explore() runs, all the same: see explore(). */
 function machineFactory(scenario: Scenario, strategy: Strategy, seed: number): () => Sim {
+  // What a machine derives from the scenario alone (layout, actors, pool, reachability) is derived and checked once.
+  const template = prepareMachine(scenario, strategy);
   let bootImage: PhysMem | undefined;
   let previous: Sim | undefined;
   return (): Sim => {
-    bootImage ??= buildSim(scenario, strategy, { mode: 'random', seed, stopOnFirstViolation: true }).sim.mem;
+    bootImage ??= buildFromTemplate(template, { mode: 'random', seed, stopOnFirstViolation: true }).sim.mem;
     const reuseMem = previous?.mem;
-    const sim = buildSim(scenario, strategy, { mode: 'random', seed, stopOnFirstViolation: true, bootImage, reuseMem }).sim;
+    const sim = buildFromTemplate(template, { mode: 'random', seed, stopOnFirstViolation: true, bootImage, reuseMem }).sim;
     previous = sim;
     // The leaked-table audit at the end of each hot-remove (a metric of runs: a walk of every table, about a tenth
     // of an execution's time) is read by no checker and by nothing explore reports; the counterexample's replay

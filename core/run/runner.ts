@@ -103,8 +103,33 @@ function poolSize(s: Scenario, g: Geometry, vmallocThreads: number): { pages: nu
   return { pages, blocks };
 }
 
+/**
+ * What building a machine derives from the scenario alone: its layout,
+ * memory map, actors, CPUs, allocator pool, cost model and reachability,
+ * with the checks that reject a scenario done once. Explore builds a machine
+ * per execution from one of these (buildFromTemplate) instead of deriving
+ * and checking it all again each time.
+ */
+export interface MachineTemplate {
+  scenario: Scenario;
+  strategy: Strategy;
+  layout: Layout;
+  memory: MemoryMap;
+  actors: ReturnType<typeof resolvedActors>;
+  withKthreadd: boolean;
+  cpus: number;
+  pool: { pages: number; blocks: number };
+  cost: CostModel;
+  reachability: ReachabilityReport;
+}
+
 /** Build the machine at boot, with the scenario's actors ready to run. */
 export function buildSim(scenario: Scenario, strategy: Strategy, opts: BuildOptions): BuiltSim {
+  return buildFromTemplate(prepareMachine(scenario, strategy), opts);
+}
+
+/** The per-scenario part of buildSim(): throws ScenarioError for a scenario no machine can be built from. */
+export function prepareMachine(scenario: Scenario, strategy: Strategy): MachineTemplate {
   const layout = computeLayout(scenario.arch.layout, { pageSize: scenario.arch.pageSize, vaBits: scenario.arch.vaBits });
   const g = layout.geometry;
   const memory = memoryMapOf(scenario);
@@ -122,11 +147,23 @@ export function buildSim(scenario: Scenario, strategy: Strategy, opts: BuildOpti
   const cpus = actors.reduce((n, a) => n + (a.kind === 'vmalloc' ? a.count : 1), 0) + (withKthreadd ? 1 : 0);
   const pool = poolSize(scenario, g, vmallocThreads);
   const cost = { ...defaultCostModel(), ...scenario.cost };
-  const timed = opts.mode === 'timed';
   const boot0 = scenario.memory.boot[0];
   if (pool.pages + pool.blocks * (g.pmdDepth >= 0 ? g.entrySize[g.pmdDepth] / g.pageSize : 1) + STATIC_TABLE_FRAMES > boot0.size / g.pageSize) {
     throw new ScenarioError('scenario.memory.boot[0]: too small to hold the page allocator pool; make it larger or set memory.allocatorPages');
   }
+  const reachability = vmemmapRaceReachability(layout, memory, scenario.memory.vmemmapMapping);
+  return { scenario, strategy, layout, memory, actors, withKthreadd, cpus, pool, cost, reachability };
+}
+
+/**
+ * A machine at boot from a prepared scenario (prepareMachine), with its actors ready to run. The template is only
+ * read: any number of machines may be built from one, each with its own state.
+ */
+export function buildFromTemplate(t: MachineTemplate, opts: BuildOptions): BuiltSim {
+  const { scenario, strategy, layout, memory, actors, withKthreadd, cpus, pool, cost, reachability } = t;
+  const g = layout.geometry;
+  const timed = opts.mode === 'timed';
+  const boot0 = scenario.memory.boot[0];
   const sim = new Sim({
     layout,
     memory,
@@ -200,7 +237,6 @@ export function buildSim(scenario: Scenario, strategy: Strategy, opts: BuildOpti
     // Each actor that may online memory waits for its threads on a create->done of its own, which kthreadd completes.
     for (const a of sim.actors) if (a.kind === 'online' || a.kind === 'hotplug' || a.kind === 'hotremove') a.kthreadDone = sim.addCompletion(`create->done of ${a.name}`, kt.index);
   }
-  const reachability = vmemmapRaceReachability(layout, memory, scenario.memory.vmemmapMapping);
   return { sim, layout, memory, reachability, cost };
 }
 

@@ -15,8 +15,8 @@ import type { Sim } from '../../core/machine/sim.ts';
 import type { PhysMem } from '../../core/model/memory.ts';
 import { findPreset } from '../../core/presets.ts';
 import { Prng } from '../../core/prng.ts';
-import { buildSim } from '../../core/run/runner.ts';
-import { applyOverride, parseScenario, type Scenario } from '../../core/scenario.ts';
+import { buildFromTemplate, buildSim, prepareMachine } from '../../core/run/runner.ts';
+import { applyOverride, parseScenario, type Scenario, ScenarioError } from '../../core/scenario.ts';
 import { findStrategy } from '../../core/strategies.ts';
 
 const now = (): number => performance.now();
@@ -27,14 +27,17 @@ function preset(name: string, set: readonly string[] = []): Scenario {
   return parseScenario(doc);
 }
 
-/** Machines as explore() builds them: boot tables from an image, each new machine in the previous one's memory. */
+/**
+ * Machines as explore() builds them: from one prepared template, boot tables from an image, each new machine in
+ * the previous one's memory.
+ */
 function factory(sc: Scenario, strategy: string): () => Sim {
-  const st = findStrategy(strategy);
+  const template = prepareMachine(sc, findStrategy(strategy));
   let bootImage: PhysMem | undefined;
   let previous: Sim | undefined;
   return () => {
-    bootImage ??= buildSim(sc, st, { mode: 'random', seed: 1, stopOnFirstViolation: true }).sim.mem;
-    const sim = buildSim(sc, st, { mode: 'random', seed: 1, stopOnFirstViolation: true, bootImage, reuseMem: previous?.mem }).sim;
+    bootImage ??= buildFromTemplate(template, { mode: 'random', seed: 1, stopOnFirstViolation: true }).sim.mem;
+    const sim = buildFromTemplate(template, { mode: 'random', seed: 1, stopOnFirstViolation: true, bootImage, reuseMem: previous?.mem }).sim;
     previous = sim;
     sim.auditLeaks = false;
     return sim;
@@ -214,6 +217,43 @@ describe('explore: checkpoints of the machine', () => {
     // The cases must exercise real checkpoints (some actors finished), some of them holding violations.
     expect(nontrivial).toBeGreaterThan(25);
     expect(withViolations).toBeGreaterThan(0);
+  });
+
+  it("a machine built from explore's prepared template, after others ran, is the machine buildSim builds, and runs the same", () => {
+    for (const [name, set, strategy] of cases) {
+      const sc = preset(name, set);
+      const make = factory(sc, strategy);
+      for (const seed of [1, 2]) {
+        const p = plan(make, seed);
+        const what = `${name} ${set.join(' ')} ${strategy} seed=${seed}`;
+        const own = buildSim(sc, findStrategy(strategy), { mode: 'random', seed: 1, stopOnFirstViolation: true }).sim;
+        own.auditLeaks = false;
+        // The machine before it ran a whole schedule (plan() ran one too), so its memory arrays are dirty.
+        const before = make();
+        run(before, p.schedule, 0, p.schedule.length);
+        const made = make();
+        for (const [stage, from, to] of [['at boot', 0, 0], ['at the end', 0, p.schedule.length]] as const) {
+          run(own, p.schedule, from, to);
+          run(made, p.schedule, from, to);
+          if (to > 0) {
+            own.finish();
+            made.finish();
+          }
+          const a = dump(made);
+          const b = dump(own);
+          if (a !== b) console.log(`${what} ${stage}: differs: ${firstDifference(a, b)}`);
+          expect(a, what).toBe(b);
+        }
+      }
+    }
+  });
+
+  it('a scenario no machine can be built from is rejected when the template is prepared, as buildSim rejects it', () => {
+    const sc = preset('thread-race', ['memory.allocatorPages=60000000']);
+    const st = findStrategy('opt2');
+    expect(() => prepareMachine(sc, st)).toThrow(ScenarioError);
+    expect(() => prepareMachine(sc, st)).toThrow(/too small to hold the page allocator pool/);
+    expect(() => buildSim(sc, st, { mode: 'random', seed: 1 })).toThrow(/too small to hold the page allocator pool/);
   });
 
   it('knows every field of the machine it copies, and fails loudly on one it does not', () => {
