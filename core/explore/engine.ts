@@ -289,6 +289,15 @@ function importFp(fp: Footprint): Footprint {
   return { ...fp, ids: null };
 }
 
+/** The critical-section sites a search split into single steps, as EngineResult.nonAtomic reports them. */
+export function describeNonAtomic(lipton: boolean, sites: Iterable<string>): string[] {
+  if (!lipton) return ['(lipton off: every critical section split)'];
+  return [...sites].map((x) => {
+    const [l, fn] = x.split('|');
+    return `${LOCK_NAMES[Number(l)] ?? l} in ${fn}`;
+  });
+}
+
 function lowestBit(m: number): number {
   return 31 - Math.clz32(m & -m);
 }
@@ -460,12 +469,7 @@ export class ExploreEngine {
       steps: this.steps,
       sleepBlocked: this.sleepBlocked,
       rounds: this.round,
-      nonAtomic: this.cfg.lipton
-        ? [...this.nonAtomic].map((x) => {
-            const [l, fn] = x.split('|');
-            return `${LOCK_NAMES[Number(l)] ?? l} in ${fn}`;
-          })
-        : ['(lipton off: every critical section split)'],
+      nonAtomic: describeNonAtomic(this.cfg.lipton, this.nonAtomic),
       maxEvents: this.maxEvents,
       maxStepsSeen: this.maxStepsSeen,
       races: this.races,

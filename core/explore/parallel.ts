@@ -71,8 +71,7 @@
  * have covered. The verdict and completeness do not: both searches reach the
  * fixpoint, and a violation found is a real execution (replayed by explore()).
  */
-import { LOCK_NAMES } from '../model/locks.ts';
-import { ADD_RACE, type EngineConfig, type EngineResult, type ExploreEngine, type Found } from './engine.ts';
+import { ADD_RACE, describeNonAtomic, type EngineConfig, type EngineResult, type ExploreEngine, type Found } from './engine.ts';
 import type { Footprint } from './footprints.ts';
 
 /** A sleeping actor, or one explored at a node, with the footprint of its next event there. */
@@ -83,11 +82,8 @@ export interface SleepItem {
 
 type CutReason = EngineResult['cutBy'][number];
 
-/** One subtree to explore: the path to a frozen node (events 0..node-1, nodes 0..node) and the actors to take there. */
-export interface SubtreeTask {
-  node: number;
-  /** Actors to explore at `node` (a mask), in ascending order. */
-  list: number;
+/** A stretch of the search path as the engine stores it: per event (act .. fps), per node (en .. started). */
+export interface PathNodes {
   act: Int32Array;
   nsteps: Int32Array;
   lidx: Int32Array;
@@ -100,6 +96,13 @@ export interface SubtreeTask {
   sleepMask: Int32Array;
   pre: Int32Array;
   started: Int32Array;
+}
+
+/** One subtree to explore: the path to a frozen node (events 0..node-1, nodes 0..node) and the actors to take there. */
+export interface SubtreeTask extends PathNodes {
+  node: number;
+  /** Actors to explore at `node` (a mask), in ascending order. */
+  list: number;
   /** The node's sleep set, and the actors explored there before `list` that may sleep in it. */
   sleepInh: SleepItem[];
   doneFp: SleepItem[];
@@ -114,18 +117,7 @@ export interface SubtreeTask {
 }
 
 /** A task's path from its node down to its deepest pending entry (nodes node+1..last, their events node..last-1). */
-export interface ExportedPath {
-  act: Int32Array;
-  nsteps: Int32Array;
-  lidx: Int32Array;
-  clk: Int32Array;
-  fps: Footprint[];
-  en: Int32Array;
-  bt: Int32Array;
-  done: Int32Array;
-  sleepMask: Int32Array;
-  pre: Int32Array;
-  started: Int32Array;
+export interface ExportedPath extends PathNodes {
   sleepInh: SleepItem[][];
   doneFp: SleepItem[][];
   /** Entries still to explore at nodes node..last. */
@@ -303,12 +295,7 @@ class Coordinator {
       steps: this.steps,
       sleepBlocked: this.sleepBlocked,
       rounds: this.round,
-      nonAtomic: this.cfg.lipton
-        ? [...this.nonAtomic].map((x) => {
-            const [l, fn] = x.split('|');
-            return `${LOCK_NAMES[Number(l)] ?? l} in ${fn}`;
-          })
-        : ['(lipton off: every critical section split)'],
+      nonAtomic: describeNonAtomic(this.cfg.lipton, this.nonAtomic),
       maxEvents: this.maxEvents,
       maxStepsSeen: this.maxStepsSeen,
       races: this.races,
