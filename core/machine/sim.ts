@@ -825,6 +825,64 @@ export class Sim {
         this.charge(a, c.pageFree);
         break;
       }
+      // TLB maintenance, locks, completions, the lazy purge and memory state: a few steps in a thousand of a timed
+      // run, performed by performRare(), so that this function's optimized code stays small and is not thrown away
+      // (and compiled again) when one of them first runs.
+      case OP_TLBI_RANGE:
+      case OP_TLBI_PGTABLE:
+      case OP_TLBI_ALL:
+      case OP_LOCK:
+      case OP_UNLOCK:
+      case OP_READ_LOCK:
+      case OP_READ_UNLOCK:
+      case OP_WRITE_ENTER:
+      case OP_WRITE_LOCK:
+      case OP_WRITE_UNLOCK:
+      case OP_TRYLOCK:
+      case OP_PURGE_TAKE:
+      case OP_VA_RELEASE:
+      case OP_COMPLETE:
+      case OP_WAIT_COMPLETION:
+      case OP_MEM_STATE:
+        this.performRare(a);
+        break;
+      case OP_ACCESS:
+        this.hardwareAccess(a);
+        if (log !== null && a.resultKind === ACCESS_MAPPED) {
+          const t = mem.frameOf(a.result);
+          if (t >= 0) log.learn(t, mem.gen[t]);
+        }
+        break;
+      case OP_WORK:
+        // Local: touches nothing shared.
+        this.charge(a, a.ns * c.work);
+        break;
+      case OP_VA_ALLOC: {
+        log?.vaWindow(a.window);
+        a.result = this.vaWindows[a.window].alloc(a.size, a.align);
+        this.locks.recordWait(LOCK_VMAP_AREA, 0);
+        this.charge(a, c.vmapAreaAlloc);
+        break;
+      }
+      case OP_VA_LAZY_FREE:
+        log?.purgeList();
+        this.purgeList.push(a.addr, a.size, a.window);
+        this.lazyPages += a.size / this.geometry.pageSize;
+        a.result = this.lazyPages > this.lazyMax ? 1 : 0;
+        this.charge(a, c.vmapAreaFree);
+        break;
+      case OP_NONE:
+      case OP_DONE:
+        throw new Error(`${a.name}: no step to perform (${op === OP_DONE ? 'its program has ended' : 'its program has not described one'})`);
+    }
+  }
+
+  /** The steps perform() hands over (see there): the same one definition of what each does. */
+  private performRare(a: Actor): void {
+    const c = this.cost;
+    const log = this.access;
+    const op = a.op;
+    switch (op) {
       case OP_TLBI_RANGE: {
         const ps = this.geometry.pageSize;
         if (a.size > this.geometry.PTRS_PER_PTE * ps) {
@@ -992,31 +1050,6 @@ export class Sim {
         this.charge(a, c.mutexLock);
         break;
       }
-      case OP_ACCESS:
-        this.hardwareAccess(a);
-        if (log !== null && a.resultKind === ACCESS_MAPPED) {
-          const t = mem.frameOf(a.result);
-          if (t >= 0) log.learn(t, mem.gen[t]);
-        }
-        break;
-      case OP_WORK:
-        // Local: touches nothing shared.
-        this.charge(a, a.ns * c.work);
-        break;
-      case OP_VA_ALLOC: {
-        log?.vaWindow(a.window);
-        a.result = this.vaWindows[a.window].alloc(a.size, a.align);
-        this.locks.recordWait(LOCK_VMAP_AREA, 0);
-        this.charge(a, c.vmapAreaAlloc);
-        break;
-      }
-      case OP_VA_LAZY_FREE:
-        log?.purgeList();
-        this.purgeList.push(a.addr, a.size, a.window);
-        this.lazyPages += a.size / this.geometry.pageSize;
-        a.result = this.lazyPages > this.lazyMax ? 1 : 0;
-        this.charge(a, c.vmapAreaFree);
-        break;
       case OP_PURGE_TAKE: {
         // __purge_vmap_area_lazy(): take the list, compute the flush range.
         if (log !== null) {
@@ -1104,9 +1137,19 @@ export class Sim {
         this.charge(a, 1);
         break;
       }
+      case OP_READ:
+      case OP_WRITE:
+      case OP_XCHG:
+      case OP_ALLOC_PAGE:
+      case OP_ALLOC_BLOCK:
+      case OP_FREE:
+      case OP_ACCESS:
+      case OP_WORK:
+      case OP_VA_ALLOC:
+      case OP_VA_LAZY_FREE:
       case OP_NONE:
       case OP_DONE:
-        throw new Error(`${a.name}: no step to perform (${op === OP_DONE ? 'its program has ended' : 'its program has not described one'})`);
+        throw new Error(`performRare: op ${op} is performed by perform()`);
     }
   }
 
