@@ -48,6 +48,28 @@ export class Prng {
     return this.nextU32() / 4294967296;
   }
 
+  /** Fill `out` with the next out.length floats in [0, 1): the numbers next() would give, one after another. */
+  fill(out: Float64Array): void {
+    const st = this.s;
+    let a = st[0];
+    let b = st[1];
+    let c = st[2];
+    let d = st[3];
+    for (let i = 0; i < out.length; i++) {
+      // nextU32()'s step, with the state in locals.
+      const t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (((c << 21) | (c >>> 11)) + t) | 0;
+      out[i] = (t >>> 0) / 4294967296;
+    }
+    st[0] = a;
+    st[1] = b;
+    st[2] = c;
+    st[3] = d;
+  }
+
   /** An integer in [0, n). */
   below(n: number): number {
     return Math.floor(this.next() * n);

@@ -111,6 +111,12 @@ export class Actor {
     this.cpu = cpu;
     this.kind = kind;
     this.symmetryClass = symmetryClass;
+    // The fields that come to hold doubles (addresses above 2^31, clocks) hold one from the start: a field that
+    // first holds a small integer changes representation at its first double, which throws away the optimized
+    // code of every function that read an actor (once per field, early in each new process).
+    this.addr = this.newValue = this.size = this.align = this.ns = this.pa = this.result = this.resultSize = this.time = 0.5;
+    this.addr = -1;
+    this.newValue = this.size = this.align = this.ns = this.pa = this.result = this.resultSize = this.time = 0;
   }
 
   private at<O extends Op>(op: O, fn: string, act: string, addr: number): O {

@@ -151,6 +151,9 @@ export type RunStop = typeof RUN_LIMIT | typeof RUN_STOPPED | typeof RUN_BLOCKED
 /** The waits-for graph is also searched every 1024 steps (a cycle among some actors while others run on). */
 const WAIT_CHECK_MASK = 1023;
 
+/** Jitter draws made at a time (timed mode): a refill keeps the generator's state in registers, a draw is one load. */
+const JITTER_BATCH = 256;
+
 interface LatencyLog {
   data: Float64Array;
   n: number;
@@ -189,6 +192,16 @@ export class Sim {
   /** Simulated time of the latest step (timed mode). */
   now = 0;
   readonly jitter: Prng;
+  /**
+   * The jitter stream's next draws, taken from `jitter` JITTER_BATCH at a
+   * time (timed mode; empty otherwise: only timed steps draw), and the index
+   * of the next unused one. Every draw of a timed step comes from here, in
+   * order, so the numbers are those one jitter.next() per draw would give.
+   */
+  private readonly jitterBuf: Float64Array;
+  private jitterAt: number;
+  /** cost.jitter, read on every charged step. */
+  private readonly jitterAmp: number;
   readonly counters = { tlbiPage: 0, tlbiPgtable: 0, tlbiAll: 0, accessFaults: 0, vmallocFailed: 0 };
   private readonly lat: LatencyLog[] = LAT_NAMES.map(() => ({ data: new Float64Array(1024), n: 0 }));
   readonly ops = new Float64Array(LAT_NAMES.length);
@@ -279,6 +292,9 @@ export class Sim {
     this.tlbs = new Tlbs(opts.cpus, g.pageSize, [0, ...g.entrySize], opts.tlbEntries, opts.walkCacheEntries);
     this.checker = new Checker(this);
     this.jitter = new Prng(Prng.derive(opts.seed, 0x7177));
+    this.jitterBuf = new Float64Array(opts.timed ? JITTER_BATCH : 0);
+    this.jitterAt = this.jitterBuf.length;
+    this.jitterAmp = opts.cost.jitter;
     this.lazyMax = lazyMaxPages(opts.cpus, g.pageSize);
     this.logCap = opts.traceAll ? 1024 : opts.traceRing;
     this.logMask = !opts.traceAll && this.logCap > 0 && (this.logCap & (this.logCap - 1)) === 0 ? this.logCap - 1 : 0;
@@ -314,7 +330,10 @@ export class Sim {
 
   /** Refresh actor a's entries of actorClock and actorMayWait. */
   private syncActor(a: Actor): void {
-    this.actorClock[a.index] = a.done ? Infinity : a.time;
+    // Two stores, not `a.done ? Infinity : a.time`: a value that is either a constant or a field's double is
+    // boxed (a heap number allocated) on every step.
+    if (a.done) this.actorClock[a.index] = Infinity;
+    else this.actorClock[a.index] = a.time;
     this.actorMayWait[a.index] = OP_MAY_WAIT[a.op];
   }
 
@@ -698,10 +717,24 @@ export class Sim {
 
   private charge(a: Actor, ns: number): void {
     if (!this.timed) return;
-    const j = this.cost.jitter;
-    const t = j > 0 ? ns * (1 + j * (2 * this.jitter.next() - 1)) : ns;
-    a.time += t;
-    if (a.time > this.now) this.now = a.time;
+    const j = this.jitterAmp;
+    // The factor is 1 without jitter (ns * 1 is ns exactly). Choosing between `ns` (as passed) and a computed
+    // double instead would box the cost in a heap number on every step.
+    const f = j > 0 ? 1 + j * (2 * this.draw() - 1) : 1;
+    const t = a.time + ns * f;
+    a.time = t;
+    if (t > this.now) this.now = t;
+  }
+
+  /** The jitter stream's next number in [0, 1) (timed mode), as jitter.next() would give it. */
+  private draw(): number {
+    if (this.jitterAt === JITTER_BATCH) this.refillJitter();
+    return this.jitterBuf[this.jitterAt++];
+  }
+
+  private refillJitter(): void {
+    this.jitter.fill(this.jitterBuf);
+    this.jitterAt = 0;
   }
 
   /**
@@ -775,7 +808,8 @@ export class Sim {
         a.resultGen = f >= 0 ? mem.gen[f] : 0;
         log?.allocated(f, block);
         let ns = block ? c.blockAlloc : c.pageAlloc;
-        if (a.maySleep && this.timed && this.jitter.next() < c.allocSleepProbability) ns += this.jitter.exponential(c.allocSleepMean);
+        // The draws exponential() would make, from the same stream (-ln(1 - u) * mean).
+        if (a.maySleep && this.timed && this.draw() < c.allocSleepProbability) ns += -Math.log(1 - this.draw()) * c.allocSleepMean;
         this.charge(a, ns);
         break;
       }
@@ -791,6 +825,64 @@ export class Sim {
         this.charge(a, c.pageFree);
         break;
       }
+      // TLB maintenance, locks, completions, the lazy purge and memory state: a few steps in a thousand of a timed
+      // run, performed by performRare(), so that this function's optimized code stays small and is not thrown away
+      // (and compiled again) when one of them first runs.
+      case OP_TLBI_RANGE:
+      case OP_TLBI_PGTABLE:
+      case OP_TLBI_ALL:
+      case OP_LOCK:
+      case OP_UNLOCK:
+      case OP_READ_LOCK:
+      case OP_READ_UNLOCK:
+      case OP_WRITE_ENTER:
+      case OP_WRITE_LOCK:
+      case OP_WRITE_UNLOCK:
+      case OP_TRYLOCK:
+      case OP_PURGE_TAKE:
+      case OP_VA_RELEASE:
+      case OP_COMPLETE:
+      case OP_WAIT_COMPLETION:
+      case OP_MEM_STATE:
+        this.performRare(a);
+        break;
+      case OP_ACCESS:
+        this.hardwareAccess(a);
+        if (log !== null && a.resultKind === ACCESS_MAPPED) {
+          const t = mem.frameOf(a.result);
+          if (t >= 0) log.learn(t, mem.gen[t]);
+        }
+        break;
+      case OP_WORK:
+        // Local: touches nothing shared.
+        this.charge(a, a.ns * c.work);
+        break;
+      case OP_VA_ALLOC: {
+        log?.vaWindow(a.window);
+        a.result = this.vaWindows[a.window].alloc(a.size, a.align);
+        this.locks.recordWait(LOCK_VMAP_AREA, 0);
+        this.charge(a, c.vmapAreaAlloc);
+        break;
+      }
+      case OP_VA_LAZY_FREE:
+        log?.purgeList();
+        this.purgeList.push(a.addr, a.size, a.window);
+        this.lazyPages += a.size / this.geometry.pageSize;
+        a.result = this.lazyPages > this.lazyMax ? 1 : 0;
+        this.charge(a, c.vmapAreaFree);
+        break;
+      case OP_NONE:
+      case OP_DONE:
+        throw new Error(`${a.name}: no step to perform (${op === OP_DONE ? 'its program has ended' : 'its program has not described one'})`);
+    }
+  }
+
+  /** The steps perform() hands over (see there): the same one definition of what each does. */
+  private performRare(a: Actor): void {
+    const c = this.cost;
+    const log = this.access;
+    const op = a.op;
+    switch (op) {
       case OP_TLBI_RANGE: {
         const ps = this.geometry.pageSize;
         if (a.size > this.geometry.PTRS_PER_PTE * ps) {
@@ -958,31 +1050,6 @@ export class Sim {
         this.charge(a, c.mutexLock);
         break;
       }
-      case OP_ACCESS:
-        this.hardwareAccess(a);
-        if (log !== null && a.resultKind === ACCESS_MAPPED) {
-          const t = mem.frameOf(a.result);
-          if (t >= 0) log.learn(t, mem.gen[t]);
-        }
-        break;
-      case OP_WORK:
-        // Local: touches nothing shared.
-        this.charge(a, a.ns * c.work);
-        break;
-      case OP_VA_ALLOC: {
-        log?.vaWindow(a.window);
-        a.result = this.vaWindows[a.window].alloc(a.size, a.align);
-        this.locks.recordWait(LOCK_VMAP_AREA, 0);
-        this.charge(a, c.vmapAreaAlloc);
-        break;
-      }
-      case OP_VA_LAZY_FREE:
-        log?.purgeList();
-        this.purgeList.push(a.addr, a.size, a.window);
-        this.lazyPages += a.size / this.geometry.pageSize;
-        a.result = this.lazyPages > this.lazyMax ? 1 : 0;
-        this.charge(a, c.vmapAreaFree);
-        break;
       case OP_PURGE_TAKE: {
         // __purge_vmap_area_lazy(): take the list, compute the flush range.
         if (log !== null) {
@@ -1070,9 +1137,19 @@ export class Sim {
         this.charge(a, 1);
         break;
       }
+      case OP_READ:
+      case OP_WRITE:
+      case OP_XCHG:
+      case OP_ALLOC_PAGE:
+      case OP_ALLOC_BLOCK:
+      case OP_FREE:
+      case OP_ACCESS:
+      case OP_WORK:
+      case OP_VA_ALLOC:
+      case OP_VA_LAZY_FREE:
       case OP_NONE:
       case OP_DONE:
-        throw new Error(`${a.name}: no step to perform (${op === OP_DONE ? 'its program has ended' : 'its program has not described one'})`);
+        throw new Error(`performRare: op ${op} is performed by perform()`);
     }
   }
 
