@@ -4,18 +4,17 @@
  * one simulated second each, through the lab service as `ptlab run` runs it)
  * wall time one run after another and on the simulator pool; and the peak
  * memory of each. Each measurement runs in its own child process (bundled
- * by bin/bundled.mjs, as the CLI's build is), so each peak RSS is its own;
- * the pool's worker is bundled too, or the pooled figure would carry tsx's
- * per-file loading.
+ * by bin/bundled.mjs, as the CLI's build is, its worker threads included:
+ * the workload worker and the pool's workers run bundled code, not tsx's
+ * per-file loading), so each peak RSS is its own.
  *
  *   node bin/bundled.mjs bench/engine.ts [--quick]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { findPreset } from '../core/presets.ts';
 import { runScenario } from '../core/run/runner.ts';
 import { applyOverride, parseScenario, type Scenario } from '../core/scenario.ts';
@@ -68,28 +67,13 @@ export function benchTimed(durationNs: number): TimedFigures {
   return { durationNs, perStrategy, mStepsPerS: steps / ms / 1000, maxRssMb: rssMb() };
 }
 
-/** The sim worker bundled beside the other bench bundles (node_modules/.cache/ptlab); returns its URL. */
-async function bundledSimWorker(root: string): Promise<URL> {
-  const { build } = await import('esbuild');
-  const outDir = join(root, 'node_modules', '.cache', 'ptlab');
-  mkdirSync(outDir, { recursive: true });
-  const outfile = join(outDir, `sim-worker-${process.pid}.mjs`);
-  await build({ entryPoints: [join(root, 'electron/lab/sim-worker.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile, logLevel: 'error' });
-  return pathToFileURL(outfile);
-}
-
 /** `ptlab run --scenario head-to-head --strategy all --mode timed` through the service, with `workers` simulator threads (1: on this thread). */
-export async function benchHeadToHead(durationNs: number, workers: number, root = process.cwd()): Promise<HeadToHeadFigures> {
-  const url = workers > 1 ? await bundledSimWorker(root) : undefined;
-  try {
-    const service = new LabService({ db: null, pool: { size: workers, url } });
-    const t0 = performance.now();
-    const doc = await service.run({ scenario: 'head-to-head', sets: [`run.durationNs=${durationNs}`], strategies: 'all', mode: 'timed', seed: 1, save: false });
-    const wallS = (performance.now() - t0) / 1000;
-    return { durationNs, runs: doc.runs.length, workers, wallS, maxRssMb: rssMb() };
-  } finally {
-    if (url) rmSync(fileURLToPath(url), { force: true });
-  }
+export async function benchHeadToHead(durationNs: number, workers: number): Promise<HeadToHeadFigures> {
+  const service = new LabService({ db: null, pool: { size: workers } });
+  const t0 = performance.now();
+  const doc = await service.run({ scenario: 'head-to-head', sets: [`run.durationNs=${durationNs}`], strategies: 'all', mode: 'timed', seed: 1, save: false });
+  const wallS = (performance.now() - t0) / 1000;
+  return { durationNs, runs: doc.runs.length, workers, wallS, maxRssMb: rssMb() };
 }
 
 /** One measurement in a child process of its own (bundled like this one); returns what it printed last. */

@@ -3,36 +3,44 @@
 // than through a per-file loader, so the benchmarks use this (a development
 // tool: it needs esbuild and writes node_modules/.cache); tests import the
 // sources directly, and the ptlab command runs the build in dist/ (build.mjs).
-// The bundle is rebuilt on every start (tens of milliseconds), so it can never be stale.
+// The worker threads (workload generator, simulator pool, explore) are
+// bundled beside the entry as bin/build.mjs bundles them beside the CLI, so a
+// benchmark's threads run the code the product runs, not TypeScript loaded
+// file by file through tsx. Everything is rebuilt on every start (tens of
+// milliseconds, in parallel), so it can never be stale; the folder is removed
+// when the process exits.
 import { build } from 'esbuild';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 
-/** Bundle `entry` (relative to the project root) and import it; returns the module. */
+/** The worker threads the lab service starts, by the file name their URLs expect beside the workload worker. */
+const WORKERS = [
+  ['electron/lab/workload-worker.ts', 'workload-worker.mjs'],
+  ['electron/lab/sim-worker.ts', 'sim-worker.mjs'],
+  ['electron/lab/explore-worker.ts', 'explore-worker.mjs'],
+];
+
+/** Bundle `entry` (relative to the project root) and its worker threads, and import it; returns the module. */
 export async function importBundled(entry) {
-  const outDir = join(root, 'node_modules', '.cache', 'ptlab');
+  const outDir = join(root, 'node_modules', '.cache', 'ptlab', `run-${process.pid}`);
   mkdirSync(outDir, { recursive: true });
-  const outfile = join(outDir, `${basename(entry, '.ts')}-${process.pid}.mjs`);
-  await build({
-    entryPoints: [join(root, entry)],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    outfile,
-    logLevel: 'error',
-    define: { __PTLAB_WORKER_URL__: JSON.stringify(pathToFileURL(join(root, 'electron', 'lab', 'workload-worker.mjs')).href) },
-  });
-  try {
-    return await import(pathToFileURL(outfile).href);
-  } finally {
-    // The module is loaded; the file is not needed any more.
-    (await import('node:fs')).rmSync(outfile, { force: true });
-  }
+  process.on('exit', () => rmSync(outDir, { recursive: true, force: true }));
+  const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'error' };
+  const outfile = join(outDir, `${basename(entry, '.ts')}.mjs`);
+  await Promise.all([
+    build({
+      ...common,
+      entryPoints: [join(root, entry)],
+      outfile,
+      define: { __PTLAB_WORKER_URL__: JSON.stringify(pathToFileURL(join(outDir, 'workload-worker.mjs')).href) },
+    }),
+    // A bundled worker finds its siblings (the explore worker's task threads) beside its own URL.
+    ...WORKERS.map(([src, out]) => build({ ...common, entryPoints: [join(root, src)], outfile: join(outDir, out) })),
+  ]);
+  return import(pathToFileURL(outfile).href);
 }
 
 // `node bin/bundled.mjs <entry.ts> [args…]`: run an entry that does its work on import.
