@@ -84,6 +84,13 @@ export class VmallocStream {
 export interface OpSource {
   /** Fill out[0..3) with the next op for vmalloc thread `thread`. */
   next(thread: number, out: Float64Array): void;
+  /**
+   * For a source fed from elsewhere (the service's workload worker): true
+   * when some thread could run dry at the next step. The run then pauses
+   * before that step, as at a step limit, until the caller refills it; a
+   * pause changes nothing the run does.
+   */
+  starved?(): boolean;
 }
 
 /** In-process source: one VmallocStream per thread. */

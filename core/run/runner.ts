@@ -541,6 +541,11 @@ export interface RunHandle {
   readonly series: readonly Series[];
 }
 
+/** The op source's starvation check, when it has one (a source fed by another thread). */
+function gateOf(source: OpSource | undefined): Required<Pick<OpSource, 'starved'>> | null {
+  return source?.starved ? (source as Required<Pick<OpSource, 'starved'>>) : null;
+}
+
 /** Start a run of a scenario under a strategy; `advance` does the work. */
 export function startRun(scenario: Scenario, strategy: Strategy, opts: RunOptions, wrap?: (s: Scheduler) => Scheduler): RunHandle {
   const built = buildSim(scenario, strategy, { mode: opts.mode, seed: opts.seed, stopOnFirstViolation: opts.stopOnFirstViolation, opSource: opts.opSource });
@@ -551,7 +556,7 @@ export function startRun(scenario: Scenario, strategy: Strategy, opts: RunOption
   switch (opts.mode) {
     case 'timed':
       sim.recordSchedule = false;
-      sched = new TimedScheduler(r.durationNs);
+      sched = new TimedScheduler(r.durationNs, gateOf(opts.opSource));
       break;
     case 'random':
       sched = new RandomScheduler(Prng.derive(opts.seed, 0x5c4e), r.burst, r.sleepProbability, r.sleepSteps);
@@ -567,13 +572,15 @@ export function startRun(scenario: Scenario, strategy: Strategy, opts: RunOption
   }
   const inner = sched;
   let stoppedByScheduler = false;
-  // The timed scheduler says itself that it stopped (it picks every step: no wrapper in between); the others are
-  // watched for a stop.
+  // The timed scheduler says itself that it stopped, and pauses itself while the op source is starved (it picks
+  // every step: no wrapper in between); the others are watched for a stop, and paused here.
+  const gate = gateOf(opts.opSource);
   const outer: Scheduler =
     inner instanceof TimedScheduler
       ? inner
       : {
           pick(s, enabled, n) {
+            if (gate && gate.starved()) return -1;
             const i = inner.pick(s, enabled, n);
             if (i < 0) stoppedByScheduler = true;
             return i;
@@ -597,7 +604,7 @@ export function startRun(scenario: Scenario, strategy: Strategy, opts: RunOption
       if (over) return true;
       const limit = Math.min(maxSteps, r.maxSteps);
       const why = sim.run(driver, limit);
-      // The source-starved wrapper (the service's workload worker) stops a slice without ending the run.
+      // A starved op source (the service's workload worker) pauses the run without ending it.
       if (inner instanceof TimedScheduler && inner.stopped) stoppedByScheduler = true;
       if (why === RUN_BLOCKED || why === RUN_VIOLATION || stoppedByScheduler || sim.steps >= r.maxSteps) over = true;
       if (over && !finished) {

@@ -15,7 +15,6 @@ import type { ResultsDocument, RunResult, Series, Violation } from '../../core/r
 import { resolvedActors, type Scenario } from '../../core/scenario.ts';
 import { estimateSteps, startRun, VERSION } from '../../core/run/runner.ts';
 import { PctScheduler } from '../../core/run/schedulers/index.ts';
-import type { Scheduler } from '../../core/machine/sim.ts';
 import type { Strategy } from '../../core/strategies.ts';
 import { type FinalRunStatus, LabDb, type RunFilter, type RunListRow, type StoredRun } from '../../db/index.ts';
 import { renderCsv, renderHtmlReport, renderJson, summarize } from '../report/index.ts';
@@ -333,13 +332,7 @@ export class LabService {
       source = new WorkerOpSource({ seed, pageSize: scenario.arch.pageSize, threads, batch: this.workerBatch });
       await source.refill();
     }
-    const wrap = source
-      ? (inner: Scheduler): Scheduler => ({
-          pick: (s, enabled, n) => (source!.starved() ? -1 : inner.pick(s, enabled, n)),
-          ...(inner.pickAll ? { pickAll: (s: Parameters<NonNullable<Scheduler['pickAll']>>[0]) => (source!.starved() ? -1 : inner.pickAll!(s)) } : {}),
-        })
-      : undefined;
-    const handle = startRun(scenario, strategy, { mode: req.mode, seed, pctDepth: req.pctDepth, opSource: source ?? undefined, series: req.mode === 'timed' }, wrap);
+    const handle = startRun(scenario, strategy, { mode: req.mode, seed, pctDepth: req.pctDepth, opSource: source ?? undefined, series: req.mode === 'timed' });
     const sim = handle.sim;
     const db = save ? this.db : null;
     const runId = db

@@ -27,6 +27,8 @@ export class WorkerOpSource implements OpSource {
   private readonly worker: Worker;
   private readonly buffers: ThreadBuffer[];
   private readonly batch: number;
+  /** A thread with fewer ops than this buffered asks for its next batch. */
+  private readonly lowWater: number;
   private waiters: (() => void)[] = [];
   /** Threads with fewer than two operations buffered: starved() is asked before every step, so it reads this count. */
   private lowThreads: number;
@@ -37,6 +39,8 @@ export class WorkerOpSource implements OpSource {
 
   constructor(init: Omit<WorkerInit, 'batch'> & { batch?: number }) {
     this.batch = init.batch ?? 4096;
+    // At least the starvation mark (2), or a thread starved with one op left would never ask for more.
+    this.lowWater = Math.max(2, this.batch / 2);
     this.buffers = init.threads.map(() => ({ batches: [], pos: 0, outstanding: 0, available: 0 }));
     this.lowThreads = this.buffers.length;
     this.worker = new Worker(workerUrl(), {
@@ -89,7 +93,7 @@ export class WorkerOpSource implements OpSource {
   prefetch(): void {
     for (let t = 0; t < this.buffers.length; t++) {
       const b = this.buffers[t];
-      if (this.available(t) < this.batch / 2 && b.outstanding === 0 && b.batches.length < 2) {
+      if (this.available(t) < this.lowWater && b.outstanding === 0 && b.batches.length < 2) {
         b.outstanding++;
         this.worker.postMessage({ type: 'batch', thread: t });
       }

@@ -52,3 +52,16 @@ describe('a timed run gives the same bytes however it is sliced', () => {
     expect(loaded, 'under CPU load, worker with small batches').toBe(reference);
   }, 120_000);
 });
+
+describe('a random run fed by the workload worker gives the bytes of one fed in process', () => {
+  it('pauses while the worker is behind, in random mode too (the runner, not a wrapper, gates the pick)', async () => {
+    const req: RunRequest = { scenario: 'thread-race', sets: ['actors[1].ops=6', 'actors[1].vfree=true'], strategies: 'v5-reviewed,opt2', mode: 'random', seed: 11, seeds: 3, save: false };
+    console.log(`[determinism] ${JSON.stringify(req)}`);
+    const svc = (slicing: LabServiceOptions['slicing']): LabService => new LabService({ db: null, slicing, pool: { size: 1 } });
+    const inProcess = canonical(await svc({ sliceMs: 1e9, chunkSteps: 1e9 }).run({ ...req, useWorker: false }));
+    // One slice and batches of two ops: only the pause before each pick keeps a thread from running dry.
+    const worker = canonical(await svc({ sliceMs: 1e9, chunkSteps: 1e9, workerBatch: 2 }).run({ ...req, useWorker: true }));
+    expect(worker).toBe(inProcess);
+    expect(inProcess).toContain('"violations"');
+  }, 60_000);
+});

@@ -1,5 +1,6 @@
 /** timed mode's scheduler: discrete-event order by each actor's simulated clock (TimedScheduler). */
 import { NONE_ENABLED, type Scheduler, type Sim } from '../../machine/sim.ts';
+import type { OpSource } from '../../workload.ts';
 
 /**
  * timed mode: discrete-event order. The enabled actor with the smallest
@@ -23,10 +24,15 @@ export class TimedScheduler implements Scheduler {
   private queued = 0;
   private epoch = -1;
 
-  constructor(durationNs: number) {
+  /** A source that can run dry (OpSource.starved): no pick while it says so. Here rather than in a wrapper, which would keep pickAll from being inlined into Sim.run. */
+  private readonly gate: Required<Pick<OpSource, 'starved'>> | null;
+
+  constructor(durationNs: number, gate: Required<Pick<OpSource, 'starved'>> | null = null) {
     this.durationNs = durationNs;
+    this.gate = gate;
   }
   pick(sim: Sim, enabled: Int32Array, n: number): number {
+    if (this.gate !== null && this.gate.starved()) return -1;
     const actors = sim.actors;
     let best = -1;
     let bt = Infinity;
@@ -47,6 +53,8 @@ export class TimedScheduler implements Scheduler {
 
   /** The same choice without building the enabled list first. */
   pickAll(sim: Sim): number {
+    // A pause (-1 without `stopped`): the caller refills the source and runs on.
+    if (this.gate !== null && this.gate.starved()) return -1;
     // Reads the simulator's per-actor arrays (a done actor's clock is Infinity): this runs every step.
     const clock = sim.actorClock;
     const order = this.order;
