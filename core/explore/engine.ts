@@ -182,7 +182,7 @@ import { OP_LOCK, OP_TRYLOCK } from '../machine/ops.ts';
 import type { Scheduler, Sim } from '../machine/sim.ts';
 import type { ExportedPath, SleepItem, SubtreeTask, TaskResult } from './parallel.ts';
 import { type Checkpoint, type CheckpointBase, checkpointBase, checkpointSim, restoreSim } from './checkpoint.ts';
-import { CellIds, type Footprint, FootprintBuilder, KnownFrames, StepLog, M_A, M_R, M_W, T_HOLDER, T_READERS, T_WRITER, cellLock, cellType, dependent, dependentExcept, tlbDependent } from './footprints.ts';
+import { CellIds, type Footprint, FootprintBuilder, importFootprint, KnownFrames, StepLog, M_A, M_R, M_W, T_HOLDER, T_READERS, T_WRITER, cellLock, cellType, dependent, dependentExcept, tlbDependent } from './footprints.ts';
 
 /** What explore() reports while it runs. */
 export interface ExploreProgress {
@@ -283,11 +283,6 @@ export const PROBE_SALT = 0x9b0be;
 const MAX_CHECKPOINTS = 4;
 /** A checkpoint is taken only this many simulator steps past the previous one (a restore costs about as much as that many steps). */
 const CHECKPOINT_MIN_STEPS = 512;
-
-/** A footprint from another engine: its cells get this engine's dense ids. */
-function importFp(fp: Footprint): Footprint {
-  return { ...fp, ids: null };
-}
 
 /** The critical-section sites a search split into single steps, as EngineResult.nonAtomic reports them. */
 export function describeNonAtomic(lipton: boolean, sites: Iterable<string>): string[] {
@@ -534,7 +529,7 @@ export class ExploreEngine {
       this.act[i] = t.act[i];
       this.nsteps[i] = t.nsteps[i];
       this.lidx[i] = t.lidx[i];
-      this.fps[i] = importFp(t.fps[i]);
+      this.fps[i] = importFootprint(t.fps[i]);
       this.idsOf(this.fps[i]);
     }
     this.clk.set(t.clk.subarray(0, m * nA));
@@ -552,8 +547,8 @@ export class ExploreEngine {
       this.doneFp[q] = undefined;
       this.sleepFp[q] = undefined;
     }
-    for (const e of t.sleepInh) this.sleepFp[m * nA + e.a] = importFp(e.fp);
-    for (const e of t.doneFp) this.doneFp[m * nA + e.a] = importFp(e.fp);
+    for (const e of t.sleepInh) this.sleepFp[m * nA + e.a] = importFootprint(e.fp);
+    for (const e of t.doneFp) this.doneFp[m * nA + e.a] = importFootprint(e.fp);
     // Checkpoints belong to the path they were taken on; this task brings its own.
     this.checkpoints.length = 0;
     this.floor = m;
