@@ -400,6 +400,10 @@ export class ExploreEngine {
   private frozenTop = -1;
   private adds: number[] = [];
   private inited = false;
+  /** The previous task's round (reductions, split sections) and path length; checkpoints kept from it (runTask()). */
+  private taskSig = '';
+  private taskPathLen = 0;
+  private inheritedCps = false;
 
   constructor(make: () => Sim, cfg: EngineConfig) {
     this.make = make;
@@ -525,13 +529,23 @@ export class ExploreEngine {
     this.staleLeafDropped = null;
     this.cfg.deadline = this.cfg.now() + t.timeLeftMs;
     this.grow(m + 2);
-    for (let i = 0; i < m; i++) {
+    // How far this task's path runs along the previous task's on this engine (all tasks start with the hot-remove
+    // teardown): the same events in the same round (same reductions, same split sections) are the same footprints
+    // and pass through the same machines, so that stretch keeps its footprints and its checkpoints.
+    const sig = `${t.reuse}|${t.staleLeaf}|${[...t.nonAtomic].sort().join(',')}`;
+    let common = 0;
+    if (sig === this.taskSig) {
+      const lim = Math.min(m, this.taskPathLen);
+      while (common < lim && this.act[common] === t.act[common] && this.nsteps[common] === t.nsteps[common]) common++;
+    }
+    this.taskSig = sig;
+    for (let i = common; i < m; i++) {
       this.act[i] = t.act[i];
       this.nsteps[i] = t.nsteps[i];
-      this.lidx[i] = t.lidx[i];
       this.fps[i] = importFootprint(t.fps[i]);
       this.idsOf(this.fps[i]);
     }
+    for (let i = 0; i < m; i++) this.lidx[i] = t.lidx[i];
     this.clk.set(t.clk.subarray(0, m * nA));
     for (let i = 0; i <= m; i++) {
       this.en[i] = t.en[i];
@@ -549,8 +563,14 @@ export class ExploreEngine {
     }
     for (const e of t.sleepInh) this.sleepFp[m * nA + e.a] = importFootprint(e.fp);
     for (const e of t.doneFp) this.doneFp[m * nA + e.a] = importFootprint(e.fp);
-    // Checkpoints belong to the path they were taken on; this task brings its own.
-    this.checkpoints.length = 0;
+    // Checkpoints belong to the path they were taken on: those on the common stretch stay (strictly above the task's
+    // node, so the first execution replays at least one event, as with none kept). They are the ones this task
+    // would take itself on that stretch (a checkpoint's node depends only on the events before it), so the search
+    // goes on as if the task had replayed from the root, and its first execution counts the steps a kept
+    // checkpoint stands in for as executed: `steps` stays a function of the task, not of which thread ran which task.
+    const cps = this.checkpoints;
+    while (cps.length > 0 && cps[cps.length - 1].node >= common) cps.pop();
+    this.inheritedCps = cps.length > 0;
     this.floor = m;
     this.frozenTop = m;
     this.lastNode = m;
@@ -568,6 +588,7 @@ export class ExploreEngine {
         break;
       }
       const o = this.execute(nb[0], nb[1], false);
+      this.inheritedCps = false;
       if (o === 'found') {
         outcome = 'found';
         break;
@@ -611,6 +632,8 @@ export class ExploreEngine {
     this.floor = 0;
     this.frozenTop = -1;
     this.adds = [];
+    this.inheritedCps = false;
+    this.taskPathLen = this.lastNode;
     return res;
   }
 
@@ -868,6 +891,7 @@ export class ExploreEngine {
       restoreSim(cp.cp, sim);
       this.restoreBookkeeping(cp.eng);
       from = cp.node;
+      if (this.inheritedCps) for (let i = 0; i < from; i++) this.steps += this.nsteps[i];
     }
     for (let i = from; i < start; i++) {
       this.checkpointAt(i, sim);
