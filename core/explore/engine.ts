@@ -182,7 +182,7 @@ import { OP_LOCK, OP_TRYLOCK } from '../machine/ops.ts';
 import type { Scheduler, Sim } from '../machine/sim.ts';
 import type { ExportedPath, SleepItem, SubtreeTask, TaskResult } from './parallel.ts';
 import { type Checkpoint, type CheckpointBase, checkpointBase, checkpointSim, restoreSim } from './checkpoint.ts';
-import { CellIds, type Footprint, FootprintBuilder, KnownFrames, StepLog, M_A, M_R, M_W, T_HOLDER, T_READERS, T_WRITER, cellLock, cellType, dependent, dependentExcept, tlbDependent } from './footprints.ts';
+import { CellIds, type Footprint, FootprintBuilder, importFootprint, KnownFrames, StepLog, M_A, M_R, M_W, T_HOLDER, T_READERS, T_WRITER, cellLock, cellType, dependent, dependentExcept, tlbDependent } from './footprints.ts';
 
 /** What explore() reports while it runs. */
 export interface ExploreProgress {
@@ -283,11 +283,6 @@ export const PROBE_SALT = 0x9b0be;
 const MAX_CHECKPOINTS = 4;
 /** A checkpoint is taken only this many simulator steps past the previous one (a restore costs about as much as that many steps). */
 const CHECKPOINT_MIN_STEPS = 512;
-
-/** A footprint from another engine: its cells get this engine's dense ids. */
-function importFp(fp: Footprint): Footprint {
-  return { ...fp, ids: null };
-}
 
 /** The critical-section sites a search split into single steps, as EngineResult.nonAtomic reports them. */
 export function describeNonAtomic(lipton: boolean, sites: Iterable<string>): string[] {
@@ -405,6 +400,10 @@ export class ExploreEngine {
   private frozenTop = -1;
   private adds: number[] = [];
   private inited = false;
+  /** The previous task's round (reductions, split sections) and path length; checkpoints kept from it (runTask()). */
+  private taskSig = '';
+  private taskPathLen = 0;
+  private inheritedCps = false;
 
   constructor(make: () => Sim, cfg: EngineConfig) {
     this.make = make;
@@ -530,13 +529,23 @@ export class ExploreEngine {
     this.staleLeafDropped = null;
     this.cfg.deadline = this.cfg.now() + t.timeLeftMs;
     this.grow(m + 2);
-    for (let i = 0; i < m; i++) {
+    // How far this task's path runs along the previous task's on this engine (all tasks start with the hot-remove
+    // teardown): the same events in the same round (same reductions, same split sections) are the same footprints
+    // and pass through the same machines, so that stretch keeps its footprints and its checkpoints.
+    const sig = `${t.reuse}|${t.staleLeaf}|${[...t.nonAtomic].sort().join(',')}`;
+    let common = 0;
+    if (sig === this.taskSig) {
+      const lim = Math.min(m, this.taskPathLen);
+      while (common < lim && this.act[common] === t.act[common] && this.nsteps[common] === t.nsteps[common]) common++;
+    }
+    this.taskSig = sig;
+    for (let i = common; i < m; i++) {
       this.act[i] = t.act[i];
       this.nsteps[i] = t.nsteps[i];
-      this.lidx[i] = t.lidx[i];
-      this.fps[i] = importFp(t.fps[i]);
+      this.fps[i] = importFootprint(t.fps[i]);
       this.idsOf(this.fps[i]);
     }
+    for (let i = 0; i < m; i++) this.lidx[i] = t.lidx[i];
     this.clk.set(t.clk.subarray(0, m * nA));
     for (let i = 0; i <= m; i++) {
       this.en[i] = t.en[i];
@@ -552,10 +561,16 @@ export class ExploreEngine {
       this.doneFp[q] = undefined;
       this.sleepFp[q] = undefined;
     }
-    for (const e of t.sleepInh) this.sleepFp[m * nA + e.a] = importFp(e.fp);
-    for (const e of t.doneFp) this.doneFp[m * nA + e.a] = importFp(e.fp);
-    // Checkpoints belong to the path they were taken on; this task brings its own.
-    this.checkpoints.length = 0;
+    for (const e of t.sleepInh) this.sleepFp[m * nA + e.a] = importFootprint(e.fp);
+    for (const e of t.doneFp) this.doneFp[m * nA + e.a] = importFootprint(e.fp);
+    // Checkpoints belong to the path they were taken on: those on the common stretch stay (strictly above the task's
+    // node, so the first execution replays at least one event, as with none kept). They are the ones this task
+    // would take itself on that stretch (a checkpoint's node depends only on the events before it), so the search
+    // goes on as if the task had replayed from the root, and its first execution counts the steps a kept
+    // checkpoint stands in for as executed: `steps` stays a function of the task, not of which thread ran which task.
+    const cps = this.checkpoints;
+    while (cps.length > 0 && cps[cps.length - 1].node >= common) cps.pop();
+    this.inheritedCps = cps.length > 0;
     this.floor = m;
     this.frozenTop = m;
     this.lastNode = m;
@@ -573,6 +588,7 @@ export class ExploreEngine {
         break;
       }
       const o = this.execute(nb[0], nb[1], false);
+      this.inheritedCps = false;
       if (o === 'found') {
         outcome = 'found';
         break;
@@ -616,6 +632,8 @@ export class ExploreEngine {
     this.floor = 0;
     this.frozenTop = -1;
     this.adds = [];
+    this.inheritedCps = false;
+    this.taskPathLen = this.lastNode;
     return res;
   }
 
@@ -873,6 +891,7 @@ export class ExploreEngine {
       restoreSim(cp.cp, sim);
       this.restoreBookkeeping(cp.eng);
       from = cp.node;
+      if (this.inheritedCps) for (let i = 0; i < from; i++) this.steps += this.nsteps[i];
     }
     for (let i = from; i < start; i++) {
       this.checkpointAt(i, sim);

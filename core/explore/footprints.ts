@@ -105,6 +105,169 @@ export interface Footprint {
 }
 
 
+/**
+ * Every Footprint is made here, field for field in one order, so that all of them (recorded, copied from another
+ * engine, unpacked from another thread) share one object shape and the engine's hot loops see one shape only.
+ */
+function makeFootprint(
+  keys: number[],
+  modes: number[],
+  tlb: number[] | null,
+  tlbW: number,
+  tlbAll: number,
+  acq: number,
+  rel: number,
+  acqLock: number,
+  acqKind: number,
+  macro: number,
+  site: string | null,
+  body: Footprint[] | null,
+  locs: string[] | null,
+  held: number,
+  learn: number[] | null,
+): Footprint {
+  return { keys, modes, tlb, tlbW, tlbAll, acq, rel, acqLock, acqKind, macro, site, body, locs, held, learn, ids: null };
+}
+
+/** A footprint from another engine: the same fields (shared: footprints are never changed once made) without its cell ids. */
+export function importFootprint(fp: Footprint): Footprint {
+  return makeFootprint(fp.keys, fp.modes, fp.tlb, fp.tlbW, fp.tlbAll, fp.acq, fp.rel, fp.acqLock, fp.acqKind, fp.macro, fp.site, fp.body, fp.locs, fp.held, fp.learn);
+}
+
+/**
+ * Footprints as flat numbers and a string table, for a message to another thread: a structured clone of the
+ * objects costs several times more on both sides, and leaves objects of other shapes than makeFootprint()'s,
+ * which made the receiving engine's hot loops polymorphic (a task thread ran ~15% slower).
+ */
+export interface PackedFootprints {
+  nums: Float64Array;
+  strs: string[];
+}
+
+/** Collects footprints for one message: add() returns each one's index in the unpacked list. */
+export class FootprintPacker {
+  private nums = new Float64Array(4096);
+  private n = 0;
+  private count = 0;
+  private readonly strs: string[] = [];
+  private readonly strIdx = new Map<string, number>();
+
+  add(fp: Footprint): number {
+    this.put(fp);
+    return this.count++;
+  }
+
+  finish(): PackedFootprints {
+    return { nums: this.nums.slice(0, this.n), strs: this.strs };
+  }
+
+  private room(k: number): void {
+    if (this.n + k <= this.nums.length) return;
+    const a = new Float64Array(Math.max(this.nums.length * 2, this.n + k));
+    a.set(this.nums.subarray(0, this.n));
+    this.nums = a;
+  }
+
+  private str(x: string): number {
+    let i = this.strIdx.get(x);
+    if (i === undefined) {
+      i = this.strs.length;
+      this.strs.push(x);
+      this.strIdx.set(x, i);
+    }
+    return i;
+  }
+
+  private list(a: readonly number[] | null): void {
+    if (!a) {
+      this.room(1);
+      this.nums[this.n++] = -1;
+      return;
+    }
+    this.room(a.length + 1);
+    const nums = this.nums;
+    let n = this.n;
+    nums[n++] = a.length;
+    for (let k = 0; k < a.length; k++) nums[n++] = a[k];
+    this.n = n;
+  }
+
+  private put(fp: Footprint): void {
+    this.room(11);
+    const h = this.nums;
+    let n = this.n;
+    h[n++] = fp.tlbW;
+    h[n++] = fp.tlbAll;
+    h[n++] = fp.acq;
+    h[n++] = fp.rel;
+    h[n++] = fp.acqLock;
+    h[n++] = fp.acqKind;
+    h[n++] = fp.macro;
+    h[n++] = fp.held;
+    h[n++] = fp.site === null ? -1 : this.str(fp.site);
+    h[n++] = fp.body ? fp.body.length : -1;
+    h[n++] = fp.locs ? fp.locs.length : -1;
+    this.n = n;
+    this.list(fp.keys);
+    this.list(fp.modes);
+    this.list(fp.tlb);
+    this.list(fp.learn);
+    if (fp.locs) {
+      this.room(fp.locs.length);
+      for (const l of fp.locs) this.nums[this.n++] = this.str(l);
+    }
+    if (fp.body) for (const b of fp.body) this.put(b);
+  }
+}
+
+/** The footprints a FootprintPacker packed, in the order they were added. */
+export function unpackFootprints(p: PackedFootprints): Footprint[] {
+  const nums = p.nums;
+  const strs = p.strs;
+  let n = 0;
+  const list = (): number[] | null => {
+    const len = nums[n++];
+    if (len < 0) return null;
+    // Pushed one by one, as the builder makes its arrays (the same elements kind).
+    const a: number[] = [];
+    for (let k = 0; k < len; k++) a.push(nums[n + k]);
+    n += len;
+    return a;
+  };
+  const one = (): Footprint => {
+    const tlbW = nums[n];
+    const tlbAll = nums[n + 1];
+    const acq = nums[n + 2];
+    const rel = nums[n + 3];
+    const acqLock = nums[n + 4];
+    const acqKind = nums[n + 5];
+    const macro = nums[n + 6];
+    const held = nums[n + 7];
+    const site = nums[n + 8];
+    const nBody = nums[n + 9];
+    const nLocs = nums[n + 10];
+    n += 11;
+    const keys = list()!;
+    const modes = list()!;
+    const tlb = list();
+    const learn = list();
+    let locs: string[] | null = null;
+    if (nLocs >= 0) {
+      locs = [];
+      for (let k = 0; k < nLocs; k++) locs.push(strs[nums[n++]]);
+    }
+    let body: Footprint[] | null = null;
+    if (nBody >= 0) {
+      body = [];
+      for (let k = 0; k < nBody; k++) body.push(one());
+    }
+    return makeFootprint(keys, modes, tlb, tlbW, tlbAll, acq, rel, acqLock, acqKind, macro, site < 0 ? null : strs[site], body, locs, held, learn);
+  };
+  const out: Footprint[] = [];
+  while (n < nums.length) out.push(one());
+  return out;
+}
+
 export class FootprintBuilder {
   // The cells touched so far and their modes, unsorted and unique: a step touches a handful of cells, so a
   // linear scan beats a Map and allocates nothing until finish().
@@ -199,24 +362,7 @@ export class FootprintBuilder {
       tlbAll |= bit;
       if (recs[k + 5] !== 0) tlbW |= bit;
     }
-    return {
-      keys,
-      modes,
-      tlb: recs.length ? recs : null,
-      tlbW,
-      tlbAll,
-      acq: this.acq,
-      rel: this.rel,
-      acqLock: this.acqLock,
-      acqKind: this.acqKind,
-      macro: this.macro,
-      site: null,
-      body: null,
-      locs: null,
-      held: 0,
-      learn: this.learnt.length ? this.learnt : null,
-      ids: null,
-    };
+    return makeFootprint(keys, modes, recs.length ? recs : null, tlbW, tlbAll, this.acq, this.rel, this.acqLock, this.acqKind, this.macro, null, null, null, 0, this.learnt.length ? this.learnt : null);
   }
 }
 

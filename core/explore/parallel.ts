@@ -72,7 +72,7 @@
  * fixpoint, and a violation found is a real execution (replayed by explore()).
  */
 import { ADD_RACE, describeNonAtomic, type EngineConfig, type EngineResult, type ExploreEngine, type Found } from './engine.ts';
-import type { Footprint } from './footprints.ts';
+import { type Footprint, FootprintPacker, type PackedFootprints, unpackFootprints } from './footprints.ts';
 
 /** A sleeping actor, or one explored at a node, with the footprint of its next event there. */
 export interface SleepItem {
@@ -612,9 +612,10 @@ class Coordinator {
 
 /**
  * A runner without threads, for tests and jobs = 1 through the coordinator: tasks run when next() is called, the
- * oldest first, or (with `pick`) in an order the caller chooses, to show the result does not depend on it.
+ * oldest first, or (with `pick`) in an order the caller chooses, to show the result does not depend on it. With
+ * `wire`, tasks and results go through packTask() / packResult() and back, as between threads.
  */
-export function inProcessRunner(newEngine: () => ExploreEngine, slots: number, pick?: (n: number) => number): TaskRunner {
+export function inProcessRunner(newEngine: () => ExploreEngine, slots: number, pick?: (n: number) => number, wire = false): TaskRunner {
   const engines: ExploreEngine[] = [];
   const pending: { id: number; task: SubtreeTask }[] = [];
   return {
@@ -627,10 +628,93 @@ export function inProcessRunner(newEngine: () => ExploreEngine, slots: number, p
       const [{ id, task }] = pending.splice(k, 1);
       // One engine per slot, reused, as a worker thread reuses its engine.
       const e = engines[id % slots] ?? (engines[id % slots] = newEngine());
-      return { id, result: e.runTask(task) };
+      if (!wire) return { id, result: e.runTask(task) };
+      return { id, result: unpackResult(packResult(e.runTask(unpackTask(packTask(task))))) };
     },
     close() {
       pending.length = 0;
     },
   };
+}
+
+/** SleepItems on the wire: actors and their footprints' indices in the message's packed footprints. */
+interface WireItems {
+  a: Int32Array;
+  fp: Int32Array;
+}
+
+/** A SubtreeTask as a thread message (packTask()): footprints packed, everything else as is. */
+export interface WireTask extends Omit<SubtreeTask, 'fps' | 'sleepInh' | 'doneFp'> {
+  packed: PackedFootprints;
+  sleepInh: WireItems;
+  doneFp: WireItems;
+}
+
+/** A TaskResult as a thread message (packResult()). */
+export interface WireResult extends Omit<TaskResult, 'first' | 'path'> {
+  packed: PackedFootprints;
+  first: WireItems;
+  path: (Omit<ExportedPath, 'fps' | 'sleepInh' | 'doneFp'> & { sleepInh: WireItems[]; doneFp: WireItems[] }) | null;
+}
+
+function packItems(pk: FootprintPacker, items: readonly SleepItem[]): WireItems {
+  const a = new Int32Array(items.length);
+  const fp = new Int32Array(items.length);
+  for (let k = 0; k < items.length; k++) {
+    a[k] = items[k].a;
+    fp[k] = pk.add(items[k].fp);
+  }
+  return { a, fp };
+}
+
+function unpackItems(fps: readonly Footprint[], w: WireItems): SleepItem[] {
+  const out: SleepItem[] = [];
+  for (let k = 0; k < w.a.length; k++) out.push({ a: w.a[k], fp: fps[w.fp[k]] });
+  return out;
+}
+
+/** The typed arrays of a wire message, to transfer rather than copy (the sender drops the message). */
+export function wireTransfers(w: WireTask | WireResult): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [w.packed.nums.buffer as ArrayBuffer];
+  const path = 'list' in w ? w : w.path;
+  if (path) for (const k of ['act', 'nsteps', 'lidx', 'clk', 'en', 'bt', 'done', 'sleepMask', 'pre', 'started'] as const) out.push(path[k].buffer as ArrayBuffer);
+  return out;
+}
+
+export function packTask(t: SubtreeTask): WireTask {
+  const pk = new FootprintPacker();
+  for (const fp of t.fps) pk.add(fp);
+  const sleepInh = packItems(pk, t.sleepInh);
+  const doneFp = packItems(pk, t.doneFp);
+  const { fps: _fps, sleepInh: _s, doneFp: _d, ...rest } = t;
+  return { ...rest, packed: pk.finish(), sleepInh, doneFp };
+}
+
+export function unpackTask(w: WireTask): SubtreeTask {
+  const fps = unpackFootprints(w.packed);
+  const { packed: _p, sleepInh, doneFp, ...rest } = w;
+  return { ...rest, fps: fps.slice(0, w.node), sleepInh: unpackItems(fps, sleepInh), doneFp: unpackItems(fps, doneFp) };
+}
+
+export function packResult(r: TaskResult): WireResult {
+  const pk = new FootprintPacker();
+  const first = packItems(pk, r.first);
+  let path: WireResult['path'] = null;
+  if (r.path) {
+    const { fps, sleepInh, doneFp, ...rest } = r.path;
+    for (const fp of fps) pk.add(fp);
+    path = { ...rest, sleepInh: sleepInh.map((l) => packItems(pk, l)), doneFp: doneFp.map((l) => packItems(pk, l)) };
+  }
+  return { ...r, packed: pk.finish(), first, path };
+}
+
+export function unpackResult(w: WireResult): TaskResult {
+  const fps = unpackFootprints(w.packed);
+  const { packed: _p, first, path, ...rest } = w;
+  let out: ExportedPath | null = null;
+  if (path) {
+    const n = path.act.length;
+    out = { ...path, fps: fps.slice(first.a.length, first.a.length + n), sleepInh: path.sleepInh.map((l) => unpackItems(fps, l)), doneFp: path.doneFp.map((l) => unpackItems(fps, l)) };
+  }
+  return { ...rest, first: unpackItems(fps, first), path: out };
 }

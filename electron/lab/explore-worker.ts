@@ -20,7 +20,7 @@
 import { MessageChannel, type MessagePort, parentPort, receiveMessageOnPort, Worker, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { explore, exploreTaskEngine, type ExploreOptions, type ExploreResult } from '../../core/explore/index.ts';
-import type { SubtreeTask, TaskResult, TaskRunner } from '../../core/explore/parallel.ts';
+import { packResult, packTask, type SubtreeTask, type TaskResult, type TaskRunner, unpackResult, unpackTask, type WireResult, type WireTask, wireTransfers } from '../../core/explore/parallel.ts';
 import { exploreWorkerUrl } from './explore-runner.ts';
 import type { ViolationKind } from '../../core/results.ts';
 import { parseScenario } from '../../core/scenario.ts';
@@ -47,7 +47,8 @@ interface TaskWorkerInit extends ExploreWorkerInit {
   notify: SharedArrayBuffer;
 }
 
-type TaskReply = { id: number; result: TaskResult } | { id: number; error: string };
+/** Tasks and results cross threads packed (core/explore/parallel.ts packTask()): far cheaper than cloning footprint objects. */
+type TaskReply = { id: number; result: WireResult } | { id: number; error: string };
 
 export interface ExploreWorkerProgress {
   type: 'progress';
@@ -93,7 +94,8 @@ function threadRunner(jobs: number): TaskRunner {
       const k = busy.indexOf(false);
       if (k < 0) throw new Error('explore: a task was submitted with every task thread busy');
       busy[k] = true;
-      ports[k].postMessage({ id, task });
+      const wire = packTask(task);
+      ports[k].postMessage({ id, task: wire }, wireTransfers(wire));
     },
     next(): { id: number; result: TaskResult } {
       for (;;) {
@@ -105,7 +107,7 @@ function threadRunner(jobs: number): TaskRunner {
           busy[k] = false;
           const reply = m.message as TaskReply;
           if ('error' in reply) throw new Error(reply.error);
-          return reply;
+          return { id: reply.id, result: unpackResult(reply.result) };
         }
         Atomics.wait(notify, 0, seen, 1000);
       }
@@ -121,14 +123,17 @@ function threadRunner(jobs: number): TaskRunner {
 function serveTasks(t: TaskWorkerInit): void {
   const engine = exploreTaskEngine(parseScenario(t.scenarioDoc), t.strategy, engineOptions());
   const notify = new Int32Array(t.notify);
-  t.port.on('message', (m: { id: number; task: SubtreeTask }) => {
+  t.port.on('message', (m: { id: number; task: WireTask }) => {
     let reply: TaskReply;
+    let transfer: ArrayBuffer[] = [];
     try {
-      reply = { id: m.id, result: engine.runTask(m.task) };
+      const result = packResult(engine.runTask(unpackTask(m.task)));
+      transfer = wireTransfers(result);
+      reply = { id: m.id, result };
     } catch (e) {
       reply = { id: m.id, error: (e as Error).message };
     }
-    t.port.postMessage(reply);
+    t.port.postMessage(reply, transfer);
     Atomics.add(notify, 0, 1);
     Atomics.notify(notify, 0);
   });

@@ -7,8 +7,8 @@
  *  - on every built-in race scenario and strategy it gives the verdict of the
  *    golden files (test/core/golden, never regenerated here), complete when
  *    they say safe, and a counterexample that replays (explore() replays it);
- *  - its result does not depend on the number of runners or on the order
- *    tasks end in.
+ *  - its result does not depend on the number of runners, on the order
+ *    tasks end in, or on tasks and results crossing as packed messages.
  * Seeds are printed; PTLAB_SEED varies them.
  */
 import { readFileSync } from 'node:fs';
@@ -40,8 +40,8 @@ function parallelMachine(make: () => Sim, opts: MachineExploreOptions, slots: nu
   return exploreMachine(make, { ...opts, parallel: { runner, budget } });
 }
 
-function parallelExplore(sc: Scenario, st: Strategy, slots: number, budget: number, seed: number | null): ExploreResult {
-  const runner = inProcessRunner(() => exploreTaskEngine(sc, st, { now: still }), slots, order(seed));
+function parallelExplore(sc: Scenario, st: Strategy, slots: number, budget: number, seed: number | null, wire = false): ExploreResult {
+  const runner = inProcessRunner(() => exploreTaskEngine(sc, st, { now: still }), slots, order(seed), wire);
   return explore(sc, st, { now: still, parallel: { runner, budget } });
 }
 
@@ -115,6 +115,8 @@ describe('parallel explore is deterministic', () => {
       parallelExplore(sc, st, 2, 4, SEED),
       parallelExplore(sc, st, 3, 4, SEED + 1),
       parallelExplore(sc, st, 1, 4, null),
+      // Tasks and results packed and unpacked as between threads (footprints as flat numbers).
+      parallelExplore(sc, st, 2, 4, SEED + 2, true),
     ];
     const bytes = runs.map((r) => JSON.stringify({ ...r, elapsedMs: 0 }));
     for (const b of bytes.slice(1)) expect(b).toBe(bytes[0]);
@@ -130,7 +132,7 @@ describe('parallel explore is deterministic', () => {
     const sc = preset('thread-race', { vmallocThreads: 3 });
     const st = STRATEGIES.find((s) => s.id === 'v5')!;
     const a = parallelExplore(sc, st, 2, 2, SEED);
-    const b = parallelExplore(sc, st, 3, 2, SEED + 7);
+    const b = parallelExplore(sc, st, 3, 2, SEED + 7, true);
     expect(a.verdict).toBe('violation');
     expect(JSON.stringify({ ...b, elapsedMs: 0 })).toBe(JSON.stringify({ ...a, elapsedMs: 0 }));
   }, 120_000);
