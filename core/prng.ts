@@ -89,7 +89,7 @@ export class Prng {
 
   /** Exponentially distributed value with the given mean. */
   exponential(mean: number): number {
-    return -Math.log(1 - this.next()) * mean;
+    return exponentialOf(this.next(), mean);
   }
 
   /** Derive an independent stream (e.g. one per CPU) from this seed. */
@@ -99,4 +99,9 @@ export class Prng {
     z = Math.imul(z ^ (z >>> 15), 0x846ca68b);
     return (z ^ (z >>> 16)) >>> 0;
   }
+}
+
+/** An exponential variate of the given mean from a uniform draw u in [0, 1) (Prng.exponential, and callers that draw u in batches). */
+export function exponentialOf(u: number, mean: number): number {
+  return -Math.log(1 - u) * mean;
 }

@@ -93,6 +93,9 @@ export interface OpSource {
   starved?(): boolean;
 }
 
+/** A source that can run dry: what a run checks before each pick. */
+export type StarvationGate = Required<Pick<OpSource, 'starved'>>;
+
 /** In-process source: one VmallocStream per thread. */
 export class LocalOpSource implements OpSource {
   private readonly streams: VmallocStream[];

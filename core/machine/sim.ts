@@ -13,7 +13,7 @@ import { ENTRY_KIND_NAMES, ENTRY_NONE, ENTRY_TABLE, FRAME_FREE, PhysMem, ROLE_NA
 import { ACQ_EXCL, ACQ_READ, ACQ_WLOCK, type AccessLog, MODE_ADD, MODE_READ, MODE_WRITE, WORD_HOLDER, WORD_READERS, WORD_WRITER } from '../model/access.ts';
 import { LOCK_NAMES, LOCK_SPIN, LOCK_TYPES, LOCK_VMAP_AREA, Locks, N_LOCKS, READ_HELD_SHIFT } from '../model/locks.ts';
 import { Tlbs } from '../model/tlb.ts';
-import { Prng } from '../prng.ts';
+import { exponentialOf, Prng } from '../prng.ts';
 import type { TraceStep, Violation, ViolationKind } from '../results.ts';
 import type { StrategyKnobs } from '../strategies.ts';
 import { ACCESS_FAULT, ACCESS_MAPPED, OP_ACCESS, OP_ALLOC_BLOCK, OP_ALLOC_PAGE, OP_COMPLETE, OP_DONE, OP_FREE, OP_LOCK, OP_MAY_WAIT, OP_MAY_WAKE, OP_MEM_STATE, OP_NONE, OP_PURGE_TAKE, OP_READ, OP_READ_LOCK, OP_READ_UNLOCK, OP_TLBI_ALL, OP_TLBI_PGTABLE, OP_TLBI_RANGE, OP_TOUCHES_FRAME, OP_TRYLOCK, OP_UNLOCK, OP_VA_ALLOC, OP_VA_LAZY_FREE, OP_VA_RELEASE, OP_WAIT_COMPLETION, OP_WORK, OP_WRITE, OP_WRITE_ENTER, OP_WRITE_LOCK, OP_WRITE_UNLOCK, OP_XCHG } from './ops.ts';
@@ -808,8 +808,8 @@ export class Sim {
         a.resultGen = f >= 0 ? mem.gen[f] : 0;
         log?.allocated(f, block);
         let ns = block ? c.blockAlloc : c.pageAlloc;
-        // The draws exponential() would make, from the same stream (-ln(1 - u) * mean).
-        if (a.maySleep && this.timed && this.draw() < c.allocSleepProbability) ns += -Math.log(1 - this.draw()) * c.allocSleepMean;
+        // The draws exponential() would make, from the same stream.
+        if (a.maySleep && this.timed && this.draw() < c.allocSleepProbability) ns += exponentialOf(this.draw(), c.allocSleepMean);
         this.charge(a, ns);
         break;
       }

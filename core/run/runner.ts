@@ -22,7 +22,7 @@ import type { Actor } from '../machine/actor.ts';
 import { type Program, type Resume, RESUME_CALL, RESUME_RETURN, RESUME_STEP, Routine } from '../machine/routine.ts';
 import { RUN_BLOCKED, RUN_VIOLATION, type Scheduler, SECTION_OFFLINE, SECTION_ONLINE, Sim, STATIC_TABLE_FRAMES } from '../machine/sim.ts';
 import type { Strategy } from '../strategies.ts';
-import { LocalOpSource, type OpSource, OP_RECORD, VmallocStream } from '../workload.ts';
+import { LocalOpSource, type OpSource, OP_RECORD, type StarvationGate, VmallocStream } from '../workload.ts';
 
 export interface BuildOptions {
   mode: RunMode;
@@ -542,8 +542,8 @@ export interface RunHandle {
 }
 
 /** The op source's starvation check, when it has one (a source fed by another thread). */
-function gateOf(source: OpSource | undefined): Required<Pick<OpSource, 'starved'>> | null {
-  return source?.starved ? (source as Required<Pick<OpSource, 'starved'>>) : null;
+function gateOf(source: OpSource | undefined): StarvationGate | null {
+  return source?.starved ? (source as StarvationGate) : null;
 }
 
 /** Start a run of a scenario under a strategy; `advance` does the work. */

@@ -1,6 +1,6 @@
 /** timed mode's scheduler: discrete-event order by each actor's simulated clock (TimedScheduler). */
 import { NONE_ENABLED, type Scheduler, type Sim } from '../../machine/sim.ts';
-import type { OpSource } from '../../workload.ts';
+import type { StarvationGate } from '../../workload.ts';
 
 /**
  * timed mode: discrete-event order. The enabled actor with the smallest
@@ -25,9 +25,9 @@ export class TimedScheduler implements Scheduler {
   private epoch = -1;
 
   /** A source that can run dry (OpSource.starved): no pick while it says so. Here rather than in a wrapper, which would keep pickAll from being inlined into Sim.run. */
-  private readonly gate: Required<Pick<OpSource, 'starved'>> | null;
+  private readonly gate: StarvationGate | null;
 
-  constructor(durationNs: number, gate: Required<Pick<OpSource, 'starved'>> | null = null) {
+  constructor(durationNs: number, gate: StarvationGate | null = null) {
     this.durationNs = durationNs;
     this.gate = gate;
   }
