@@ -297,6 +297,11 @@ function lowestBit(m: number): number {
   return 31 - Math.clz32(m & -m);
 }
 
+/** The round a task belongs to, as far as its footprints go: reductions on, sections split. */
+function taskSignature(t: Pick<SubtreeTask, 'reuse' | 'staleLeaf' | 'nonAtomic'>): string {
+  return `${t.reuse}|${t.staleLeaf}|${[...t.nonAtomic].sort().join(',')}`;
+}
+
 /**
  * The DPOR engine over any simulator factory (`make` must build the same
  * machine every time); exploreMachine() drives it for hand-written programs.
@@ -529,20 +534,13 @@ export class ExploreEngine {
     this.staleLeafDropped = null;
     this.cfg.deadline = this.cfg.now() + t.timeLeftMs;
     this.grow(m + 2);
-    // How far this task's path runs along the previous task's on this engine (all tasks start with the hot-remove
-    // teardown): the same events in the same round (same reductions, same split sections) are the same footprints
-    // and pass through the same machines, so that stretch keeps its footprints and its checkpoints.
-    const sig = `${t.reuse}|${t.staleLeaf}|${[...t.nonAtomic].sort().join(',')}`;
-    let common = 0;
-    if (sig === this.taskSig) {
-      const lim = Math.min(m, this.taskPathLen);
-      while (common < lim && this.act[common] === t.act[common] && this.nsteps[common] === t.nsteps[common]) common++;
-    }
-    this.taskSig = sig;
+    const common = this.sharedPrefix(t);
+    if (common < t.fpsFrom) throw new Error(`explore: a task carries footprints from event ${t.fpsFrom}, but this engine shares only ${common}`);
+    this.taskSig = taskSignature(t);
     for (let i = common; i < m; i++) {
       this.act[i] = t.act[i];
       this.nsteps[i] = t.nsteps[i];
-      this.fps[i] = importFootprint(t.fps[i]);
+      this.fps[i] = importFootprint(t.fps[i - t.fpsFrom]);
       this.idsOf(this.fps[i]);
     }
     for (let i = 0; i < m; i++) this.lidx[i] = t.lidx[i];
@@ -635,6 +633,20 @@ export class ExploreEngine {
     this.inheritedCps = false;
     this.taskPathLen = this.lastNode;
     return res;
+  }
+
+  /**
+   * How far a task's path runs along the previous task's on this engine (all tasks start with the hot-remove
+   * teardown): the same events in the same round (same reductions, same split sections) are the same footprints
+   * and pass through the same machines, so runTask() keeps that stretch's footprints and checkpoints, and the
+   * task need not carry those footprints (SubtreeTask.fpsFrom).
+   */
+  sharedPrefix(t: Pick<SubtreeTask, 'node' | 'act' | 'nsteps' | 'reuse' | 'staleLeaf' | 'nonAtomic'>): number {
+    if (taskSignature(t) !== this.taskSig) return 0;
+    const lim = Math.min(t.node, this.taskPathLen);
+    let common = 0;
+    while (common < lim && this.act[common] === t.act[common] && this.nsteps[common] === t.nsteps[common]) common++;
+    return common;
   }
 
   /** What a task that ran out of budget leaves: the current path below its node, up to the deepest pending entry. */

@@ -220,17 +220,48 @@ export class FootprintPacker {
   }
 }
 
-/** The footprints a FootprintPacker packed, in the order they were added. */
-export function unpackFootprints(p: PackedFootprints): Footprint[] {
+/**
+ * The footprints a FootprintPacker packed, in the order they were added, but for the first `skip` ones: those are
+ * stepped over without being built (a task thread already holds the footprints of the path it shares with its
+ * previous task), so the list starts with the footprint added as number `skip`.
+ */
+export function unpackFootprints(p: PackedFootprints, skip = 0): Footprint[] {
   const nums = p.nums;
   const strs = p.strs;
   let n = 0;
+  const pass = (): void => {
+    const nBody = nums[n + 9];
+    const nLocs = nums[n + 10];
+    n += 11;
+    for (let l = 0; l < 4; l++) {
+      const len = nums[n++];
+      if (len > 0) n += len;
+    }
+    if (nLocs > 0) n += nLocs;
+    for (let k = 0; k < nBody; k++) pass();
+  };
+  for (let k = 0; k < skip && n < nums.length; k++) pass();
+  // Pushed one by one, as the builder makes its arrays, and with the elements kind the builder's have: doubles
+  // for keys and TLB records, small integers for modes and frame incarnations (pushed as int32, as they come
+  // from the builder's Uint8Array and int arguments). One allocation site per kind: an array literal's site
+  // remembers the widest kind it has made, so one site for all four would make every list doubles, and the
+  // engine's loops over `modes` would meet both kinds.
   const list = (): number[] | null => {
     const len = nums[n++];
     if (len < 0) return null;
-    // Pushed one by one, as the builder makes its arrays (the same elements kind).
     const a: number[] = [];
     for (let k = 0; k < len; k++) a.push(nums[n + k]);
+    n += len;
+    return a;
+  };
+  const intList = (): number[] | null => {
+    const len = nums[n++];
+    if (len < 0) return null;
+    const a: number[] = [];
+    for (let k = 0; k < len; k++) {
+      const v = nums[n + k];
+      a.push(v === (v | 0) ? v | 0 : v);
+    }
     n += len;
     return a;
   };
@@ -248,9 +279,9 @@ export function unpackFootprints(p: PackedFootprints): Footprint[] {
     const nLocs = nums[n + 10];
     n += 11;
     const keys = list()!;
-    const modes = list()!;
+    const modes = intList()!;
     const tlb = list();
-    const learn = list();
+    const learn = intList();
     let locs: string[] | null = null;
     if (nLocs >= 0) {
       locs = [];

@@ -101,6 +101,11 @@ export interface PathNodes {
 /** One subtree to explore: the path to a frozen node (events 0..node-1, nodes 0..node) and the actors to take there. */
 export interface SubtreeTask extends PathNodes {
   node: number;
+  /**
+   * `fps[i - fpsFrom]` is event i's footprint: the events before fpsFrom are not carried, because the engine that
+   * runs the task holds them from its previous task (ExploreEngine.sharedPrefix(); 0 as the coordinator makes it).
+   */
+  fpsFrom: number;
   /** Actors to explore at `node` (a mask), in ascending order. */
   list: number;
   /** The node's sleep set, and the actors explored there before `list` that may sleep in it. */
@@ -168,6 +173,14 @@ export interface TaskRunner {
  * --jobs 1 was +35% at 128, +12% at 512 (K = 10, 12), with 60+ tasks at K = 12 to share out.
  */
 export const DEFAULT_TASK_BUDGET = 512;
+
+/**
+ * The budget of a round's first task (at most the task budget). A round starts with one task, the root's, and
+ * every other runner waits until it splits: a small first budget hands out the subtrees below its path after a
+ * few executions instead of hundreds. A function of the task's number only, so the search stays the same for
+ * any number of runners.
+ */
+export const FIRST_TASK_BUDGET = 64;
 
 interface FNode {
   parent: number;
@@ -250,6 +263,9 @@ class Coordinator {
   private maxStepsSeen = 0;
   private probesRun = 0;
   private nextProbeAt: number;
+  /** Probes a merge asked for and not run yet, and that merge's result (its end waits for them). */
+  private probesDue = 0;
+  private probesAfter: TaskResult | null = null;
   private lastProgress = 0;
 
   constructor(
@@ -271,19 +287,20 @@ class Coordinator {
     this.startRound(info.en0);
     while (!stop) {
       while (this.inflight < this.runner.slots && this.qHead < this.queue.length) this.dispatch(this.queue[this.qHead++]);
+      // Probes a merge asked for run here, once the tasks that merge made are on their way, so the task threads
+      // do not wait for them; nothing is merged in between, so they run at the same point of the merge order.
+      if (this.probesDue > 0) {
+        stop = this.runDueProbes() || this.afterProbes(this.probesAfter!);
+        this.probesAfter = null;
+        if (!stop) stop = this.mergeReady(info.en0);
+        continue;
+      }
       if (this.inflight === 0) break;
       const { id, result } = this.runner.next();
       this.inflight--;
       if (id < this.roundFirstId) continue;
       this.results.set(id, result);
-      while (!stop && this.results.has(this.nextMerge)) {
-        const r = this.results.get(this.nextMerge)!;
-        this.results.delete(this.nextMerge);
-        const t = this.made.get(this.nextMerge)!;
-        this.made.delete(this.nextMerge);
-        this.nextMerge++;
-        stop = this.merge(t, r, info.en0);
-      }
+      stop = this.mergeReady(info.en0);
     }
     const rest = this.qHead < this.queue.length || this.inflight > 0;
     if (!this.found && rest && this.cut.size === 0) this.cut.add('timeLimit');
@@ -308,6 +325,19 @@ class Coordinator {
       staleLeafDropped: this.staleLeafDropped,
       probes: this.probesRun,
     };
+  }
+
+  /** Merge the results that are next in task order, until one stops the search or asks for probes. */
+  private mergeReady(en0: number): boolean {
+    while (this.probesDue === 0 && this.results.has(this.nextMerge)) {
+      const r = this.results.get(this.nextMerge)!;
+      this.results.delete(this.nextMerge);
+      const t = this.made.get(this.nextMerge)!;
+      this.made.delete(this.nextMerge);
+      this.nextMerge++;
+      if (this.merge(t, r, en0)) return true;
+    }
+    return false;
   }
 
   private startRound(en0: number): void {
@@ -378,6 +408,7 @@ class Coordinator {
     const nA = this.nA;
     const task: SubtreeTask = {
       node: m,
+      fpsFrom: 0,
       list: t.list,
       act: new Int32Array(m),
       nsteps: new Int32Array(m),
@@ -396,7 +427,7 @@ class Coordinator {
       nonMovers: [],
       reuse: this.reuse,
       staleLeaf: this.staleLeaf,
-      budget: this.budget,
+      budget: t.id === this.roundFirstId ? Math.min(this.budget, FIRST_TASK_BUDGET) : this.budget,
       timeLeftMs: this.cfg.deadline - this.cfg.now(),
     };
     for (let i = 0; i <= m; i++) {
@@ -506,20 +537,39 @@ class Coordinator {
       if (this.nodes[id].bt !== before && !touched.includes(id)) touched.push(id);
     }
     for (const id of touched) this.schedule(id);
-    // Bug-finding order: probes at the same thresholds of executions as the sequential search.
+    // Bug-finding order: probes at the same thresholds of executions as the sequential search. They run once the
+    // tasks this merge made are handed out (run()); the rest of this merge waits for them.
     const probes = this.cfg.probes ?? 0;
-    const more = (): boolean => this.qHead < this.queue.length || this.nextMerge < this.nextId;
-    if (this.probesRun < probes && this.schedules >= this.nextProbeAt && more()) {
-      const batch = Math.min(probes - this.probesRun, Math.max(1, Math.floor(this.nextProbeAt / 16)));
+    if (this.probesRun < probes && this.schedules >= this.nextProbeAt && this.more()) {
+      this.probesDue = Math.min(probes - this.probesRun, Math.max(1, Math.floor(this.nextProbeAt / 16)));
       this.nextProbeAt *= 2;
-      const pr = this.main.probeBatch(batch);
-      this.probesRun += pr.probes;
-      this.steps += pr.steps;
-      if (pr.found) {
-        this.found = pr.found;
-        return true;
-      }
+      this.probesAfter = r;
+      return false;
     }
+    return this.afterProbes(r);
+  }
+
+  /** Tasks made and not merged yet. */
+  private more(): boolean {
+    return this.qHead < this.queue.length || this.nextMerge < this.nextId;
+  }
+
+  /** The probes a merge asked for; true if one found a violation. */
+  private runDueProbes(): boolean {
+    const pr = this.main.probeBatch(this.probesDue);
+    this.probesDue = 0;
+    this.probesRun += pr.probes;
+    this.steps += pr.steps;
+    if (pr.found) {
+      this.found = pr.found;
+      return true;
+    }
+    return false;
+  }
+
+  /** The end of a merge (after its probes, if it asked for any): progress, and whether the search stops. */
+  private afterProbes(r: TaskResult): boolean {
+    const more = (): boolean => this.more();
     if (this.cfg.onProgress && this.schedules - this.lastProgress >= 64) {
       this.lastProgress = this.schedules;
       this.cfg.onProgress({ schedules: this.schedules, states: this.states, steps: this.steps, elapsedMs: 0, round: this.round });
@@ -629,7 +679,8 @@ export function inProcessRunner(newEngine: () => ExploreEngine, slots: number, p
       // One engine per slot, reused, as a worker thread reuses its engine.
       const e = engines[id % slots] ?? (engines[id % slots] = newEngine());
       if (!wire) return { id, result: e.runTask(task) };
-      return { id, result: unpackResult(packResult(e.runTask(unpackTask(packTask(task))))) };
+      const w = packTask(task);
+      return { id, result: unpackResult(packResult(e.runTask(unpackTask(w, e.sharedPrefix(w))))) };
     },
     close() {
       pending.length = 0;
@@ -667,9 +718,10 @@ function packItems(pk: FootprintPacker, items: readonly SleepItem[]): WireItems 
   return { a, fp };
 }
 
-function unpackItems(fps: readonly Footprint[], w: WireItems): SleepItem[] {
+/** Items whose footprints are at indices `shift` lower in `fps` than packed (the list starts after skipped ones). */
+function unpackItems(fps: readonly Footprint[], w: WireItems, shift = 0): SleepItem[] {
   const out: SleepItem[] = [];
-  for (let k = 0; k < w.a.length; k++) out.push({ a: w.a[k], fp: fps[w.fp[k]] });
+  for (let k = 0; k < w.a.length; k++) out.push({ a: w.a[k], fp: fps[w.fp[k] - shift] });
   return out;
 }
 
@@ -690,10 +742,17 @@ export function packTask(t: SubtreeTask): WireTask {
   return { ...rest, packed: pk.finish(), sleepInh, doneFp };
 }
 
-export function unpackTask(w: WireTask): SubtreeTask {
-  const fps = unpackFootprints(w.packed);
+/**
+ * A task off the wire, for an engine that already holds the footprints of the first `from` events of its path
+ * (ExploreEngine.sharedPrefix()): those are stepped over, not built; most of a task's path is the stretch it
+ * shares with the thread's previous task, so this saves building (and collecting) most of its footprints.
+ */
+export function unpackTask(w: WireTask, from = 0): SubtreeTask {
+  const skip = Math.max(w.fpsFrom, Math.min(from, w.node));
+  const fps = unpackFootprints(w.packed, skip - w.fpsFrom);
   const { packed: _p, sleepInh, doneFp, ...rest } = w;
-  return { ...rest, fps: fps.slice(0, w.node), sleepInh: unpackItems(fps, sleepInh), doneFp: unpackItems(fps, doneFp) };
+  const shift = skip - w.fpsFrom;
+  return { ...rest, fpsFrom: skip, fps: fps.slice(0, w.node - skip), sleepInh: unpackItems(fps, sleepInh, shift), doneFp: unpackItems(fps, doneFp, shift) };
 }
 
 export function packResult(r: TaskResult): WireResult {
