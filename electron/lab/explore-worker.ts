@@ -127,7 +127,7 @@ function serveTasks(t: TaskWorkerInit): void {
     let reply: TaskReply;
     let transfer: ArrayBuffer[] = [];
     try {
-      const result = packResult(engine.runTask(unpackTask(m.task)));
+      const result = packResult(engine.runTask(unpackTask(m.task, engine.sharedPrefix(m.task))));
       transfer = wireTransfers(result);
       reply = { id: m.id, result };
     } catch (e) {
