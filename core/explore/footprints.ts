@@ -84,6 +84,16 @@ export interface Footprint {
    */
   tlbW: number;
   tlbAll: number;
+  /**
+   * The intervals that hold all its TLB records of VA (leaf and walk-cache entries by VA) and all those of pfns
+   * (by frame), a record of every space counting in both (empty: lo = Infinity). Two records conflict only in the
+   * same space on overlapping intervals, so events whose boxes meet in neither cannot conflict: a TLBI of one
+   * thread's vmalloc range and the TLB fills of another thread's are ruled out so.
+   */
+  vaLo: number;
+  vaHi: number;
+  pfnLo: number;
+  pfnHi: number;
   /** Bit L: the event acquires / releases lock L (non-atomic lock operations only). */
   acq: number;
   rel: number;
@@ -108,13 +118,12 @@ export interface Footprint {
 /**
  * Every Footprint is made here, field for field in one order, so that all of them (recorded, copied from another
  * engine, unpacked from another thread) share one object shape and the engine's hot loops see one shape only.
+ * The summaries of the TLB records (CPU masks, VA and pfn boxes) are derived here from the records.
  */
 function makeFootprint(
   keys: number[],
   modes: number[],
   tlb: number[] | null,
-  tlbW: number,
-  tlbAll: number,
   acq: number,
   rel: number,
   acqLock: number,
@@ -126,12 +135,38 @@ function makeFootprint(
   held: number,
   learn: number[] | null,
 ): Footprint {
-  return { keys, modes, tlb, tlbW, tlbAll, acq, rel, acqLock, acqKind, macro, site, body, locs, held, learn, ids: null };
+  let tlbW = 0;
+  let tlbAll = 0;
+  let vaLo = Infinity;
+  let vaHi = -Infinity;
+  let pfnLo = Infinity;
+  let pfnHi = -Infinity;
+  if (tlb !== null) {
+    for (let k = 0; k < tlb.length; k += TLB_REC) {
+      const cpu = tlb[k + 1];
+      const bit = cpu >= 0 && cpu < 31 ? 1 << cpu : -1;
+      tlbAll |= bit;
+      if (tlb[k + 5] !== 0) tlbW |= bit;
+      const space = tlb[k];
+      const lo = tlb[k + 3];
+      const hi = tlb[k + 4];
+      // Spaces of VA (TLB_LEAF_VA, TLB_WALK_VA) are even, those of pfns odd; TLB_ANY is both.
+      if (space === TLB_ANY || (space & 1) === 0) {
+        if (lo < vaLo) vaLo = lo;
+        if (hi > vaHi) vaHi = hi;
+      }
+      if (space === TLB_ANY || (space & 1) === 1) {
+        if (lo < pfnLo) pfnLo = lo;
+        if (hi > pfnHi) pfnHi = hi;
+      }
+    }
+  }
+  return { keys, modes, tlb, tlbW, tlbAll, vaLo, vaHi, pfnLo, pfnHi, acq, rel, acqLock, acqKind, macro, site, body, locs, held, learn, ids: null };
 }
 
 /** A footprint from another engine: the same fields (shared: footprints are never changed once made) without its cell ids. */
 export function importFootprint(fp: Footprint): Footprint {
-  return makeFootprint(fp.keys, fp.modes, fp.tlb, fp.tlbW, fp.tlbAll, fp.acq, fp.rel, fp.acqLock, fp.acqKind, fp.macro, fp.site, fp.body, fp.locs, fp.held, fp.learn);
+  return makeFootprint(fp.keys, fp.modes, fp.tlb, fp.acq, fp.rel, fp.acqLock, fp.acqKind, fp.macro, fp.site, fp.body, fp.locs, fp.held, fp.learn);
 }
 
 /**
@@ -193,11 +228,9 @@ export class FootprintPacker {
   }
 
   private put(fp: Footprint): void {
-    this.room(11);
+    this.room(9);
     const h = this.nums;
     let n = this.n;
-    h[n++] = fp.tlbW;
-    h[n++] = fp.tlbAll;
     h[n++] = fp.acq;
     h[n++] = fp.rel;
     h[n++] = fp.acqLock;
@@ -230,9 +263,9 @@ export function unpackFootprints(p: PackedFootprints, skip = 0): Footprint[] {
   const strs = p.strs;
   let n = 0;
   const pass = (): void => {
-    const nBody = nums[n + 9];
-    const nLocs = nums[n + 10];
-    n += 11;
+    const nBody = nums[n + 7];
+    const nLocs = nums[n + 8];
+    n += 9;
     for (let l = 0; l < 4; l++) {
       const len = nums[n++];
       if (len > 0) n += len;
@@ -266,18 +299,16 @@ export function unpackFootprints(p: PackedFootprints, skip = 0): Footprint[] {
     return a;
   };
   const one = (): Footprint => {
-    const tlbW = nums[n];
-    const tlbAll = nums[n + 1];
-    const acq = nums[n + 2];
-    const rel = nums[n + 3];
-    const acqLock = nums[n + 4];
-    const acqKind = nums[n + 5];
-    const macro = nums[n + 6];
-    const held = nums[n + 7];
-    const site = nums[n + 8];
-    const nBody = nums[n + 9];
-    const nLocs = nums[n + 10];
-    n += 11;
+    const acq = nums[n];
+    const rel = nums[n + 1];
+    const acqLock = nums[n + 2];
+    const acqKind = nums[n + 3];
+    const macro = nums[n + 4];
+    const held = nums[n + 5];
+    const site = nums[n + 6];
+    const nBody = nums[n + 7];
+    const nLocs = nums[n + 8];
+    n += 9;
     const keys = list()!;
     const modes = intList()!;
     const tlb = list();
@@ -292,7 +323,7 @@ export function unpackFootprints(p: PackedFootprints, skip = 0): Footprint[] {
       body = [];
       for (let k = 0; k < nBody; k++) body.push(one());
     }
-    return makeFootprint(keys, modes, tlb, tlbW, tlbAll, acq, rel, acqLock, acqKind, macro, site < 0 ? null : strs[site], body, locs, held, learn);
+    return makeFootprint(keys, modes, tlb, acq, rel, acqLock, acqKind, macro, site < 0 ? null : strs[site], body, locs, held, learn);
   };
   const out: Footprint[] = [];
   while (n < nums.length) out.push(one());
@@ -385,15 +416,7 @@ export class FootprintBuilder {
       modes.push(mb[j]);
     }
     const recs = this.tlbRecs;
-    let tlbW = 0;
-    let tlbAll = 0;
-    for (let k = 0; k < recs.length; k += TLB_REC) {
-      const cpu = recs[k + 1];
-      const bit = cpu >= 0 && cpu < 31 ? 1 << cpu : -1;
-      tlbAll |= bit;
-      if (recs[k + 5] !== 0) tlbW |= bit;
-    }
-    return makeFootprint(keys, modes, recs.length ? recs : null, tlbW, tlbAll, this.acq, this.rel, this.acqLock, this.acqKind, this.macro, null, null, null, 0, this.learnt.length ? this.learnt : null);
+    return makeFootprint(keys, modes, recs.length ? recs : null, this.acq, this.rel, this.acqLock, this.acqKind, this.macro, null, null, null, 0, this.learnt.length ? this.learnt : null);
   }
 }
 
@@ -609,6 +632,7 @@ export class StepLog extends FootprintBuilder implements AccessLog {
 /** Do two events' TLB records conflict (the masks first, then record by record)? */
 export function tlbDependent(x: Footprint, y: Footprint): boolean {
   if (x.tlb === null || y.tlb === null || ((x.tlbW & y.tlbAll) | (x.tlbAll & y.tlbW)) === 0) return false;
+  if (!(x.vaLo < y.vaHi && y.vaLo < x.vaHi) && !(x.pfnLo < y.pfnHi && y.pfnLo < x.pfnHi)) return false;
   return tlbConflict(x.tlb, y.tlb);
 }
 
