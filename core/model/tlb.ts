@@ -282,12 +282,21 @@ export class Tlbs {
   /** First CPU whose leaf TLB maps a pfn in [pfn, pfn + pages), or -1. */
   cpuMappingPfn(pfn: number, pages: number): number {
     this.access?.tlb(TLB_LEAF_PFN, ANY_CPU, ANY_DEPTH, pfn, pfn + pages, false);
-    const n = this.leafValid.length;
-    for (let i = 0; i < n; i++) {
-      if (!this.leafValid[i]) continue;
-      const p = this.leafPfn[i];
-      const np = this.leafSize[i];
-      if (p < pfn + pages && p + np / this.pageSize > pfn) return Math.floor(i / this.leafCap);
+    // The filter counts each CPU's valid entries (every one in some class, or unfiltered): a CPU holding none is
+    // skipped, and a CPU's scan ends at its last valid entry. Explore asks this of every frame it allocates or
+    // frees, with most CPUs' TLBs nearly empty.
+    const nc = this.leafSizes.length;
+    const cap = this.leafCap;
+    const valid = this.leafValid;
+    for (let c = 0; c < this.cpus; c++) {
+      let left = this.unfiltered[c];
+      for (let k = c * nc; k < c * nc + nc; k++) left += this.classCount[k];
+      for (let i = c * cap, end = i + cap; left > 0 && i < end; i++) {
+        if (valid[i] === 0) continue;
+        left--;
+        const p = this.leafPfn[i];
+        if (p < pfn + pages && p + this.leafSize[i] / this.pageSize > pfn) return c;
+      }
     }
     return -1;
   }
