@@ -861,11 +861,29 @@ export class ExploreEngine {
     throw new Error('explore: no violation recorded');
   }
 
-  private initNode(i: number, sim: Sim): void {
+  /**
+   * Node i's enabled actors and empty sets. After an event of actor `stepped` (node i - 1 to i), only that actor's
+   * pending op and done flag changed, so another actor whose op never waits keeps its bit, and one whose op may
+   * wait (a lock, a completion: Sim.actorMayWait) can change only if the event moved Sim.waitEpoch (`woke`).
+   */
+  private initNode(i: number, sim: Sim, stepped = -1, woke = true): void {
     this.grow(i + 2);
-    let m = 0;
     const actors = sim.actors;
-    for (let k = 0; k < actors.length; k++) if (sim.enabled(actors[k])) m |= 1 << k;
+    let m = 0;
+    if (stepped < 0) {
+      for (let k = 0; k < actors.length; k++) if (sim.enabled(actors[k])) m |= 1 << k;
+    } else {
+      m = this.en[i - 1] & ~(1 << stepped);
+      if (sim.enabled(actors[stepped])) m |= 1 << stepped;
+      if (woke) {
+        const mayWait = sim.actorMayWait;
+        for (let k = 0; k < actors.length; k++) {
+          if (k === stepped || mayWait[k] === 0) continue;
+          if (sim.enabled(actors[k])) m |= 1 << k;
+          else m &= ~(1 << k);
+        }
+      }
+    }
     this.en[i] = m;
     this.bt[i] = 0;
     this.done[i] = 0;
@@ -956,6 +974,7 @@ export class ExploreEngine {
       }
       const macro = site !== null && this.atomicSite(site) ? a.lock : -1;
       const before = this.vcount(sim);
+      const wake0 = sim.waitEpoch;
       let violated = false;
       let fp: Footprint;
       if (macro < 0) {
@@ -1049,7 +1068,7 @@ export class ExploreEngine {
         }
       }
       const preempted = this.isPreemption(i, choice) ? 1 : 0;
-      this.initNode(i + 1, sim);
+      this.initNode(i + 1, sim, choice, sim.waitEpoch !== wake0);
       // An event that disables another actor's pending step (a wait_for_completion() that takes the only post,
       // a lock taken and never released) conflicts with it, but that step may never run in this execution, so
       // no race with it would ever be seen: explore the disabled actor first here too (unless that order is
