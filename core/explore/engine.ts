@@ -260,6 +260,7 @@ interface Bookkeeping {
   /** [actor * frames + frame, generation, ...]. */
   known: Float64Array;
   tlbEvents: Int32Array[];
+  tlbLocal: Int32Array[];
   lastEv: Int32Array;
   localCount: Int32Array;
   lastAcq: Int32Array[];
@@ -364,8 +365,15 @@ export class ExploreEngine {
   private epoch = 0;
 
   // Per execution.
-  /** Per thread, its events with TLB records, in order. */
+  /**
+   * Per thread, its events with TLB records, in order: those whose records are all of one CPU (a walk, a fill:
+   * `tlbLocal`, and the union of their CPUs in `localCpus`), and the others (a TLBI, a query of every CPU's TLB).
+   * Two events of different CPUs conflict only through the second kind, so a new event scans a thread's first
+   * list only if it touches one of that list's CPUs.
+   */
   private tlbEvents: number[][] = [];
+  private tlbLocal: number[][] = [];
+  private localCpus = new Int32Array(0);
   private lastEv = new Int32Array(0);
   private localCount = new Int32Array(0);
   private lastAcq: Int32Array[] = [];
@@ -905,8 +913,14 @@ export class ExploreEngine {
     sfb.reuse = this.reuse;
     sfb.staleLeaf = this.staleLeaf;
     this.epoch++;
-    if (this.tlbEvents.length !== this.nA) this.tlbEvents = Array.from({ length: this.nA }, () => []);
+    if (this.tlbEvents.length !== this.nA) {
+      this.tlbEvents = Array.from({ length: this.nA }, () => []);
+      this.tlbLocal = Array.from({ length: this.nA }, () => []);
+      this.localCpus = new Int32Array(this.nA);
+    }
     for (const l of this.tlbEvents) l.length = 0;
+    for (const l of this.tlbLocal) l.length = 0;
+    this.localCpus.fill(0);
     this.lastEv.fill(-1);
     this.localCount.fill(0);
     for (const la of this.lastAcq) la.fill(-1);
@@ -1139,6 +1153,7 @@ export class ExploreEngine {
       readers: Int32Array.from(readers),
       known: Float64Array.from([...known].flat()),
       tlbEvents: this.tlbEvents.map((l) => Int32Array.from(l)),
+      tlbLocal: this.tlbLocal.map((l) => Int32Array.from(l)),
       lastEv: this.lastEv.slice(),
       localCount: this.localCount.slice(),
       lastAcq: this.lastAcq.map((l) => l.slice()),
@@ -1173,6 +1188,12 @@ export class ExploreEngine {
       const list = this.tlbEvents[q];
       const from = b.tlbEvents[q];
       for (let k = 0; k < from.length; k++) list.push(from[k]);
+      const local = this.tlbLocal[q];
+      const fromLocal = b.tlbLocal[q];
+      for (let k = 0; k < fromLocal.length; k++) {
+        local.push(fromLocal[k]);
+        this.localCpus[q] |= this.fps[fromLocal[k]].tlbAll;
+      }
     }
     this.lastEv.set(b.lastEv);
     this.localCount.set(b.localCount);
@@ -1201,7 +1222,7 @@ export class ExploreEngine {
     this.localCount[p] = this.lidx[i];
     const ids = fp.ids!;
     for (let k = 0; k < ids.length; k++) this.touch(ids[k], fp.modes[k], i, p);
-    if (fp.tlb) this.tlbEvents[p].push(i);
+    if (fp.tlb) this.recordTlbEvent(p, i, fp);
     const learn = fp.learn;
     if (learn) for (let k = 0; k < learn.length; k += 2) this.known.set(p, learn[k], learn[k + 1]);
     if (fp.acqLock >= 0 && fp.acqKind !== ACQ_WLOCK && fp.macro < 0) this.lastAcq[fp.acqLock][p] = i;
@@ -1289,6 +1310,27 @@ export class ExploreEngine {
     this.nDeps = n + 1;
   }
 
+  /** Event i of thread p has TLB records: into the list of its kind (see tlbEvents). */
+  private recordTlbEvent(p: number, i: number, fp: Footprint): void {
+    const cpus = fp.tlbAll;
+    if (cpus > 0 && (cpus & (cpus - 1)) === 0) {
+      this.tlbLocal[p].push(i);
+      this.localCpus[p] |= cpus;
+    } else {
+      this.tlbEvents[p].push(i);
+    }
+  }
+
+  /** The latest event of `list` not known to happen before (local index above `seen`) whose TLB records conflict with fp's, or -1. */
+  private latestTlbDependent(list: number[], seen: number, fp: Footprint): number {
+    for (let k = list.length - 1; k >= 0; k--) {
+      const t = list[k];
+      if (this.lidx[t] <= seen) return -1;
+      if (tlbDependent(fp, this.fps[t])) return t;
+    }
+    return -1;
+  }
+
   /** Race detection for the new event i of actor p: vector clock, races, backtrack points. */
   private detect(i: number, p: number, fp: Footprint): void {
     const nA = this.nA;
@@ -1318,20 +1360,18 @@ export class ExploreEngine {
       // Only the latest conflicting event of each other thread matters: its earlier events happen before it. And
       // once an event of that thread happens before p's previous event, so do all its earlier ones (the clock has
       // them already, and none can race), so the scan stops there.
+      // The latest of each list is the latest of the thread: both are in event order.
       for (let q = 0; q < nA; q++) {
         if (q === p) continue;
-        const list = this.tlbEvents[q];
         const seen = base >= 0 ? clk[base * nA + q] : 0;
-        for (let k = list.length - 1; k >= 0; k--) {
-          const t = list[k];
-          if (this.lidx[t] <= seen) break;
-          if (tlbDependent(fp, this.fps[t])) {
-            this.addDep(t, DEP_DATA);
-            break;
-          }
+        let t = this.latestTlbDependent(this.tlbEvents[q], seen, fp);
+        if ((fp.tlbAll & this.localCpus[q]) !== 0) {
+          const u = this.latestTlbDependent(this.tlbLocal[q], seen, fp);
+          if (u > t) t = u;
         }
+        if (t >= 0) this.addDep(t, DEP_DATA);
       }
-      this.tlbEvents[p].push(i);
+      this.recordTlbEvent(p, i, fp);
     }
     // Vector clock.
     const row = i * nA;
