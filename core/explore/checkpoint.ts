@@ -202,6 +202,7 @@ const TLB_RULES: Rules = {
   walkValid: STATE,
   walkKey: STATE,
   walkNext: STATE,
+  walkCount: STATE,
   pageSize: FIXED,
   spanOfDepth: FIXED,
   access: FIXED,

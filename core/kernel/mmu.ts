@@ -10,7 +10,7 @@ import { ENTRY_BLOCK, ENTRY_NONE, ENTRY_PAGE, ENTRY_TABLE, ROLE_PGTABLE, ROLE_VM
 import { LOCK_PTL, LOCK_NAMES } from '../model/locks.ts';
 import type { Actor } from '../machine/actor.ts';
 import { OP_LOCK, OP_UNLOCK } from '../machine/ops.ts';
-import { type Program, type Resume, RESUME_RETURN, RESUME_STEP, Routine } from '../machine/routine.ts';
+import { type Frame, type Program, type Resume, RESUME_RETURN, RESUME_STEP, Routine } from '../machine/routine.ts';
 import type { Sim } from '../machine/sim.ts';
 import { atDepth, N } from './names.ts';
 
@@ -57,6 +57,8 @@ const U_RETURNED = 7;
  * with each level's table, generation, address and end kept by depth.
  */
 class UnmapLevels extends Routine<void> {
+  override callee: Frame | null = null;
+  override value: void | undefined = undefined;
   private readonly s: Sim;
   private readonly a: Actor;
   private readonly freeMapped: boolean;
@@ -251,6 +253,8 @@ const F_RETURNED = 13;
  * Each level's operands are kept by depth.
  */
 class FreeEmptyLevels extends Routine<void> {
+  override callee: Frame | null = null;
+  override value: void | undefined = undefined;
   private readonly s: Sim;
   private readonly a: Actor;
   private readonly target: TeardownTarget;
@@ -552,6 +556,8 @@ const C_RETURNED = 8;
  *        the level below } while ((addr = next) < end)
  */
 class CreateLevels extends Routine<void> {
+  override callee: Frame | null = null;
+  override value: void | undefined = undefined;
   private readonly s: Sim;
   private readonly a: Actor;
   private readonly physDelta: number;

@@ -13,7 +13,7 @@ import { LOCK_MEM_HOTPLUG, LOCK_PTL, LOCK_VMAP_PURGE } from '../model/locks.ts';
 import type { Actor } from '../machine/actor.ts';
 import { LAT_VFREE, LAT_VMALLOC, type Sim } from '../machine/sim.ts';
 import { OP_LOCK, OP_READ_LOCK, OP_READ_UNLOCK, OP_TRYLOCK, OP_UNLOCK } from '../machine/ops.ts';
-import { type Program, type Resume, RESUME_CALL, RESUME_RETURN, RESUME_STEP, Routine } from '../machine/routine.ts';
+import { type Frame, type Program, type Resume, RESUME_CALL, RESUME_RETURN, RESUME_STEP, Routine } from '../machine/routine.ts';
 import { atDepth, N } from './names.ts';
 
 const FN_VMALLOC = '__vmalloc_node_range';
@@ -105,6 +105,8 @@ const W_LEAVE = 17;
  * counts the pages mapped (the generator threaded it through its calls).
  */
 class Vmalloc extends Routine<VmArea | null> {
+  override callee: Frame | null = null;
+  override value: VmArea | null | undefined = undefined;
   private readonly s: Sim;
   private readonly a: Actor;
   private pages = 0;
@@ -397,6 +399,8 @@ const U_LEAVE = 13;
  * with vunmapLevel(d) recursing per level (state by depth, as in Vmalloc).
  */
 class Vfree extends Routine<void> {
+  override callee: Frame | null = null;
+  override value: void | undefined = undefined;
   private readonly s: Sim;
   private readonly a: Actor;
   private readonly fnAt: string[];

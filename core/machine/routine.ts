@@ -30,10 +30,13 @@ export type Resume = typeof RESUME_STEP | typeof RESUME_CALL | typeof RESUME_RET
  * generators may call it (`yield routine`).
  */
 export abstract class Routine<R = unknown> {
+  // Each subclass initializes these two itself (`override callee: Frame | null = null; override value ... =
+  // undefined;`, before its own fields, so the object's layout is as if they were here): an initializer here would
+  // be one store site for every routine class, megamorphic, and explore builds routines for every execution.
   /** Set before returning RESUME_CALL. */
-  callee: Frame | null = null;
+  declare callee: Frame | null;
   /** Set before returning RESUME_RETURN. */
-  value: R | undefined = undefined;
+  declare value: R | undefined;
   /** Run to the next step, call or return; `input` is the last callee's return value (else undefined). */
   abstract resume(input: unknown): Resume;
 }
@@ -51,6 +54,8 @@ const generatorNext = (Object.getPrototypeOf(Object.getPrototypeOf((function* ()
 
 /** A generator on an actor's stack, resumed through the Routine protocol (so resuming a frame is one kind of call). */
 export class GeneratorFrame extends Routine<unknown> {
+  override callee: Frame | null = null;
+  override value: unknown | undefined = undefined;
   private readonly gen: Program<unknown>;
   constructor(gen: Program<unknown>) {
     super();

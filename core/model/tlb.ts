@@ -73,6 +73,8 @@ export class Tlbs {
    */
   private readonly walkKey: Float64Array;
   private readonly walkNext: Int32Array;
+  /** Per CPU, its valid walk-cache entries: cpuWalkingTable() skips a CPU holding none and stops at its last one. */
+  private readonly walkCount: Int32Array;
 
   readonly pageSize: number;
   /** VA span a walk-cache entry of each depth covers (the entry size of the level above). */
@@ -109,6 +111,7 @@ export class Tlbs {
     this.walkValid = new Uint8Array(nw);
     this.walkKey = new Float64Array(nw).fill(-1);
     this.walkNext = new Int32Array(cpus);
+    this.walkCount = new Int32Array(cpus);
   }
 
   /** Count leaf entry i (of `cpu`) into the filter (delta 1) or out of it (delta -1). */
@@ -200,6 +203,7 @@ export class Tlbs {
       log.tlb(TLB_WALK_VA, cpu, depth, span, span + this.spanOfDepth[depth], true);
       log.tlb(TLB_WALK_PFN, cpu, ANY_DEPTH, pfn, pfn + 1, true);
     }
+    if (this.walkValid[i] === 0) this.walkCount[cpu]++;
     this.walkDepth[i] = depth;
     this.walkSpan[i] = span;
     this.walkPfn[i] = pfn;
@@ -262,6 +266,7 @@ export class Tlbs {
         if (log !== null) this.declareWalk(log, i);
         this.walkValid[i] = 0;
         this.walkKey[i] = -1;
+        this.walkCount[Math.floor(i / this.walkCap)]--;
       }
     }
   }
@@ -272,6 +277,7 @@ export class Tlbs {
     this.leafValid.fill(0);
     this.walkValid.fill(0);
     this.walkKey.fill(-1);
+    this.walkCount.fill(0);
     this.leafLo.fill(Infinity);
     this.leafHi.fill(-Infinity);
     this.classCount.fill(0);
@@ -304,9 +310,16 @@ export class Tlbs {
   /** First CPU whose walk cache points at table pfn, or -1. */
   cpuWalkingTable(pfn: number): number {
     this.access?.tlb(TLB_WALK_PFN, ANY_CPU, ANY_DEPTH, pfn, pfn + 1, false);
-    const n = this.walkValid.length;
-    for (let i = 0; i < n; i++) {
-      if (this.walkValid[i] && this.walkPfn[i] === pfn) return Math.floor(i / this.walkCap);
+    const cap = this.walkCap;
+    const valid = this.walkValid;
+    const pfns = this.walkPfn;
+    for (let c = 0; c < this.cpus; c++) {
+      let left = this.walkCount[c];
+      for (let i = c * cap, end = i + cap; left > 0 && i < end; i++) {
+        if (valid[i] === 0) continue;
+        if (pfns[i] === pfn) return c;
+        left--;
+      }
     }
     return -1;
   }

@@ -19,7 +19,7 @@ import type { RunMode, RunResult, Series, Violation, ViolationKind } from '../re
 import { resolvedActors, type Scenario, ScenarioError } from '../scenario.ts';
 import { PctScheduler, RandomScheduler, ReplayScheduler, TimedScheduler } from './schedulers/index.ts';
 import type { Actor } from '../machine/actor.ts';
-import { type Program, type Resume, RESUME_CALL, RESUME_RETURN, RESUME_STEP, Routine } from '../machine/routine.ts';
+import { type Frame, type Program, type Resume, RESUME_CALL, RESUME_RETURN, RESUME_STEP, Routine } from '../machine/routine.ts';
 import { RUN_BLOCKED, RUN_VIOLATION, type Scheduler, SECTION_OFFLINE, SECTION_ONLINE, Sim, STATIC_TABLE_FRAMES } from '../machine/sim.ts';
 import type { Strategy } from '../strategies.ts';
 import { LocalOpSource, type OpSource, OP_RECORD, type StarvationGate, VmallocStream } from '../workload.ts';
@@ -388,6 +388,8 @@ const LOOP_RETURNED = 3;
  *   }
  */
 class VmallocLoop extends Routine<void> {
+  override callee: Frame | null = null;
+  override value: void | undefined = undefined;
   private readonly s: Sim;
   private readonly a: Actor;
   private readonly thread: number;
