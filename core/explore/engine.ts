@@ -304,6 +304,46 @@ function taskSignature(t: Pick<SubtreeTask, 'reuse' | 'staleLeaf' | 'nonAtomic'>
 }
 
 /**
+ * The strings that name critical-section sites and the steps inside them (nonAtomic, nonMovers, Footprint.site and
+ * .locs), made once each: an execution meets the same few thousand times, and a string made per event is garbage.
+ */
+class SiteNames {
+  private readonly sites = new Map<string, string[]>();
+  private readonly starred: string[] = [];
+  private readonly locs = new Map<string, Map<string, string[]>>();
+
+  /** A lock's site in a function: `${lock}|${fn}`. */
+  site(lock: number, fn: string): string {
+    let byLock = this.sites.get(fn);
+    if (!byLock) {
+      byLock = [];
+      this.sites.set(fn, byLock);
+    }
+    return (byLock[lock] ??= `${lock}|${fn}`);
+  }
+
+  /** Every site of a lock: `${lock}|*`. */
+  lockSites(lock: number): string {
+    return (this.starred[lock] ??= `${lock}|*`);
+  }
+
+  /** A step in a critical section: `${op}|${fn}|${act}`. */
+  location(op: number, fn: string, act: string): string {
+    let byAct = this.locs.get(fn);
+    if (!byAct) {
+      byAct = new Map();
+      this.locs.set(fn, byAct);
+    }
+    let byOp = byAct.get(act);
+    if (!byOp) {
+      byOp = [];
+      byAct.set(act, byOp);
+    }
+    return (byOp[op] ??= `${op}|${fn}|${act}`);
+  }
+}
+
+/**
  * The DPOR engine over any simulator factory (`make` must build the same
  * machine every time); exploreMachine() drives it for hand-written programs.
  */
@@ -329,6 +369,7 @@ export class ExploreEngine {
   private staleLeaf = true;
   private staleLeafDropped: string | null = null;
   private readonly known = new KnownFrames();
+  private readonly names = new SiteNames();
 
   // Nodes (index i = the state before event i, and event i itself).
   private cap = 0;
@@ -764,9 +805,9 @@ export class ExploreEngine {
     this.abortRound = true;
   };
 
-  private atomicSite(site: string): boolean {
+  private atomicSite(site: string, lock: number): boolean {
     // (fidelity, issue 9) `${lock}|*` marks every site of a lock that some actor trylocks (see the trylock check below).
-    return this.cfg.lipton && !this.nonAtomic.has(site) && !this.nonAtomic.has(`${site.slice(0, site.indexOf('|'))}|*`);
+    return this.cfg.lipton && !this.nonAtomic.has(site) && !this.nonAtomic.has(this.names.lockSites(lock));
   }
 
   private grow(n: number): void {
@@ -978,7 +1019,7 @@ export class ExploreEngine {
       // Run the event: one step, or a whole critical section of an atomic site.
       const a = sim.actors[choice];
       const held = a.locksHeld | (a.readHeld << READ_HELD_SHIFT);
-      const site = a.op === OP_LOCK ? `${a.lock}|${a.fn}` : null;
+      const site = a.op === OP_LOCK ? this.names.site(a.lock, a.fn) : null;
       // (fidelity, issue 9) mutex_trylock() observes whether its lock is held, which a critical section run as one
       // event would hide (the lock word is not counted by the mover check): every site of that lock is split from
       // the next round on.
@@ -986,7 +1027,7 @@ export class ExploreEngine {
         this.newNonAtomic.add(`${a.lock}|*`);
         this.abortRound = true;
       }
-      const macro = site !== null && this.atomicSite(site) ? a.lock : -1;
+      const macro = site !== null && this.atomicSite(site, a.lock) ? a.lock : -1;
       const before = this.vcount(sim);
       const wake0 = sim.waitEpoch;
       let violated = false;
@@ -1004,7 +1045,7 @@ export class ExploreEngine {
         const body: Footprint[] = [];
         const locs: string[] = [];
         for (;;) {
-          const loc = `${a.op}|${a.fn}|${a.act}`;
+          const loc = this.names.location(a.op, a.fn, a.act);
           sfb.begin(sim, a, macro);
           sim.setAccessLog(sfb);
           sim.step(choice);
