@@ -296,7 +296,8 @@ export class Sim {
     this.jitterAt = this.jitterBuf.length;
     this.jitterAmp = opts.cost.jitter;
     this.lazyMax = lazyMaxPages(opts.cpus, g.pageSize);
-    this.logCap = opts.traceAll ? 1024 : opts.traceRing;
+    // A full log starts small and doubles as it fills: explore builds a machine per execution, most a few hundred steps.
+    this.logCap = opts.traceAll ? 128 : opts.traceRing;
     this.logMask = !opts.traceAll && this.logCap > 0 && (this.logCap & (this.logCap - 1)) === 0 ? this.logCap - 1 : 0;
     this.logNum = new Float64Array(this.logCap * LOG_STRIDE);
     this.logFn = new Array<string>(this.logCap).fill('');

@@ -89,29 +89,40 @@ export class Tlbs {
     this.leafCap = leafCap;
     this.walkCap = walkCap;
     const nl = cpus * leafCap;
-    this.leafVa = new Float64Array(nl);
-    this.leafSize = new Float64Array(nl);
-    this.leafPfn = new Float64Array(nl);
-    this.leafGen = new Uint32Array(nl);
-    this.leafValid = new Uint8Array(nl);
-    this.leafNext = new Int32Array(cpus);
-    this.leafLo = new Float64Array(cpus).fill(Infinity);
-    this.leafHi = new Float64Array(cpus).fill(-Infinity);
+    const nw = cpus * walkCap;
     this.leafSizes = [...new Set(spanOfDepth.filter((x) => x > 0))];
     this.leafScales = this.leafSizes.map((x) => 1 / x);
-    this.classCount = new Int32Array(cpus * this.leafSizes.length);
+    const nk = cpus * this.leafSizes.length;
     this.bucketBits = Math.min(FILTER_MAX_BITS, Math.max(FILTER_MIN_BITS, Math.ceil(Math.log2(4 * leafCap))));
-    this.buckets = new Int32Array((cpus * this.leafSizes.length) << this.bucketBits);
-    this.unfiltered = new Int32Array(cpus);
-    const nw = cpus * walkCap;
-    this.walkDepth = new Int8Array(nw);
-    this.walkSpan = new Float64Array(nw);
-    this.walkPfn = new Float64Array(nw);
-    this.walkGen = new Uint32Array(nw);
-    this.walkValid = new Uint8Array(nw);
-    this.walkKey = new Float64Array(nw).fill(-1);
-    this.walkNext = new Int32Array(cpus);
-    this.walkCount = new Int32Array(cpus);
+    const nb = nk << this.bucketBits;
+    // Every array is a view of one buffer, 8-byte elements first so each view is aligned: explore builds a machine
+    // per execution it explores, and one allocation costs far less than twenty.
+    const buf = new ArrayBuffer(8 * (3 * nl + 2 * cpus + 3 * nw) + 4 * (nl + nk + nb + nw + 4 * cpus) + (nl + 2 * nw));
+    let at = 0;
+    const f64 = (n: number): Float64Array => new Float64Array(buf, (at += 8 * n) - 8 * n, n);
+    const i32 = (n: number): Int32Array => new Int32Array(buf, (at += 4 * n) - 4 * n, n);
+    const u32 = (n: number): Uint32Array => new Uint32Array(buf, (at += 4 * n) - 4 * n, n);
+    const u8 = (n: number): Uint8Array => new Uint8Array(buf, (at += n) - n, n);
+    this.leafVa = f64(nl);
+    this.leafSize = f64(nl);
+    this.leafPfn = f64(nl);
+    this.leafLo = f64(cpus).fill(Infinity);
+    this.leafHi = f64(cpus).fill(-Infinity);
+    this.walkSpan = f64(nw);
+    this.walkPfn = f64(nw);
+    this.walkKey = f64(nw).fill(-1);
+    this.leafGen = u32(nl);
+    this.leafNext = i32(cpus);
+    this.classCount = i32(nk);
+    this.buckets = i32(nb);
+    this.unfiltered = i32(cpus);
+    this.walkGen = u32(nw);
+    this.walkNext = i32(cpus);
+    this.walkCount = i32(cpus);
+    this.leafValid = u8(nl);
+    this.walkDepth = new Int8Array(buf, at, nw);
+    at += nw;
+    this.walkValid = u8(nw);
   }
 
   /** Count leaf entry i (of `cpu`) into the filter (delta 1) or out of it (delta -1). */
