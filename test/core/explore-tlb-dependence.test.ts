@@ -7,7 +7,8 @@
  * CPUs and walk depths can be the same, and their intervals overlap.
  */
 import { describe, expect, it } from 'vitest';
-import { type Footprint, importFootprint, tlbDependent } from '../../core/explore/footprints.ts';
+import { type Footprint, tlbDependent } from '../../core/explore/footprints.ts';
+import { footprintWith } from './footprint-fixture.ts';
 import { TLB_ANY, TLB_LEAF_PFN, TLB_LEAF_VA, TLB_WALK_PFN, TLB_WALK_VA } from '../../core/model/access.ts';
 import { Prng } from '../../core/prng.ts';
 
@@ -30,28 +31,7 @@ function record(rng: Prng): Rec {
 
 function event(rng: Prng): Footprint {
   const recs = Array.from({ length: rng.below(4) }, () => record(rng));
-  return importFootprint({
-    keys: [],
-    modes: [],
-    tlb: recs.length ? recs.flat() : null,
-    tlbW: 0,
-    tlbAll: 0,
-    vaLo: 0,
-    vaHi: 0,
-    pfnLo: 0,
-    pfnHi: 0,
-    acq: 0,
-    rel: 0,
-    acqLock: -1,
-    acqKind: 0,
-    macro: -1,
-    site: null,
-    body: null,
-    locs: null,
-    held: 0,
-    learn: null,
-    ids: null,
-  });
+  return footprintWith({ tlb: recs.length ? recs.flat() : null });
 }
 
 function conflicts(x: Footprint, y: Footprint): boolean {
@@ -86,7 +66,7 @@ describe('TLB dependence of two events', () => {
   });
 
   it('a TLBI of one range and a fill of a disjoint range on another CPU are independent; overlapping, dependent', () => {
-    const mk = (recs: Rec[]): Footprint => importFootprint({ ...event(new Prng(1)), tlb: recs.flat() });
+    const mk = (recs: Rec[]): Footprint => footprintWith({ tlb: recs.flat() });
     const va = 0xffff_8000_0000_0000;
     const fill = mk([
       [TLB_LEAF_VA, 1, -1, va, va + 4096, 1],

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { exploreTaskEngine } from '../../core/explore/index.ts';
-import { type Footprint, FootprintPacker, importFootprint, unpackFootprints } from '../../core/explore/footprints.ts';
+import { type Footprint, FootprintPacker, unpackFootprints } from '../../core/explore/footprints.ts';
+import { footprintWith } from './footprint-fixture.ts';
 import { packTask, type SubtreeTask, unpackTask } from '../../core/explore/parallel.ts';
 import { findPreset } from '../../core/presets.ts';
 import { Prng } from '../../core/prng.ts';
@@ -24,16 +25,10 @@ function footprint(rng: Prng, depth = 0): Footprint {
   const n = rng.below(5);
   const section = depth === 0 && rng.below(3) === 0;
   const body = section ? Array.from({ length: 1 + rng.below(3) }, () => footprint(rng, 1)) : null;
-  return importFootprint({
+  return footprintWith({
     keys: nums(rng, n, true),
     modes: nums(rng, n),
     tlb: rng.below(2) ? [0, 1, -1, -Infinity, Infinity, 1, 2, 3, 1, 4096, 8192, 0, 1, -1, -1, 5, 6, 1] : null,
-    tlbW: 0,
-    tlbAll: 0,
-    vaLo: 0,
-    vaHi: 0,
-    pfnLo: 0,
-    pfnHi: 0,
     acq: rng.below(4),
     rel: rng.below(4),
     acqLock: section ? 2 : -1,
@@ -44,7 +39,6 @@ function footprint(rng: Prng, depth = 0): Footprint {
     locs: body ? body.map((_, k) => `loc${k}`) : null,
     held: rng.below(16),
     learn: rng.below(2) ? nums(rng, 4) : null,
-    ids: null,
   });
 }
 
