@@ -1023,8 +1023,8 @@ export class ExploreEngine {
       // (fidelity, issue 9) mutex_trylock() observes whether its lock is held, which a critical section run as one
       // event would hide (the lock word is not counted by the mover check): every site of that lock is split from
       // the next round on.
-      if (a.op === OP_TRYLOCK && this.cfg.lipton && !this.nonAtomic.has(`${a.lock}|*`) && !this.newNonAtomic.has(`${a.lock}|*`)) {
-        this.newNonAtomic.add(`${a.lock}|*`);
+      if (a.op === OP_TRYLOCK && this.cfg.lipton && !this.nonAtomic.has(this.names.lockSites(a.lock)) && !this.newNonAtomic.has(this.names.lockSites(a.lock))) {
+        this.newNonAtomic.add(this.names.lockSites(a.lock));
         this.abortRound = true;
       }
       const macro = site !== null && this.atomicSite(site, a.lock) ? a.lock : -1;

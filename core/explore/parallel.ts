@@ -569,17 +569,16 @@ class Coordinator {
 
   /** The end of a merge (after its probes, if it asked for any): progress, and whether the search stops. */
   private afterProbes(r: TaskResult): boolean {
-    const more = (): boolean => this.more();
     if (this.cfg.onProgress && this.schedules - this.lastProgress >= 64) {
       this.lastProgress = this.schedules;
       this.cfg.onProgress({ schedules: this.schedules, states: this.states, steps: this.steps, elapsedMs: 0, round: this.round });
     }
     if (r.outcome === 'cut' || this.cfg.now() > this.cfg.deadline) {
-      if (more()) this.cut.add('timeLimit');
+      if (this.more()) this.cut.add('timeLimit');
       return true;
     }
     if (this.schedules >= this.cfg.maxSchedules) {
-      if (more()) this.cut.add('maxSchedules');
+      if (this.more()) this.cut.add('maxSchedules');
       return true;
     }
     return false;
