@@ -175,7 +175,19 @@ const MEM_RULES: Rules = {
   blockTop: STATE,
   tablesAllocated: STATE,
   tablesFreed: STATE,
+  // What changed since the memory was last copied (PhysMem.copyFrom()): the memory object's own history, not the
+  // machine's state; a restore reports what it writes (restoreSim()).
+  image: FIXED,
+  frameDirty: FIXED,
+  dirtyFrames: FIXED,
+  nDirtyFrames: FIXED,
+  slotDirty: FIXED,
+  dirtySlots: FIXED,
+  nDirtySlots: FIXED,
 };
+
+/** PhysMem's arrays indexed by frame (the rest of its STATE arrays are its free lists, which copyFrom() copies whole). */
+const MEM_FRAME_ARRAYS = new Set(['state', 'gen', 'role', 'depth', 'order', 'refs', 'slot']);
 
 const TLB_RULES: Rules = {
   cpus: FIXED,
@@ -563,4 +575,15 @@ export function restoreSim(cp: Checkpoint, fresh: Sim): void {
     a.routineCache.length = 0;
   }
   restoreInto(fresh as unknown as Obj, cp.sim);
+  // The memory is copied from the boot image again for the next machine (core/explore/index.ts), and only where it
+  // was written since: what the restore wrote counts.
+  const at = cp.sim.keys.indexOf('mem');
+  const mem = at >= 0 ? cp.sim.vals[at] : undefined;
+  if (mem instanceof Frozen) {
+    for (let j = 0; j < mem.keys.length; j++) {
+      const v = mem.vals[j];
+      if (v instanceof Diff && MEM_FRAME_ARRAYS.has(mem.keys[j])) fresh.mem.touched(v.idx, []);
+    }
+    for (const d of mem.slots) fresh.mem.touched([], d.idx);
+  }
 }

@@ -203,7 +203,7 @@ export class Sim {
   /** cost.jitter, read on every charged step. */
   private readonly jitterAmp: number;
   readonly counters = { tlbiPage: 0, tlbiPgtable: 0, tlbiAll: 0, accessFaults: 0, vmallocFailed: 0 };
-  private readonly lat: LatencyLog[] = LAT_NAMES.map(() => ({ data: new Float64Array(1024), n: 0 }));
+  private readonly lat: LatencyLog[] = LAT_NAMES.map(() => ({ data: new Float64Array(16), n: 0 }));
   readonly ops = new Float64Array(LAT_NAMES.length);
   /** Ranges hot-removed during the run: [start, end) offsets, for the leak metric. */
   readonly removedRanges: number[] = [];
@@ -297,7 +297,7 @@ export class Sim {
     this.jitterAmp = opts.cost.jitter;
     this.lazyMax = lazyMaxPages(opts.cpus, g.pageSize);
     // A full log starts small and doubles as it fills: explore builds a machine per execution, most a few hundred steps.
-    this.logCap = opts.traceAll ? 128 : opts.traceRing;
+    this.logCap = opts.traceAll ? 16 : opts.traceRing;
     this.logMask = !opts.traceAll && this.logCap > 0 && (this.logCap & (this.logCap - 1)) === 0 ? this.logCap - 1 : 0;
     this.logNum = new Float64Array(this.logCap * LOG_STRIDE);
     this.logFn = new Array<string>(this.logCap).fill('');

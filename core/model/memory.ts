@@ -67,6 +67,19 @@ export class PhysMem {
   /** Table pages allocated/freed so far (metrics). */
   tablesAllocated = 0;
   tablesFreed = 0;
+  /**
+   * What was written since the last copyFrom(), so that the next copy from the same memory writes only that
+   * (explore resets a machine to the boot image for every execution, and an execution touches a few dozen of its
+   * thousands of frames): the frames whose per-frame fields and the table slots whose entries may differ, each
+   * listed once. `image` is the memory last copied from in full; null: none, the next copy copies everything.
+   */
+  private image: PhysMem | null = null;
+  private readonly frameDirty: Uint8Array;
+  private readonly dirtyFrames: Int32Array;
+  private nDirtyFrames = 0;
+  private slotDirty: Uint8Array;
+  private dirtySlots: Int32Array;
+  private nDirtySlots = 0;
 
   constructor(cfg: MemoryConfig) {
     this.poolBasePfn = cfg.poolBasePfn;
@@ -84,6 +97,10 @@ export class PhysMem {
     const initialSlots = 64;
     this.kinds = new Uint8Array(initialSlots * this.ptrs);
     this.vals = new Float64Array(initialSlots * this.ptrs);
+    this.frameDirty = new Uint8Array(n);
+    this.dirtyFrames = new Int32Array(n);
+    this.slotDirty = new Uint8Array(initialSlots);
+    this.dirtySlots = new Int32Array(initialSlots);
     for (let i = 0; i < cfg.staticFrames; i++) {
       this.state[i] = FRAME_STATIC;
       this.role[i] = ROLE_STATIC_TABLE;
@@ -103,6 +120,23 @@ export class PhysMem {
    */
   copyFrom(src: PhysMem): void {
     if (src.nFrames !== this.nFrames || src.ptrs !== this.ptrs || src.poolBasePfn !== this.poolBasePfn) throw new Error('PhysMem.copyFrom: a machine of another shape');
+    if (src === this.image && src.nDirtyFrames === 0 && src.nDirtySlots === 0) this.copyDirty(src);
+    else this.copyAll(src);
+    this.freeStack.set(src.freeStack);
+    this.freeTop = src.freeTop;
+    this.blockStack.set(src.blockStack);
+    this.blockTop = src.blockTop;
+    this.tablesAllocated = src.tablesAllocated;
+    this.tablesFreed = src.tablesFreed;
+    this.slotsUsed = src.slotsUsed;
+  }
+
+  /** copyFrom() of every frame and slot in use; afterwards only what is written is copied again from `src`. */
+  private copyAll(src: PhysMem): void {
+    this.clearDirty();
+    // Tracking assumes `src` does not change, which its own dirty lists show (explore's boot image never runs).
+    src.clearDirty();
+    this.image = src;
     this.state.set(src.state);
     this.gen.set(src.gen);
     this.role.set(src.role);
@@ -117,19 +151,75 @@ export class PhysMem {
     if (this.kinds.length < used) {
       this.kinds = new Uint8Array(src.kinds.length);
       this.vals = new Float64Array(src.vals.length);
+      this.growSlotMarks(this.kinds.length / this.ptrs);
     } else if (this.slotsUsed * this.ptrs > used) {
       this.kinds.fill(0, used, this.slotsUsed * this.ptrs);
       this.vals.fill(0, used, this.slotsUsed * this.ptrs);
     }
     this.kinds.set(src.kinds.subarray(0, used));
     this.vals.set(src.vals.subarray(0, used));
-    this.slotsUsed = src.slotsUsed;
-    this.freeStack.set(src.freeStack);
-    this.freeTop = src.freeTop;
-    this.blockStack.set(src.blockStack);
-    this.blockTop = src.blockTop;
-    this.tablesAllocated = src.tablesAllocated;
-    this.tablesFreed = src.tablesFreed;
+  }
+
+  /** copyFrom() of the frames and slots written since the last copy from `src` (the same, unchanged, memory). */
+  private copyDirty(src: PhysMem): void {
+    for (let k = 0; k < this.nDirtyFrames; k++) {
+      const f = this.dirtyFrames[k];
+      this.frameDirty[f] = 0;
+      this.state[f] = src.state[f];
+      this.gen[f] = src.gen[f];
+      this.role[f] = src.role[f];
+      this.depth[f] = src.depth[f];
+      this.order[f] = src.order[f];
+      this.refs[f] = src.refs[f];
+      this.slot[f] = src.slot[f];
+    }
+    this.nDirtyFrames = 0;
+    const ptrs = this.ptrs;
+    for (let k = 0; k < this.nDirtySlots; k++) {
+      const s = this.dirtySlots[k];
+      this.slotDirty[s] = 0;
+      const at = s * ptrs;
+      // A slot the source does not use is zero, as every slot is before it is handed out.
+      if (s < src.slotsUsed) {
+        this.kinds.set(src.kinds.subarray(at, at + ptrs), at);
+        this.vals.set(src.vals.subarray(at, at + ptrs), at);
+      } else {
+        this.kinds.fill(0, at, at + ptrs);
+        this.vals.fill(0, at, at + ptrs);
+      }
+    }
+    this.nDirtySlots = 0;
+  }
+
+  private clearDirty(): void {
+    for (let k = 0; k < this.nDirtyFrames; k++) this.frameDirty[this.dirtyFrames[k]] = 0;
+    this.nDirtyFrames = 0;
+    for (let k = 0; k < this.nDirtySlots; k++) this.slotDirty[this.dirtySlots[k]] = 0;
+    this.nDirtySlots = 0;
+  }
+
+  /** Frame f's per-frame fields are about to change (see `image`). */
+  private touchFrame(f: number): void {
+    if (this.frameDirty[f] !== 0) return;
+    this.frameDirty[f] = 1;
+    this.dirtyFrames[this.nDirtyFrames++] = f;
+  }
+
+  /** Slot s's entries are about to change (see `image`). */
+  private touchSlot(s: number): void {
+    if (this.slotDirty[s] !== 0) return;
+    this.slotDirty[s] = 1;
+    this.dirtySlots[this.nDirtySlots++] = s;
+  }
+
+  /**
+   * Elements of this memory's arrays were written from outside (a checkpoint restored into it): `frames` of the
+   * per-frame fields, `entries` of the table slots (indices into them), so that the next copyFrom() undoes them too.
+   */
+  touched(frames: ArrayLike<number>, entries: ArrayLike<number>): void {
+    this.growSlotMarks(this.kinds.length / this.ptrs);
+    for (let k = 0; k < frames.length; k++) this.touchFrame(frames[k]);
+    for (let k = 0; k < entries.length; k++) this.touchSlot(Math.floor(entries[k] / this.ptrs));
   }
 
   pfnOf(frame: number): number {
@@ -146,6 +236,7 @@ export class PhysMem {
   allocPage(role: number): number {
     if (this.freeTop === 0) return -1;
     const f = this.freeStack[--this.freeTop];
+    this.touchFrame(f);
     this.state[f] = FRAME_DATA;
     this.gen[f]++;
     this.role[f] = role;
@@ -158,6 +249,7 @@ export class PhysMem {
   allocBlock(role: number): number {
     if (this.blockTop === 0) return -1;
     const f = this.blockStack[--this.blockTop];
+    this.touchFrame(f);
     this.state[f] = FRAME_DATA;
     this.gen[f]++;
     this.role[f] = role;
@@ -168,10 +260,12 @@ export class PhysMem {
 
   /** Turn a freshly allocated page into a zeroed table page of the given depth. */
   makeTable(f: number, depth: number): void {
+    this.touchFrame(f);
     this.state[f] = FRAME_TABLE;
     this.depth[f] = depth;
     this.role[f] = this.role[f] === ROLE_STATIC_TABLE ? ROLE_STATIC_TABLE : ROLE_PGTABLE;
     const s = this.slotFor(f);
+    this.touchSlot(s);
     this.kinds.fill(ENTRY_NONE, s * this.ptrs, (s + 1) * this.ptrs);
     this.vals.fill(0, s * this.ptrs, (s + 1) * this.ptrs);
     if (this.role[f] === ROLE_PGTABLE) this.tablesAllocated++;
@@ -180,12 +274,14 @@ export class PhysMem {
   /** Make a static frame a table page (swapper_pg_dir, fixmap tables). */
   makeStaticTable(f: number, depth: number): void {
     this.makeTable(f, depth);
+    // (makeTable() touched f)
     this.state[f] = FRAME_STATIC;
   }
 
   /** Return a frame (page or block head) to the allocator. */
   free(f: number): void {
     if (this.state[f] === FRAME_TABLE) this.tablesFreed++;
+    this.touchFrame(f);
     this.state[f] = FRAME_FREE;
     if (this.order[f] > 0) this.blockStack[this.blockTop++] = f;
     else this.freeStack[this.freeTop++] = f;
@@ -208,8 +304,20 @@ export class PhysMem {
       vals.set(this.vals);
       this.vals = vals;
     }
+    this.growSlotMarks(this.kinds.length / this.ptrs);
+    this.touchFrame(f);
     this.slot[f] = s;
     return s;
+  }
+
+  private growSlotMarks(slots: number): void {
+    if (this.slotDirty.length >= slots) return;
+    const d = new Uint8Array(slots);
+    d.set(this.slotDirty);
+    this.slotDirty = d;
+    const l = new Int32Array(slots);
+    l.set(this.dirtySlots);
+    this.dirtySlots = l;
   }
 
   /** Entry kind at index i of table frame f (frames that never were tables read as none). */
@@ -227,17 +335,24 @@ export class PhysMem {
   /** Raw write of an entry; keeps the reference counts of pool targets. */
   setEntry(f: number, i: number, kind: number, val: number): void {
     const s = this.slotFor(f);
+    this.touchSlot(s);
     const k = s * this.ptrs + i;
     const oldKind = this.kinds[k];
     if (oldKind !== ENTRY_NONE) {
       const t = this.frameOf(this.vals[k]);
-      if (t >= 0) this.refs[t]--;
+      if (t >= 0) {
+        this.touchFrame(t);
+        this.refs[t]--;
+      }
     }
     this.kinds[k] = kind;
     this.vals[k] = kind === ENTRY_NONE ? 0 : val;
     if (kind !== ENTRY_NONE) {
       const t = this.frameOf(val);
-      if (t >= 0) this.refs[t]++;
+      if (t >= 0) {
+        this.touchFrame(t);
+        this.refs[t]++;
+      }
     }
   }
 
@@ -247,7 +362,9 @@ export class PhysMem {
    * linear map in one call; reference counts kept as setEntry keeps them).
    */
   fillNone(f: number, i0: number, n: number, kind: number, pfn0: number, step: number): void {
-    const base = this.slotFor(f) * this.ptrs + i0;
+    const s0 = this.slotFor(f);
+    this.touchSlot(s0);
+    const base = s0 * this.ptrs + i0;
     const kinds = this.kinds;
     const vals = this.vals;
     const last = pfn0 + (n - 1) * step;
@@ -260,7 +377,10 @@ export class PhysMem {
       vals[base + i] = pfn;
       if (intoPool) {
         const t = this.frameOf(pfn);
-        if (t >= 0) this.refs[t]++;
+        if (t >= 0) {
+          this.touchFrame(t);
+          this.refs[t]++;
+        }
       }
     }
   }
