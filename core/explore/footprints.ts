@@ -638,12 +638,17 @@ export function tlbDependent(x: Footprint, y: Footprint): boolean {
 
 function tlbConflict(a: readonly number[], b: readonly number[]): boolean {
   for (let i = 0; i < a.length; i += TLB_REC) {
+    const lo = a[i + 3];
+    const hi = a[i + 4];
     for (let j = 0; j < b.length; j += TLB_REC) {
+      // The intervals first: pairs of records that got past the boxes of tlbDependent() nearly always fail here
+      // (a walk's dozen records against a frame's two, on thread-race), and VA and pfn values never meet.
+      if (!(lo < b[j + 4] && b[j + 3] < hi)) continue;
       if (a[i + 5] === 0 && b[j + 5] === 0) continue;
       if (a[i] !== TLB_ANY && b[j] !== TLB_ANY && a[i] !== b[j]) continue;
       if (a[i + 1] !== -1 && b[j + 1] !== -1 && a[i + 1] !== b[j + 1]) continue;
       if (a[i + 2] !== -1 && b[j + 2] !== -1 && a[i + 2] !== b[j + 2]) continue;
-      if (a[i + 3] < b[j + 4] && b[j + 3] < a[i + 4]) return true;
+      return true;
     }
   }
   return false;
