@@ -261,7 +261,8 @@ export async function benchExploreVsSpin(opts: { ks: number[]; log: (line: strin
     );
   }
   const at12 = rows.find((r) => r.k === 12);
-  if (at12) log(`K = 12: ${at12.ptlabVerdict}${at12.complete ? ' (complete)' : ''} in ${at12.ptlabSeconds.toFixed(1)} s, ${at12.ptlabMaxRssMb.toFixed(0)} MB (target complete in < 10 s: ${at12.complete && at12.ptlabSeconds < 10 ? 'met' : 'MISSED'})`);
+  // The < 10 s target (explore may use both cores) is judged on the `--jobs 2` search: benchExploreJobs().
+  if (at12) log(`K = 12 on one thread: ${at12.ptlabVerdict}${at12.complete ? ' (complete)' : ''} in ${at12.ptlabSeconds.toFixed(1)} s, ${at12.ptlabMaxRssMb.toFixed(0)} MB (the < 10 s target is judged with --jobs 2, above)`);
   return rows;
 }
 
@@ -330,6 +331,9 @@ export async function benchExploreJobs(opts: { log?: (line: string) => void; ks?
       log(`  ${String(k).padStart(3)} ${String(jobs).padStart(4)} ${`${o.verdict}${o.complete ? ' (complete)' : ''}`.padEnd(16)} ${String(o.schedules).padStart(9)} ${String(o.states).padStart(10)} ${(o.elapsedMs / 1000).toFixed(2).padStart(7)} ${row.maxRssMb.toFixed(0).padStart(7)}`);
     }
   }
+  // issue 10 §4: K = 12 complete in < 10 s, and explore may use both cores.
+  const both = rows.find((r) => r.k === 12 && r.jobs === 2);
+  if (both) log(`K = 12 on both cores (--jobs 2): ${both.verdict}${both.complete ? ' (complete)' : ''} in ${(both.ms / 1000).toFixed(1)} s (target complete in < 10 s: ${both.complete && both.ms < 10_000 ? 'met' : 'MISSED'})`);
   return rows;
 }
 
