@@ -178,6 +178,8 @@ const MEM_RULES: Rules = {
   // What changed since the memory was last copied (PhysMem.copyFrom()): the memory object's own history, not the
   // machine's state; a restore reports what it writes (restoreSim()).
   image: FIXED,
+  imageVersion: FIXED,
+  version: FIXED,
   frameDirty: FIXED,
   dirtyFrames: FIXED,
   nDirtyFrames: FIXED,

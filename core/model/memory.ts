@@ -71,9 +71,13 @@ export class PhysMem {
    * What was written since the last copyFrom(), so that the next copy from the same memory writes only that
    * (explore resets a machine to the boot image for every execution, and an execution touches a few dozen of its
    * thousands of frames): the frames whose per-frame fields and the table slots whose entries may differ, each
-   * listed once. `image` is the memory last copied from in full; null: none, the next copy copies everything.
+   * listed once. `image` is the memory last copied from in full, at its `version` `imageVersion`; null: none, the
+   * next copy copies everything. A memory's version moves on whenever it is written after a copy was taken of it,
+   * so a copy from an image that changed since copies everything.
    */
   private image: PhysMem | null = null;
+  private imageVersion = -1;
+  private version = 0;
   private readonly frameDirty: Uint8Array;
   private readonly dirtyFrames: Int32Array;
   private nDirtyFrames = 0;
@@ -120,7 +124,7 @@ export class PhysMem {
    */
   copyFrom(src: PhysMem): void {
     if (src.nFrames !== this.nFrames || src.ptrs !== this.ptrs || src.poolBasePfn !== this.poolBasePfn) throw new Error('PhysMem.copyFrom: a machine of another shape');
-    if (src === this.image && src.nDirtyFrames === 0 && src.nDirtySlots === 0) this.copyDirty(src);
+    if (src === this.image && src.version === this.imageVersion) this.copyDirty(src);
     else this.copyAll(src);
     this.freeStack.set(src.freeStack);
     this.freeTop = src.freeTop;
@@ -134,9 +138,10 @@ export class PhysMem {
   /** copyFrom() of every frame and slot in use; afterwards only what is written is copied again from `src`. */
   private copyAll(src: PhysMem): void {
     this.clearDirty();
-    // Tracking assumes `src` does not change, which its own dirty lists show (explore's boot image never runs).
+    // From here on, a write to `src` marks a frame or slot afresh, which moves its version on (touchFrame()).
     src.clearDirty();
     this.image = src;
+    this.imageVersion = src.version;
     this.state.set(src.state);
     this.gen.set(src.gen);
     this.role.set(src.role);
@@ -201,6 +206,7 @@ export class PhysMem {
   /** Frame f's per-frame fields are about to change (see `image`). */
   private touchFrame(f: number): void {
     if (this.frameDirty[f] !== 0) return;
+    this.version++;
     this.frameDirty[f] = 1;
     this.dirtyFrames[this.nDirtyFrames++] = f;
   }
@@ -208,6 +214,7 @@ export class PhysMem {
   /** Slot s's entries are about to change (see `image`). */
   private touchSlot(s: number): void {
     if (this.slotDirty[s] !== 0) return;
+    this.version++;
     this.slotDirty[s] = 1;
     this.dirtySlots[this.nDirtySlots++] = s;
   }

@@ -51,7 +51,7 @@ const PROGRAM_FIELDS = new Set(['stack', 'topFrame', 'topResume', 'routineCache'
  * scratch buffer of Sim.run, the access log hook, and the memory's record of what changed since it was last copied
  * (PhysMem.copyFrom(), whose result the memory arrays show).
  */
-const NOT_STATE = new Set(['opts', 'sim', 'enabledBuf', 'access', 'onSample', 'image', 'frameDirty', 'dirtyFrames', 'nDirtyFrames', 'slotDirty', 'dirtySlots', 'nDirtySlots']);
+const NOT_STATE = new Set(['opts', 'sim', 'enabledBuf', 'access', 'onSample', 'image', 'imageVersion', 'version', 'frameDirty', 'dirtyFrames', 'nDirtyFrames', 'slotDirty', 'dirtySlots', 'nDirtySlots']);
 
 /**
  * Everything in the machine's object graph, written out: every own field of
