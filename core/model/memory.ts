@@ -281,7 +281,6 @@ export class PhysMem {
   /** Make a static frame a table page (swapper_pg_dir, fixmap tables). */
   makeStaticTable(f: number, depth: number): void {
     this.makeTable(f, depth);
-    // (makeTable() touched f)
     this.state[f] = FRAME_STATIC;
   }
 
