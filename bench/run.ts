@@ -4,6 +4,7 @@
  *   BENCH_QUICK=1     shorter runs (a smoke test of the harness)
  *   BENCH_SPIN_K=2,3  the K values for the Spin comparison (default 2..6)
  *   BENCH_SKIP=spin,h2h,db,lag,large,renderer  skip sections
+ *   BENCH_REPS=3      how often each engine figure is measured (judged on the median; default 3, 1 when quick)
  * The engine's figures (timed steps/s per strategy, head-to-head sequential
  * and on the simulator pool, peak memory of each) come from bench/engine.ts,
  * the renderer's (Library, live chart, Trace viewer, Compare) from
@@ -31,7 +32,9 @@ const log = (s: string): void => {
 
 function engineSection(): void {
   log('\n== engine: timed mode (one core), head-to-head sequential and pooled ==');
-  results.engine = benchEngine({ quick, log, root });
+  const reps = process.env.BENCH_REPS;
+  if (reps !== undefined && !/^[1-9]\d*$/.test(reps)) throw new Error(`BENCH_REPS: a positive whole number, not ${JSON.stringify(reps)}`);
+  results.engine = benchEngine({ quick, reps: reps === undefined ? undefined : Number(reps), log, root });
 }
 
 function dbSection(): void {
