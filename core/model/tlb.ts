@@ -176,12 +176,7 @@ export class Tlbs {
     const next = this.leafNext[cpu];
     const i = cpu * this.leafCap + next;
     this.leafNext[cpu] = next + 1 === this.leafCap ? 0 : next + 1;
-    const log = this.access;
-    if (log !== null && !(this.leafValid[i] && this.leafVa[i] === vaStart && this.leafSize[i] === size && this.leafPfn[i] === pfn && this.leafGen[i] === gen)) {
-      if (this.leafValid[i]) this.declareLeaf(log, i);
-      log.tlb(TLB_LEAF_VA, cpu, ANY_DEPTH, vaStart, vaStart + size, true);
-      log.tlb(TLB_LEAF_PFN, cpu, ANY_DEPTH, pfn, pfn + Math.max(1, size / this.pageSize), true);
-    }
+    if (this.access !== null) this.declareLeafFill(this.access, cpu, i, vaStart, size, pfn, gen);
     if (this.leafValid[i]) this.filterCount(cpu, i, -1);
     this.leafVa[i] = vaStart;
     this.leafSize[i] = size;
@@ -208,12 +203,7 @@ export class Tlbs {
     const next = this.walkNext[cpu];
     const i = cpu * this.walkCap + next;
     this.walkNext[cpu] = next + 1 === this.walkCap ? 0 : next + 1;
-    const log = this.access;
-    if (log !== null && !(this.walkValid[i] && this.walkDepth[i] === depth && this.walkSpan[i] === span && this.walkPfn[i] === pfn && this.walkGen[i] === gen)) {
-      if (this.walkValid[i]) this.declareWalk(log, i);
-      log.tlb(TLB_WALK_VA, cpu, depth, span, span + this.spanOfDepth[depth], true);
-      log.tlb(TLB_WALK_PFN, cpu, ANY_DEPTH, pfn, pfn + 1, true);
-    }
+    if (this.access !== null) this.declareWalkFill(this.access, cpu, i, depth, span, pfn, gen);
     if (this.walkValid[i] === 0) this.walkCount[cpu]++;
     this.walkDepth[i] = depth;
     this.walkSpan[i] = span;
@@ -221,6 +211,25 @@ export class Tlbs {
     this.walkGen[i] = gen;
     this.walkValid[i] = 1;
     this.walkKey[i] = span + depth;
+  }
+
+  // The declarations of a fill (explore only) sit apart from the fills, which run on every simulated TLB miss: kept
+  // out of them, they leave the fills small enough for the optimizing compiler to inline into the hardware walk.
+
+  /** Leaf slot i of `cpu` is about to be filled: unless it already holds this translation, its old one and the new one are written. */
+  private declareLeafFill(log: AccessLog, cpu: number, i: number, vaStart: number, size: number, pfn: number, gen: number): void {
+    if (this.leafValid[i] && this.leafVa[i] === vaStart && this.leafSize[i] === size && this.leafPfn[i] === pfn && this.leafGen[i] === gen) return;
+    if (this.leafValid[i]) this.declareLeaf(log, i);
+    log.tlb(TLB_LEAF_VA, cpu, ANY_DEPTH, vaStart, vaStart + size, true);
+    log.tlb(TLB_LEAF_PFN, cpu, ANY_DEPTH, pfn, pfn + Math.max(1, size / this.pageSize), true);
+  }
+
+  /** Walk-cache slot i of `cpu` is about to be filled: unless it already holds this entry, its old one and the new one are written. */
+  private declareWalkFill(log: AccessLog, cpu: number, i: number, depth: number, span: number, pfn: number, gen: number): void {
+    if (this.walkValid[i] && this.walkDepth[i] === depth && this.walkSpan[i] === span && this.walkPfn[i] === pfn && this.walkGen[i] === gen) return;
+    if (this.walkValid[i]) this.declareWalk(log, i);
+    log.tlb(TLB_WALK_VA, cpu, depth, span, span + this.spanOfDepth[depth], true);
+    log.tlb(TLB_WALK_PFN, cpu, ANY_DEPTH, pfn, pfn + 1, true);
   }
 
   /** A leaf entry changes (evicted or dropped): its old translation is written. */
