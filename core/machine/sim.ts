@@ -1272,22 +1272,30 @@ export class Sim {
   /** Generation of whatever backs a pfn: an allocator frame, or a hot-pluggable section. */
   genOfPfn(pfn: number): number {
     const f = this.mem.frameOf(pfn);
-    if (f >= 0) return this.mem.gen[f];
-    const s = this.sectionIndexOfPfn(pfn);
-    return s >= 0 ? this.sections[s].gen : 0;
+    return f >= 0 ? this.mem.gen[f] : this.sectionGenOfPfn(pfn);
   }
 
   /** Is the memory behind a pfn gone (a freed frame or a removed section)? Declared as a read of that incarnation or section. */
   pfnDead(pfn: number, gen: number): boolean {
+    // Every simulated memory access asks this: the sections' part is apart, so that the frames' part stays small
+    // enough for the optimizing compiler to inline into the hardware walk.
     const f = this.mem.frameOf(pfn);
-    const log = this.access;
-    if (f >= 0) {
-      log?.incarnation(f, gen, MODE_READ);
-      return this.mem.state[f] === FRAME_FREE || this.mem.gen[f] !== gen;
-    }
+    if (f < 0) return this.sectionDead(pfn, gen);
+    this.access?.incarnation(f, gen, MODE_READ);
+    return this.mem.state[f] === FRAME_FREE || this.mem.gen[f] !== gen;
+  }
+
+  /** genOfPfn() of a pfn outside the allocator's frames: a hot-pluggable section's generation, or 0. */
+  private sectionGenOfPfn(pfn: number): number {
+    const s = this.sectionIndexOfPfn(pfn);
+    return s >= 0 ? this.sections[s].gen : 0;
+  }
+
+  /** pfnDead() of a pfn outside the allocator's frames. */
+  private sectionDead(pfn: number, gen: number): boolean {
     const k = this.sectionIndexOfPfn(pfn);
     if (k < 0) return false;
-    log?.section(k, MODE_READ);
+    this.access?.section(k, MODE_READ);
     const s = this.sections[k];
     return s.state === SECTION_REMOVED || s.gen !== gen;
   }

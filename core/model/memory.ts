@@ -299,9 +299,13 @@ export class PhysMem {
   }
 
   private slotFor(f: number): number {
-    let s = this.slot[f];
-    if (s >= 0) return s;
-    s = this.slotsUsed++;
+    const s = this.slot[f];
+    return s >= 0 ? s : this.newSlot(f);
+  }
+
+  /** Hand frame f the next table slot (its first time as a table), growing the slots' arrays as needed. */
+  private newSlot(f: number): number {
+    const s = this.slotsUsed++;
     if ((s + 1) * this.ptrs > this.kinds.length) {
       const kinds = new Uint8Array(this.kinds.length * 2);
       kinds.set(this.kinds);
