@@ -1222,25 +1222,30 @@ export class Sim {
     let f = this.root;
     let fg = mem.gen[f];
     let cost = this.cost.memAccess;
-    for (let d = 0; d < g.levels; d++) {
+    const walkLevel = this.cost.walkLevel;
+    const levels = g.levels;
+    // The span of the table the walk is in: the VA aligned down to the entry size of the level above (filled into the
+    // walk cache by that level, and looked up by this one).
+    let span = 0;
+    for (let d = 0; d < levels; d++) {
       if (d > 0) {
-        // alignDown(va, entrySize[d - 1]), by the exact reciprocal.
-        const span = Math.floor(va * g.entryScale[d - 1]) * g.entrySize[d - 1];
         const w = t.lookupWalk(cpu, d, span);
         if (w >= 0) {
           f = t.walkPfn[w] - mem.poolBasePfn;
           fg = t.walkGen[w];
         }
       }
-      cost += this.cost.walkLevel;
-      const i = indexAt(g, d, va);
+      cost += walkLevel;
+      // The VA in entries of this level (by the exact reciprocal), and so its index here (indexAt()) and its entry's span.
+      const q = Math.floor(va * g.entryScale[d]);
+      const i = q - Math.trunc(q * g.ptrsScale[d]) * g.ptrs[d];
       log?.entry(f, i, fg, MODE_READ);
       if (!mem.isTable(f) || mem.gen[f] !== fg) {
         // The walker follows a pointer (from an entry or its walk cache) into a freed or reused page.
         this.checker.hardwareWalkUaf(a, f, fg);
       }
-      const k = mem.kind(f, i);
-      const v = mem.val(f, i);
+      const e = mem.entryIndex(f, i);
+      const k = e < 0 ? ENTRY_NONE : mem.kindAt(e);
       if (k === ENTRY_NONE) {
         a.result = -1;
         a.resultKind = ACCESS_FAULT;
@@ -1248,21 +1253,24 @@ export class Sim {
         this.charge(a, cost);
         return;
       }
+      const v = mem.valAt(e);
       if (k === ENTRY_TABLE) {
         const child = mem.frameOf(v);
+        const childGen = mem.gen[child];
         if (child >= 0) log?.currentGen(child);
-        if (d + 1 < g.levels) t.fillWalk(cpu, d + 1, Math.floor(va * g.entryScale[d]) * g.entrySize[d], v, mem.gen[child]);
+        span = q * g.entrySize[d];
+        if (d + 1 < levels) t.fillWalk(cpu, d + 1, span, v, childGen);
         f = child;
-        fg = mem.gen[child];
+        fg = childGen;
         continue;
       }
       // Leaf (block or page).
       const size = g.entrySize[d];
-      const start = Math.floor(va * g.entryScale[d]) * size;
+      const start = q * size;
       const gen = this.genOfPfn(v);
       t.fillLeaf(cpu, start, size, v, gen);
       this.checker.accessThroughTlb(a, v, gen);
-      a.result = v + Math.floor((va - start) * g.entryScale[g.levels - 1]);
+      a.result = v + Math.floor((va - start) * g.entryScale[levels - 1]);
       a.resultKind = ACCESS_MAPPED;
       this.charge(a, cost);
       return;

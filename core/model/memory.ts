@@ -330,6 +330,23 @@ export class PhysMem {
     this.dirtySlots = l;
   }
 
+  /**
+   * Where entry i of table frame f is kept, for kindAt() and valAt(); -1 if f never was a table (its entries read as
+   * none). One lookup of the frame's slot for both.
+   */
+  entryIndex(f: number, i: number): number {
+    const s = this.slot[f];
+    return s < 0 ? -1 : s * this.ptrs + i;
+  }
+
+  kindAt(e: number): number {
+    return this.kinds[e];
+  }
+
+  valAt(e: number): number {
+    return this.vals[e];
+  }
+
   /** Entry kind at index i of table frame f (frames that never were tables read as none). */
   kind(f: number, i: number): number {
     const s = this.slot[f];
