@@ -768,10 +768,11 @@ export class Sim {
           log.learn(f, a.gen);
         }
         if (!mem.isTable(f) || mem.gen[f] !== a.gen) this.checker.uafTableWrite(a);
-        const old = mem.kind(f, i);
+        const e = mem.entryIndex(f, i);
+        const old = e < 0 ? ENTRY_NONE : mem.kindAt(e);
         // Remember what a clear removed, for the trace.
         a.resultKind = old;
-        a.result = old === ENTRY_NONE ? 0 : mem.val(f, i);
+        a.result = old === ENTRY_NONE ? 0 : mem.valAt(e);
         if (log !== null) {
           if (old !== ENTRY_NONE) this.declareRefChange(log, a.result);
           if (a.newKind !== ENTRY_NONE) {
@@ -1162,9 +1163,12 @@ export class Sim {
 
   private readEntryInto(a: Actor): void {
     const mem = this.mem;
-    a.resultKind = mem.kind(a.frame, a.entry);
-    a.result = mem.val(a.frame, a.entry);
-    const t = a.resultKind === ENTRY_NONE ? -1 : mem.frameOf(a.result);
+    const e = mem.entryIndex(a.frame, a.entry);
+    const k = e < 0 ? ENTRY_NONE : mem.kindAt(e);
+    const v = e < 0 ? 0 : mem.valAt(e);
+    a.resultKind = k;
+    a.result = v;
+    const t = k === ENTRY_NONE ? -1 : mem.frameOf(v);
     a.resultFrame = t;
     a.resultGen = t >= 0 ? mem.gen[t] : 0;
     const log = this.access;
