@@ -4,7 +4,9 @@
  *   BENCH_QUICK=1     shorter runs (a smoke test of the harness)
  *   BENCH_SPIN_K=2,3  the K values for the Spin comparison (default 2..6)
  *   BENCH_SKIP=spin,h2h,db,lag,large,renderer  skip sections
- *   BENCH_REPS=3      how often each engine figure is measured (judged on the median; default 3, 1 when quick)
+ *   BENCH_REPS=3      how often the figures with a speed target on a noisy machine are measured (timed
+ *                     steps/s, head-to-head sequential and pooled, K = 12 with --jobs 2), each judged on its
+ *                     median (default 3; the engine's 1 when quick)
  * The engine's figures (timed steps/s per strategy, head-to-head sequential
  * and on the simulator pool, peak memory of each) come from bench/engine.ts,
  * the renderer's (Library, live chart, Trace viewer, Compare) from
@@ -23,6 +25,9 @@ import { benchRenderer } from './renderer.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
 const skip = new Set((process.env.BENCH_SKIP ?? '').split(',').filter(Boolean));
+const repsEnv = process.env.BENCH_REPS;
+if (repsEnv !== undefined && !/^[1-9]\d*$/.test(repsEnv)) throw new Error(`BENCH_REPS: a positive whole number, not ${JSON.stringify(repsEnv)}`);
+const reps = repsEnv === undefined ? undefined : Number(repsEnv);
 // The project root: this file may run from a bundle elsewhere (bin/bundled.mjs), so use the working directory npm sets.
 const root = process.cwd();
 const results: Record<string, unknown> = {};
@@ -32,9 +37,7 @@ const log = (s: string): void => {
 
 function engineSection(): void {
   log('\n== engine: timed mode (one core), head-to-head sequential and pooled ==');
-  const reps = process.env.BENCH_REPS;
-  if (reps !== undefined && !/^[1-9]\d*$/.test(reps)) throw new Error(`BENCH_REPS: a positive whole number, not ${JSON.stringify(reps)}`);
-  results.engine = benchEngine({ quick, reps: reps === undefined ? undefined : Number(reps), log, root });
+  results.engine = benchEngine({ quick, reps, log, root });
 }
 
 function dbSection(): void {
@@ -102,7 +105,7 @@ async function rendererSection(): Promise<void> {
 
 async function spinSection(): Promise<void> {
   log('\n== explore: targets, and side by side with Spin (thread-race, opt2, K vmalloc threads) ==');
-  results.exploreTargets = await benchExploreTargets({ log });
+  results.exploreTargets = await benchExploreTargets({ log, reps });
   results.exploreRich = await benchExploreRich({ log, strategies: quick ? ['v5-reviewed'] : undefined });
   const ks = (process.env.BENCH_SPIN_K ?? (quick ? '2,3' : '2,3,4,5,6')).split(',').map(Number);
   // The K series goes on past Spin's reach, to K = 12 (issue 10 §4: K = 12 complete in < 10 s).
