@@ -128,7 +128,16 @@ export function vaOffset(g: Geometry, va: bigint | string): number {
 
 /** Index of `offset` in a table of depth d. */
 export function indexAt(g: Geometry, d: number, offset: number): number {
-  const q = Math.floor(offset * g.entryScale[d]);
+  return indexOfEntries(g, d, entriesAt(g, d, offset));
+}
+
+/** `offset` in entries of depth d (floor(offset / entry size), by the exact reciprocal: no division). */
+export function entriesAt(g: Geometry, d: number, offset: number): number {
+  return Math.floor(offset * g.entryScale[d]);
+}
+
+/** The table index of entry number q of depth d (counted from offset 0): q mod PTRS_PER_*. */
+export function indexOfEntries(g: Geometry, d: number, q: number): number {
   // q % n, without %: above 2^31 V8 computes % on doubles with a call to fmod, and this runs on every simulated
   // table access. Both sizes are powers of two, so the scaling is exact and the result is the same.
   return q - Math.trunc(q * g.ptrsScale[d]) * g.ptrs[d];

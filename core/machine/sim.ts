@@ -5,7 +5,7 @@
  * described access atomically, feeds the checkers and charges its cost.
  * The simulator never decides who runs: a Scheduler does (schedulers.ts).
  */
-import { type Geometry, alignDown, formatVA, indexAt } from '../arch.ts';
+import { type Geometry, alignDown, entriesAt, formatVA, indexAt, indexOfEntries } from '../arch.ts';
 import { type CostModel, lazyMaxPages } from '../costs.ts';
 import { Checker } from '../check/checkers.ts';
 import { type Layout, type MemoryMap, linearOffset, memstartAddr } from '../layout.ts';
@@ -769,7 +769,7 @@ export class Sim {
         }
         if (!mem.isTable(f) || mem.gen[f] !== a.gen) this.checker.uafTableWrite(a);
         const e = mem.entryIndex(f, i);
-        const old = e < 0 ? ENTRY_NONE : mem.kindAt(e);
+        const old = mem.kindAt(e);
         // Remember what a clear removed, for the trace.
         a.resultKind = old;
         a.result = old === ENTRY_NONE ? 0 : mem.valAt(e);
@@ -1164,8 +1164,8 @@ export class Sim {
   private readEntryInto(a: Actor): void {
     const mem = this.mem;
     const e = mem.entryIndex(a.frame, a.entry);
-    const k = e < 0 ? ENTRY_NONE : mem.kindAt(e);
-    const v = e < 0 ? 0 : mem.valAt(e);
+    const k = mem.kindAt(e);
+    const v = mem.valAt(e);
     a.resultKind = k;
     a.result = v;
     const t = k === ENTRY_NONE ? -1 : mem.frameOf(v);
@@ -1240,16 +1240,16 @@ export class Sim {
         }
       }
       cost += walkLevel;
-      // The VA in entries of this level (by the exact reciprocal), and so its index here (indexAt()) and its entry's span.
-      const q = Math.floor(va * g.entryScale[d]);
-      const i = q - Math.trunc(q * g.ptrsScale[d]) * g.ptrs[d];
+      // The VA in entries of this level, and so its index here and its entry's span.
+      const q = entriesAt(g, d, va);
+      const i = indexOfEntries(g, d, q);
       log?.entry(f, i, fg, MODE_READ);
       if (!mem.isTable(f) || mem.gen[f] !== fg) {
         // The walker follows a pointer (from an entry or its walk cache) into a freed or reused page.
         this.checker.hardwareWalkUaf(a, f, fg);
       }
       const e = mem.entryIndex(f, i);
-      const k = e < 0 ? ENTRY_NONE : mem.kindAt(e);
+      const k = mem.kindAt(e);
       if (k === ENTRY_NONE) {
         a.result = -1;
         a.resultKind = ACCESS_FAULT;

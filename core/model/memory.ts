@@ -339,24 +339,24 @@ export class PhysMem {
     return s < 0 ? -1 : s * this.ptrs + i;
   }
 
+  /** The kind of the entry entryIndex() found (-1: none). */
   kindAt(e: number): number {
-    return this.kinds[e];
+    return e < 0 ? ENTRY_NONE : this.kinds[e];
   }
 
+  /** The value (target pfn) of the entry entryIndex() found (-1: 0). */
   valAt(e: number): number {
-    return this.vals[e];
+    return e < 0 ? 0 : this.vals[e];
   }
 
   /** Entry kind at index i of table frame f (frames that never were tables read as none). */
   kind(f: number, i: number): number {
-    const s = this.slot[f];
-    return s < 0 ? ENTRY_NONE : this.kinds[s * this.ptrs + i];
+    return this.kindAt(this.entryIndex(f, i));
   }
 
   /** Entry value (target pfn) at index i of table frame f. */
   val(f: number, i: number): number {
-    const s = this.slot[f];
-    return s < 0 ? 0 : this.vals[s * this.ptrs + i];
+    return this.valAt(this.entryIndex(f, i));
   }
 
   /** Raw write of an entry; keeps the reference counts of pool targets. */
