@@ -20,7 +20,7 @@ import { runScenario } from '../core/run/runner.ts';
 import { applyOverride, parseScenario, type Scenario } from '../core/scenario.ts';
 import { STRATEGIES } from '../core/strategies.ts';
 import { LabService } from '../electron/lab/service.ts';
-import { medianOf, type Spread, spreadOf } from './spread.ts';
+import { medianOf, type Spread, spreadNote, spreadOf } from './spread.ts';
 
 export interface TimedFigures {
   durationNs: number;
@@ -47,9 +47,6 @@ export interface EngineBench {
   /** The sequential and pooled runs whose wall times were the median; speedup is the ratio of the medians. */
   headToHead: { sequential: HeadToHeadFigures; pooled: HeadToHeadFigures; speedup: number; sequentialWallS: Spread; pooledWallS: Spread };
 }
-
-const range = (s: Spread, digits: number, unit = ''): string =>
-  s.samples.length === 1 ? '' : ` (median of ${s.samples.length}; ${s.min.toFixed(digits)}–${s.max.toFixed(digits)}${unit})`;
 
 function scenario(name: string, sets: string[] = []): Scenario {
   let doc: unknown = findPreset(name)!.doc;
@@ -118,16 +115,16 @@ export function benchEngine(opts: { quick?: boolean; reps?: number; log?: (s: st
   log(['strategy', 'wall s', 'steps', 'M steps/s'].join('\t'));
   for (const r of timed.perStrategy) log([r.id, r.wallS.toFixed(2), String(r.steps), r.mStepsPerS.toFixed(2)].join('\t'));
   const rateMet = timedMStepsPerS.median >= 8 ? 'met' : 'MISSED';
-  log(`overall: ${timedMStepsPerS.median.toFixed(2)} M simulated steps/s${range(timedMStepsPerS, 2)}, peak RSS ${timed.maxRssMb.toFixed(0)} MB (target >= 8: ${rateMet})`);
+  log(`overall: ${timedMStepsPerS.median.toFixed(2)} M simulated steps/s${spreadNote(timedMStepsPerS, 2)}, peak RSS ${timed.maxRssMb.toFixed(0)} MB (target >= 8: ${rateMet})`);
   const sequentialWallS = spreadOf(sequentialRuns.map((h) => h.wallS));
   const pooledWallS = spreadOf(pooledRuns.map((h) => h.wallS));
   const sequential = medianOf(sequentialRuns, (h) => h.wallS);
   const pooled = medianOf(pooledRuns, (h) => h.wallS);
   const speedup = sequentialWallS.median / pooledWallS.median;
   log(`head-to-head, ${sequential.runs} strategies × ${durationNs / 1e6} simulated ms through the lab service (target < 10 s pooled on 2 cores):`);
-  log(`  one after another: ${sequentialWallS.median.toFixed(2)} s wall${range(sequentialWallS, 2, ' s')}, peak RSS ${sequential.maxRssMb.toFixed(0)} MB`);
+  log(`  one after another: ${sequentialWallS.median.toFixed(2)} s wall${spreadNote(sequentialWallS, 2, ' s')}, peak RSS ${sequential.maxRssMb.toFixed(0)} MB`);
   const pooledMet = pooledWallS.median < 10 ? 'met' : 'MISSED';
-  log(`  pool of ${pooled.workers} workers: ${pooledWallS.median.toFixed(2)} s wall${range(pooledWallS, 2, ' s')}, ${speedup.toFixed(2)}× faster, peak RSS ${pooled.maxRssMb.toFixed(0)} MB (target < 10 s: ${pooledMet})`);
+  log(`  pool of ${pooled.workers} workers: ${pooledWallS.median.toFixed(2)} s wall${spreadNote(pooledWallS, 2, ' s')}, ${speedup.toFixed(2)}× faster, peak RSS ${pooled.maxRssMb.toFixed(0)} MB (target < 10 s: ${pooledMet})`);
   return { reps, timed, timedMStepsPerS, headToHead: { sequential, pooled, speedup, sequentialWallS, pooledWallS } };
 }
 

@@ -32,7 +32,7 @@ import { applyOverride, parseScenario, type Scenario } from '../core/scenario.ts
 import { findStrategy } from '../core/strategies.ts';
 import type { ViolationKind } from '../core/results.ts';
 import { runExploreInWorker } from '../electron/lab/explore-runner.ts';
-import { spreadOf } from './spread.ts';
+import { spreadNote, spreadOf } from './spread.ts';
 
 // The repository root: next to this file, or the working directory when this module runs bundled.
 const here = dirname(fileURLToPath(import.meta.url));
@@ -345,8 +345,7 @@ export async function benchExploreJobs(opts: { log?: (line: string) => void; ks?
       complete &&= ch.out.complete && ch.out.schedules === both.schedules && ch.out.states === both.states;
     }
     const s = spreadOf(seconds);
-    const range = seconds.length > 1 ? ` (median of ${seconds.length}; ${s.min.toFixed(1)}–${s.max.toFixed(1)} s)` : '';
-    log(`K = 12 on both cores (--jobs 2): ${both.verdict}${complete ? ' (complete, the same counts every time)' : ''} in ${s.median.toFixed(1)} s${range} (target complete in < 10 s: ${complete && s.median < 10 ? 'met' : 'MISSED'})`);
+    log(`K = 12 on both cores (--jobs 2): ${both.verdict}${complete ? ' (complete, the same counts every time)' : ''} in ${s.median.toFixed(1)} s${spreadNote(s, 1, ' s')} (target complete in < 10 s: ${complete && s.median < 10 ? 'met' : 'MISSED'})`);
   }
   return rows;
 }

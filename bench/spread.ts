@@ -19,6 +19,11 @@ export function spreadOf(samples: readonly number[]): Spread {
   return { median, min: sorted[0], max: sorted[sorted.length - 1], samples: [...samples] };
 }
 
+/** What a printed median adds when it has company: ` (median of N; min–max unit)`, or nothing for one sample. */
+export function spreadNote(s: Spread, digits: number, unit = ''): string {
+  return s.samples.length === 1 ? '' : ` (median of ${s.samples.length}; ${s.min.toFixed(digits)}–${s.max.toFixed(digits)}${unit})`;
+}
+
 /** The element whose figure is the median (the lower middle one of an even count). */
 export function medianOf<T>(xs: readonly T[], figure: (x: T) => number): T {
   const sorted = [...xs].sort((a, b) => figure(a) - figure(b));

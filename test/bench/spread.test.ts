@@ -3,7 +3,7 @@
  * (bench/engine.ts, bench/spread.ts): the median, range and samples it prints.
  */
 import { describe, expect, it } from 'vitest';
-import { medianOf, spreadOf } from '../../bench/spread.ts';
+import { medianOf, spreadNote, spreadOf } from '../../bench/spread.ts';
 
 describe('spreadOf', () => {
   it('takes the middle sample of an odd count, and keeps the samples in run order', () => {
@@ -27,5 +27,12 @@ describe('medianOf', () => {
   it('picks the run whose figure is the median, to print its details', () => {
     const runs = [{ id: 'a', rate: 8.2 }, { id: 'b', rate: 7.4 }, { id: 'c', rate: 7.9 }];
     expect(medianOf(runs, (r) => r.rate).id).toBe('c');
+  });
+});
+
+describe('spreadNote', () => {
+  it('prints the count and range beside a median of several runs, and nothing beside one', () => {
+    expect(spreadNote(spreadOf([9.56, 10.18, 9.77]), 2, ' s')).toBe(' (median of 3; 9.56–10.18 s)');
+    expect(spreadNote(spreadOf([8.2]), 2)).toBe('');
   });
 });
